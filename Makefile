@@ -1,0 +1,46 @@
+# Two commands for a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5006
+ADDRESS ?= localhost
+
+.PHONY: run test test-fast bench lint screenshot clean install install-test
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
+
+$(VENV)/.installed: $(BIN)/activate pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(BIN)/python -m pip install --quiet --group test
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: $(VENV)/.installed
+	$(BIN)/panel serve app.py --address $(ADDRESS) --port $(PORT) --allow-websocket-origin $(ADDRESS):$(PORT) \
+		--static-dirs assets=assets --global-loading-spinner --num-threads 2
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest
+
+test-fast: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -m "not ui and not slow"
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python -m bench
+
+lint: $(VENV)/.installed-test
+	$(BIN)/python -m pip install --quiet --group dev
+	$(BIN)/ruff check .
+
+screenshot: $(VENV)/.installed-test
+	$(BIN)/python -m bench.screenshot assets/screenshot.png
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

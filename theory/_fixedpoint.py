@@ -1,0 +1,89 @@
+"""Fixed-point and root-finding machinery shared by the state-evolution solvers."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def damped_iteration(update, start, *, damping=0.0, tol=1e-10, max_iter=5000):
+    """Iterate ``x <- (1 - damping) * update(x) + damping * x`` elementwise.
+
+    Vectorised: every entry of ``start`` is an independent scalar fixed-point problem
+    and ``update`` maps an array to an array of the same shape. Entries stop moving once
+    their step is below ``tol``; only the active entries are re-evaluated, through
+    ``update(x, idx)`` which receives the (integer) indices of the entries to update.
+
+    Returns ``(x, converged, iterations)`` with per-entry arrays.
+    """
+    x = np.array(start, dtype=float, copy=True)
+    converged = np.zeros(x.shape, dtype=bool)
+    iterations = np.zeros(x.shape, dtype=int)
+    active = np.ones(x.shape, dtype=bool)
+    previous_step = np.full(x.shape, np.nan)  # no contraction rate before the second step
+    for _ in range(max_iter):
+        if not active.any():
+            break
+        idx = np.flatnonzero(active)
+        proposal = update(x[idx], idx)
+        new = (1.0 - damping) * proposal + damping * x[idx]
+        step = np.abs(new - x[idx])
+        # distance to the fixed point of a linearly converging sequence: step * r / (1 - r),
+        # r the observed contraction; near a critical point r -> 1 and this stays large even
+        # though single steps are tiny (critical slowing down is not convergence)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate = step / previous_step[idx]
+            remaining = np.where(rate < 1.0, step * rate / (1.0 - rate), np.inf)
+        remaining = np.where(step == 0.0, 0.0, remaining)
+        x[idx] = new
+        previous_step[idx] = step
+        iterations[idx] += 1
+        done = remaining <= tol
+        converged[idx[done]] = True
+        active[idx[done]] = False
+    return x, converged, iterations
+
+
+def bracketed_roots(func, lo, hi, f_lo=None, f_hi=None, *, xtol=1e-14, ftol=1e-13, max_iter=100):
+    """Vectorised Illinois (modified regula falsi) on brackets ``[lo, hi]``.
+
+    ``func(x, idx)`` returns the function values at abscissae ``x`` for the problems of
+    (integer) indices ``idx``; every bracket must have ``f(lo) * f(hi) <= 0``.
+    Returns ``(root, converged)``.
+    """
+    lo = np.array(lo, dtype=float, copy=True)
+    hi = np.array(hi, dtype=float, copy=True)
+    everything = np.arange(lo.size)
+    f_lo = func(lo, everything) if f_lo is None else np.array(f_lo, dtype=float, copy=True)
+    f_hi = func(hi, everything) if f_hi is None else np.array(f_hi, dtype=float, copy=True)
+    if np.any(f_lo * f_hi > 0):
+        raise ValueError("bracketed_roots needs a sign change on every bracket")
+    root = np.where(np.abs(f_lo) < np.abs(f_hi), lo, hi)
+    converged = (f_lo == 0) | (f_hi == 0)
+    root = np.where(f_lo == 0, lo, np.where(f_hi == 0, hi, root))
+    side = np.zeros(lo.shape, dtype=int)  # which end was kept last time, for Illinois
+    for _ in range(max_iter):
+        active = ~converged
+        if not active.any():
+            break
+        a, b, fa, fb = lo[active], hi[active], f_lo[active], f_hi[active]
+        denom = fb - fa
+        x = np.where(denom != 0, b - fb * (b - a) / np.where(denom != 0, denom, 1.0), 0.5 * (a + b))
+        # keep strictly inside the bracket; fall back to bisection when regula falsi stalls
+        outside = ~((x > np.minimum(a, b)) & (x < np.maximum(a, b)))
+        x = np.where(outside, 0.5 * (a + b), x)
+        idx = np.flatnonzero(active)
+        fx = func(x, idx)
+        root[idx] = x
+        same_as_lo = np.sign(fx) == np.sign(fa)
+        s = side[idx]
+        # the end that stays gets its value halved if it stayed twice in a row (Illinois)
+        new_lo = np.where(same_as_lo, x, a)
+        new_flo = np.where(same_as_lo, fx, np.where(s == -1, 0.5 * fa, fa))
+        new_hi = np.where(same_as_lo, b, x)
+        new_fhi = np.where(same_as_lo, np.where(s == 1, 0.5 * fb, fb), fx)
+        side[idx] = np.where(same_as_lo, 1, -1)
+        lo[idx], hi[idx], f_lo[idx], f_hi[idx] = new_lo, new_hi, new_flo, new_fhi
+        width = np.abs(new_hi - new_lo)
+        done = (np.abs(fx) <= ftol) | (width <= xtol * np.maximum(1.0, np.abs(x)))
+        converged[idx[done]] = True
+    return root, converged
