@@ -24,7 +24,7 @@ install-test: $(VENV)/.installed-test
 
 run: $(VENV)/.installed
 	$(BIN)/panel serve app.py --address $(ADDRESS) --port $(PORT) --allow-websocket-origin $(ADDRESS):$(PORT) \
-		--static-dirs assets=assets --global-loading-spinner --num-threads 2
+		--static-dirs assets=assets --global-loading-spinner --warm
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest

@@ -31,7 +31,7 @@ from scipy import optimize
 
 from ._fixedpoint import bracketed_roots, damped_iteration
 from ._gauss import DEFAULT_NODES, mixture_expectation
-from .priors import Prior
+from .priors import GaussBernoulli, Prior, SparseRademacher
 
 EQUATIONS = {
     "model": r"Y = \sqrt{\lambda/N}\; x x^\top + W,\qquad W_{ij}\sim\mathcal N(0,1)",
@@ -172,7 +172,8 @@ class Landscape:
 
 @dataclass(frozen=True)
 class AmpRun:
-    """A finite-N AMP run: overlap |x_hat . x| / N and matrix MSE after each iteration."""
+    """A finite-N AMP run after each iteration: overlap |x_hat . x| / N and the relative matrix
+    error |x x^T - x_hat x_hat^T|_F^2 / |x x^T|_F^2 (-> 1 - m^2 on the Nishimori line)."""
 
     snr: float
     n: int
@@ -260,9 +261,9 @@ def state_evolution(
 # All fixed points through snr = S(g) = g / M(g)
 # ---------------------------------------------------------------------------------------
 @lru_cache(maxsize=64)
-def _g_table(prior: Prior, g_max: float) -> tuple[np.ndarray, np.ndarray]:
+def _g_table(prior: Prior, g_max: float, points: int = _TABLE_POINTS) -> tuple[np.ndarray, np.ndarray]:
     """g on a grid dense near 0 and S(g) = g / M(g) on it, S(0) = 1 / E[x^2]^2 = 1."""
-    u = np.linspace(0.0, 1.0, _TABLE_POINTS)
+    u = np.linspace(0.0, 1.0, points)
     g = g_max * u**2
     S = np.empty_like(g)
     S[0] = 1.0
@@ -348,7 +349,9 @@ def curve(*, prior: Prior, snr) -> Curve:
 # ---------------------------------------------------------------------------------------
 # Thresholds
 # ---------------------------------------------------------------------------------------
-_THRESHOLD_G_MAX = 16.0
+# Spinodals sit at g <= S(g) <= the local maximum of S, close to 1 for these priors; the
+# search starts on [0, 4] and widens if the local maximum is not clearly inside.
+_THRESHOLD_G_MAX = (4.0, 64.0)
 
 
 def _S(prior, g):
@@ -357,7 +360,15 @@ def _S(prior, g):
 
 def _spinodals(prior: Prior):
     """The first local maximum of S(g) and the local minimum after it, or None."""
-    g, S = _g_table(prior, _THRESHOLD_G_MAX)
+    for g_max in _THRESHOLD_G_MAX:
+        g, S = _g_table(prior, g_max, 400)
+        found = _spinodals_on(prior, g, S)
+        if found is None or found[1] < g_max / 2:
+            return found
+    return found
+
+
+def _spinodals_on(prior, g, S):
     dS = np.diff(S)
     # a local max: S rises then falls; a local min: falls then rises
     turns = np.flatnonzero(np.sign(dS[:-1]) != np.sign(dS[1:])) + 1
@@ -374,7 +385,7 @@ def _spinodals(prior: Prior):
         lo, hi = g[max(i - 1, 0)], g[min(i + 1, len(g) - 1)]
         res = optimize.minimize_scalar(
             lambda x: sign * _S(prior, x), bounds=(lo, hi), method="bounded",
-            options={"xatol": 1e-12 * max(hi, 1e-12)},
+            options={"xatol": 1e-11 * max(hi, 1e-12)},
         )
         return float(res.x), float(sign * res.fun)
 
@@ -489,7 +500,9 @@ def simulate_amp(
     def record(t, xh):
         overlaps[t] = abs(xh @ x) / n
         xx, hh, xh_ = x @ x / n, xh @ xh / n, (xh @ x) / n
-        mses[t] = xx**2 + hh**2 - 2.0 * xh_**2  # (1/N^2) ||x x^T - xh xh^T||_F^2
+        # ||x x^T - xh xh^T||_F^2 / ||x x^T||_F^2: relative to this instance's signal power,
+        # so that the O(1/sqrt(N rho)) fluctuation of |x|^2 does not swamp the estimate
+        mses[t] = (xx**2 + hh**2 - 2.0 * xh_**2) / xx**2
 
     record(0, x_hat)
     for t in range(iterations):
@@ -532,3 +545,53 @@ def amp_ensemble(
     sem = lambda a: (a.std(axis=1, ddof=1) / np.sqrt(runs)) if runs > 1 else np.zeros(snr.size)  # noqa: E731
     return AmpEnsemble(snr=snr, n=int(n), runs=runs, overlap_mean=finals.mean(axis=1),
                        overlap_sem=sem(finals), mmse_mean=mses.mean(axis=1), mmse_sem=sem(mses))
+
+
+# ---------------------------------------------------------------------------------------
+# Phase diagram
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PhaseDiagram:
+    """Thresholds over the sparsity rho of a prior family (NaN where a line does not exist)."""
+
+    family: str
+    rho: np.ndarray
+    weak_recovery: np.ndarray
+    dynamic: np.ndarray
+    information_theoretic: np.ndarray
+    algorithmic: np.ndarray
+    first_order: np.ndarray
+    converged: np.ndarray
+
+
+SPARSE_FAMILIES = {"sparse_rademacher": SparseRademacher, "gauss_bernoulli": GaussBernoulli}
+
+
+@lru_cache(maxsize=16)
+def _phase_diagram(family: str, rho: tuple[float, ...]) -> PhaseDiagram:
+    cls = SPARSE_FAMILIES[family]
+    rows = [thresholds(prior=cls(rho=r)) for r in rho]
+    col = lambda name: np.array([getattr(t, name) for t in rows])  # noqa: E731
+    return PhaseDiagram(
+        family=family, rho=np.array(rho), weak_recovery=col("weak_recovery"),
+        dynamic=col("dynamic"), information_theoretic=col("information_theoretic"),
+        algorithmic=col("algorithmic"), first_order=col("first_order").astype(bool),
+        converged=col("converged").astype(bool),
+    )
+
+
+def phase_diagram(*, family: str, rho=None) -> PhaseDiagram:
+    """Thresholds in the (rho, snr) plane for ``family`` in {'sparse_rademacher',
+    'gauss_bernoulli'}; default grid: 40 values of rho, log-spaced on [0.01, 1]."""
+    if family not in SPARSE_FAMILIES:
+        raise ValueError(f"family must be one of {sorted(SPARSE_FAMILIES)}, got {family!r}")
+    grid = np.geomspace(0.01, 1.0, 40) if rho is None else np.asarray(rho, dtype=float)
+    if grid.ndim != 1 or grid.size > 400:
+        raise ValueError("rho must be a 1-d array of at most 400 values")
+    return _phase_diagram(family, tuple(float(_check_rho_value(r)) for r in grid))
+
+
+def _check_rho_value(r):
+    if not np.isfinite(r) or not 0.0 < r <= 1.0:
+        raise ValueError(f"rho must be a number in (0, 1], got {r!r}")
+    return r

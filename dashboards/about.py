@@ -1,0 +1,50 @@
+"""The About section of the page."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+import panel as pn
+
+
+def _version() -> str:
+    try:
+        return version("learning-phases")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "development"
+
+
+ABOUT = """
+## learning-phases
+
+Interactive explorers of **phase transitions in learning**, after the statistical physics of
+machine learning (Krzakala, Zdeborová, Mézard, Biroli, Goldt and co-workers): thresholds where
+estimation suddenly becomes possible, gaps between what is possible and what efficient
+algorithms reach, metastable states.
+
+Every curve is computed live by the `theory` package (numpy/scipy, importable without this
+page): state evolution solved from an uninformed and an informed start, both branches kept,
+the Bayes-optimal one chosen by free entropy, and every fixed point checked for convergence.
+Finite-size simulations (AMP on sampled instances) run on the server in the background and
+are drawn on top of the theory.
+
+**Explorers**
+
+* *Low-rank matrix estimation* — the spiked Wigner model: MMSE and overlap versus
+  signal-to-noise ratio, the PCA (BBP) baseline, the free-entropy landscape, the phase diagram
+  of sparse priors with its hard phase, finite-N AMP runs.
+
+**Offline by design.** Every script, style sheet and font is served by this server; the page
+makes no request to any other host, so it works in a lecture hall without internet.
+
+**Using it.** Move a slider: curves update at once. Click legend entries to hide curves; use
+the toolbar to zoom, pan and save a PNG. The URL mirrors the controls, so a link reproduces
+the view.
+
+Version {version}. BSD-3-Clause licence.
+"""
+
+
+def about_panel() -> pn.viewable.Viewable:
+    return pn.pane.Markdown(ABOUT.format(version=_version()), sizing_mode="stretch_width",
+                            max_width=900, margin=(10, 30))

@@ -1,0 +1,204 @@
+"""What every explorer shares: messages, guarded callbacks, URL state, background work, figures."""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import wraps
+
+import panel as pn
+import param
+from bokeh.models import HoverTool
+from bokeh.plotting import figure
+
+log = logging.getLogger("learning_phases")
+
+#: Okabe-Ito palette: distinguishable with the common forms of colour blindness
+PALETTE = {
+    "blue": "#0072B2",
+    "orange": "#E69F00",
+    "green": "#009E73",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "sky": "#56B4E9",
+    "yellow": "#F0E442",
+    "black": "#000000",
+    "grey": "#7F7F7F",
+}
+
+# Heavy simulations from every session share two worker threads: the numpy kernels release
+# the GIL, so sessions stay responsive, and a crowd cannot start more than two at once.
+_EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="learning-phases-sim")
+
+
+class Cancelled(Exception):
+    """Raised inside background work when its user pressed cancel."""
+
+
+def make_figure(*, title: str, x_label: str, y_label: str, height: int = 360, **kwargs):
+    """A Bokeh figure with the project's look: responsive width, save/zoom/hover tools."""
+    fig = figure(
+        title=title,
+        height=height,
+        sizing_mode="stretch_width",
+        tools="pan,wheel_zoom,box_zoom,reset,save",
+        toolbar_location="right",
+        **kwargs,
+    )
+    fig.xaxis.axis_label = x_label
+    fig.yaxis.axis_label = y_label
+    fig.title.text_font_size = "13pt"
+    fig.axis.axis_label_text_font_size = "12pt"
+    fig.axis.major_label_text_font_size = "10pt"
+    fig.toolbar.logo = None
+    return fig
+
+
+def add_legend_defaults(fig, location="bottom_right"):
+    fig.legend.location = location
+    fig.legend.click_policy = "hide"
+    fig.legend.background_fill_alpha = 0.75
+    fig.legend.label_text_font_size = "10pt"
+
+
+def add_hover(fig, renderers, tooltips):
+    fig.add_tools(HoverTool(renderers=renderers, tooltips=tooltips, mode="mouse"))
+
+
+class Explorer(pn.viewable.Viewer):
+    """Base of every explorer: a message area, guarded updates, URL sync, background runs."""
+
+    #: parameters mirrored in the page URL (query string)
+    url_parameters: tuple[str, ...] = ()
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.message = pn.pane.Alert("", alert_type="warning", visible=False,
+                                     sizing_mode="stretch_width", margin=(5, 10))
+        self._doc = pn.state.curdoc
+        self._cancel = threading.Event()
+
+    # -- messages ------------------------------------------------------------------------
+    def show_message(self, text: str, kind: str = "warning") -> None:
+        self.message.param.update(object=text, alert_type=kind, visible=True)
+
+    def clear_message(self) -> None:
+        self.message.param.update(object="", visible=False)
+
+    def guarded(self, fn):
+        """Wrap a callback: an exception becomes a message in the page, never a crash."""
+
+        @wraps(fn)
+        def wrapper(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                log.exception("callback %s failed", getattr(fn, "__name__", fn))
+                self.show_message(f"**Could not update the view:** {exc}", "danger")
+                return None
+
+        return wrapper
+
+    # -- URL state -----------------------------------------------------------------------
+    def sync_url(self) -> None:
+        """Mirror ``url_parameters`` in the query string; bad values are clamped or refused."""
+        if not self.url_parameters or pn.state.location is None:
+            return
+        pn.state.location.sync(self, list(self.url_parameters), on_error=self.apply_values)
+
+    def apply_values(self, values: dict) -> list[str]:
+        """Apply values one by one, clamping numbers to their bounds and refusing the rest.
+
+        Returns the notes shown to the user (also shown in the message area).
+        """
+        notes = []
+        for name, value in values.items():
+            if name not in self.param or name not in self.url_parameters:
+                continue
+            parameter = self.param[name]
+            fixed = _coerce(parameter, value)
+            if fixed is None:
+                notes.append(f"`{name}={value!r}` is not valid and was ignored")
+                continue
+            if fixed != value:
+                notes.append(f"`{name}={value!r}` is out of range; using {fixed!r}")
+            try:
+                self.param.update(**{name: fixed})
+            except Exception as exc:  # still refused (e.g. a constraint between parameters)
+                notes.append(f"`{name}={value!r}` was refused: {exc}")
+        if notes:
+            self.show_message("Some link parameters were adjusted: " + "; ".join(notes) + ".")
+        return notes
+
+    # -- background work -----------------------------------------------------------------
+    def schedule(self, callback) -> None:
+        """Run ``callback`` on this session's event loop (directly when there is none)."""
+        doc = self._doc
+        if doc is not None and doc.session_context is not None:
+            doc.add_next_tick_callback(callback)
+        else:
+            callback()
+
+    def run_in_background(self, work, *, on_done, on_error=None) -> Future:
+        """Run ``work(check_cancel)`` on the shared executor, then ``on_done(result)`` here."""
+        self._cancel.clear()
+
+        def check_cancel():
+            if self._cancel.is_set():
+                raise Cancelled
+
+        def finish(future: Future):
+            exc = future.exception()
+            if exc is None:
+                self.schedule(lambda: self.guarded(on_done)(future.result()))
+            elif on_error is not None:
+                self.schedule(lambda: on_error(exc))
+
+        future = _EXECUTOR.submit(work, check_cancel)
+        future.add_done_callback(finish)
+        return future
+
+    def cancel(self, *_):
+        self._cancel.set()
+
+
+def _coerce(parameter: param.Parameter, value):
+    """A valid value for ``parameter`` close to ``value``, or None when there is none."""
+    if isinstance(parameter, param.Selector):
+        options = parameter.objects
+        values = list(options.values()) if isinstance(options, dict) else list(options)
+        return value if value in values else None
+    if isinstance(parameter, param.Range):
+        try:
+            lo, hi = (float(v) for v in value)
+        except (TypeError, ValueError):
+            return None
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            return None
+        lo, hi = sorted((lo, hi))
+        bounds = parameter.bounds or (None, None)
+        lo, hi = _clamp(lo, bounds), _clamp(hi, bounds)
+        return (lo, hi) if lo < hi else None
+    if isinstance(parameter, param.Number):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return None
+        if not math.isfinite(number):
+            return None
+        number = _clamp(number, parameter.bounds or (None, None))
+        return int(round(number)) if isinstance(parameter, param.Integer) else number
+    if isinstance(parameter, param.Boolean):
+        return value if isinstance(value, bool) else None
+    return value
+
+
+def _clamp(x, bounds):
+    lo, hi = bounds
+    if lo is not None:
+        x = max(x, lo)
+    if hi is not None:
+        x = min(x, hi)
+    return x

@@ -1,0 +1,476 @@
+"""Low-rank matrix estimation explorer: MMSE, metastability and thresholds of the spiked
+Wigner model, with finite-size AMP runs on top of the theory."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import panel as pn
+import param
+from bokeh.models import ColumnDataSource, Range1d, Span
+
+from theory import priors, spiked
+
+from .base import (
+    PALETTE,
+    Cancelled,
+    Explorer,
+    add_hover,
+    add_legend_defaults,
+    make_figure,
+)
+
+PRIOR_LABELS = {
+    "Sparse Rademacher": "sparse_rademacher",
+    "Gauss-Bernoulli": "gauss_bernoulli",
+    "Rademacher (±1)": "rademacher",
+    "Gaussian": "gaussian",
+}
+# the sparse family each prior belongs to (the dense priors are its rho = 1 member)
+FAMILY_OF = {
+    "sparse_rademacher": "sparse_rademacher",
+    "rademacher": "sparse_rademacher",
+    "gauss_bernoulli": "gauss_bernoulli",
+    "gaussian": "gauss_bernoulli",
+}
+FAMILY_LABEL = {"sparse_rademacher": "sparse Rademacher", "gauss_bernoulli": "Gauss-Bernoulli"}
+CURVE_POINTS = 300
+AMP_SNR_POINTS = 8
+MAX_SNR = 20.0
+THRESHOLD_STYLE = {  # label, colour
+    "weak_recovery": ("λ = 1: m = 0 unstable (BBP)", PALETTE["grey"]),
+    "dynamic": ("λ_dyn: informed branch appears", PALETTE["sky"]),
+    "information_theoretic": ("λ_IT: information-theoretic", PALETTE["vermillion"]),
+    "algorithmic": ("λ_alg: AMP jumps", PALETTE["orange"]),
+}
+
+
+# Bounded caches at the boundary between views and theory (arguments are hashable).
+@lru_cache(maxsize=128)
+def cached_curve(prior: priors.Prior, lo: float, hi: float, points: int) -> spiked.Curve:
+    return spiked.curve(prior=prior, snr=np.linspace(lo, hi, points))
+
+
+@lru_cache(maxsize=512)
+def cached_landscape(prior: priors.Prior, snr: float) -> spiked.Landscape:
+    return spiked.free_entropy_landscape(prior=prior, snr=snr)
+
+
+def cached_thresholds(prior: priors.Prior) -> spiked.Thresholds:
+    return spiked.thresholds(prior=prior)  # lru_cache'd in theory
+
+
+def cached_phase_diagram(family: str) -> spiked.PhaseDiagram:
+    return spiked.phase_diagram(family=family)  # lru_cache'd in theory
+
+
+EXPLANATION = rf"""
+### What you see
+**Model.** A rank-one signal hidden in a symmetric noise matrix,
+
+$$ {spiked.EQUATIONS["model"]} $$
+
+with the entries $x_i$ drawn from the prior. In high dimension the Bayes-optimal estimator and
+approximate message passing (AMP) reduce to a scalar Gaussian channel
+$$ {spiked.EQUATIONS["channel"]} $$
+whose overlap $m$ obeys the state evolution
+$$ {spiked.EQUATIONS["state_evolution"]} $$
+Its fixed points are the stationary points of the free entropy
+$$ {spiked.EQUATIONS["free_entropy"]} $$
+and the matrix error is $$ {spiked.EQUATIONS["mmse"]} $$
+
+**Curves (left).** *Uninformed / AMP* (dashed): state evolution started at $m \approx 0$, what
+AMP reaches. *Informed* (dotted): started at $m = 1$. *Bayes-optimal* (solid): the branch with
+the larger free entropy. *PCA* (grey): the top eigenvector, $m = \max(0, 1 - 1/\lambda)$ (BBP).
+Red crosses mark points whose fixed-point equation did not converge.
+
+**Thresholds.** $\lambda = 1$: $m = 0$ becomes unstable (AMP and PCA start to learn).
+$\lambda_{{\rm dyn}}$: a second, informed maximum of $\Phi$ appears (light band: metastable).
+$\lambda_{{\rm IT}}$: the two maxima have equal free entropy; above it the Bayes-optimal error
+jumps down. $\lambda_{{\rm alg}}$: AMP leaves the low-overlap state. Between
+$\lambda_{{\rm IT}}$ and $\lambda_{{\rm alg}}$ (dark band) estimation is possible but AMP fails:
+the **hard phase**. For dense priors the transition is continuous and the bands vanish.
+
+**Landscape (right).** $\Phi(m)$ at the current $\lambda$; dots mark its local maxima
+(filled: global, the Bayes-optimal state; hollow: metastable).
+
+**Phase diagram (bottom).** The same thresholds as the sparsity $\rho$ varies.
+
+**AMP runs.** Finite-$N$ AMP (with the Onsager term) on sampled instances: mean and standard
+error of the final overlap over runs, started uninformed; they follow the AMP branch.
+
+**References.** {"; ".join(spiked.REFERENCES)}.
+"""
+
+
+class SpikedExplorer(Explorer):
+    """Spiked Wigner model: Bayes-optimal and AMP errors, metastability, thresholds."""
+
+    prior = param.Selector(default="sparse_rademacher", objects=PRIOR_LABELS, label="Prior")
+    rho = param.Number(default=0.05, bounds=(0.01, 1.0), step=0.01, label="Sparsity ρ")
+    snr_range = param.Range(default=(0.2, 1.6), bounds=(0.0, MAX_SNR), label="λ range")
+    snr = param.Number(default=0.9, bounds=(0.0, MAX_SNR), step=0.005, label="Current λ")
+    quantity = param.Selector(default="MMSE", objects=["MMSE", "overlap"], label="Plot")
+    amp_n = param.Integer(default=2000, bounds=(200, spiked.MAX_AMP_N), label="AMP size N")
+    amp_runs = param.Integer(default=4, bounds=(1, 20), label="Runs per λ")
+
+    url_parameters = ("prior", "rho", "snr_range", "snr", "quantity", "amp_n", "amp_runs")
+    title = "Low-rank matrix estimation"
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._curve: spiked.Curve | None = None
+        self._thresholds: spiked.Thresholds | None = None
+        self._amp: spiked.AmpEnsemble | None = None
+        self._build_plots()
+        self._build_controls()
+        self.param.watch(self._on_model_change, ["prior", "rho", "snr_range"])
+        self.param.watch(self._on_snr_change, ["snr"])
+        self.param.watch(self._on_quantity_change, ["quantity"])
+        self.guarded(self._refresh_all)()
+
+    # -- theory calls --------------------------------------------------------------------
+    @property
+    def current_prior(self) -> priors.Prior:
+        return priors.make_prior(self.prior, self.rho)
+
+    @property
+    def is_sparse(self) -> bool:
+        return self.prior in priors.SPARSE_PRIORS
+
+    # -- plots ---------------------------------------------------------------------------
+    def _build_plots(self):
+        empty = lambda *cols: ColumnDataSource({c: [] for c in cols}, name=None)  # noqa: E731
+        self.sources = {
+            "curves": ColumnDataSource(
+                {k: [] for k in ("snr", "bayes", "uninformed", "informed", "pca")},
+                name="spiked-curves"),
+            "unconverged": empty("snr", "value"),
+            "thresholds": empty("x", "y0", "y1", "threshold", "color"),
+            "regions": empty("left", "right", "region", "color", "alpha"),
+            "amp": ColumnDataSource({k: [] for k in ("snr", "mean", "low", "high")},
+                                    name="spiked-amp"),
+            "landscape": ColumnDataSource({"m": [], "phi": []}, name="spiked-landscape"),
+            "global_max": empty("m", "phi"),
+            "local_max": empty("m", "phi"),
+            "phase": ColumnDataSource(
+                {k: [] for k in ("rho", "dynamic", "it", "alg", "weak")}, name="spiked-phase"),
+            "phase_point": empty("rho", "snr"),
+        }
+        s = self.sources
+
+        fig = make_figure(title="Error vs signal-to-noise ratio", x_label="signal-to-noise ratio λ",
+                          y_label="matrix MMSE", x_range=Range1d(0, 1),
+                          y_range=Range1d(-0.02, 1.05), height=420)
+        fig.quad(left="left", right="right", bottom=-0.02, top=1.05, source=s["regions"],
+                 fill_color="color", fill_alpha="alpha", line_alpha=0, legend_field="region")
+        fig.segment(x0="x", x1="x", y0="y0", y1="y1", source=s["thresholds"], color="color",
+                    line_width=2, line_dash="dashed", legend_field="threshold")
+        pca = fig.line("snr", "pca", source=s["curves"], color=PALETTE["grey"], line_width=2,
+                       line_dash="dashdot", legend_label="PCA (top eigenvector)")
+        informed = fig.line("snr", "informed", source=s["curves"], color=PALETTE["green"],
+                            line_width=2.5, line_dash="dotted", legend_label="informed branch")
+        amp_branch = fig.line("snr", "uninformed", source=s["curves"], color=PALETTE["orange"],
+                              line_width=2.5, line_dash="dashed", legend_label="uninformed / AMP")
+        bayes = fig.line("snr", "bayes", source=s["curves"], color=PALETTE["blue"], line_width=3,
+                         legend_label="Bayes-optimal")
+        unconverged = fig.scatter("snr", "value", source=s["unconverged"], marker="x", size=10,
+                                  color=PALETTE["vermillion"], line_width=2,
+                                  legend_label="not converged")
+        fig.segment(x0="snr", x1="snr", y0="low", y1="high", source=s["amp"],
+                    color=PALETTE["black"], line_width=1.5)
+        amp_points = fig.scatter("snr", "mean", source=s["amp"], size=7, color=PALETTE["black"],
+                                 legend_label="AMP runs (mean ± s.e.)")
+        self.snr_marker = Span(location=self.snr, dimension="height", line_color="black",
+                               line_width=1.5, line_alpha=0.6)
+        fig.add_layout(self.snr_marker)
+        add_legend_defaults(fig, "top_left")
+        fig.add_layout(fig.legend[0], "right")
+        # legend entries of overlays that are empty most of the time show only when drawn
+        self._optional_legend = {
+            item_key: next(i for i in fig.legend[0].items if renderer in i.renderers)
+            for item_key, renderer in (("unconverged", unconverged), ("amp", amp_points))
+        }
+        for item in self._optional_legend.values():
+            item.visible = False
+        add_hover(fig, [bayes, amp_branch, informed, pca],
+                  [("λ", "@snr{0.000}"), ("Bayes", "@bayes{0.0000}"),
+                   ("AMP", "@uninformed{0.0000}"), ("informed", "@informed{0.0000}"),
+                   ("PCA", "@pca{0.0000}")])
+        self.fig_curve = fig
+
+        land = make_figure(title="Free-entropy landscape Φ(m)", x_label="overlap m",
+                           y_label="free entropy Φ(m)", height=330)
+        land.line("m", "phi", source=s["landscape"], color=PALETTE["blue"], line_width=2.5,
+                  legend_label="Φ(m) at current λ")
+        land.scatter("m", "phi", source=s["global_max"], size=12, color=PALETTE["vermillion"],
+                     legend_label="global maximum")
+        land.scatter("m", "phi", source=s["local_max"], size=12, fill_color="white",
+                     line_color=PALETTE["vermillion"], line_width=2,
+                     legend_label="metastable maximum")
+        add_legend_defaults(land, "top_left")
+        self.fig_landscape = land
+
+        phase = make_figure(title="Phase diagram", x_label="sparsity ρ", y_label="λ",
+                            x_axis_type="log", height=330, y_range=Range1d(0, 1.3))
+        phase.varea(x="rho", y1="it", y2="alg", source=s["phase"], fill_color=PALETTE["orange"],
+                    fill_alpha=0.25, legend_label="hard phase")
+        phase.varea(x="rho", y1="dynamic", y2="it", source=s["phase"], fill_color=PALETTE["sky"],
+                    fill_alpha=0.2, legend_label="metastable")
+        for key, column in (("dynamic", "dynamic"), ("information_theoretic", "it"),
+                            ("algorithmic", "alg")):
+            label, color = THRESHOLD_STYLE[key]
+            phase.line("rho", column, source=s["phase"], color=color, line_width=2.5,
+                       legend_label=label.split(":")[0])
+        phase.scatter("rho", "snr", source=s["phase_point"], size=12, marker="star",
+                      color=PALETTE["black"], legend_label="current (ρ, λ)")
+        add_legend_defaults(phase, "bottom_right")
+        self.fig_phase = phase
+
+        self.curve_pane = pn.pane.Bokeh(self.fig_curve, sizing_mode="stretch_width")
+        self.landscape_pane = pn.pane.Bokeh(self.fig_landscape, sizing_mode="stretch_width")
+        self.phase_pane = pn.pane.Bokeh(self.fig_phase, sizing_mode="stretch_width")
+        self.summary = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10))
+
+    def _build_controls(self):
+        w = pn.widgets
+        self.rho_widget = w.FloatSlider.from_param(self.param.rho, format="0.000")
+        self.snr_widget = w.FloatSlider.from_param(self.param.snr, format="0.000")
+        self.range_widget = w.RangeSlider.from_param(self.param.snr_range, step=0.05)
+        self.run_button = w.Button(name="Run AMP", button_type="primary")
+        self.cancel_button = w.Button(name="Cancel", disabled=True)
+        self.progress = pn.indicators.Progress(value=0, max=100, visible=False,
+                                               sizing_mode="stretch_width", bar_color="primary")
+        self.amp_status = pn.pane.Markdown("", margin=(0, 10))
+        self.run_button.on_click(lambda *_: self.run_amp())
+        self.cancel_button.on_click(self.cancel)
+        self.controls = pn.Column(
+            w.Select.from_param(self.param.prior),
+            self.rho_widget,
+            self.range_widget,
+            self.snr_widget,
+            w.RadioButtonGroup.from_param(self.param.quantity),
+            pn.layout.Divider(),
+            pn.pane.Markdown("**Finite-size AMP**", margin=(0, 10)),
+            w.IntSlider.from_param(self.param.amp_n, step=100),
+            w.IntSlider.from_param(self.param.amp_runs),
+            pn.Row(self.run_button, self.cancel_button),
+            self.progress,
+            self.amp_status,
+            width=300,
+        )
+        self.rho_widget.disabled = not self.is_sparse
+
+    # -- updates -------------------------------------------------------------------------
+    def _refresh_all(self):
+        with pn.io.hold():
+            self._update_model()
+            self._update_snr()
+            self._update_phase_diagram()
+
+    def _on_model_change(self, *events):
+        self.rho_widget.disabled = not self.is_sparse
+        if any(e.name in ("prior", "rho") for e in events):
+            self._clear_amp()
+        lo, hi = self.snr_range
+        self.snr_widget.param.update(start=lo, end=hi)
+        with pn.io.hold():
+            self.guarded(self._update_model)()
+            if not lo <= self.snr <= hi:
+                self.snr = float(np.clip(self.snr, lo, hi))  # triggers the snr update
+            else:
+                self.guarded(self._update_snr)()
+            if any(e.name in ("prior", "rho") for e in events):
+                self.guarded(self._update_phase_diagram)()
+
+    def _on_snr_change(self, *_):
+        with pn.io.hold():
+            self.guarded(self._update_snr)()
+
+    def _on_quantity_change(self, *_):
+        with pn.io.hold():
+            self.guarded(self._update_curve_sources)()
+            self.guarded(self._update_amp_source)()
+
+    def _value(self, overlap):
+        """Map overlaps to the plotted quantity."""
+        overlap = np.asarray(overlap, dtype=float)
+        return 1.0 - overlap**2 if self.quantity == "MMSE" else overlap
+
+    def _update_model(self):
+        self.clear_message()
+        lo, hi = self.snr_range
+        if not hi > lo:
+            raise ValueError("the λ range must have a positive width")
+        prior = self.current_prior
+        self._curve = cached_curve(prior, float(lo), float(hi), CURVE_POINTS)
+        self._thresholds = cached_thresholds(prior)
+        self._update_curve_sources()
+        self.fig_curve.x_range.update(start=lo, end=hi)
+        if not self._curve.converged.all():
+            bad = int((~self._curve.converged).sum())
+            self.show_message(f"{bad} of {self._curve.snr.size} points did not converge; "
+                              "they are marked with red crosses.")
+
+    def _update_curve_sources(self):
+        c, th = self._curve, self._thresholds
+        if c is None or th is None:
+            return
+        self.fig_curve.yaxis.axis_label = ("matrix MMSE  1 − m²" if self.quantity == "MMSE"
+                                           else "overlap m")
+        self.sources["curves"].data = {
+            "snr": c.snr,
+            "bayes": self._value(c.bayes_optimal.overlap),
+            "uninformed": self._value(c.uninformed.overlap),
+            "informed": self._value(c.informed.overlap),
+            "pca": self._value(spiked.pca_overlap(c.snr)),
+        }
+        bad = ~c.converged
+        self.sources["unconverged"].data = {
+            "snr": c.snr[bad], "value": self._value(c.bayes_optimal.overlap[bad])}
+        self._optional_legend["unconverged"].visible = bool(bad.any())
+        xs, labels, colors = [], [], []
+        for key, (label, color) in THRESHOLD_STYLE.items():
+            x = getattr(th, key)
+            if key != "weak_recovery" and not th.first_order:
+                continue
+            if np.isfinite(x):
+                xs.append(x)
+                labels.append(f"{label} ({x:.4f})" if key != "weak_recovery" else label)
+                colors.append(color)
+        self.sources["thresholds"].data = {
+            "x": xs, "y0": [-0.02] * len(xs), "y1": [1.05] * len(xs), "threshold": labels,
+            "color": colors}
+        regions = {"left": [], "right": [], "region": [], "color": [], "alpha": []}
+        if th.first_order and np.isfinite(th.information_theoretic):
+            for left, right, label, color, alpha in (
+                (th.dynamic, th.information_theoretic, "metastable", PALETTE["sky"], 0.18),
+                (th.information_theoretic, th.algorithmic, "hard phase", PALETTE["orange"], 0.25),
+            ):
+                for key, val in zip(("left", "right", "region", "color", "alpha"),
+                                    (left, right, label, color, alpha), strict=True):
+                    regions[key].append(val)
+        self.sources["regions"].data = regions
+        self.summary.object = self._summary_text()
+
+    def _summary_text(self) -> str:
+        th = self._thresholds
+        if th is None:
+            return ""
+        if not th.first_order:
+            return ("**Continuous transition** at λ = 1: the overlap grows from zero, AMP is "
+                    "optimal, and there is no hard phase.")
+        it = th.information_theoretic
+        return (f"**First-order transition.** λ_dyn = {th.dynamic:.4f}, λ_IT = {it:.4f}, "
+                f"λ_alg = {th.algorithmic:.4f}. Between λ_IT and λ_alg the Bayes-optimal error "
+                "is small but AMP stays near m ≈ 0: the hard phase."
+                + ("" if th.converged else " (the free-entropy crossing did not converge)"))
+
+    def _update_snr(self):
+        snr = float(self.snr)
+        self.snr_marker.location = snr
+        land = cached_landscape(self.current_prior, snr)
+        self.sources["landscape"].data = {"m": land.overlaps, "phi": land.free_entropy}
+        best = int(np.argmax(land.maxima_free_entropy))
+        others = [i for i in range(land.maxima.size) if i != best]
+        self.sources["global_max"].data = {"m": land.maxima[[best]],
+                                           "phi": land.maxima_free_entropy[[best]]}
+        self.sources["local_max"].data = {"m": land.maxima[others],
+                                          "phi": land.maxima_free_entropy[others]}
+        self.fig_landscape.title.text = f"Free-entropy landscape Φ(m) at λ = {snr:.3f}"
+        rho = self.rho if self.is_sparse else 1.0
+        self.sources["phase_point"].data = {"rho": [rho], "snr": [snr]}
+
+    def _update_phase_diagram(self):
+        family = FAMILY_OF[self.prior]
+        pd = cached_phase_diagram(family)
+        self.sources["phase"].data = {
+            "rho": pd.rho,
+            "dynamic": pd.dynamic,
+            "it": pd.information_theoretic,
+            "alg": pd.algorithmic,
+            "weak": pd.weak_recovery,
+        }
+        self.fig_phase.title.text = f"Phase diagram of the {FAMILY_LABEL[family]} family"
+
+    # -- AMP -----------------------------------------------------------------------------
+    def amp_snr_points(self) -> np.ndarray:
+        lo, hi = self.snr_range
+        return lo + (hi - lo) * (np.arange(AMP_SNR_POINTS) + 0.5) / AMP_SNR_POINTS
+
+    def run_amp(self):
+        """Start finite-N AMP runs in the background; returns the Future."""
+        prior, n, runs = self.current_prior, int(self.amp_n), int(self.amp_runs)
+        snr = self.amp_snr_points()
+        total = snr.size * runs
+        self.run_button.disabled = True
+        self.cancel_button.disabled = False
+        self.progress.param.update(value=0, visible=True)
+        self.amp_status.object = f"Running {total} AMP runs at N = {n}…"
+
+        def work(check_cancel):
+            def progress(done, total):
+                check_cancel()
+                self.schedule(lambda: setattr(self.progress, "value", int(100 * done / total)))
+
+            return spiked.amp_ensemble(prior=prior, snr=snr, n=n, runs=runs, iterations=60,
+                                       seed=2024, progress=progress)
+
+        def done(result):
+            self._finish_amp()
+            if (prior, n) != (self.current_prior, int(self.amp_n)):
+                self.amp_status.object = "Parameters changed during the run; result discarded."
+                return
+            self._amp = result
+            self._update_amp_source()
+            self.amp_status.object = (f"AMP: {runs} run(s) × {snr.size} values of λ at "
+                                      f"N = {n}, 60 iterations, uninformed start.")
+
+        def failed(exc):
+            self._finish_amp()
+            if isinstance(exc, Cancelled):
+                self.amp_status.object = "AMP runs cancelled."
+            else:
+                self.amp_status.object = ""
+                self.show_message(f"**AMP simulation failed:** {exc}", "danger")
+
+        return self.run_in_background(work, on_done=done, on_error=failed)
+
+    def _finish_amp(self):
+        self.run_button.disabled = False
+        self.cancel_button.disabled = True
+        self.progress.visible = False
+
+    def _clear_amp(self):
+        self._amp = None
+        self.sources["amp"].data = {"snr": [], "mean": [], "low": [], "high": []}
+        self._optional_legend["amp"].visible = False
+        self.amp_status.object = ""
+
+    def _update_amp_source(self):
+        ens = self._amp
+        if ens is None:
+            return
+        if self.quantity == "MMSE":
+            mean, err = ens.mmse_mean, ens.mmse_sem
+        else:
+            mean, err = ens.overlap_mean, ens.overlap_sem
+        self.sources["amp"].data = {"snr": ens.snr, "mean": mean, "low": mean - err,
+                                    "high": mean + err}
+        self._optional_legend["amp"].visible = True
+
+    # -- layout --------------------------------------------------------------------------
+    def __panel__(self):
+        explanation = pn.Card(pn.pane.Markdown(EXPLANATION, sizing_mode="stretch_width"),
+                              title="What this shows: model, curves, thresholds, references",
+                              collapsed=True, sizing_mode="stretch_width")
+        plots = pn.Column(
+            self.message,
+            self.summary,
+            self.curve_pane,
+            pn.Row(self.landscape_pane, self.phase_pane, sizing_mode="stretch_width"),
+            explanation,
+            sizing_mode="stretch_width",
+        )
+        return pn.Row(self.controls, plots, sizing_mode="stretch_width")
