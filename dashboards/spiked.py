@@ -156,7 +156,7 @@ class SpikedExplorer(Explorer):
             "local_max": empty("m", "phi"),
             "phase": ColumnDataSource(
                 {k: [] for k in ("rho", "dynamic", "it", "alg", "weak")}, name="spiked-phase"),
-            "phase_point": empty("rho", "snr"),
+            "phase_point": ColumnDataSource({"rho": [], "snr": []}, name="spiked-point"),
         }
         s = self.sources
 
@@ -236,10 +236,11 @@ class SpikedExplorer(Explorer):
     def _build_controls(self):
         w = pn.widgets
         self.rho_widget = w.FloatSlider.from_param(self.param.rho, format="0.000")
-        self.snr_widget = w.FloatSlider.from_param(self.param.snr, format="0.000")
+        self.snr_widget = w.FloatSlider.from_param(self.param.snr, format="0.000",
+                                                   css_classes=["snr-slider"])
         self.range_widget = w.RangeSlider.from_param(self.param.snr_range, step=0.05)
-        self.run_button = w.Button(name="Run AMP", button_type="primary")
-        self.cancel_button = w.Button(name="Cancel", disabled=True)
+        self.run_button = w.Button(label="Run AMP", color="primary")
+        self.cancel_button = w.Button(label="Cancel", disabled=True)
         self.progress = pn.indicators.Progress(value=0, max=100, visible=False,
                                                sizing_mode="stretch_width", bar_color="primary")
         self.amp_status = pn.pane.Markdown("", margin=(0, 10))
@@ -285,6 +286,10 @@ class SpikedExplorer(Explorer):
                 self.guarded(self._update_phase_diagram)()
 
     def _on_snr_change(self, *_):
+        lo, hi = self.snr_range
+        if not lo <= self.snr <= hi:  # e.g. from a link: stay inside the plotted range
+            self.snr = float(np.clip(self.snr, lo, hi))
+            return  # the assignment above re-enters this callback
         with pn.io.hold():
             self.guarded(self._update_snr)()
 

@@ -1,0 +1,174 @@
+"""Drive the spiked explorer through its parameters and check the data handed to the plots."""
+
+import time
+
+import numpy as np
+import pytest
+
+from dashboards.base import Cancelled
+from dashboards.spiked import SpikedExplorer
+from theory import priors, spiked
+
+
+@pytest.fixture
+def explorer():
+    return SpikedExplorer()
+
+
+def wait_until(condition, timeout=30.0):
+    """Completion callbacks run just after the future resolves, on the worker thread."""
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, "condition not reached in time"
+        time.sleep(0.01)
+
+
+def data(explorer, name):
+    return {k: np.asarray(v) for k, v in explorer.sources[name].data.items()}
+
+
+def test_default_view_plots_the_theory(explorer):
+    curves = data(explorer, "curves")
+    lo, hi = explorer.snr_range
+    np.testing.assert_allclose(curves["snr"][[0, -1]], [lo, hi])
+    expected = spiked.curve(prior=priors.SparseRademacher(rho=0.05), snr=curves["snr"])
+    np.testing.assert_allclose(curves["bayes"], expected.bayes_optimal.mmse, atol=1e-12)
+    np.testing.assert_allclose(curves["uninformed"], expected.uninformed.mmse, atol=1e-12)
+    np.testing.assert_allclose(curves["pca"], 1 - spiked.pca_overlap(curves["snr"]) ** 2)
+    th = spiked.thresholds(prior=priors.SparseRademacher(rho=0.05))
+    xs = data(explorer, "thresholds")["x"]
+    np.testing.assert_allclose(sorted(xs), sorted([1.0, th.dynamic, th.information_theoretic,
+                                                   th.algorithmic]))
+    regions = data(explorer, "regions")
+    assert list(regions["region"]) == ["metastable", "hard phase"]
+    assert "First-order" in explorer.summary.object
+    assert not explorer.message.visible
+
+
+def test_moving_snr_updates_landscape_and_marker(explorer):
+    before = data(explorer, "landscape")["phi"].copy()
+    explorer.snr = 1.2
+    after = data(explorer, "landscape")["phi"]
+    assert not np.allclose(before, after)
+    np.testing.assert_allclose(
+        after, spiked.free_entropy(priors.SparseRademacher(rho=0.05), 1.2, data(explorer, "landscape")["m"]))
+    assert explorer.snr_marker.location == 1.2
+    assert data(explorer, "phase_point")["snr"][0] == 1.2
+    # above lambda_alg there is one maximum, the informed one
+    assert data(explorer, "local_max")["m"].size == 0
+    assert data(explorer, "global_max")["m"][0] > 0.9
+
+
+def test_metastable_maximum_is_shown_in_the_hard_phase(explorer):
+    explorer.snr = 0.9
+    assert data(explorer, "global_max")["m"][0] > 0.5
+    np.testing.assert_allclose(data(explorer, "local_max")["m"], [0.0])
+
+
+def test_quantity_toggle_switches_to_overlap(explorer):
+    explorer.quantity = "overlap"
+    curves = data(explorer, "curves")
+    expected = spiked.curve(prior=priors.SparseRademacher(rho=0.05), snr=curves["snr"])
+    np.testing.assert_allclose(curves["bayes"], expected.bayes_optimal.overlap, atol=1e-12)
+    assert explorer.fig_curve.yaxis[0].axis_label == "overlap m"
+
+
+def test_dense_prior_has_no_hard_phase(explorer):
+    explorer.prior = "rademacher"
+    assert explorer.rho_widget.disabled
+    assert list(data(explorer, "regions")["region"]) == []
+    np.testing.assert_allclose(data(explorer, "thresholds")["x"], [1.0])
+    assert "Continuous" in explorer.summary.object
+    assert data(explorer, "phase_point")["rho"][0] == 1.0
+
+
+def test_gaussian_prior_matches_pca(explorer):
+    explorer.param.update(prior="gaussian", snr_range=(0.5, 4.0))
+    curves = data(explorer, "curves")
+    np.testing.assert_allclose(curves["bayes"], curves["pca"], atol=1e-9)
+
+
+def test_range_change_clamps_current_snr(explorer):
+    explorer.snr_range = (1.5, 3.0)
+    assert explorer.snr == 1.5
+    assert explorer.snr_widget.start == 1.5 and explorer.snr_widget.end == 3.0
+    np.testing.assert_allclose(data(explorer, "curves")["snr"][[0, -1]], [1.5, 3.0])
+
+
+def test_snr_outside_the_range_is_clamped(explorer):
+    explorer.snr = 15.0
+    assert explorer.snr == explorer.snr_range[1]
+    assert explorer.snr_marker.location == explorer.snr_range[1]
+
+
+def test_phase_diagram_follows_family(explorer):
+    phase = data(explorer, "phase")
+    pd = spiked.phase_diagram(family="sparse_rademacher")
+    np.testing.assert_allclose(phase["it"], pd.information_theoretic, equal_nan=True)
+    explorer.prior = "gauss_bernoulli"
+    assert "Gauss-Bernoulli" in explorer.fig_phase.title.text
+    pd = spiked.phase_diagram(family="gauss_bernoulli")
+    np.testing.assert_allclose(data(explorer, "phase")["dynamic"], pd.dynamic, equal_nan=True)
+
+
+def test_amp_runs_in_background_and_overlays(explorer):
+    explorer.param.update(prior="rademacher", snr_range=(0.5, 2.5), amp_n=400, amp_runs=2)
+    future = explorer.run_amp()
+    future.result(timeout=60)
+    wait_until(lambda: not explorer.run_button.disabled)
+    amp = data(explorer, "amp")
+    assert amp["snr"].size == 8
+    assert np.all(amp["low"] <= amp["mean"]) and np.all(amp["mean"] <= amp["high"])
+    theory = spiked.curve(prior=priors.Rademacher(), snr=amp["snr"]).uninformed.mmse
+    assert np.max(np.abs(amp["mean"] - theory)) < 0.25  # N = 400: loose, tested tightly in theory
+    assert not explorer.run_button.disabled
+    assert "AMP: 2 run(s)" in explorer.amp_status.object
+    explorer.prior = "gaussian"  # a new model clears the overlay
+    assert data(explorer, "amp")["snr"].size == 0
+
+
+def test_amp_can_be_cancelled(explorer):
+    explorer.param.update(amp_n=3000, amp_runs=20)
+    explorer.cancel()  # a cancel before the run does not leak into it
+    future = explorer.run_amp()
+    explorer.cancel()
+    with pytest.raises(Cancelled):
+        future.result(timeout=120)
+    wait_until(lambda: "cancelled" in explorer.amp_status.object)
+    assert not explorer.run_button.disabled
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({"rho": 7.0}, {"rho": 1.0}),
+        ({"rho": -3}, {"rho": 0.01}),
+        ({"snr": "nan"}, {"snr": 0.9}),
+        ({"prior": "laplace"}, {"prior": "sparse_rademacher"}),
+        ({"snr_range": [5, -2]}, {"snr_range": (0.0, 5.0)}),
+        ({"snr_range": [1, 1]}, {"snr_range": (0.2, 1.6)}),
+        ({"amp_n": 10**9}, {"amp_n": spiked.MAX_AMP_N}),
+        ({"quantity": 3}, {"quantity": "MMSE"}),
+    ],
+)
+def test_bad_link_values_are_clamped_or_refused_with_a_message(explorer, values, expected):
+    notes = explorer.apply_values(values)
+    assert notes
+    assert explorer.message.visible
+    for name, value in expected.items():
+        assert getattr(explorer, name) == value
+
+
+def test_theory_errors_become_messages(explorer, monkeypatch):
+    import dashboards.spiked as module
+
+    def broken(*args, **kwargs):
+        raise ValueError("solver exploded")
+
+    monkeypatch.setattr(module, "cached_curve", broken)
+    explorer.rho = 0.07
+    assert explorer.message.visible
+    assert "solver exploded" in explorer.message.object
+    monkeypatch.undo()
+    explorer.rho = 0.08  # the session keeps working
+    assert not explorer.message.visible

@@ -1,0 +1,88 @@
+"""The real page in headless Chromium: renders, reacts, stays offline, restores from a link."""
+
+import json
+import urllib.parse
+
+import pytest
+
+from bench.browser import JS_SOURCE_DATA, JS_WATCH_SOURCE, is_local
+
+pytestmark = pytest.mark.ui
+
+
+def open_page(page, url, timeout=30_000):
+    # offline proof: any request to another host is aborted and recorded
+    blocked = []
+
+    def route(r):
+        if is_local(r.request.url):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.blocked = blocked
+    page.goto(url)
+    page.wait_for_function(
+        f"() => {{ const d = ({JS_SOURCE_DATA})('spiked-curves'); return d && d.snr.length > 0; }}",
+        timeout=timeout,
+    )
+    return page
+
+
+def source(page, name):
+    return page.evaluate(JS_SOURCE_DATA, name)
+
+
+def test_page_renders_without_errors_and_makes_no_outside_request(page, app_url):
+    open_page(page, app_url)
+    page.wait_for_timeout(1000)
+    errors = [m for m in page.console_messages_seen if m[0] in ("error", "pageerror")]
+    assert errors == []
+    assert page.blocked == []
+    assert all(is_local(u) for u in page.requests_seen)
+    assert len(source(page, "spiked-curves")["snr"]) == 300
+    assert page.get_by_text("First-order transition").first.is_visible()
+
+
+def test_moving_the_snr_slider_changes_the_plot(page, app_url):
+    open_page(page, app_url)
+    before = source(page, "spiked-landscape")["phi"]
+    page.evaluate(JS_WATCH_SOURCE, "spiked-landscape")
+    handle = page.locator(".snr-slider .noUi-handle").first
+    handle.focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => window.__changes['spiked-landscape'].length > 0")
+    page.wait_for_timeout(300)
+    after = source(page, "spiked-landscape")["phi"]
+    assert after != before
+    assert source(page, "spiked-point")["snr"][0] > 0.9
+
+
+def test_a_shared_link_restores_the_view(page, app_url):
+    query = urllib.parse.urlencode(
+        {"prior": "rademacher", "snr": "1.3", "snr_range": json.dumps([0.5, 2.0]),
+         "quantity": "overlap"})
+    open_page(page, f"{app_url}?{query}")
+    page.wait_for_function(
+        f"() => {{ const d = ({JS_SOURCE_DATA})('spiked-curves');"
+        " return d && Math.abs(d.snr[0] - 0.5) < 1e-9; }")
+    curves = source(page, "spiked-curves")
+    assert curves["snr"][0] == pytest.approx(0.5)
+    assert curves["snr"][-1] == pytest.approx(2.0)
+    # overlap of the Rademacher prior: 0 below lambda = 1, positive above
+    assert curves["bayes"][0] == 0.0
+    assert curves["bayes"][-1] > 0.5
+    assert page.get_by_text("Continuous transition").first.is_visible()
+    assert source(page, "spiked-point") == {"rho": [1.0], "snr": [1.3]}
+
+
+def test_a_hostile_link_gives_a_message_not_a_crash(page, app_url):
+    open_page(page, f"{app_url}?rho=abc&snr=1e308&prior=%3Cscript%3E")
+    page.wait_for_timeout(1000)
+    assert page.get_by_text("Some link parameters were adjusted").first.is_visible()
+    errors = [m for m in page.console_messages_seen if m[0] in ("error", "pageerror")]
+    assert errors == []
+    assert len(source(page, "spiked-curves")["snr"]) == 300
