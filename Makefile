@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5006
 ADDRESS ?= localhost
+# the host:port that browsers use to reach the server (websocket origin check)
+ORIGIN ?= localhost:$(PORT)
 
 .PHONY: run test test-fast bench lint screenshot clean install install-test
 
@@ -23,8 +25,8 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 run: $(VENV)/.installed
-	$(BIN)/panel serve app.py --address $(ADDRESS) --port $(PORT) --allow-websocket-origin $(ADDRESS):$(PORT) \
-		--static-dirs assets=assets --global-loading-spinner --warm
+	$(BIN)/panel serve app.py --address $(ADDRESS) --port $(PORT) --allow-websocket-origin $(ORIGIN) \
+		--static-dirs assets=assets --global-loading-spinner --warm --liveness
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest

@@ -37,6 +37,7 @@ FAMILY_OF = {
 FAMILY_LABEL = {"sparse_rademacher": "sparse Rademacher", "gauss_bernoulli": "Gauss-Bernoulli"}
 CURVE_POINTS = 300
 AMP_SNR_POINTS = 8
+AMP_ITERATIONS = 300
 MAX_SNR = 20.0
 THRESHOLD_STYLE = {  # label, colour
     "weak_recovery": ("λ = 1: m = 0 unstable (BBP)", PALETTE["grey"]),
@@ -419,7 +420,7 @@ class SpikedExplorer(Explorer):
                 check_cancel()
                 self.schedule(lambda: setattr(self.progress, "value", int(100 * done / total)))
 
-            return spiked.amp_ensemble(prior=prior, snr=snr, n=n, runs=runs, iterations=60,
+            return spiked.amp_ensemble(prior=prior, snr=snr, n=n, runs=runs, iterations=AMP_ITERATIONS,
                                        seed=2024, progress=progress)
 
         def done(result):
@@ -430,7 +431,8 @@ class SpikedExplorer(Explorer):
             self._amp = result
             self._update_amp_source()
             self.amp_status.object = (f"AMP: {runs} run(s) × {snr.size} values of λ at "
-                                      f"N = {n}, 60 iterations, uninformed start.")
+                                      f"N = {n}, uninformed start, up to {AMP_ITERATIONS} "
+                                      "iterations (stops when converged).")
 
         def failed(exc):
             self._finish_amp()

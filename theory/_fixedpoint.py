@@ -48,7 +48,7 @@ def bracketed_roots(func, lo, hi, f_lo=None, f_hi=None, *, xtol=1e-14, ftol=1e-1
 
     ``func(x, idx)`` returns the function values at abscissae ``x`` for the problems of
     (integer) indices ``idx``; every bracket must have ``f(lo) * f(hi) <= 0``.
-    Returns ``(root, converged)``.
+    Returns ``(root, converged, value)``, ``value`` the function at ``root``.
     """
     lo = np.array(lo, dtype=float, copy=True)
     hi = np.array(hi, dtype=float, copy=True)
@@ -60,6 +60,7 @@ def bracketed_roots(func, lo, hi, f_lo=None, f_hi=None, *, xtol=1e-14, ftol=1e-1
     root = np.where(np.abs(f_lo) < np.abs(f_hi), lo, hi)
     converged = (f_lo == 0) | (f_hi == 0)
     root = np.where(f_lo == 0, lo, np.where(f_hi == 0, hi, root))
+    value = np.where(np.abs(f_lo) < np.abs(f_hi), f_lo, f_hi)
     side = np.zeros(lo.shape, dtype=int)  # which end was kept last time, for Illinois
     for _ in range(max_iter):
         active = ~converged
@@ -74,6 +75,7 @@ def bracketed_roots(func, lo, hi, f_lo=None, f_hi=None, *, xtol=1e-14, ftol=1e-1
         idx = np.flatnonzero(active)
         fx = func(x, idx)
         root[idx] = x
+        value[idx] = fx
         same_as_lo = np.sign(fx) == np.sign(fa)
         s = side[idx]
         # the end that stays gets its value halved if it stayed twice in a row (Illinois)
@@ -86,4 +88,4 @@ def bracketed_roots(func, lo, hi, f_lo=None, f_hi=None, *, xtol=1e-14, ftol=1e-1
         width = np.abs(new_hi - new_lo)
         done = (np.abs(fx) <= ftol) | (width <= xtol * np.maximum(1.0, np.abs(x)))
         converged[idx[done]] = True
-    return root, converged
+    return root, converged, value

@@ -54,7 +54,7 @@ REFERENCES = (
 #: the largest snr the solvers accept (beyond it every prior here is in the trivially easy phase)
 MAX_SNR = 1e3
 #: points of the g-table used to bracket fixed points
-_TABLE_POINTS = 800
+_TABLE_POINTS = 400
 _RESIDUAL_TOL = 1e-9
 
 
@@ -172,7 +172,7 @@ class Landscape:
 
 @dataclass(frozen=True)
 class AmpRun:
-    """A finite-N AMP run after each iteration: overlap |x_hat . x| / N and the relative matrix
+    """A finite-N AMP run after each iteration: overlap |x_hat . x| / |x|^2 and the relative matrix
     error |x x^T - x_hat x_hat^T|_F^2 / |x x^T|_F^2 (-> 1 - m^2 on the Nishimori line)."""
 
     snr: float
@@ -182,6 +182,7 @@ class AmpRun:
     state_evolution: np.ndarray
     init: str
     seed: int
+    converged: bool
 
 
 @dataclass(frozen=True)
@@ -279,12 +280,12 @@ def _table_for(prior: Prior, snr_max: float):
     return _g_table(prior, g_max)
 
 
-def _fixed_point_residual(prior, snr, m):
-    return np.abs(scalar_overlap(prior, snr * m) - m)
-
-
 def _branches(prior: Prior, snr: np.ndarray):
-    """Overlaps of the uninformed and informed branches at every snr (1-d arrays)."""
+    """Overlaps, convergence flags and free entropies of the uninformed and informed branches.
+
+    Each distinct fixed point is refined once (the branches coincide outside the metastable
+    window) and m = 0 needs no work (phi(0) = 0 exactly).
+    """
     g, S = _table_for(prior, float(snr.max(initial=0.0)))
     diff = S[None, :] - snr[:, None]  # (P, G); fixed points are its zeros in g
     up = (diff[:, :-1] < 0) & (diff[:, 1:] >= 0)  # stable fixed points: S crosses snr upwards
@@ -293,35 +294,40 @@ def _branches(prior: Prior, snr: np.ndarray):
     first_up = np.argmax(up, axis=1)
     last_up = n_cells - 1 - np.argmax(up[:, ::-1], axis=1)
 
-    def refine(cells, rows):
-        if rows.size == 0:
-            return np.zeros(0), np.ones(0, bool)
-        s = snr[rows]
+    # problems: the informed root of every row with a root, plus the uninformed root where
+    # it differs (m = 0 is the stable uninformed state for snr <= 1)
+    rows_in = np.flatnonzero(has_root)
+    rows_un = np.flatnonzero(has_root & (snr > 1.0) & (first_up != last_up))
+    rows = np.concatenate([rows_in, rows_un])
+    cells = np.concatenate([last_up[rows_in], first_up[rows_un]])
+    s = snr[rows]
 
-        def k(gg, idx):  # 1 - snr / S(g): zero at a fixed point g > 0, finite (1 - snr) at g = 0
-            return 1.0 - s[idx] * scalar_overlap(prior, gg) / gg
+    def k(gg, idx):  # 1 - snr / S(g): zero at a fixed point g > 0, finite (1 - snr) at g = 0
+        return 1.0 - s[idx] * scalar_overlap(prior, gg) / gg
 
-        lo, hi = g[cells], g[cells + 1]
-        root, ok = bracketed_roots(k, lo, hi, f_lo=1.0 - s / S[cells], f_hi=1.0 - s / S[cells + 1])
-        return root / s, ok
+    root, ok, k_root = bracketed_roots(k, g[cells], g[cells + 1], f_lo=1.0 - s / S[cells],
+                                       f_hi=1.0 - s / S[cells + 1])
+    m = root / s
+    # honest convergence flag: the fixed-point equation itself, |M(snr m) - m| = m |k|
+    ok &= m * np.abs(k_root) <= _RESIDUAL_TOL
+    phi = free_entropy(prior, s, m)
 
-    m_un = np.zeros_like(snr)
-    m_in = np.zeros_like(snr)
+    out = {}
+    for name in ("m_un", "m_in", "phi_un", "phi_in"):
+        out[name] = np.zeros_like(snr)
     ok_un = np.ones(snr.shape, bool)
     ok_in = np.ones(snr.shape, bool)
-    # uninformed: m = 0 is stable for snr <= 1; above it, the smallest stable root
-    rows = np.flatnonzero(has_root & (snr > 1.0))
-    m_un[rows], ok_un[rows] = refine(first_up[rows], rows)
-    rows = np.flatnonzero(has_root)
-    m_in[rows], ok_in[rows] = refine(last_up[rows], rows)
-    # honest convergence flag: the fixed-point equation itself, evaluated exactly
-    ok_un &= _fixed_point_residual(prior, snr, m_un) <= _RESIDUAL_TOL
-    ok_in &= _fixed_point_residual(prior, snr, m_in) <= _RESIDUAL_TOL
-    return m_un, ok_un, m_in, ok_in
-
-
-def _branch(prior, snr, m, ok) -> Branch:
-    return Branch(overlap=m, mmse=1.0 - m**2, free_entropy=free_entropy(prior, snr, m), converged=ok)
+    n_in = rows_in.size
+    out["m_in"][rows_in], ok_in[rows_in], out["phi_in"][rows_in] = m[:n_in], ok[:n_in], phi[:n_in]
+    same = rows_in[(snr[rows_in] > 1.0) & (first_up[rows_in] == last_up[rows_in])]
+    out["m_un"][same], ok_un[same], out["phi_un"][same] = (
+        out["m_in"][same], ok_in[same], out["phi_in"][same])
+    out["m_un"][rows_un], ok_un[rows_un], out["phi_un"][rows_un] = m[n_in:], ok[n_in:], phi[n_in:]
+    un = Branch(overlap=out["m_un"], mmse=1.0 - out["m_un"] ** 2, free_entropy=out["phi_un"],
+                converged=ok_un)
+    inf = Branch(overlap=out["m_in"], mmse=1.0 - out["m_in"] ** 2, free_entropy=out["phi_in"],
+                 converged=ok_in)
+    return un, inf
 
 
 def curve(*, prior: Prior, snr) -> Curve:
@@ -329,9 +335,9 @@ def curve(*, prior: Prior, snr) -> Curve:
     snr = np.atleast_1d(_as_snr(snr)).astype(float)
     if snr.ndim != 1:
         raise ValueError("curve needs a 1-d array of snr")
-    m_un, ok_un, m_in, ok_in = _branches(prior, snr)
-    un = _branch(prior, snr, m_un, ok_un)
-    inf = _branch(prior, snr, m_in, ok_in)
+    un, inf = _branches(prior, snr)
+    m_un, m_in = un.overlap, inf.overlap
+    ok_un, ok_in = un.converged, inf.converged
     metastable = np.abs(m_in - m_un) > 1e-6
     informed_wins = inf.free_entropy > un.free_entropy
     pick = lambda a, b: np.where(informed_wins, b, a)  # noqa: E731
@@ -465,16 +471,16 @@ def sample_instance(*, prior: Prior, snr: float, n: int, seed: int):
 
 
 def simulate_amp(
-    *, prior: Prior, snr: float, n: int = 2000, iterations: int = 50, seed: int = 0,
-    init: str = "uninformed",
+    *, prior: Prior, snr: float, n: int = 2000, iterations: int = 200, seed: int = 0,
+    init: str = "uninformed", tol: float = 1e-7,
 ) -> AmpRun:
     """Bayes-optimal AMP with the Onsager term on one sampled instance.
 
     B^t = sqrt(snr/N) Y x^t - snr <v^t> x^{t-1},  A^t = snr |x^t|^2 / N,
     x^{t+1}, v^{t+1} = posterior mean and variance of the prior in channel (B^t, A^t).
-    Uninformed start: x^0 small and random; informed start: x^0 = x (the truth).
-    Returns the overlap and matrix MSE per iteration, and state evolution from the same
-    initial overlap for comparison.
+    Uninformed start: x^0 i.i.d. N(0, 10^-6), independent of the signal; informed start: x^0 = x (the truth). Runs at most ``iterations`` steps and stops
+    once |x^{t+1} - x^t|^2 / N < tol^2 (``converged``). Returns the overlap and relative
+    matrix error per iteration, and state evolution from the overlap after the first step.
     """
     snr = float(_as_snr(snr))
     _check_init(init)
@@ -491,36 +497,45 @@ def simulate_amp(
         x_hat = x.copy()
         v = np.zeros(n)
     else:
+        # small, so AMP starts in its linear regime near the Nishimori line (q ~ m ~ 0): a
+        # unit-size random start lands on a spurious m = 0, q > 0 state that finite-N AMP
+        # can fail to leave even where m = 0 is unstable
         x_hat = 1e-3 * rng.standard_normal(n)
-        v = np.ones(n)
+        v = np.zeros(n)
     x_old = np.zeros(n)
     overlaps = np.empty(iterations + 1)
     mses = np.empty(iterations + 1)
 
     def record(t, xh):
-        overlaps[t] = abs(xh @ x) / n
+        # overlap relative to this instance's signal power |x|^2 / N (-> 1 as N -> inf)
+        overlaps[t] = abs(xh @ x) / (x @ x)
         xx, hh, xh_ = x @ x / n, xh @ xh / n, (xh @ x) / n
         # ||x x^T - xh xh^T||_F^2 / ||x x^T||_F^2: relative to this instance's signal power,
         # so that the O(1/sqrt(N rho)) fluctuation of |x|^2 does not swamp the estimate
         mses[t] = (xx**2 + hh**2 - 2.0 * xh_**2) / xx**2
 
     record(0, x_hat)
+    converged, steps = False, iterations
     for t in range(iterations):
         B = np.sqrt(snr) * (A_mat @ x_hat) - snr * v.mean() * x_old
         A = snr * (x_hat @ x_hat) / n
         x_old = x_hat
         x_hat, v = prior.posterior(B, A)
         record(t + 1, x_hat)
+        if np.sum((x_hat - x_old) ** 2) / n < tol**2:
+            converged, steps = True, t + 1
+            break
+    overlaps, mses = overlaps[: steps + 1], mses[: steps + 1]
     # state evolution from the overlap AMP reached after its first step (Nishimori holds from then on)
     se_traj = overlaps.copy()
-    for t in range(2, iterations + 1):
+    for t in range(2, steps + 1):
         se_traj[t] = float(scalar_overlap(prior, snr * se_traj[t - 1]))
     return AmpRun(snr=snr, n=n, overlap=overlaps, mse=mses, state_evolution=se_traj,
-                  init=init, seed=int(seed))
+                  init=init, seed=int(seed), converged=converged)
 
 
 def amp_ensemble(
-    *, prior: Prior, snr, n: int = 2000, runs: int = 4, iterations: int = 50, seed: int = 0,
+    *, prior: Prior, snr, n: int = 2000, runs: int = 4, iterations: int = 200, seed: int = 0,
     init: str = "uninformed", progress=None,
 ) -> AmpEnsemble:
     """Final overlap and matrix MSE of ``runs`` AMP runs at each snr: mean and standard error.

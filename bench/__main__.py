@@ -1,0 +1,150 @@
+"""`make bench`: prints one JSON object per line with what was measured.
+
+Solver timings (theory, in-process) and, in headless Chromium against a served app, the time
+from a slider key press to the updated data source and the first full render of the page,
+next to a plain-Bokeh "floor" app measured in the same run.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+
+import numpy as np
+
+from theory import priors, spiked
+
+from . import browser
+
+PRIORS = {
+    "gaussian": priors.Gaussian(),
+    "rademacher": priors.Rademacher(),
+    "sparse_rademacher(0.05)": priors.SparseRademacher(rho=0.05),
+    "gauss_bernoulli(0.05)": priors.GaussBernoulli(rho=0.05),
+}
+
+
+def emit(**record):
+    print(json.dumps(record), flush=True)
+
+
+def timed(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def clear_caches():
+    spiked._g_table.cache_clear()
+    spiked.thresholds.cache_clear()
+
+
+def bench_solvers():
+    snr = np.linspace(0.05, 3.0, 200)
+    for name, prior in PRIORS.items():
+        def cold(prior=prior):
+            clear_caches()
+            spiked.curve(prior=prior, snr=snr)
+
+        cold_times = timed(cold, 5)
+        spiked.curve(prior=prior, snr=snr)
+        warm_times = timed(lambda prior=prior: spiked.curve(prior=prior, snr=snr + 1e-9), 10)
+        emit(bench="curve_200_points", prior=name, cold_ms=1e3 * statistics.median(cold_times),
+             warm_ms=1e3 * statistics.median(warm_times), target_ms=30,
+             note="cold: with the g-table built; warm: table cached, new snr values")
+
+        def thresholds(prior=prior):
+            clear_caches()
+            spiked.thresholds(prior=prior)
+
+        times = timed(thresholds, 5)
+        emit(bench="thresholds", prior=name, median_ms=1e3 * statistics.median(times),
+             max_ms=1e3 * max(times), target_ms=200)
+    clear_caches()
+    t0 = time.perf_counter()
+    spiked.phase_diagram(family="sparse_rademacher", rho=np.geomspace(0.01, 1, 40) * (1 - 1e-9))
+    emit(bench="phase_diagram_40_rho", family="sparse_rademacher",
+         seconds=time.perf_counter() - t0)
+    times = timed(lambda: spiked.simulate_amp(prior=priors.Rademacher(), snr=1.5, n=2000,
+                                               iterations=60, seed=1), 3)
+    emit(bench="amp_run", n=2000, iterations=60, median_s=statistics.median(times))
+
+
+def measure_slider_latency(page, source_name, handle_selector, moves=20, pause_ms=250):
+    page.evaluate(browser.JS_WATCH_SOURCE, source_name)
+    page.evaluate("() => document.addEventListener('keydown', "
+                  "() => { window.__keydown = performance.now(); }, true)")
+    handle = page.locator(handle_selector).first
+    handle.focus()
+    latencies = []
+    for _ in range(moves):
+        seen = page.evaluate(f"() => window.__changes['{source_name}'].length")
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(f"() => window.__changes['{source_name}'].length > {seen}",
+                               timeout=10_000)
+        latencies.append(page.evaluate(
+            f"() => window.__changes['{source_name}'][{seen}] - window.__keydown"))
+        page.wait_for_timeout(pause_ms)
+    return latencies
+
+
+def summary(values):
+    arr = np.asarray(values)
+    return {"p50_ms": float(np.percentile(arr, 50)), "p95_ms": float(np.percentile(arr, 95)),
+            "max_ms": float(arr.max()), "n": int(arr.size)}
+
+
+def wait_for_data(page, name, timeout=60_000):
+    page.wait_for_function(
+        f"() => {{ const d = ({browser.JS_SOURCE_DATA})('{name}');"
+        " return d && Object.values(d)[0].length > 0; }", timeout=timeout)
+
+
+def bench_browser():
+    with browser.chromium() as chrome:
+        port = browser.free_port()
+        floor_cmd = [sys.executable, "-m", "bokeh", "serve", "bench/floor_app.py", "--port",
+                     str(port), "--address", "127.0.0.1",
+                     "--allow-websocket-origin", f"127.0.0.1:{port}"]
+        with browser.served(floor_cmd, port, ready_path="/floor_app") as url:
+            page = chrome.new_page()
+            page.goto(url + "/floor_app")
+            wait_for_data(page, "floor-source")
+            floor = summary(measure_slider_latency(page, "floor-source", ".noUi-handle"))
+            page.close()
+        emit(bench="slider_latency_floor", app="plain Bokeh server", **floor)
+
+        with browser.serve_app() as url:
+            renders = []
+            for _ in range(3):
+                context = chrome.new_context(viewport={"width": 1400, "height": 1000})
+                page = context.new_page()
+                t0 = time.perf_counter()
+                page.goto(url + "/app")
+                wait_for_data(page, "spiked-curves")
+                wait_for_data(page, "spiked-phase")
+                renders.append(time.perf_counter() - t0)
+                if len(renders) < 3:
+                    context.close()
+            emit(bench="first_render", seconds=renders, median_s=statistics.median(renders),
+                 target_s=3.0, note="navigation to all plot data present, fresh browser context")
+            app = summary(measure_slider_latency(page, "spiked-landscape",
+                                                 ".snr-slider .noUi-handle"))
+            context.close()
+        emit(bench="slider_latency", app="spiked explorer, current λ -> landscape", **app,
+             target_p95_ms=150, ratio_p95_to_floor=app["p95_ms"] / floor["p95_ms"])
+
+
+def main():
+    bench_solvers()
+    if "--no-browser" not in sys.argv:
+        bench_browser()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""Take the README's screenshot from the real app in headless Chromium."""
+
+import sys
+
+from . import browser
+
+
+def main(path: str = "assets/screenshot.png") -> None:
+    with browser.chromium() as chrome, browser.serve_app() as url:
+        page = chrome.new_page(viewport={"width": 1400, "height": 1020})
+        page.goto(url + "/app")
+        for name in ("spiked-curves", "spiked-phase"):
+            page.wait_for_function(
+                f"() => {{ const d = ({browser.JS_SOURCE_DATA})('{name}');"
+                " return d && Object.values(d)[0].length > 0; }")
+        # show finite-size AMP runs on top of the theory, as a user would after one click
+        page.get_by_role("button", name="Run AMP").click()
+        page.wait_for_function(
+            f"() => {{ const d = ({browser.JS_SOURCE_DATA})('spiked-amp');"
+            " return d && d.snr.length > 0; }", timeout=120_000)
+        page.wait_for_timeout(1500)
+        page.screenshot(path=path)
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
