@@ -141,12 +141,13 @@ class Explorer(pn.viewable.Viewer):
         else:
             callback()
 
-    def run_in_background(self, work, *, on_done, on_error=None) -> Future:
+    def run_in_background(self, work, *, on_done, on_error=None, cancellable=True) -> Future:
         """Run ``work(check_cancel)`` on the shared executor, then ``on_done(result)`` here."""
-        self._cancel.clear()
+        if cancellable:
+            self._cancel.clear()
 
         def check_cancel():
-            if self._cancel.is_set():
+            if cancellable and self._cancel.is_set():
                 raise Cancelled
 
         def finish(future: Future):

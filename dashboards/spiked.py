@@ -389,16 +389,36 @@ class SpikedExplorer(Explorer):
         self.sources["phase_point"].data = {"rho": [rho], "snr": [snr]}
 
     def _update_phase_diagram(self):
+        """Fill the phase diagram; a family not computed yet (~1.5 s) is done in the background."""
         family = FAMILY_OF[self.prior]
-        pd = cached_phase_diagram(family)
-        self.sources["phase"].data = {
-            "rho": pd.rho,
-            "dynamic": pd.dynamic,
-            "it": pd.information_theoretic,
-            "alg": pd.algorithmic,
-            "weak": pd.weak_recovery,
-        }
-        self.fig_phase.title.text = f"Phase diagram of the {FAMILY_LABEL[family]} family"
+        self._phase_family = family
+        self.phase_pane.loading = True
+
+        def work(check_cancel):
+            return family, cached_phase_diagram(family)
+
+        def done(result):
+            family, pd = result
+            if family != self._phase_family:
+                return  # the user moved on to another family meanwhile
+            self.sources["phase"].data = {
+                "rho": pd.rho,
+                "dynamic": pd.dynamic,
+                "it": pd.information_theoretic,
+                "alg": pd.algorithmic,
+                "weak": pd.weak_recovery,
+            }
+            self.fig_phase.title.text = f"Phase diagram of the {FAMILY_LABEL[family]} family"
+            self.phase_pane.loading = False
+            if not pd.converged.all():
+                self.show_message("Some thresholds of the phase diagram did not converge.")
+
+        def failed(exc):
+            self.phase_pane.loading = False
+            self.show_message(f"**Phase diagram failed:** {exc}", "danger")
+
+        self.phase_future = self.run_in_background(work, on_done=done, on_error=failed,
+                                                   cancellable=False)
 
     # -- AMP -----------------------------------------------------------------------------
     def amp_snr_points(self) -> np.ndarray:

@@ -102,11 +102,14 @@ def test_snr_outside_the_range_is_clamped(explorer):
 
 
 def test_phase_diagram_follows_family(explorer):
+    explorer.phase_future.result(timeout=60)
+    wait_until(lambda: not explorer.phase_pane.loading)
     phase = data(explorer, "phase")
     pd = spiked.phase_diagram(family="sparse_rademacher")
     np.testing.assert_allclose(phase["it"], pd.information_theoretic, equal_nan=True)
     explorer.prior = "gauss_bernoulli"
-    assert "Gauss-Bernoulli" in explorer.fig_phase.title.text
+    explorer.phase_future.result(timeout=60)
+    wait_until(lambda: "Gauss-Bernoulli" in explorer.fig_phase.title.text)
     pd = spiked.phase_diagram(family="gauss_bernoulli")
     np.testing.assert_allclose(data(explorer, "phase")["dynamic"], pd.dynamic, equal_nan=True)
 

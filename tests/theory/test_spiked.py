@@ -191,3 +191,29 @@ def test_bad_snr_is_refused(bad):
         spiked.curve(prior=priors.Rademacher(), snr=[1.0, bad])
     with pytest.raises(ValueError, match="snr"):
         spiked.state_evolution(prior=priors.Rademacher(), snr=bad)
+
+
+@pytest.mark.parametrize("family", ["sparse_rademacher", "gauss_bernoulli"])
+def test_phase_diagram_is_ordered_and_matches_thresholds(family):
+    rho = np.array([0.02, 0.05, 0.1, 0.3, 1.0])
+    pd = spiked.phase_diagram(family=family, rho=rho)
+    assert pd.converged.all()
+    first = pd.first_order
+    assert first[0] and not first[-1]  # very sparse: first order; dense: continuous
+    assert np.all(pd.dynamic[first] < pd.information_theoretic[first])
+    assert np.all(pd.information_theoretic[first] < pd.algorithmic[first])
+    assert np.all(np.isnan(pd.dynamic[~first]))
+    np.testing.assert_allclose(pd.algorithmic[~first], 1.0)
+    # the IT threshold grows with rho (denser signals are harder to find below lambda = 1)
+    it = pd.information_theoretic[first]
+    assert np.all(np.diff(it) > 0)
+    cls = spiked.SPARSE_FAMILIES[family]
+    single = spiked.thresholds(prior=cls(rho=0.05))
+    assert pd.information_theoretic[1] == single.information_theoretic
+
+
+def test_phase_diagram_refuses_bad_input():
+    with pytest.raises(ValueError, match="family"):
+        spiked.phase_diagram(family="gaussian")
+    with pytest.raises(ValueError, match="rho"):
+        spiked.phase_diagram(family="gauss_bernoulli", rho=[0.1, np.nan])
