@@ -72,7 +72,8 @@ def served(command: list[str], port: int, *, ready_path: str = "/liveness", time
                     break
             except OSError:
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"server not ready after {timeout} s; see {log.name}") from None
+                    message = f"server not ready after {timeout} s; see {log.name}"
+                    raise RuntimeError(message) from None
                 time.sleep(0.25)
         yield f"http://127.0.0.1:{port}"
     finally:

@@ -190,7 +190,7 @@ def _coerce(parameter: param.Parameter, value):
         if not math.isfinite(number):
             return None
         number = _clamp(number, parameter.bounds or (None, None))
-        return int(round(number)) if isinstance(parameter, param.Integer) else number
+        return round(number) if isinstance(parameter, param.Integer) else number
     if isinstance(parameter, param.Boolean):
         return value if isinstance(value, bool) else None
     return value

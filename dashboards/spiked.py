@@ -440,7 +440,8 @@ class SpikedExplorer(Explorer):
                 check_cancel()
                 self.schedule(lambda: setattr(self.progress, "value", int(100 * done / total)))
 
-            return spiked.amp_ensemble(prior=prior, snr=snr, n=n, runs=runs, iterations=AMP_ITERATIONS,
+            return spiked.amp_ensemble(prior=prior, snr=snr, n=n, runs=runs,
+                                       iterations=AMP_ITERATIONS,
                                        seed=2024, progress=progress)
 
         def done(result):

@@ -242,7 +242,7 @@ class GaussBernoulli(Prior):
         g = np.asarray(g, dtype=float)[..., None]
         ones = np.ones_like(g)
         weights = np.concatenate([(1.0 - self.rho) * ones, self.rho * ones], axis=-1)
-        means = np.zeros(g.shape[:-1] + (2,))
+        means = np.zeros((*g.shape[:-1], 2))
         stds = np.concatenate([ones, np.sqrt(1.0 + g / self.rho)], axis=-1)
         return weights, means, stds
 

@@ -262,7 +262,7 @@ def state_evolution(
 # All fixed points through snr = S(g) = g / M(g)
 # ---------------------------------------------------------------------------------------
 @lru_cache(maxsize=64)
-def _g_table(prior: Prior, g_max: float, points: int = _TABLE_POINTS) -> tuple[np.ndarray, np.ndarray]:
+def _g_table(prior: Prior, g_max: float, points: int = _TABLE_POINTS):
     """g on a grid dense near 0 and S(g) = g / M(g) on it, S(0) = 1 / E[x^2]^2 = 1."""
     u = np.linspace(0.0, 1.0, points)
     g = g_max * u**2
@@ -478,7 +478,8 @@ def simulate_amp(
 
     B^t = sqrt(snr/N) Y x^t - snr <v^t> x^{t-1},  A^t = snr |x^t|^2 / N,
     x^{t+1}, v^{t+1} = posterior mean and variance of the prior in channel (B^t, A^t).
-    Uninformed start: x^0 i.i.d. N(0, 10^-6), independent of the signal; informed start: x^0 = x (the truth). Runs at most ``iterations`` steps and stops
+    Uninformed start: x^0 i.i.d. N(0, 10^-6), independent of the signal; informed start:
+    x^0 = x (the truth). Runs at most ``iterations`` steps and stops
     once |x^{t+1} - x^t|^2 / N < tol^2 (``converged``). Returns the overlap and relative
     matrix error per iteration, and state evolution from the overlap after the first step.
     """
@@ -526,7 +527,7 @@ def simulate_amp(
             converged, steps = True, t + 1
             break
     overlaps, mses = overlaps[: steps + 1], mses[: steps + 1]
-    # state evolution from the overlap AMP reached after its first step (Nishimori holds from then on)
+    # state evolution from the overlap after AMP's first step (on the Nishimori line from then on)
     se_traj = overlaps.copy()
     for t in range(2, steps + 1):
         se_traj[t] = float(scalar_overlap(prior, snr * se_traj[t - 1]))

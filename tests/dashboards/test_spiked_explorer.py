@@ -50,8 +50,9 @@ def test_moving_snr_updates_landscape_and_marker(explorer):
     explorer.snr = 1.2
     after = data(explorer, "landscape")["phi"]
     assert not np.allclose(before, after)
-    np.testing.assert_allclose(
-        after, spiked.free_entropy(priors.SparseRademacher(rho=0.05), 1.2, data(explorer, "landscape")["m"]))
+    m = data(explorer, "landscape")["m"]
+    expected = spiked.free_entropy(priors.SparseRademacher(rho=0.05), 1.2, m)
+    np.testing.assert_allclose(after, expected)
     assert explorer.snr_marker.location == 1.2
     assert data(explorer, "phase_point")["snr"][0] == 1.2
     # above lambda_alg there is one maximum, the informed one
@@ -91,7 +92,8 @@ def test_gaussian_prior_matches_pca(explorer):
 def test_range_change_clamps_current_snr(explorer):
     explorer.snr_range = (1.5, 3.0)
     assert explorer.snr == 1.5
-    assert explorer.snr_widget.start == 1.5 and explorer.snr_widget.end == 3.0
+    assert explorer.snr_widget.start == 1.5
+    assert explorer.snr_widget.end == 3.0
     np.testing.assert_allclose(data(explorer, "curves")["snr"][[0, -1]], [1.5, 3.0])
 
 
@@ -121,7 +123,8 @@ def test_amp_runs_in_background_and_overlays(explorer):
     wait_until(lambda: not explorer.run_button.disabled)
     amp = data(explorer, "amp")
     assert amp["snr"].size == 8
-    assert np.all(amp["low"] <= amp["mean"]) and np.all(amp["mean"] <= amp["high"])
+    assert np.all(amp["low"] <= amp["mean"])
+    assert np.all(amp["mean"] <= amp["high"])
     theory = spiked.curve(prior=priors.Rademacher(), snr=amp["snr"]).uninformed.mmse
     assert np.max(np.abs(amp["mean"] - theory)) < 0.25  # N = 400: loose, tested tightly in theory
     assert not explorer.run_button.disabled

@@ -53,7 +53,8 @@ def _independent_overlap(prior, g):
 @pytest.mark.parametrize("g", [1e-3, 0.05, 0.4, 1.5, 6.0, 16.0])
 def test_quadrature_against_scipy_quad(prior, g):
     # the wide slab of a very sparse Gauss-Bernoulli prior at large g/rho is the hardest case
-    tol = 1e-6 if getattr(prior, "rho", 1.0) * 100 < g and isinstance(prior, priors.GaussBernoulli) else 1e-9
+    wide_slab = isinstance(prior, priors.GaussBernoulli) and prior.rho * 100 < g
+    tol = 1e-6 if wide_slab else 1e-9
     assert spiked.scalar_overlap(prior, g) == pytest.approx(_independent_overlap(prior, g), abs=tol)
 
 
@@ -62,7 +63,8 @@ def test_psi_derivative_is_half_the_overlap(prior):
     """Denoiser/free-entropy consistency: psi'(g) = M(g)/2 (the scalar I-MMSE relation)."""
     g = np.array([0.05, 0.3, 1.0, 2.5])
     h = 1e-5
-    dpsi = (spiked.scalar_free_entropy(prior, g + h) - spiked.scalar_free_entropy(prior, g - h)) / (2 * h)
+    psi = lambda x: spiked.scalar_free_entropy(prior, x)  # noqa: E731
+    dpsi = (psi(g + h) - psi(g - h)) / (2 * h)
     np.testing.assert_allclose(dpsi, spiked.scalar_overlap(prior, g) / 2, rtol=1e-6, atol=1e-9)
 
 
@@ -86,7 +88,8 @@ def test_curve_agrees_with_iterated_state_evolution(prior):
     c = spiked.curve(prior=prior, snr=snr)
     un = spiked.state_evolution(prior=prior, snr=snr, init="uninformed")
     inf = spiked.state_evolution(prior=prior, snr=snr, init="informed")
-    assert un.converged.all() and inf.converged.all()
+    assert un.converged.all()
+    assert inf.converged.all()
     np.testing.assert_allclose(c.uninformed.overlap, un.overlap, atol=1e-7)
     np.testing.assert_allclose(c.informed.overlap, inf.overlap, atol=1e-7)
     assert c.converged.all()
@@ -133,7 +136,8 @@ def test_sparse_rademacher_first_order_transition():
     """
     prior = priors.SparseRademacher(rho=0.05)
     th = spiked.thresholds(prior=prior)
-    assert th.first_order and th.converged
+    assert th.first_order
+    assert th.converged
     assert th.dynamic < th.information_theoretic < 1.0 < th.algorithmic < 1.05
     eps = 1e-4
     c = spiked.curve(prior=prior, snr=np.array([th.information_theoretic - eps,
@@ -142,7 +146,9 @@ def test_sparse_rademacher_first_order_transition():
     assert jump > 0.5
     mid = 0.5 * (th.information_theoretic + 1.0)
     c = spiked.curve(prior=prior, snr=np.array([mid]))
-    assert c.hard[0] and c.uninformed.overlap[0] == 0.0 and c.informed.overlap[0] > 0.5
+    assert c.hard[0]
+    assert c.uninformed.overlap[0] == 0.0
+    assert c.informed.overlap[0] > 0.5
 
     def it_below_one(rho):
         t = spiked.thresholds(prior=priors.SparseRademacher(rho=rho))
@@ -199,7 +205,8 @@ def test_phase_diagram_is_ordered_and_matches_thresholds(family):
     pd = spiked.phase_diagram(family=family, rho=rho)
     assert pd.converged.all()
     first = pd.first_order
-    assert first[0] and not first[-1]  # very sparse: first order; dense: continuous
+    assert first[0]
+    assert not first[-1]
     assert np.all(pd.dynamic[first] < pd.information_theoretic[first])
     assert np.all(pd.information_theoretic[first] < pd.algorithmic[first])
     assert np.all(np.isnan(pd.dynamic[~first]))
