@@ -86,3 +86,29 @@ def test_a_hostile_link_gives_a_message_not_a_crash(page, app_url):
     errors = [m for m in page.console_messages_seen if m[0] in ("error", "pageerror")]
     assert errors == []
     assert len(source(page, "spiked-curves")["snr"]) == 300
+
+
+def test_a_running_simulation_does_not_block_another_user(browser, app_url):
+    busy_context = browser.new_context()
+    other_context = browser.new_context()
+    try:
+        busy = open_page(busy_context.new_page(), f"{app_url}?amp_n=5000&amp_runs=20")
+        busy.get_by_role("button", name="Run AMP").click()
+        busy.wait_for_timeout(500)
+        other = open_page(other_context.new_page(), app_url)
+        other.evaluate(JS_WATCH_SOURCE, "spiked-landscape")
+        other.locator(".snr-slider .noUi-handle").first.focus()
+        start = other.evaluate("() => performance.now()")
+        other.keyboard.press("ArrowRight")
+        other.wait_for_function("() => window.__changes['spiked-landscape'].length > 0",
+                                timeout=5_000)
+        waited = other.evaluate("() => window.__changes['spiked-landscape'][0]") - start
+        print(f"slider update while another user simulates: {waited:.0f} ms")
+        assert waited < 2_000
+        # the simulation is still running, and can be cancelled
+        assert busy.get_by_role("button", name="Cancel").is_enabled()
+        busy.get_by_role("button", name="Cancel").click()
+        busy.get_by_text("AMP runs cancelled").wait_for(timeout=30_000)
+    finally:
+        busy_context.close()
+        other_context.close()
