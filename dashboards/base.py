@@ -33,6 +33,11 @@ PALETTE = {
 _EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="learning-phases-sim")
 
 
+def submit_background(fn, *args) -> Future:
+    """Queue work on the shared executor with no session attached (e.g. cache warming)."""
+    return _EXECUTOR.submit(fn, *args)
+
+
 class Cancelled(Exception):
     """Raised inside background work when its user pressed cancel."""
 

@@ -3,6 +3,7 @@ Wigner model, with finite-size AMP runs on top of the theory."""
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 
 import numpy as np
@@ -19,6 +20,7 @@ from .base import (
     add_hover,
     add_legend_defaults,
     make_figure,
+    submit_background,
 )
 
 PRIOR_LABELS = {
@@ -64,6 +66,18 @@ def cached_thresholds(prior: priors.Prior) -> spiked.Thresholds:
 
 def cached_phase_diagram(family: str) -> spiked.PhaseDiagram:
     return spiked.phase_diagram(family=family)  # lru_cache'd in theory
+
+
+_prefetched = threading.Event()
+
+
+def _prefetch_phase_diagrams():
+    """Once per process, fill the cache of every family so that switching prior is instant."""
+    if _prefetched.is_set():
+        return
+    _prefetched.set()
+    for family in spiked.SPARSE_FAMILIES:
+        submit_background(cached_phase_diagram, family)
 
 
 EXPLANATION = rf"""
@@ -419,6 +433,7 @@ class SpikedExplorer(Explorer):
 
         self.phase_future = self.run_in_background(work, on_done=done, on_error=failed,
                                                    cancellable=False)
+        _prefetch_phase_diagrams()
 
     # -- AMP -----------------------------------------------------------------------------
     def amp_snr_points(self) -> np.ndarray:
