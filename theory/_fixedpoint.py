@@ -89,3 +89,59 @@ def bracketed_roots(func, lo, hi, f_lo=None, f_hi=None, *, xtol=1e-14, ftol=1e-1
         done = (np.abs(fx) <= ftol) | (width <= xtol * np.maximum(1.0, np.abs(x)))
         converged[idx[done]] = True
     return root, converged, value
+
+
+def stable_branches(S_of, r, S, control, *, perfect_at_infinity=False, tol=1e-9):
+    """The stable fixed points reached from an uninformed and an informed start.
+
+    A scalar state evolution x <- F(x; a), monotone in x, whose fixed points at control
+    value ``a`` (snr, alpha) are the solutions r of ``a = S(r)`` for a parametrisation
+    ``S``. ``r``/``S`` tabulate it on a grid starting at r = 0 (S[0] the limit there); the
+    crossings of ``a`` upwards are the stable fixed points. ``S_of(r)`` evaluates S exactly
+    (vectorised) to refine them.
+
+    * r = 0 is the zero-overlap state, stable where a < S[0];
+    * with ``perfect_at_infinity`` the state r = inf (perfect recovery) is stable where
+      a > S(r_max) (the table must reach far enough for S to be at its limit).
+
+    Returns ``(r_un, ok_un, r_in, ok_in)``: the uninformed start converges to the smallest
+    stable fixed point, the informed start to the largest; 0 and inf mark those two states.
+    Each distinct fixed point is refined once.
+    """
+    control = np.asarray(control, dtype=float)
+    diff = S[None, :] - control[:, None]
+    up = (diff[:, :-1] < 0) & (diff[:, 1:] >= 0)
+    n_cells = up.shape[1]
+    has_up = up.any(axis=1)
+    first_up = np.argmax(up, axis=1)
+    last_up = n_cells - 1 - np.argmax(up[:, ::-1], axis=1)
+    zero_stable = diff[:, 0] > 0
+    perfect = (diff[:, -1] < 0) if perfect_at_infinity else np.zeros(control.shape, bool)
+
+    # informed: perfect if stable, else the last upward crossing, else zero
+    in_finite = ~perfect & has_up
+    # uninformed: zero if stable, else the first upward crossing, else perfect
+    un_finite = ~zero_stable & has_up
+    un_same = un_finite & in_finite & (first_up == last_up)
+    rows_in = np.flatnonzero(in_finite)
+    rows_un = np.flatnonzero(un_finite & ~un_same)
+    rows = np.concatenate([rows_in, rows_un])
+    cells = np.concatenate([last_up[rows_in], first_up[rows_un]])
+    a = control[rows]
+
+    def k(x, idx):
+        return S_of(x) - a[idx]
+
+    root, ok, value = bracketed_roots(k, r[cells], r[cells + 1], f_lo=S[cells] - a,
+                                      f_hi=S[cells + 1] - a)
+    ok &= np.abs(value) <= tol * np.maximum(1.0, np.abs(a))
+
+    r_in = np.where(perfect, np.inf, 0.0)
+    r_un = np.where(~zero_stable & ~has_up & perfect, np.inf, 0.0)
+    ok_in = np.ones(control.shape, bool)
+    ok_un = np.ones(control.shape, bool)
+    n_in = rows_in.size
+    r_in[rows_in], ok_in[rows_in] = root[:n_in], ok[:n_in]
+    r_un[un_same], ok_un[un_same] = r_in[un_same], ok_in[un_same]
+    r_un[rows_un], ok_un[rows_un] = root[n_in:], ok[n_in:]
+    return r_un, ok_un, r_in, ok_in

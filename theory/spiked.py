@@ -29,7 +29,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import optimize
 
-from ._fixedpoint import bracketed_roots, damped_iteration
+from ._fixedpoint import damped_iteration, stable_branches
 from ._gauss import DEFAULT_NODES, mixture_expectation
 from .priors import GaussBernoulli, Prior, SparseRademacher
 
@@ -281,53 +281,26 @@ def _table_for(prior: Prior, snr_max: float):
 
 
 def _branches(prior: Prior, snr: np.ndarray):
-    """Overlaps, convergence flags and free entropies of the uninformed and informed branches.
-
-    Each distinct fixed point is refined once (the branches coincide outside the metastable
-    window) and m = 0 needs no work (phi(0) = 0 exactly).
-    """
+    """Uninformed and informed branches (overlap, convergence, free entropy) at every snr."""
     g, S = _table_for(prior, float(snr.max(initial=0.0)))
-    diff = S[None, :] - snr[:, None]  # (P, G); fixed points are its zeros in g
-    up = (diff[:, :-1] < 0) & (diff[:, 1:] >= 0)  # stable fixed points: S crosses snr upwards
-    has_root = up.any(axis=1)
-    n_cells = up.shape[1]
-    first_up = np.argmax(up, axis=1)
-    last_up = n_cells - 1 - np.argmax(up[:, ::-1], axis=1)
 
-    # problems: the informed root of every row with a root, plus the uninformed root where
-    # it differs (m = 0 is the stable uninformed state for snr <= 1)
-    rows_in = np.flatnonzero(has_root)
-    rows_un = np.flatnonzero(has_root & (snr > 1.0) & (first_up != last_up))
-    rows = np.concatenate([rows_in, rows_un])
-    cells = np.concatenate([last_up[rows_in], first_up[rows_un]])
-    s = snr[rows]
+    def S_of(gg):
+        return gg / scalar_overlap(prior, gg)
 
-    def k(gg, idx):  # 1 - snr / S(g): zero at a fixed point g > 0, finite (1 - snr) at g = 0
-        return 1.0 - s[idx] * scalar_overlap(prior, gg) / gg
-
-    root, ok, k_root = bracketed_roots(k, g[cells], g[cells + 1], f_lo=1.0 - s / S[cells],
-                                       f_hi=1.0 - s / S[cells + 1])
-    m = root / s
-    # honest convergence flag: the fixed-point equation itself, |M(snr m) - m| = m |k|
-    ok &= m * np.abs(k_root) <= _RESIDUAL_TOL
-    phi = free_entropy(prior, s, m)
-
-    out = {}
-    for name in ("m_un", "m_in", "phi_un", "phi_in"):
-        out[name] = np.zeros_like(snr)
-    ok_un = np.ones(snr.shape, bool)
-    ok_in = np.ones(snr.shape, bool)
-    n_in = rows_in.size
-    out["m_in"][rows_in], ok_in[rows_in], out["phi_in"][rows_in] = m[:n_in], ok[:n_in], phi[:n_in]
-    same = rows_in[(snr[rows_in] > 1.0) & (first_up[rows_in] == last_up[rows_in])]
-    out["m_un"][same], ok_un[same], out["phi_un"][same] = (
-        out["m_in"][same], ok_in[same], out["phi_in"][same])
-    out["m_un"][rows_un], ok_un[rows_un], out["phi_un"][rows_un] = m[n_in:], ok[n_in:], phi[n_in:]
-    un = Branch(overlap=out["m_un"], mmse=1.0 - out["m_un"] ** 2, free_entropy=out["phi_un"],
-                converged=ok_un)
-    inf = Branch(overlap=out["m_in"], mmse=1.0 - out["m_in"] ** 2, free_entropy=out["phi_in"],
-                 converged=ok_in)
-    return un, inf
+    # |S(g) - snr| <= tol snr  <=>  |M(snr m) - m| <= tol m: the fixed-point residual itself
+    g_un, ok_un, g_in, ok_in = stable_branches(S_of, g, S, snr, tol=_RESIDUAL_TOL)
+    m_un = np.divide(g_un, snr, out=np.zeros_like(snr), where=snr > 0)
+    m_in = np.divide(g_in, snr, out=np.zeros_like(snr), where=snr > 0)
+    phi_in = np.zeros_like(snr)
+    phi_in[m_in > 0] = free_entropy(prior, snr[m_in > 0], m_in[m_in > 0])
+    phi_un = np.where(m_un == m_in, phi_in, 0.0)  # phi(0) = 0; shared fixed points reused
+    own = (m_un > 0) & (m_un != m_in)
+    phi_un[own] = free_entropy(prior, snr[own], m_un[own])
+    branches = [
+        Branch(overlap=m, mmse=1.0 - m**2, free_entropy=phi, converged=ok)
+        for m, phi, ok in ((m_un, phi_un, ok_un), (m_in, phi_in, ok_in))
+    ]
+    return branches[0], branches[1]
 
 
 def curve(*, prior: Prior, snr) -> Curve:
