@@ -1,22 +1,35 @@
 """learning-phases theory: pure numpy/scipy solvers for phase transitions in learning."""
 
-from . import priors, spiked
+from . import channels, glm, priors, spiked
+from .channels import Abs, Channel, Linear, Sign
+from .glm import GampRun, GlmBranch, GlmCurve, GlmFixedPoint, GlmThresholds
 from .priors import GaussBernoulli, Gaussian, Prior, Rademacher, SparseRademacher, make_prior
 from .spiked import AmpEnsemble, AmpRun, Branch, Curve, FixedPoint, Landscape, Thresholds
 
 __all__ = [
+    "Abs",
     "AmpEnsemble",
     "AmpRun",
     "Branch",
+    "Channel",
     "Curve",
     "FixedPoint",
+    "GampRun",
     "GaussBernoulli",
     "Gaussian",
+    "GlmBranch",
+    "GlmCurve",
+    "GlmFixedPoint",
+    "GlmThresholds",
     "Landscape",
+    "Linear",
     "Prior",
     "Rademacher",
+    "Sign",
     "SparseRademacher",
     "Thresholds",
+    "channels",
+    "glm",
     "make_prior",
     "priors",
     "spiked",

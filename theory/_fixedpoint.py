@@ -91,7 +91,7 @@ def bracketed_roots(func, lo, hi, f_lo=None, f_hi=None, *, xtol=1e-14, ftol=1e-1
     return root, converged, value
 
 
-def stable_branches(S_of, r, S, control, *, perfect_at_infinity=False, tol=1e-9):
+def stable_branches(S_of, r, S, control, *, perfect_above=None, tol=1e-9):
     """The stable fixed points reached from an uninformed and an informed start.
 
     A scalar state evolution x <- F(x; a), monotone in x, whose fixed points at control
@@ -101,8 +101,8 @@ def stable_branches(S_of, r, S, control, *, perfect_at_infinity=False, tol=1e-9)
     (vectorised) to refine them.
 
     * r = 0 is the zero-overlap state, stable where a < S[0];
-    * with ``perfect_at_infinity`` the state r = inf (perfect recovery) is stable where
-      a > S(r_max) (the table must reach far enough for S to be at its limit).
+    * with ``perfect_above`` (the limit of S at r -> inf) the state r = inf, perfect
+      recovery, is stable where a > perfect_above.
 
     Returns ``(r_un, ok_un, r_in, ok_in)``: the uninformed start converges to the smallest
     stable fixed point, the informed start to the largest; 0 and inf mark those two states.
@@ -116,7 +116,8 @@ def stable_branches(S_of, r, S, control, *, perfect_at_infinity=False, tol=1e-9)
     first_up = np.argmax(up, axis=1)
     last_up = n_cells - 1 - np.argmax(up[:, ::-1], axis=1)
     zero_stable = diff[:, 0] > 0
-    perfect = (diff[:, -1] < 0) if perfect_at_infinity else np.zeros(control.shape, bool)
+    perfect = (control > perfect_above if perfect_above is not None
+               else np.zeros(control.shape, bool))
 
     # informed: perfect if stable, else the last upward crossing, else zero
     in_finite = ~perfect & has_up

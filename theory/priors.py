@@ -39,6 +39,17 @@ class Prior:
     name: str = "prior"
     latex: str = ""
 
+    @property
+    def information_dimension(self) -> float:
+        """Renyi information dimension: 0 for discrete priors, the weight of the continuous
+        part otherwise. Sets how the free entropy of perfect recovery diverges."""
+        raise NotImplementedError
+
+    @property
+    def entropy(self) -> float:
+        """Shannon entropy of a discrete prior (nats); NaN for priors with a density part."""
+        return float("nan")
+
     def log_partition(self, B, A):
         raise NotImplementedError
 
@@ -72,6 +83,13 @@ class _Discrete(Prior):
 
     atoms: tuple[float, ...] = field(init=False, repr=False, compare=False)
     probs: tuple[float, ...] = field(init=False, repr=False, compare=False)
+
+    information_dimension = 0.0
+
+    @property
+    def entropy(self) -> float:
+        p = np.asarray(self.probs)
+        return float(-(p * np.log(p)).sum())
 
     def _log_weights(self, B, A):
         a = np.asarray(self.atoms)
@@ -118,6 +136,7 @@ class Gaussian(Prior):
 
     name = "Gaussian"
     latex = r"x \sim \mathcal N(0, 1)"
+    information_dimension = 1.0
 
     def log_partition(self, B, A):
         B, A = np.asarray(B, dtype=float), np.asarray(A, dtype=float)
@@ -213,6 +232,10 @@ class GaussBernoulli(Prior):
 
     def __post_init__(self):
         object.__setattr__(self, "rho", _check_rho(self.rho))
+
+    @property
+    def information_dimension(self) -> float:
+        return self.rho
 
     def _slab(self, B, A):
         """log of rho * Z_slab and the slab's posterior mean and variance."""

@@ -30,7 +30,7 @@ import numpy as np
 from scipy import optimize
 
 from ._fixedpoint import damped_iteration, stable_branches
-from ._gauss import DEFAULT_NODES, mixture_expectation
+from ._scalar import scalar_free_entropy, scalar_overlap
 from .priors import GaussBernoulli, Prior, SparseRademacher
 
 EQUATIONS = {
@@ -59,33 +59,8 @@ _RESIDUAL_TOL = 1e-9
 
 
 # ---------------------------------------------------------------------------------------
-# Scalar channel
+# Scalar channel (shared with the GLM solvers): M(g) = E[f^2], psi(g) = E log Z
 # ---------------------------------------------------------------------------------------
-def scalar_overlap(prior: Prior, g, nodes: int = DEFAULT_NODES) -> np.ndarray:
-    """M(g) = E[f(y)^2] for y = sqrt(g) x + z: the overlap after one state-evolution step."""
-    g = np.asarray(g, dtype=float)
-    weights, means, stds = prior.even_output_mixture(g)
-    sqrt_g = np.sqrt(g)[..., None, None]
-    A = g[..., None, None]
-
-    def f_squared(y):
-        mean, _ = prior.posterior(sqrt_g * y, A)
-        return mean * mean
-
-    return mixture_expectation(f_squared, weights, means, stds, nodes)
-
-
-def scalar_free_entropy(prior: Prior, g, nodes: int = DEFAULT_NODES) -> np.ndarray:
-    """psi(g) = E log Z(sqrt(g) y, g), with psi(0) = 0 and psi'(g) = M(g) / 2."""
-    g = np.asarray(g, dtype=float)
-    weights, means, stds = prior.even_output_mixture(g)
-    sqrt_g = np.sqrt(g)[..., None, None]
-    A = g[..., None, None]
-    return mixture_expectation(
-        lambda y: prior.log_partition(sqrt_g * y, A), weights, means, stds, nodes
-    )
-
-
 def free_entropy(prior: Prior, snr, overlap) -> np.ndarray:
     """phi(m) = psi(snr m) - snr m^2 / 4 (broadcast over snr and overlap)."""
     snr, overlap = np.broadcast_arrays(np.asarray(snr, float), np.asarray(overlap, float))
