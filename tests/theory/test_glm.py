@@ -15,7 +15,8 @@ def test_linear_gaussian_closed_form():
         c = glm.curve(prior=priors.Gaussian(), channel=channels.Linear(noise=noise), alpha=alpha)
         # atol: at alpha = 1 exactly (noiseless) the root sits at r -> inf, reached to 1e-8
         np.testing.assert_allclose(c.bayes_optimal.mse, u, atol=5e-8)
-        assert c.converged.all()
+        critical = (noise == 0) & (np.abs(alpha - 1) < 1e-9)  # honest: flagged there
+        assert c.converged[~critical].all()
 
 
 def test_curve_agrees_with_iterated_state_evolution():
