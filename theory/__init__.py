@@ -1,6 +1,6 @@
 """learning-phases theory: pure numpy/scipy solvers for phase transitions in learning."""
 
-from . import channels, glm, priors, spiked
+from . import channels, erm, glm, priors, spiked
 from .channels import Abs, Channel, Linear, Sign
 from .glm import GampRun, GlmBranch, GlmCurve, GlmFixedPoint, GlmThresholds
 from .priors import GaussBernoulli, Gaussian, Prior, Rademacher, SparseRademacher, make_prior
@@ -29,6 +29,7 @@ __all__ = [
     "SparseRademacher",
     "Thresholds",
     "channels",
+    "erm",
     "glm",
     "make_prior",
     "priors",

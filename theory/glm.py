@@ -402,3 +402,34 @@ def simulate_gamp(
     return GampRun(alpha=alpha, n=n, overlap=overlaps,
                    test_error=channel.label_error(overlaps), converged=converged,
                    seed=int(seed))
+
+
+# ---------------------------------------------------------------------------------------
+# Free-entropy landscape
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class GlmLandscape:
+    """The replica potential f(q) = psi(r(q)) - r(q) q / 2 + alpha Psi_out(q), r(q) = M^-1(q),
+    whose stationary points are the state-evolution fixed points; its local maxima (the
+    stable fixed points, q = 1 for perfect recovery) and their free entropies."""
+
+    alpha: float
+    overlaps: np.ndarray
+    free_entropy: np.ndarray
+    maxima: np.ndarray
+    maxima_free_entropy: np.ndarray
+
+
+def free_entropy_landscape(*, prior: Prior, channel: Channel, alpha: float,
+                           points: int = 300) -> GlmLandscape:
+    """f(q) on a grid of q in [0, 1) traced through r (no inversion of M needed)."""
+    alpha = float(_as_alpha(alpha))
+    r = np.concatenate([[0.0], np.geomspace(1e-4, 1e5, int(points) - 1)])
+    q = np.minimum(scalar_overlap(prior, r), 1.0)
+    keep = q < 1.0 - 1e-9
+    r, q = r[keep], q[keep]
+    f = scalar_free_entropy(prior, r) - 0.5 * r * q + alpha * channel.free_entropy(q)
+    c = curve(prior=prior, channel=channel, alpha=[alpha])
+    maxima = np.unique(np.array([c.uninformed.overlap[0], c.informed.overlap[0]]))
+    return GlmLandscape(alpha=alpha, overlaps=q, free_entropy=f, maxima=maxima,
+                        maxima_free_entropy=free_entropy(prior, channel, alpha, maxima))

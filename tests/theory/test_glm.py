@@ -133,3 +133,18 @@ def test_bad_alpha_is_refused(bad):
 def test_gamp_refuses_huge_sizes():
     with pytest.raises(ValueError, match="n must"):
         glm.simulate_gamp(prior=priors.Gaussian(), channel=channels.Sign(), alpha=1.0, n=10**6)
+
+
+def test_landscape_is_stationary_at_the_fixed_points():
+    prior, channel, alpha = priors.Rademacher(), channels.Sign(), 1.0
+    land = glm.free_entropy_landscape(prior=prior, channel=channel, alpha=alpha)
+    assert np.all(np.diff(land.overlaps) > 0)
+    q_low = land.maxima[0]
+    i = np.argmin(np.abs(land.overlaps - q_low))
+    # the grid value next to the fixed point is the largest around it (a local maximum)
+    assert land.free_entropy[i] >= land.free_entropy[max(i - 3, 0)]
+    assert land.free_entropy[i] >= land.free_entropy[min(i + 3, land.overlaps.size - 1)]
+    np.testing.assert_allclose(land.free_entropy[i], land.maxima_free_entropy[0], atol=1e-4)
+    # perfect recovery is the other stable state, with f = -log 2 (discrete prior and labels)
+    assert land.maxima[-1] == 1.0
+    assert land.maxima_free_entropy[-1] == pytest.approx(-np.log(2), abs=1e-6)

@@ -1,0 +1,63 @@
+"""Ridge regression learning curves against closed forms, Bayes optimality and simulations."""
+
+import numpy as np
+import pytest
+
+from theory import channels, erm, glm, priors
+
+
+def test_ridgeless_limits_are_the_known_double_descent():
+    alpha = np.array([0.25, 0.5, 2.0, 4.0])
+    noise = 0.3
+    c = erm.ridge_curve(alpha=alpha, lam=0.0, noise=noise)
+    expected = np.where(alpha < 1, 1 - alpha + noise * alpha / (1 - alpha),
+                        noise / (alpha - 1)) + noise
+    np.testing.assert_allclose(c.test_error, expected, rtol=1e-12)
+    # small lam tends to the ridgeless curve
+    small = erm.ridge_curve(alpha=alpha, lam=1e-9, noise=noise)
+    np.testing.assert_allclose(small.test_error, expected, rtol=1e-5)
+    assert np.isinf(erm.ridge_curve(alpha=[1.0], lam=0.0, noise=noise).test_error[0])
+
+
+@pytest.mark.parametrize("noise", [0.05, 0.5])
+def test_optimal_ridge_is_bayes_optimal_for_a_gaussian_teacher(noise):
+    """lam = noise gives the posterior mean of a Gaussian prior: the Bayes-optimal GLM curve."""
+    alpha = np.linspace(0.1, 3.0, 30)
+    ridge = erm.ridge_curve(alpha=alpha, lam=noise, noise=noise)
+    bayes = glm.curve(prior=priors.Gaussian(), channel=channels.Linear(noise=noise),
+                      alpha=alpha)
+    np.testing.assert_allclose(ridge.test_error, bayes.bayes_optimal.generalization_error,
+                               rtol=1e-7)
+    # and no other regularisation does better
+    for lam in (noise / 3, noise * 3):
+        assert np.all(erm.ridge_curve(alpha=alpha, lam=lam, noise=noise).test_error
+                      >= ridge.test_error - 1e-12)
+
+
+def test_marchenko_pastur_resolvent_by_sampling():
+    """m(lam) = tr (S + lam)^-1 / N for S = F^T F / N, checked on a sampled matrix."""
+    n, alpha, lam = 1500, 0.7, 0.2
+    rng = np.random.default_rng(3)
+    F = rng.standard_normal((round(alpha * n), n))
+    eig = np.linalg.eigvalsh(F.T @ F / n)
+    sampled = np.mean(1.0 / (eig + lam))
+    b = lam + alpha - 1
+    m = (-b + np.sqrt(b * b + 4 * lam)) / (2 * lam)
+    assert sampled == pytest.approx(m, rel=5e-3)
+
+
+@pytest.mark.parametrize(("lam", "alpha"), [(1e-3, 0.5), (1e-3, 1.5), (0.0, 2.0), (0.5, 1.0)])
+def test_finite_size_ridge_agrees_with_theory(lam, alpha):
+    sim = erm.simulate_ridge(alpha=[alpha], lam=lam, noise=0.2, n=600, runs=6, seed=1)
+    theory = erm.ridge_curve(alpha=[alpha], lam=lam, noise=0.2).test_error[0]
+    tolerance = 4 * sim.test_error_sem[0] + 0.04 * theory
+    assert abs(sim.test_error_mean[0] - theory) < tolerance
+
+
+def test_bad_input_is_refused():
+    with pytest.raises(ValueError, match="alpha"):
+        erm.ridge_curve(alpha=[-1.0], lam=0.1, noise=0.1)
+    with pytest.raises(ValueError, match="lam"):
+        erm.ridge_curve(alpha=[1.0], lam=np.nan, noise=0.1)
+    with pytest.raises(ValueError, match="n must"):
+        erm.simulate_ridge(alpha=[1.0], lam=0.1, noise=0.1, n=10**6)
