@@ -1,5 +1,6 @@
 """Panel explorers over the ``theory`` package: one ``pn.viewable.Viewer`` per model."""
 
+from .glm import GlmExplorer
 from .spiked import SpikedExplorer
 
-__all__ = ["SpikedExplorer"]
+__all__ = ["GlmExplorer", "SpikedExplorer"]

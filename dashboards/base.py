@@ -8,6 +8,7 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import wraps
 
+import numpy as np
 import panel as pn
 import param
 from bokeh.models import HoverTool
@@ -75,8 +76,9 @@ def add_hover(fig, renderers, tooltips):
 class Explorer(pn.viewable.Viewer):
     """Base of every explorer: a message area, guarded updates, URL sync, background runs."""
 
-    #: parameters mirrored in the page URL (query string)
+    #: parameters mirrored in the page URL (query string), under ``url_prefix`` + name
     url_parameters: tuple[str, ...] = ()
+    url_prefix: str = ""
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -111,7 +113,8 @@ class Explorer(pn.viewable.Viewer):
         """Mirror ``url_parameters`` in the query string; bad values are clamped or refused."""
         if not self.url_parameters or pn.state.location is None:
             return
-        pn.state.location.sync(self, list(self.url_parameters), on_error=self.apply_values)
+        mapping = {name: self.url_prefix + name for name in self.url_parameters}
+        pn.state.location.sync(self, mapping, on_error=self.apply_values)
 
     def apply_values(self, values: dict) -> list[str]:
         """Apply values one by one, clamping numbers to their bounds and refusing the rest.
@@ -208,3 +211,65 @@ def _clamp(x, bounds):
     if hi is not None:
         x = min(x, hi)
     return x
+
+
+class SimulationPanel:
+    """Run / Cancel buttons, a progress bar and a status line for background simulations."""
+
+    def __init__(self, explorer: Explorer, label: str):
+        self.explorer = explorer
+        self.run_button = pn.widgets.Button(label=label, color="primary")
+        self.cancel_button = pn.widgets.Button(label="Cancel", disabled=True)
+        self.progress = pn.indicators.Progress(value=0, max=100, visible=False,
+                                               sizing_mode="stretch_width")
+        self.status = pn.pane.Markdown("", margin=(0, 10))
+        self.cancel_button.on_click(explorer.cancel)
+
+    def start(self, text: str) -> None:
+        self.run_button.disabled = True
+        self.cancel_button.disabled = False
+        self.progress.param.update(value=0, visible=True)
+        self.status.object = text
+
+    def finish(self, text: str = "") -> None:
+        self.run_button.disabled = False
+        self.cancel_button.disabled = True
+        self.progress.visible = False
+        self.status.object = text
+
+    def reporter(self, check_cancel):
+        """A ``progress(done, total)`` callback for theory code, which also honours cancel."""
+
+        def progress(done, total):
+            check_cancel()
+            value = int(100 * done / max(total, 1))
+            self.explorer.schedule(lambda: setattr(self.progress, "value", value))
+
+        return progress
+
+    def failed(self, exc: BaseException) -> None:
+        if isinstance(exc, Cancelled):
+            self.finish("Simulation cancelled.")
+        else:
+            self.finish("")
+            self.explorer.show_message(f"**Simulation failed:** {exc}", "danger")
+
+    def layout(self, *widgets):
+        return pn.Column(*widgets, pn.Row(self.run_button, self.cancel_button), self.progress,
+                         self.status, sizing_mode="stretch_width")
+
+
+def threshold_lines(entries, y0, y1):
+    """Data for vertical threshold segments: entries are (x, label, colour); NaN skipped."""
+    rows = [(x, label, color) for x, label, color in entries if np.isfinite(x)]
+    return {
+        "x": [r[0] for r in rows], "y0": [y0] * len(rows), "y1": [y1] * len(rows),
+        "threshold": [r[1] for r in rows], "color": [r[2] for r in rows],
+    }
+
+
+def shaded_regions(entries):
+    """Data for shaded vertical bands: entries are (left, right, label, colour, alpha)."""
+    rows = [e for e in entries if np.isfinite(e[0]) and np.isfinite(e[1]) and e[1] > e[0]]
+    keys = ("left", "right", "region", "color", "alpha")
+    return {k: [r[i] for r in rows] for i, k in enumerate(keys)}

@@ -15,12 +15,14 @@ from theory import priors, spiked
 
 from .base import (
     PALETTE,
-    Cancelled,
     Explorer,
+    SimulationPanel,
     add_hover,
     add_legend_defaults,
     make_figure,
+    shaded_regions,
     submit_background,
+    threshold_lines,
 )
 
 PRIOR_LABELS = {
@@ -254,13 +256,10 @@ class SpikedExplorer(Explorer):
         self.snr_widget = w.FloatSlider.from_param(self.param.snr, format="0.000",
                                                    css_classes=["snr-slider"])
         self.range_widget = w.RangeSlider.from_param(self.param.snr_range, step=0.05)
-        self.run_button = w.Button(label="Run AMP", color="primary")
-        self.cancel_button = w.Button(label="Cancel", disabled=True)
-        self.progress = pn.indicators.Progress(value=0, max=100, visible=False,
-                                               sizing_mode="stretch_width", bar_color="primary")
-        self.amp_status = pn.pane.Markdown("", margin=(0, 10))
+        self.sim = SimulationPanel(self, "Run AMP")
+        self.run_button, self.cancel_button = self.sim.run_button, self.sim.cancel_button
+        self.progress, self.amp_status = self.sim.progress, self.sim.status
         self.run_button.on_click(lambda *_: self.run_amp())
-        self.cancel_button.on_click(self.cancel)
         self.controls = pn.Column(
             w.Select.from_param(self.param.prior),
             self.rho_widget,
@@ -268,12 +267,11 @@ class SpikedExplorer(Explorer):
             self.snr_widget,
             w.RadioButtonGroup.from_param(self.param.quantity),
             pn.layout.Divider(),
-            pn.pane.Markdown("**Finite-size AMP**", margin=(0, 10)),
-            w.IntSlider.from_param(self.param.amp_n, step=100),
-            w.IntSlider.from_param(self.param.amp_runs),
-            pn.Row(self.run_button, self.cancel_button),
-            self.progress,
-            self.amp_status,
+            self.sim.layout(
+                pn.pane.Markdown("**Finite-size AMP**", margin=(0, 10)),
+                w.IntSlider.from_param(self.param.amp_n, step=100),
+                w.IntSlider.from_param(self.param.amp_runs),
+            ),
             width=300,
         )
         self.rho_widget.disabled = not self.is_sparse
@@ -350,28 +348,20 @@ class SpikedExplorer(Explorer):
         self.sources["unconverged"].data = {
             "snr": c.snr[bad], "value": self._value(c.bayes_optimal.overlap[bad])}
         self._optional_legend["unconverged"].visible = bool(bad.any())
-        xs, labels, colors = [], [], []
-        for key, (label, color) in THRESHOLD_STYLE.items():
-            x = getattr(th, key)
-            if key != "weak_recovery" and not th.first_order:
-                continue
-            if np.isfinite(x):
-                xs.append(x)
-                labels.append(f"{label} ({x:.4f})" if key != "weak_recovery" else label)
-                colors.append(color)
-        self.sources["thresholds"].data = {
-            "x": xs, "y0": [-0.02] * len(xs), "y1": [1.05] * len(xs), "threshold": labels,
-            "color": colors}
-        regions = {"left": [], "right": [], "region": [], "color": [], "alpha": []}
-        if th.first_order and np.isfinite(th.information_theoretic):
-            for left, right, label, color, alpha in (
+        entries = [(1.0, THRESHOLD_STYLE["weak_recovery"][0], THRESHOLD_STYLE["weak_recovery"][1])]
+        if th.first_order:
+            for key in ("dynamic", "information_theoretic", "algorithmic"):
+                label, color = THRESHOLD_STYLE[key]
+                x = getattr(th, key)
+                entries.append((x, f"{label} ({x:.4f})", color))
+        self.sources["thresholds"].data = threshold_lines(entries, -0.02, 1.05)
+        regions = []
+        if th.first_order:
+            regions = [
                 (th.dynamic, th.information_theoretic, "metastable", PALETTE["sky"], 0.18),
                 (th.information_theoretic, th.algorithmic, "hard phase", PALETTE["orange"], 0.25),
-            ):
-                for key, val in zip(("left", "right", "region", "color", "alpha"),
-                                    (left, right, label, color, alpha), strict=True):
-                    regions[key].append(val)
-        self.sources["regions"].data = regions
+            ]
+        self.sources["regions"].data = shaded_regions(regions)
         self.summary.object = self._summary_text()
 
     def _summary_text(self) -> str:
@@ -444,52 +434,30 @@ class SpikedExplorer(Explorer):
         """Start finite-N AMP runs in the background; returns the Future."""
         prior, n, runs = self.current_prior, int(self.amp_n), int(self.amp_runs)
         snr = self.amp_snr_points()
-        total = snr.size * runs
-        self.run_button.disabled = True
-        self.cancel_button.disabled = False
-        self.progress.param.update(value=0, visible=True)
-        self.amp_status.object = f"Running {total} AMP runs at N = {n}…"
+        self.sim.start(f"Running {snr.size * runs} AMP runs at N = {n}…")
 
         def work(check_cancel):
-            def progress(done, total):
-                check_cancel()
-                self.schedule(lambda: setattr(self.progress, "value", int(100 * done / total)))
-
             return spiked.amp_ensemble(prior=prior, snr=snr, n=n, runs=runs,
-                                       iterations=AMP_ITERATIONS,
-                                       seed=2024, progress=progress)
+                                       iterations=AMP_ITERATIONS, seed=2024,
+                                       progress=self.sim.reporter(check_cancel))
 
         def done(result):
-            self._finish_amp()
             if (prior, n) != (self.current_prior, int(self.amp_n)):
-                self.amp_status.object = "Parameters changed during the run; result discarded."
+                self.sim.finish("Parameters changed during the run; result discarded.")
                 return
             self._amp = result
             self._update_amp_source()
-            self.amp_status.object = (f"AMP: {runs} run(s) × {snr.size} values of λ at "
-                                      f"N = {n}, uninformed start, up to {AMP_ITERATIONS} "
-                                      "iterations (stops when converged).")
+            self.sim.finish(f"AMP: {runs} run(s) × {snr.size} values of λ at N = {n}, "
+                            f"uninformed start, up to {AMP_ITERATIONS} iterations (stops when "
+                            "converged).")
 
-        def failed(exc):
-            self._finish_amp()
-            if isinstance(exc, Cancelled):
-                self.amp_status.object = "AMP runs cancelled."
-            else:
-                self.amp_status.object = ""
-                self.show_message(f"**AMP simulation failed:** {exc}", "danger")
-
-        return self.run_in_background(work, on_done=done, on_error=failed)
-
-    def _finish_amp(self):
-        self.run_button.disabled = False
-        self.cancel_button.disabled = True
-        self.progress.visible = False
+        return self.run_in_background(work, on_done=done, on_error=self.sim.failed)
 
     def _clear_amp(self):
         self._amp = None
         self.sources["amp"].data = {"snr": [], "mean": [], "low": [], "high": []}
         self._optional_legend["amp"].visible = False
-        self.amp_status.object = ""
+        self.sim.status.object = ""
 
     def _update_amp_source(self):
         ens = self._amp

@@ -140,7 +140,7 @@ def test_amp_can_be_cancelled(explorer):
     explorer.cancel()
     with pytest.raises(Cancelled):
         future.result(timeout=120)
-    wait_until(lambda: "cancelled" in explorer.amp_status.object)
+    wait_until(lambda: "cancelled" in explorer.amp_status.object.lower())
     assert not explorer.run_button.disabled
 
 

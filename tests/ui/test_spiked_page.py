@@ -10,7 +10,7 @@ from bench.browser import JS_SOURCE_DATA, JS_WATCH_SOURCE, is_local
 pytestmark = pytest.mark.ui
 
 
-def open_page(page, url, timeout=30_000):
+def open_page(page, url, timeout=30_000, ready="spiked-curves"):
     # offline proof: any request to another host is aborted and recorded
     blocked = []
 
@@ -25,7 +25,8 @@ def open_page(page, url, timeout=30_000):
     page.blocked = blocked
     page.goto(url)
     page.wait_for_function(
-        f"() => {{ const d = ({JS_SOURCE_DATA})('spiked-curves'); return d && d.snr.length > 0; }}",
+        f"() => {{ const d = ({JS_SOURCE_DATA})('{ready}');"
+        " return d && Object.values(d)[0].length > 0; }",
         timeout=timeout,
     )
     return page
@@ -108,7 +109,7 @@ def test_a_running_simulation_does_not_block_another_user(browser, app_url):
         # the simulation is still running, and can be cancelled
         assert busy.get_by_role("button", name="Cancel").is_enabled()
         busy.get_by_role("button", name="Cancel").click()
-        busy.get_by_text("AMP runs cancelled").wait_for(timeout=30_000)
+        busy.get_by_text("Simulation cancelled").wait_for(timeout=30_000)
     finally:
         busy_context.close()
         other_context.close()
