@@ -268,8 +268,11 @@ def threshold_lines(entries, y0, y1):
     }
 
 
-def shaded_regions(entries):
-    """Data for shaded vertical bands: entries are (left, right, label, colour, alpha)."""
+def shaded_regions(entries, bottom=0.0, top=1.0):
+    """Data for shaded vertical bands from ``bottom`` to ``top``: entries are
+    (left, right, label, colour, alpha); empty or undefined bands are skipped."""
     rows = [e for e in entries if np.isfinite(e[0]) and np.isfinite(e[1]) and e[1] > e[0]]
     keys = ("left", "right", "region", "color", "alpha")
-    return {k: [r[i] for r in rows] for i, k in enumerate(keys)}
+    data = {k: [r[i] for r in rows] for i, k in enumerate(keys)}
+    data.update(bottom=[bottom] * len(rows), top=[top] * len(rows))
+    return data

@@ -9,7 +9,17 @@ from functools import lru_cache
 import numpy as np
 import panel as pn
 import param
-from bokeh.models import ColumnDataSource, LinearScale, LogScale, Range1d, Span
+from bokeh.models import (
+    BasicTicker,
+    BasicTickFormatter,
+    ColumnDataSource,
+    LinearScale,
+    LogScale,
+    LogTicker,
+    LogTickFormatter,
+    Range1d,
+    Span,
+)
 
 from theory import channels, erm, glm, priors
 
@@ -187,7 +197,7 @@ class GlmExplorer(Explorer):
             "curves": cds(("alpha", "bayes", "uninformed", "informed", "ridge"), "glm-curves"),
             "unconverged": cds(("alpha", "value")),
             "thresholds": cds(("x", "y0", "y1", "threshold", "color")),
-            "regions": cds(("left", "right", "region", "color", "alpha")),
+            "regions": cds(("left", "right", "region", "color", "alpha", "bottom", "top")),
             "sim": cds(("alpha", "mean", "low", "high"), "glm-sim"),
             "ridge_sim": cds(("alpha", "mean", "low", "high"), "glm-ridge-sim"),
             "dd": cds(("alpha", *[f"lam{i}" for i in range(len(DD_LAMBDAS))], "optimal"),
@@ -200,7 +210,7 @@ class GlmExplorer(Explorer):
         fig = make_figure(title="Generalisation error vs samples per dimension",
                           x_label="samples per dimension α = M/N", y_label="test error",
                           x_range=Range1d(0, 1), y_range=Range1d(0, 1), height=420)
-        fig.quad(left="left", right="right", bottom=1e-9, top=1e9, source=s["regions"],
+        fig.quad(left="left", right="right", bottom="bottom", top="top", source=s["regions"],
                  fill_color="color", fill_alpha="alpha", line_alpha=0, legend_field="region")
         fig.segment(x0="x", x1="x", y0="y0", y1="y1", source=s["thresholds"], color="color",
                     line_width=2, line_dash="dashed", legend_field="threshold")
@@ -405,20 +415,24 @@ class GlmExplorer(Explorer):
             positive = finite[finite > 0]
             bottom = float(positive.min()) / 2 if positive.size else 1e-4
             self.fig_curve.y_scale = LogScale()
+            self.fig_curve.yaxis[0].update(ticker=LogTicker(), formatter=LogTickFormatter())
             self.fig_curve.y_range.update(start=max(bottom, 1e-8), end=top * 2)
-        else:
+        elif not isinstance(self.fig_curve.y_scale, LinearScale):
             self.fig_curve.y_scale = LinearScale()
+            self.fig_curve.yaxis[0].update(ticker=BasicTicker(), formatter=BasicTickFormatter())
+        if not log:
             self.fig_curve.y_range.update(start=0, end=top * 1.05 if top > 0 else 1)
         entries = []
         for key, (label, color) in THRESHOLD_STYLE.items():
             x = getattr(th, key)
             if np.isfinite(x) and x > 0:
                 entries.append((x, f"{label} ({x:.4f})", color))
-        self.sources["thresholds"].data = threshold_lines(entries, 1e-9, 1e9)
+        y0, y1 = self.fig_curve.y_range.start, self.fig_curve.y_range.end
+        self.sources["thresholds"].data = threshold_lines(entries, y0, y1)
         self.sources["regions"].data = shaded_regions([
             (th.dynamic, th.information_theoretic, "metastable", PALETTE["sky"], 0.18),
             (th.information_theoretic, th.algorithmic, "hard phase", PALETTE["orange"], 0.25),
-        ])
+        ], y0, y1)
         self.summary.object = self._summary_text()
 
     def _summary_text(self) -> str:
@@ -447,7 +461,8 @@ class GlmExplorer(Explorer):
             data[f"lam{i}"] = np.where(np.isfinite(err), err, np.nan)
         data["optimal"] = cached_ridge(lo, hi, CURVE_POINTS, noise, noise).test_error
         self.sources["dd"].data = data
-        self.fig_dd.title.text = f"Double descent: ridge regression, noise Δ = {noise:g}"
+        self.fig_dd.title.text = (f"Double descent: ridge regression, noise Δ = {noise:g}"
+                                  + (" (no peak without noise)" if noise == 0 else ""))
         self.fig_dd.x_range.update(start=lo, end=hi)
 
     def _update_alpha(self):

@@ -165,7 +165,7 @@ class SpikedExplorer(Explorer):
                 name="spiked-curves"),
             "unconverged": empty("snr", "value"),
             "thresholds": empty("x", "y0", "y1", "threshold", "color"),
-            "regions": empty("left", "right", "region", "color", "alpha"),
+            "regions": empty("left", "right", "region", "color", "alpha", "bottom", "top"),
             "amp": ColumnDataSource({k: [] for k in ("snr", "mean", "low", "high")},
                                     name="spiked-amp"),
             "landscape": ColumnDataSource({"m": [], "phi": []}, name="spiked-landscape"),
@@ -180,7 +180,7 @@ class SpikedExplorer(Explorer):
         fig = make_figure(title="Error vs signal-to-noise ratio", x_label="signal-to-noise ratio λ",
                           y_label="matrix MMSE", x_range=Range1d(0, 1),
                           y_range=Range1d(-0.02, 1.05), height=420)
-        fig.quad(left="left", right="right", bottom=-0.02, top=1.05, source=s["regions"],
+        fig.quad(left="left", right="right", bottom="bottom", top="top", source=s["regions"],
                  fill_color="color", fill_alpha="alpha", line_alpha=0, legend_field="region")
         fig.segment(x0="x", x1="x", y0="y0", y1="y1", source=s["thresholds"], color="color",
                     line_width=2, line_dash="dashed", legend_field="threshold")
@@ -361,7 +361,7 @@ class SpikedExplorer(Explorer):
                 (th.dynamic, th.information_theoretic, "metastable", PALETTE["sky"], 0.18),
                 (th.information_theoretic, th.algorithmic, "hard phase", PALETTE["orange"], 0.25),
             ]
-        self.sources["regions"].data = shaded_regions(regions)
+        self.sources["regions"].data = shaded_regions(regions, -0.02, 1.05)
         self.summary.object = self._summary_text()
 
     def _summary_text(self) -> str:
