@@ -4,8 +4,10 @@ import panel as pn
 
 from dashboards import GlmExplorer, SpikedExplorer
 from dashboards.about import about_panel
+from dashboards.warm import warm_caches
 
 pn.extension("katex", throttled=True, notifications=False)
+warm_caches()  # slow only once per process: during `panel serve --warm`, before any visitor
 
 TITLE = "learning-phases · phase transitions in learning"
 

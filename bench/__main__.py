@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from theory import priors, spiked
+from theory import channels, erm, glm, priors, spiked
 
 from . import browser
 
@@ -73,6 +73,49 @@ def bench_solvers():
     times = timed(lambda: spiked.simulate_amp(prior=priors.Rademacher(), snr=1.5, n=2000,
                                                iterations=60, seed=1), 3)
     emit(bench="amp_run", n=2000, iterations=60, median_s=statistics.median(times))
+    bench_glm()
+
+
+GLM_TASKS = {
+    "binary_perceptron": (priors.Rademacher(), channels.Sign()),
+    "gaussian_perceptron": (priors.Gaussian(), channels.Sign()),
+    "phase_retrieval": (priors.Gaussian(), channels.Abs()),
+    "compressed_sensing(0.3)": (priors.GaussBernoulli(rho=0.3), channels.Linear()),
+    "ridge_teacher(0.25)": (priors.Gaussian(), channels.Linear(noise=0.25)),
+}
+
+
+def bench_glm():
+    t0 = time.perf_counter()
+    channels._abs_tables()
+    emit(bench="phase_retrieval_tables", seconds=time.perf_counter() - t0,
+         note="one-off per process (2-d quadrature of F(s), D(s)); prefetched at start-up")
+    alpha = np.linspace(0.05, 3.0, 240)
+    for name, (prior, channel) in GLM_TASKS.items():
+        def cold(prior=prior, channel=channel):
+            glm._table.cache_clear()
+            glm.curve(prior=prior, channel=channel, alpha=alpha)
+
+        cold_times = timed(cold, 3)
+        warm_times = timed(lambda p=prior, c=channel: glm.curve(prior=p, channel=c,
+                                                                 alpha=alpha + 1e-9), 5)
+
+        def thresholds(prior=prior, channel=channel):
+            glm._table.cache_clear()
+            glm.thresholds.cache_clear()
+            glm.thresholds(prior=prior, channel=channel)
+
+        thr = timed(thresholds, 3)
+        emit(bench="glm_curve_240_points", task=name,
+             cold_ms=1e3 * statistics.median(cold_times),
+             warm_ms=1e3 * statistics.median(warm_times),
+             thresholds_ms=1e3 * statistics.median(thr))
+    times = timed(lambda: erm.ridge_curve(alpha=alpha, lam=0.01, noise=0.25), 20)
+    emit(bench="ridge_curve_240_points", median_ms=1e3 * statistics.median(times))
+    times = timed(lambda: glm.simulate_gamp(prior=priors.Rademacher(), channel=channels.Sign(),
+                                             alpha=1.0, n=1000, seed=1, iterations=300), 3)
+    emit(bench="gamp_run", task="binary_perceptron", n=1000, alpha=1.0,
+         median_s=statistics.median(times))
 
 
 def measure_slider_latency(page, source_name, handle_selector, moves=20, pause_ms=250):
@@ -136,8 +179,19 @@ def bench_browser():
             app = summary(measure_slider_latency(page, "spiked-landscape",
                                                  ".snr-slider .noUi-handle"))
             context.close()
+            context = chrome.new_context(viewport={"width": 1400, "height": 1000})
+            page = context.new_page()
+            page.goto(url + "/app?tab=1")
+            wait_for_data(page, "glm-curves")
+            wait_for_data(page, "glm-landscape")
+            glm_latency = summary(measure_slider_latency(page, "glm-landscape",
+                                                         ".alpha-slider .noUi-handle"))
+            context.close()
         emit(bench="slider_latency", app="spiked explorer, current λ -> landscape", **app,
              target_p95_ms=150, ratio_p95_to_floor=app["p95_ms"] / floor["p95_ms"])
+        emit(bench="slider_latency", app="teacher-student explorer, current α -> landscape",
+             **glm_latency, target_p95_ms=150,
+             ratio_p95_to_floor=glm_latency["p95_ms"] / floor["p95_ms"])
 
 
 def main():
