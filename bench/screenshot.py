@@ -20,7 +20,20 @@ def main(path: str = "assets/screenshot.png") -> None:
             " return d && d.snr.length > 0; }", timeout=120_000)
         page.wait_for_timeout(1500)
         page.screenshot(path=path)
-    print(f"wrote {path}")
+        print(f"wrote {path}")
+        # the teacher-student tab, binary perceptron, with GAMP runs on top
+        glm_path = path.replace(".png", "-glm.png")
+        page.goto(url + "/app?tab=1&glm_sim_n=1000&glm_sim_runs=3")
+        page.wait_for_function(
+            f"() => {{ const d = ({browser.JS_SOURCE_DATA})('glm-curves');"
+            " return d && d.alpha.length > 0; }")
+        page.get_by_role("button", name="Run simulations").click()
+        page.wait_for_function(
+            f"() => {{ const d = ({browser.JS_SOURCE_DATA})('glm-sim');"
+            " return d && d.alpha.length > 0; }", timeout=180_000)
+        page.wait_for_timeout(1500)
+        page.screenshot(path=glm_path)
+        print(f"wrote {glm_path}")
 
 
 if __name__ == "__main__":

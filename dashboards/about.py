@@ -33,13 +33,17 @@ are drawn on top of the theory.
 * *Low-rank matrix estimation* — the spiked Wigner model: MMSE and overlap versus
   signal-to-noise ratio, the PCA (BBP) baseline, the free-entropy landscape, the phase diagram
   of sparse priors with its hard phase, finite-N AMP runs.
+* *Teacher-student learning curves* — generalised linear models: Bayes-optimal and GAMP
+  generalisation error of perceptrons, phase retrieval, compressed sensing and regression,
+  their thresholds and hard phases, ridge regression and double descent, finite-size GAMP
+  runs and ridge fits.
 
 **Offline by design.** Every script, style sheet and font is served by this server; the page
 makes no request to any other host, so it works in a lecture hall without internet.
 
 **Using it.** Move a slider: curves update at once. Click legend entries to hide curves; use
-the toolbar to zoom, pan and save a PNG. The URL mirrors the controls, so a link reproduces
-the view.
+the toolbar to zoom, pan and save a PNG. The URL mirrors the controls and the open tab, so a
+link reproduces the view.
 
 Version {version}. BSD-3-Clause licence.
 """

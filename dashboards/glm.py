@@ -273,7 +273,7 @@ class GlmExplorer(Explorer):
         land.scatter("q", "f", source=s["local_max"], size=12, fill_color="white",
                      line_color=PALETTE["vermillion"], line_width=2,
                      legend_label="metastable maximum")
-        add_legend_defaults(land, "bottom_left")
+        add_legend_defaults(land, "top_left")
         self.fig_landscape = land
 
         self.curve_pane = pn.pane.Bokeh(fig, sizing_mode="stretch_width")
