@@ -61,3 +61,38 @@ def test_bad_input_is_refused():
         erm.ridge_curve(alpha=[1.0], lam=np.nan, noise=0.1)
     with pytest.raises(ValueError, match="n must"):
         erm.simulate_ridge(alpha=[1.0], lam=0.1, noise=0.1, n=10**6)
+
+
+@pytest.mark.parametrize(("y", "omega", "V"), [(1.0, 0.3, 0.5), (-1.0, 2.0, 30.0),
+                                                (1.0, -40.0, 1000.0), (-1.0, 5.0, 1e-3)])
+def test_logistic_prox_against_scalar_minimisation(y, omega, V):
+    from scipy import optimize
+
+    res = optimize.minimize_scalar(
+        lambda z: np.logaddexp(0, -y * z) + (z - omega) ** 2 / (2 * V),
+        bracket=(min(omega, omega + V * y) - 1, max(omega, omega + V * y) + 1), tol=1e-12)
+    assert erm.logistic_prox(y, omega, V) == pytest.approx(res.x, abs=1e-6 * max(1, V))
+
+
+def test_logistic_strong_regularisation_is_the_hebbian_rule():
+    """lam -> inf: w -> sum_mu y_mu F_mu / lam, whose error is arccos(sqrt(2a/(pi+2a)))/pi."""
+    alpha = np.array([0.5, 1.0, 3.0])
+    c = erm.logistic_curve(alpha=alpha, lam=1e4)
+    hebb = np.arccos(np.sqrt(2 * alpha / (np.pi + 2 * alpha))) / np.pi
+    assert c.converged.all()
+    np.testing.assert_allclose(c.test_error, hebb, atol=1e-4)
+
+
+@pytest.mark.parametrize("lam", [0.03, 0.3, 2.0])
+def test_logistic_agrees_with_finite_size_fits(lam):
+    alpha = np.array([0.5, 2.0])
+    theory = erm.logistic_curve(alpha=alpha, lam=lam)
+    assert theory.converged.all()
+    sim = erm.simulate_logistic(alpha=alpha, lam=lam, n=600, runs=4, seed=3)
+    tolerance = 4 * sim.test_error_sem + 0.01
+    assert np.all(np.abs(sim.test_error_mean - theory.test_error) < tolerance)
+
+
+def test_logistic_refuses_vanishing_regularisation():
+    with pytest.raises(ValueError, match="lam must be at least"):
+        erm.logistic_curve(alpha=[1.0], lam=1e-4)
