@@ -9,6 +9,7 @@ from functools import lru_cache
 import numpy as np
 import panel as pn
 import param
+from bokeh.core.properties import value
 from bokeh.models import (
     BasicTicker,
     BasicTickFormatter,
@@ -52,7 +53,11 @@ TASKS = {
     "Ridge regression": ("gaussian", "linear",
                          "Gaussian teacher, noisy linear labels: ridge at λ = Δ is "
                          "Bayes-optimal; λ → 0 shows the double-descent peak at α = 1."),
+    "Logistic regression": ("gaussian", "sign",
+                            "Gaussian teacher, y = sign(z): L2 logistic regression at λ "
+                            "(purple) against the Bayes-optimal error (Aubin et al. 2020)."),
 }
+LOGISTIC_POINTS = 40
 PRIOR_LABELS = {
     "Rademacher (±1)": "rademacher",
     "Gaussian": "gaussian",
@@ -86,6 +91,11 @@ def cached_curve(prior, channel, lo: float, hi: float, points: int) -> glm.GlmCu
 @lru_cache(maxsize=512)
 def cached_landscape(prior, channel, alpha: float) -> glm.GlmLandscape:
     return glm.free_entropy_landscape(prior=prior, channel=channel, alpha=alpha)
+
+
+@lru_cache(maxsize=64)
+def cached_logistic(lo: float, hi: float, points: int, lam: float, flip: float):
+    return erm.logistic_curve(alpha=np.linspace(lo, hi, points), lam=lam, flip=flip)
 
 
 @lru_cache(maxsize=128)
@@ -146,7 +156,8 @@ class GlmExplorer(Explorer):
     rho = param.Number(default=0.3, bounds=(0.02, 1.0), step=0.01, label="Sparsity ρ")
     noise = param.Number(default=0.0, bounds=(0.0, 2.0), step=0.01, label="Label noise Δ")
     flip = param.Number(default=0.0, bounds=(0.0, 0.45), step=0.01, label="Label flips ε")
-    lam = param.Number(default=0.01, bounds=(0.0, 10.0), step=0.001, label="Ridge λ")
+    lam = param.Number(default=0.1, bounds=(0.0, 10.0), step=0.001,
+                       label="Regularisation λ (ridge / logistic)")
     alpha_range = param.Range(default=(0.05, 3.0), bounds=(0.0, glm.MAX_ALPHA), label="α range")
     alpha = param.Number(default=1.3, bounds=(0.0, glm.MAX_ALPHA), step=0.01,
                          label="Current α = M/N")
@@ -194,7 +205,8 @@ class GlmExplorer(Explorer):
     def _build_plots(self):
         cds = lambda cols, name=None: ColumnDataSource({c: [] for c in cols}, name=name)  # noqa: E731
         self.sources = {
-            "curves": cds(("alpha", "bayes", "uninformed", "informed", "ridge"), "glm-curves"),
+            "curves": cds(("alpha", "bayes", "uninformed", "informed"), "glm-curves"),
+            "erm": cds(("alpha", "error"), "glm-erm"),
             "unconverged": cds(("alpha", "value")),
             "thresholds": cds(("x", "y0", "y1", "threshold", "color")),
             "regions": cds(("left", "right", "region", "color", "alpha", "bottom", "top")),
@@ -214,8 +226,8 @@ class GlmExplorer(Explorer):
                  fill_color="color", fill_alpha="alpha", line_alpha=0, legend_field="region")
         fig.segment(x0="x", x1="x", y0="y0", y1="y1", source=s["thresholds"], color="color",
                     line_width=2, line_dash="dashed", legend_field="threshold")
-        ridge = fig.line("alpha", "ridge", source=s["curves"], color=PALETTE["purple"],
-                         line_width=2.5, legend_label="ridge at λ")
+        ridge = fig.line("alpha", "error", source=s["erm"], color=PALETTE["purple"],
+                         line_width=2.5, legend_label="ERM at λ")
         informed = fig.line("alpha", "informed", source=s["curves"], color=PALETTE["green"],
                             line_width=2.5, line_dash="dotted", legend_label="informed branch")
         gamp = fig.line("alpha", "uninformed", source=s["curves"], color=PALETTE["orange"],
@@ -233,7 +245,7 @@ class GlmExplorer(Explorer):
                     color=PALETTE["purple"], line_width=1.5)
         ridge_sim = fig.scatter("alpha", "mean", source=s["ridge_sim"], size=8,
                                 marker="square", color=PALETTE["purple"],
-                                legend_label="ridge fits (mean ± s.e.)")
+                                legend_label="ERM fits (mean ± s.e.)")
         self.alpha_marker = Span(location=self.alpha, dimension="height", line_color="black",
                                  line_width=1.5, line_alpha=0.6)
         fig.add_layout(self.alpha_marker)
@@ -321,7 +333,7 @@ class GlmExplorer(Explorer):
         self.rho_widget.disabled = self.prior not in priors.SPARSE_PRIORS
         self.noise_widget.disabled = key == "sign"
         self.flip_widget.disabled = key != "sign"
-        self.lam_widget.disabled = key != "linear"
+        self.lam_widget.disabled = key == "abs"
         lo, hi = self.alpha_range
         self.alpha_widget.param.update(start=lo, end=hi)
 
@@ -336,6 +348,8 @@ class GlmExplorer(Explorer):
         defaults = {"prior": prior}
         if event.new == "Ridge regression":
             defaults.update(noise=0.25, lam=0.01)
+        elif channel == "sign":
+            defaults.update(lam=0.1, flip=0.0)
         elif event.new == "Compressed sensing" or channel == "abs":
             defaults.update(noise=0.0)
         self.param.update(**defaults)
@@ -393,16 +407,12 @@ class GlmExplorer(Explorer):
         log = self.log_scale
         show = lambda v: np.where(v > 0, v, np.nan) if log else v  # noqa: E731
         branch = lambda b: show(self._value(b.overlap, b.generalization_error))  # noqa: E731
-        linear = self.channel_key == "linear"
-        ridge = (cached_ridge(float(c.alpha[0]), float(c.alpha[-1]), c.alpha.size,
-                              float(self.lam), float(self.noise)).test_error
-                 if linear and self.quantity == "test error" else np.full(c.alpha.size, np.nan))
-        self._legend_items["ridge"].visible = bool(linear and self.quantity == "test error")
         bayes = branch(c.bayes_optimal)
         self.sources["curves"].data = {
             "alpha": c.alpha, "bayes": bayes, "uninformed": branch(c.uninformed),
-            "informed": branch(c.informed), "ridge": show(ridge),
+            "informed": branch(c.informed),
         }
+        self._update_erm(float(c.alpha[0]), float(c.alpha[-1]))
         bad = ~c.converged
         self.sources["unconverged"].data = {"alpha": c.alpha[bad], "value": bayes[bad]}
         self._legend_items["unconverged"].visible = bool(bad.any())
@@ -434,6 +444,47 @@ class GlmExplorer(Explorer):
             (th.information_theoretic, th.algorithmic, "hard phase", PALETTE["orange"], 0.25),
         ], y0, y1)
         self.summary.object = self._summary_text()
+
+    def _update_erm(self, lo: float, hi: float):
+        """The ERM curve at lambda: ridge (linear channels, instant) or logistic regression
+        (sign channel, a few seconds for small lambda: computed in the background)."""
+        item = self._legend_items["ridge"]
+        empty = {"alpha": [], "error": []}
+        if self.quantity != "test error" or self.channel_key == "abs":
+            self.sources["erm"].data = empty
+            item.visible = False
+            return
+        show = (lambda v: np.where(v > 0, v, np.nan)) if self.log_scale else (lambda v: v)
+        item.visible = True
+        if self.channel_key == "linear":
+            item.label = value(f"ridge at λ = {self.lam:g}")
+            ridge = cached_ridge(lo, hi, CURVE_POINTS, float(self.lam), float(self.noise))
+            self.sources["erm"].data = {"alpha": ridge.alpha, "error": show(ridge.test_error)}
+            return
+        lam = max(float(self.lam), erm.MIN_LOGISTIC_LAMBDA)
+        item.label = value(f"logistic regression at λ = {lam:g}")
+        if lam != self.lam:
+            self.show_message(f"Logistic regression needs λ ≥ {erm.MIN_LOGISTIC_LAMBDA:g} "
+                              "(the weights diverge on separable data); showing "
+                              f"λ = {lam:g}.", "info")
+        key = (max(lo, 0.05), hi, LOGISTIC_POINTS, lam, float(self.flip))
+        self._erm_key = key
+        self.sources["erm"].data = empty
+
+        def work(check_cancel):
+            return cached_logistic(*key)
+
+        def done(result):
+            if self._erm_key != key:
+                return  # parameters moved on
+            ok = result.converged
+            self.sources["erm"].data = {"alpha": result.alpha[ok],
+                                        "error": show(result.test_error[ok])}
+            if not ok.all():
+                self.show_message(f"Logistic regression: {int((~ok).sum())} value(s) of α "
+                                  "did not converge and are left out.")
+
+        self.erm_future = self.run_in_background(work, on_done=done, cancellable=False)
 
     def _summary_text(self) -> str:
         th = self._thresholds
@@ -498,8 +549,9 @@ class GlmExplorer(Explorer):
         n, runs = int(self.sim_n), int(self.sim_runs)
         lam, noise = float(self.lam), float(self.noise)
         alphas = self.sim_alpha_points()
-        with_ridge = self.channel_key == "linear"
-        total = alphas.size * runs * (2 if with_ridge else 1)
+        with_erm = self.channel_key in ("linear", "sign")
+        flip = float(self.flip)
+        total = alphas.size * runs * (2 if with_erm else 1)
         self.sim.start(f"Running {total} fits at N = {n}…")
 
         def work(check_cancel):
@@ -513,12 +565,22 @@ class GlmExplorer(Explorer):
                     finals[i, r] = run.overlap[-1]
                     done += 1
                     progress(done, total)
-            ridge = None
-            if with_ridge:
-                ridge = erm.simulate_ridge(alpha=alphas, lam=lam, noise=noise,
-                                           n=min(n, erm.MAX_RIDGE_N), runs=runs, seed=7)
-                progress(total, total)
-            return finals, ridge
+            fits = None
+            if self.channel_key == "linear":
+                fits = erm.simulate_ridge(alpha=alphas, lam=lam, noise=noise,
+                                          n=min(n, erm.MAX_RIDGE_N), runs=runs, seed=7)
+            elif with_erm:
+                half = alphas.size * runs
+
+                def fit_progress(k, _total):
+                    progress(half + k, total)
+
+                fits = erm.simulate_logistic(alpha=alphas,
+                                             lam=max(lam, erm.MIN_LOGISTIC_LAMBDA), flip=flip,
+                                             n=min(n, erm.MAX_LOGISTIC_N), runs=runs, seed=7,
+                                             progress=fit_progress)
+            progress(total, total)
+            return finals, fits
 
         def finished(result):
             if (prior, channel) != (self.current_prior, self.current_channel):
@@ -527,8 +589,9 @@ class GlmExplorer(Explorer):
             finals, ridge = result
             self._sim = (alphas, finals, channel, ridge)
             self._update_sim_sources()
+            kind = "ridge" if self.channel_key == "linear" else "logistic-regression"
             self.sim.finish(f"GAMP: {runs} run(s) × {alphas.size} values of α at N = {n}"
-                            + (f"; ridge fits at λ = {lam:g}" if ridge is not None else "")
+                            + (f"; {kind} fits at λ = {lam:g}" if ridge is not None else "")
                             + ".")
 
         return self.run_in_background(work, on_done=finished, on_error=self.sim.failed)

@@ -30,5 +30,7 @@ def warm_caches() -> float:
             spiked_view.cached_phase_diagram(family)
         glm_view.cached_curve(priors.Gaussian(), channels.Abs(), 0.05, 3.0,
                               glm_view.CURVE_POINTS)
+        # the default view's logistic-regression curve (binary perceptron, lam = 0.1)
+        glm_view.cached_logistic(0.05, 3.0, glm_view.LOGISTIC_POINTS, 0.1, 0.0)
         _done = True
         return time.perf_counter() - start

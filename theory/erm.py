@@ -198,7 +198,7 @@ def logistic_prox(y, omega, V, iterations=60):
     return p
 
 
-def _logistic_map(alpha, lam, m, q, V, nodes):
+def _logistic_map(alpha, lam, m, q, V, nodes, flip=0.0):
     """One application of the replica map (m, q, V) -> (m, q, V), vectorised over alpha."""
     from scipy.special import ndtr
 
@@ -216,8 +216,8 @@ def _logistic_map(alpha, lam, m, q, V, nodes):
     omega = np.sqrt(qq) * xi
     vs = v_star[:, None, None]
     u = y * (mm / np.sqrt(qq) * xi) / np.sqrt(vs)
-    Z = ndtr(u)
-    dZ = y * np.exp(-0.5 * u * u) / np.sqrt(2 * np.pi * vs)
+    Z = flip + (1 - 2 * flip) * ndtr(u)
+    dZ = (1 - 2 * flip) * y * np.exp(-0.5 * u * u) / np.sqrt(2 * np.pi * vs)
     p = logistic_prox(y, omega, VV)
     s = _sigmoid(-y * p)
     f = y * s
@@ -228,15 +228,17 @@ def _logistic_map(alpha, lam, m, q, V, nodes):
     return mh / (lam + Vh), (mh * mh + qh) / (lam + Vh) ** 2, 1.0 / (lam + Vh)
 
 
-def logistic_curve(*, alpha, lam: float, tol: float = 1e-9, max_iter: int = 300,
-                   damping: float = 0.0, nodes: int = 201) -> LogisticCurve:
+def logistic_curve(*, alpha, lam: float, flip: float = 0.0, tol: float = 1e-9,
+                   max_iter: int = 300, damping: float = 0.0,
+                   nodes: int = 201) -> LogisticCurve:
     """Replica fixed point of L2 logistic regression on y = sign(z), Gaussian teacher
     (Aubin et al. 2020), vectorised over alpha:
 
         m = mh / (lam + Vh),  q = (mh^2 + qh) / (lam + Vh)^2,  V = 1 / (lam + Vh),
         mh = alpha E[dZ*/dw* f_out],  qh = alpha E[Z* f_out^2],  Vh = -alpha E[Z* f_out'],
 
-    with Z* = Phi(y w* / sqrt(V*)), w* = m xi / sqrt(q), V* = 1 - m^2/q, and f_out = (p - w)/V
+    with Z* = eps + (1 - 2 eps) Phi(y w* / sqrt(V*)) (labels flipped with probability eps),
+    w* = m xi / sqrt(q), V* = 1 - m^2/q, and f_out = (p - w)/V
     at the proximal point p of the loss at w = sqrt(q) xi. Plain iteration first; where it
     has not converged after ``max_iter`` steps (small lam and alpha: slow, oscillating),
     a Newton-type root solve (scipy hybr) of map(v) = v finishes the job.
@@ -244,9 +246,10 @@ def logistic_curve(*, alpha, lam: float, tol: float = 1e-9, max_iter: int = 300,
     from scipy import optimize
 
     alpha, lam, _ = _check(alpha, lam, 0.0)
+    flip = _check_flip(flip)
     if lam < MIN_LOGISTIC_LAMBDA:
         raise ValueError(f"lam must be at least {MIN_LOGISTIC_LAMBDA:g} (the weights diverge "
-                         "as lam -> 0 on this separable data)")
+                         "as lam -> 0 on separable data)")
     m = np.full(alpha.shape, 0.5)
     q = np.ones(alpha.shape)
     V = np.ones(alpha.shape)
@@ -257,7 +260,7 @@ def logistic_curve(*, alpha, lam: float, tol: float = 1e-9, max_iter: int = 300,
         if not active.any():
             break
         new_m, new_q, new_V = _logistic_map(alpha[active], lam, m[active], q[active],
-                                            V[active], nodes)
+                                            V[active], nodes, flip)
         change = np.maximum.reduce([np.abs(new_m - m[active]) / np.abs(new_m),
                                     np.abs(new_q - q[active]) / new_q,
                                     np.abs(new_V - V[active]) / new_V])
@@ -271,7 +274,7 @@ def logistic_curve(*, alpha, lam: float, tol: float = 1e-9, max_iter: int = 300,
         def residual(v, i=i):
             mv, qv, Vv = np.exp(v)
             out = _logistic_map(alpha[[i]], lam, np.array([mv]), np.array([qv]),
-                                np.array([Vv]), nodes)
+                                np.array([Vv]), nodes, flip)
             return np.log(np.concatenate(out)) - v
 
         sol = optimize.root(residual, np.log([m[i], q[i], V[i]]), method="hybr",
@@ -285,13 +288,21 @@ def logistic_curve(*, alpha, lam: float, tol: float = 1e-9, max_iter: int = 300,
                          converged=converged, iterations=iterations)
 
 
-def simulate_logistic(*, alpha, lam: float, n: int = 500, runs: int = 5,
-                      seed: int = 0) -> LogisticSimulation:
+def _check_flip(flip):
+    flip = float(flip)
+    if not np.isfinite(flip) or not 0.0 <= flip < 0.5:
+        raise ValueError(f"flip must lie in [0, 0.5), got {flip!r}")
+    return flip
+
+
+def simulate_logistic(*, alpha, lam: float, flip: float = 0.0, n: int = 500, runs: int = 5,
+                      seed: int = 0, progress=None) -> LogisticSimulation:
     """Fit L2 logistic regression (L-BFGS, to a gradient of 1e-9) on sampled sign-teacher
     data; each fit's test error is exact from its overlaps, arccos(w.x / |w||x|) / pi."""
     from scipy import optimize
 
     alpha, lam, _ = _check(np.atleast_1d(alpha), lam, 0.0)
+    flip = _check_flip(flip)
     n, runs = int(n), int(runs)
     if not 10 <= n <= MAX_LOGISTIC_N:
         raise ValueError(f"n must lie in [10, {MAX_LOGISTIC_N}]")
@@ -307,6 +318,7 @@ def simulate_logistic(*, alpha, lam: float, n: int = 500, runs: int = 5,
             x = rng.standard_normal(n)
             X = rng.standard_normal((m, n)) / np.sqrt(n)
             y = np.where(X @ x >= 0, 1.0, -1.0)
+            y = np.where(rng.random(m) < flip, -y, y)
             Xy = X * y[:, None]
 
             def objective(wv, Xy=Xy):
@@ -320,6 +332,8 @@ def simulate_logistic(*, alpha, lam: float, n: int = 500, runs: int = 5,
             wv = res.x
             cos = wv @ x / (np.linalg.norm(wv) * np.linalg.norm(x))
             errors[i, r] = np.arccos(np.clip(cos, -1, 1)) / np.pi
+            if progress is not None:
+                progress(i * runs + r + 1, alpha.size * runs)
     sem = errors.std(axis=1, ddof=1) / np.sqrt(runs) if runs > 1 else np.zeros(alpha.size)
     return LogisticSimulation(alpha=alpha, lam=lam, n=n, runs=runs,
                               test_error_mean=errors.mean(axis=1), test_error_sem=sem)

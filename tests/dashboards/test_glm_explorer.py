@@ -31,7 +31,12 @@ def test_default_is_the_binary_perceptron(explorer):
     c = glm.curve(prior=priors.Rademacher(), channel=channels.Sign(), alpha=curves["alpha"])
     np.testing.assert_allclose(curves["bayes"], c.bayes_optimal.generalization_error)
     np.testing.assert_allclose(curves["uninformed"], c.uninformed.generalization_error)
-    assert np.all(np.isnan(curves["ridge"]))  # no ridge for a sign channel
+    # ERM for a sign channel: logistic regression at lam, computed in the background
+    explorer.erm_future.result(timeout=60)
+    wait_until(lambda: len(explorer.sources["erm"].data["alpha"]) > 0)
+    erm_data = data(explorer, "erm")
+    expected = erm.logistic_curve(alpha=erm_data["alpha"], lam=explorer.lam)
+    np.testing.assert_allclose(erm_data["error"], expected.test_error, rtol=1e-6)
     th = glm.thresholds(prior=priors.Rademacher(), channel=channels.Sign())
     xs = sorted(data(explorer, "thresholds")["x"])
     np.testing.assert_allclose(xs, sorted([th.information_theoretic, th.algorithmic]))
@@ -59,9 +64,9 @@ def test_tasks_set_prior_and_channel(explorer):
 
 def test_ridge_task_plots_ridge_and_double_descent(explorer):
     explorer.task = "Ridge regression"
-    curves = data(explorer, "curves")
-    expected = erm.ridge_curve(alpha=curves["alpha"], lam=explorer.lam, noise=explorer.noise)
-    np.testing.assert_allclose(curves["ridge"], expected.test_error)
+    ridge = data(explorer, "erm")
+    expected = erm.ridge_curve(alpha=ridge["alpha"], lam=explorer.lam, noise=explorer.noise)
+    np.testing.assert_allclose(ridge["error"], expected.test_error)
     dd = data(explorer, "dd")
     optimal = erm.ridge_curve(alpha=dd["alpha"], lam=explorer.noise, noise=explorer.noise)
     np.testing.assert_allclose(dd["optimal"], optimal.test_error)
@@ -70,8 +75,8 @@ def test_ridge_task_plots_ridge_and_double_descent(explorer):
     assert abs(peak - 1.0) < 0.05
     # Bayes-optimal = ridge at lam = noise
     explorer.lam = explorer.noise
-    curves = data(explorer, "curves")
-    np.testing.assert_allclose(curves["ridge"], curves["bayes"], rtol=1e-7)
+    np.testing.assert_allclose(data(explorer, "erm")["error"], data(explorer, "curves")["bayes"],
+                               rtol=1e-7)
 
 
 def test_alpha_slider_moves_the_landscape(explorer):
@@ -126,3 +131,13 @@ def test_bad_link_values(explorer, values, expected):
     for name, value in expected.items():
         assert getattr(explorer, name) == value
     assert explorer.message.visible
+
+
+def test_logistic_task_shows_logistic_and_clamps_small_lambda(explorer):
+    explorer.task = "Logistic regression"
+    assert explorer.lam == 0.1
+    explorer.lam = 0.001
+    assert "λ ≥ 0.01" in explorer.message.object
+    explorer.erm_future.result(timeout=120)
+    wait_until(lambda: len(explorer.sources["erm"].data["alpha"]) > 0)
+    assert "logistic regression at λ = 0.01" in str(explorer._legend_items["ridge"].label)

@@ -83,12 +83,12 @@ def test_logistic_strong_regularisation_is_the_hebbian_rule():
     np.testing.assert_allclose(c.test_error, hebb, atol=1e-4)
 
 
-@pytest.mark.parametrize("lam", [0.03, 0.3, 2.0])
-def test_logistic_agrees_with_finite_size_fits(lam):
+@pytest.mark.parametrize(("lam", "flip"), [(0.03, 0.0), (0.3, 0.0), (2.0, 0.0), (0.3, 0.1)])
+def test_logistic_agrees_with_finite_size_fits(lam, flip):
     alpha = np.array([0.5, 2.0])
-    theory = erm.logistic_curve(alpha=alpha, lam=lam)
+    theory = erm.logistic_curve(alpha=alpha, lam=lam, flip=flip)
     assert theory.converged.all()
-    sim = erm.simulate_logistic(alpha=alpha, lam=lam, n=600, runs=4, seed=3)
+    sim = erm.simulate_logistic(alpha=alpha, lam=lam, flip=flip, n=600, runs=4, seed=3)
     tolerance = 4 * sim.test_error_sem + 0.01
     assert np.all(np.abs(sim.test_error_mean - theory.test_error) < tolerance)
 
