@@ -320,7 +320,7 @@ class GlmExplorer(Explorer):
             w.Checkbox.from_param(self.param.log_scale),
             pn.layout.Divider(),
             self.sim.layout(
-                pn.pane.Markdown("**Finite-size GAMP (and ridge fits)**", margin=(0, 10)),
+                pn.pane.Markdown("**Finite-size GAMP (and ERM fits)**", margin=(0, 10)),
                 w.IntSlider.from_param(self.param.sim_n, step=100),
                 w.IntSlider.from_param(self.param.sim_runs),
             ),

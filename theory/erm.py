@@ -337,3 +337,157 @@ def simulate_logistic(*, alpha, lam: float, flip: float = 0.0, n: int = 500, run
     sem = errors.std(axis=1, ddof=1) / np.sqrt(runs) if runs > 1 else np.zeros(alpha.size)
     return LogisticSimulation(alpha=alpha, lam=lam, n=n, runs=runs,
                               test_error_mean=errors.mean(axis=1), test_error_sem=sem)
+
+
+# ---------------------------------------------------------------------------------------
+# Random-features ridge regression
+# ---------------------------------------------------------------------------------------
+MAX_RF_D = 1000
+
+
+@dataclass(frozen=True)
+class RandomFeaturesCurve:
+    """Asymptotic test error of ridge regression on random features u = tanh(F x / sqrt(d))
+    (F: p x d Gaussian), learning a noisy linear teacher of x; alpha = n/d samples per input
+    dimension, psi = p/d features per input dimension."""
+
+    alpha: np.ndarray
+    psi: float
+    lam: float
+    noise: float
+    test_error: np.ndarray
+    converged: np.ndarray
+
+
+@dataclass(frozen=True)
+class RandomFeaturesSimulation:
+    alpha: np.ndarray
+    psi: float
+    lam: float
+    noise: float
+    d: int
+    runs: int
+    test_error_mean: np.ndarray
+    test_error_sem: np.ndarray
+
+
+EQUATIONS["random_features"] = (
+    r"u = \tanh(F x/\sqrt d) \simeq \kappa_1 F x/\sqrt d + \kappa_\star z,\quad"
+    r"\hat w = \arg\min_w \sum_\mu \tfrac12\big(y_\mu - w\cdot u_\mu/\sqrt p\big)^2"
+    r" + \tfrac{\lambda}{2}\|w\|^2"
+)
+REFERENCES = (
+    *REFERENCES,
+    "S. Mei, A. Montanari, The generalization error of random features regression: precise "
+    "asymptotics and double descent curve, Comm. Pure Appl. Math. (2022), arXiv:1908.05355",
+    "F. Gerace, B. Loureiro, F. Krzakala, M. Mezard, L. Zdeborova, Generalisation error in "
+    "learning with random features and the hidden manifold model, ICML (2020), "
+    "arXiv:2002.09339",
+)
+
+
+def _tanh_coefficients():
+    """Gaussian-equivalence coefficients of tanh: kappa1 = E[z tanh z], kappa*^2 =
+    E[tanh^2 z] - kappa1^2 (kappa0 = 0: tanh is odd)."""
+    from ._gauss import normal_rule
+
+    z, w = normal_rule(401)
+    k1 = float(np.sum(w * z * np.tanh(z)))
+    k_star2 = float(np.sum(w * np.tanh(z) ** 2)) - k1 * k1
+    return k1, k_star2
+
+
+def _mp_rule(ratio, nodes=200):
+    """Eigenvalues s and weights of the spectral law of S = F F^T / d, F p x d Gaussian,
+    ratio = p/d: Marchenko-Pastur, with mass 1 - 1/ratio at 0 when ratio > 1."""
+    a, b = (1 - np.sqrt(ratio)) ** 2, (1 + np.sqrt(ratio)) ** 2
+    x, wx = np.polynomial.legendre.leggauss(nodes)
+    theta = 0.5 * np.pi * (x + 1)  # s = centre + half cos(theta), theta in (0, pi)
+    s = 0.5 * (a + b) + 0.5 * (b - a) * np.cos(theta)
+    density = np.sqrt(np.maximum((b - s) * (s - a), 0.0)) / (2 * np.pi * ratio * s)
+    weights = density * 0.5 * (b - a) * np.sin(theta) * 0.5 * np.pi * wx
+    weights *= min(1.0, 1.0 / ratio) / weights.sum()  # exact total mass of the bulk
+    if ratio > 1:
+        s = np.concatenate([[0.0], s])
+        weights = np.concatenate([[1.0 - 1.0 / ratio], weights])
+    return s, weights
+
+
+def random_features_curve(*, alpha, psi: float, lam: float, noise: float) -> RandomFeaturesCurve:
+    """Ridge on random features through Gaussian equivalence (Mei & Montanari 2019; Gerace
+    et al. 2020): u ~ (k1 F x / sqrt(d) + k* z) / sqrt(p) is a Gaussian covariate of
+    covariance Omega / p, Omega = k1^2 S + k*^2, S = F F^T / d (Marchenko-Pastur, ratio psi),
+    and y is linear in u plus an independent residual of variance
+    sigma^2 = 1 + noise - psi <k1^2 s / omega>. The deterministic equivalent of ridge with
+    n = alpha d samples, a = n / p (Hastie et al. 2022; Bach 2023): k solves
+    lam = k (a - <omega / (omega + k)>), and with D2 = <omega^2 / (omega + k)^2> / a
+
+        test error = sigma^2 + (psi <k^2 k1^2 s / (omega (omega + k)^2)> + sigma^2 D2) / (1 - D2).
+
+    The interpolation peak (lam -> 0) sits at n = p, alpha = psi.
+    """
+    from scipy import optimize
+
+    alpha, lam, noise = _check(alpha, lam, noise)
+    psi = float(psi)
+    if not np.isfinite(psi) or not 0.05 <= psi <= 50:
+        raise ValueError("psi (features per dimension) must lie in [0.05, 50]")
+    if lam < 1e-8:
+        raise ValueError("lam must be at least 1e-8")
+    k1, k_star2 = _tanh_coefficients()
+    s, ws = _mp_rule(psi)
+    omega = k1 * k1 * s + k_star2
+    mean = lambda values: float(np.sum(ws * values))  # noqa: E731
+    sigma2 = 1.0 + noise - psi * mean(k1 * k1 * s / omega)
+    errors = np.empty(alpha.size)
+    converged = np.ones(alpha.size, bool)
+    for i, al in enumerate(alpha):
+        a = al / psi
+
+        def equation(k, a=a):
+            return k * (a - mean(omega / (omega + k))) - lam
+
+        hi = 1.0
+        while equation(hi) < 0:
+            hi *= 2.0
+        k, info = optimize.brentq(equation, 0.0, hi, xtol=1e-15, rtol=1e-13, full_output=True)
+        converged[i] = info.converged
+        d2 = mean(omega**2 / (omega + k) ** 2) / a
+        bias = psi * mean(k * k * k1 * k1 * s / (omega * (omega + k) ** 2))
+        errors[i] = sigma2 + (bias + sigma2 * d2) / (1.0 - d2)
+    return RandomFeaturesCurve(alpha=alpha, psi=psi, lam=lam, noise=noise, test_error=errors,
+                               converged=converged)
+
+
+def simulate_random_features(*, alpha, psi: float, lam: float, noise: float, d: int = 200,
+                             runs: int = 4, seed: int = 0,
+                             progress=None) -> RandomFeaturesSimulation:
+    """Ridge on sampled tanh random features; exact test error on 4000 fresh samples."""
+    alpha, lam, noise = _check(np.atleast_1d(alpha), lam, noise)
+    d, runs = int(d), int(runs)
+    if not 10 <= d <= MAX_RF_D:
+        raise ValueError(f"d must lie in [10, {MAX_RF_D}]")
+    if not 1 <= runs <= 50:
+        raise ValueError("runs must lie in [1, 50]")
+    p = max(1, round(psi * d))
+    errors = np.empty((alpha.size, runs))
+    for i, a in enumerate(alpha):
+        n = max(1, round(a * d))
+        for r in range(runs):
+            rng = np.random.default_rng([seed, i, r, 2])
+            theta = rng.standard_normal(d)
+            F = rng.standard_normal((p, d))
+            X = rng.standard_normal((n, d))
+            y = X @ theta / np.sqrt(d) + np.sqrt(noise) * rng.standard_normal(n)
+            U = np.tanh(X @ F.T / np.sqrt(d)) / np.sqrt(p)
+            w = np.linalg.solve(U.T @ U + lam * np.eye(p), U.T @ y)
+            X_test = rng.standard_normal((4000, d))
+            y_test = X_test @ theta / np.sqrt(d)
+            pred = np.tanh(X_test @ F.T / np.sqrt(d)) / np.sqrt(p) @ w
+            errors[i, r] = np.mean((y_test - pred) ** 2) + noise
+            if progress is not None:
+                progress(i * runs + r + 1, alpha.size * runs)
+    sem = errors.std(axis=1, ddof=1) / np.sqrt(runs) if runs > 1 else np.zeros(alpha.size)
+    return RandomFeaturesSimulation(alpha=alpha, psi=float(psi), lam=lam, noise=noise, d=d,
+                                    runs=runs, test_error_mean=errors.mean(axis=1),
+                                    test_error_sem=sem)

@@ -96,3 +96,45 @@ def test_logistic_agrees_with_finite_size_fits(lam, flip):
 def test_logistic_refuses_vanishing_regularisation():
     with pytest.raises(ValueError, match="lam must be at least"):
         erm.logistic_curve(alpha=[1.0], lam=1e-4)
+
+
+@pytest.mark.parametrize("psi", [0.5, 2.0])
+def test_marchenko_pastur_rule_moments(psi):
+    """E[s] = 1 and E[s^2] = 1 + psi for S = F F^T / d with F p x d, psi = p / d."""
+    s, w = erm._mp_rule(psi)
+    assert w.sum() == pytest.approx(1.0, abs=1e-12)
+    assert np.sum(w * s) == pytest.approx(1.0, rel=1e-8)
+    assert np.sum(w * s * s) == pytest.approx(1.0 + psi, rel=1e-8)
+
+
+def test_tanh_equivalence_coefficients_by_stein_identity():
+    """kappa1 = E[z tanh z] = E[tanh'(z)] = E[1 - tanh^2 z] (Stein)."""
+    from scipy import integrate
+    from scipy.stats import norm
+
+    k1, k_star2 = erm._tanh_coefficients()
+    stein = integrate.quad(lambda z: (1 - np.tanh(z) ** 2) * norm.pdf(z), -12, 12)[0]
+    assert k1 == pytest.approx(stein, rel=1e-9)
+    second = integrate.quad(lambda z: np.tanh(z) ** 2 * norm.pdf(z), -12, 12)[0]
+    assert k_star2 == pytest.approx(second - stein**2, rel=1e-8)
+
+
+@pytest.mark.parametrize(("psi", "lam", "alpha"),
+                         [(2.0, 1e-3, 1.0), (2.0, 1e-3, 3.0), (2.0, 0.1, 1.5), (0.5, 0.01, 2.0)])
+def test_random_features_agree_with_finite_size_fits(psi, lam, alpha):
+    theory = erm.random_features_curve(alpha=[alpha], psi=psi, lam=lam, noise=0.1)
+    assert theory.converged.all()
+    sim = erm.simulate_random_features(alpha=[alpha], psi=psi, lam=lam, noise=0.1, d=300,
+                                       runs=6, seed=5)
+    tolerance = 4 * sim.test_error_sem[0] + 0.03 * theory.test_error[0]
+    assert abs(sim.test_error_mean[0] - theory.test_error[0]) < tolerance
+
+
+def test_random_features_interpolation_peak_is_at_n_equals_p():
+    alpha = np.linspace(0.5, 4.0, 351)
+    for psi in (1.0, 2.0):
+        curve = erm.random_features_curve(alpha=alpha, psi=psi, lam=1e-6, noise=0.2)
+        assert abs(alpha[np.argmax(curve.test_error)] - psi) < 0.02
+    # regularisation tames the peak
+    tamed = erm.random_features_curve(alpha=alpha, psi=2.0, lam=0.1, noise=0.2)
+    assert tamed.test_error.max() < curve.test_error.max() / 3
