@@ -53,6 +53,10 @@ TASKS = {
     "Ridge regression": ("gaussian", "linear",
                          "Gaussian teacher, noisy linear labels: ridge at λ = Δ is "
                          "Bayes-optimal; λ → 0 shows the double-descent peak at α = 1."),
+    "Random features": ("gaussian", "linear",
+                        "Ridge on p = ψ d random tanh features of a noisy linear teacher: a "
+                        "second peak at the interpolation threshold n = p (α = ψ), tamed by λ "
+                        "(Mei & Montanari 2019; Gerace et al. 2020)."),
     "Logistic regression": ("gaussian", "sign",
                             "Gaussian teacher, y = sign(z): L2 logistic regression at λ "
                             "(purple) against the Bayes-optimal error (Aubin et al. 2020)."),
@@ -96,6 +100,13 @@ def cached_landscape(prior, channel, alpha: float) -> glm.GlmLandscape:
 @lru_cache(maxsize=64)
 def cached_logistic(lo: float, hi: float, points: int, lam: float, flip: float):
     return erm.logistic_curve(alpha=np.linspace(lo, hi, points), lam=lam, flip=flip)
+
+
+@lru_cache(maxsize=128)
+def cached_random_features(lo: float, hi: float, points: int, psi: float, lam: float,
+                           noise: float) -> erm.RandomFeaturesCurve:
+    return erm.random_features_curve(alpha=np.linspace(lo, hi, points), psi=psi,
+                                     lam=max(lam, 1e-6), noise=noise)
 
 
 @lru_cache(maxsize=128)
@@ -158,6 +169,8 @@ class GlmExplorer(Explorer):
     flip = param.Number(default=0.0, bounds=(0.0, 0.45), step=0.01, label="Label flips ε")
     lam = param.Number(default=0.1, bounds=(0.0, 10.0), step=0.001,
                        label="Regularisation λ (ridge / logistic)")
+    psi = param.Number(default=2.0, bounds=(0.1, 10.0), step=0.1,
+                       label="Features per dimension ψ = p/d")
     alpha_range = param.Range(default=(0.05, 3.0), bounds=(0.0, glm.MAX_ALPHA), label="α range")
     alpha = param.Number(default=1.3, bounds=(0.0, glm.MAX_ALPHA), step=0.01,
                          label="Current α = M/N")
@@ -167,7 +180,8 @@ class GlmExplorer(Explorer):
     sim_n = param.Integer(default=1000, bounds=(100, glm.MAX_GAMP_N), label="Simulation size N")
     sim_runs = param.Integer(default=3, bounds=(1, 20), label="Runs per α")
 
-    url_parameters = ("task", "prior", "rho", "noise", "flip", "lam", "alpha_range", "alpha",
+    url_parameters = ("task", "prior", "rho", "noise", "flip", "lam", "psi", "alpha_range",
+                      "alpha",
                       "quantity", "log_scale", "sim_n", "sim_runs")
     url_prefix = "glm_"
     title = "Teacher-student learning curves"
@@ -181,7 +195,7 @@ class GlmExplorer(Explorer):
         self._build_controls()
         self.param.watch(self._on_task, ["task"])
         self.param.watch(self._on_model_change,
-                         ["prior", "rho", "noise", "flip", "lam", "alpha_range"])
+                         ["prior", "rho", "noise", "flip", "lam", "psi", "alpha_range"])
         self.param.watch(self._on_alpha_change, ["alpha"])
         self.param.watch(self._on_view_change, ["quantity", "log_scale"])
         self._sync_widgets()
@@ -300,6 +314,7 @@ class GlmExplorer(Explorer):
         self.noise_widget = w.FloatSlider.from_param(self.param.noise, format="0.00")
         self.flip_widget = w.FloatSlider.from_param(self.param.flip, format="0.00")
         self.lam_widget = w.FloatInput.from_param(self.param.lam, step=0.01)
+        self.psi_widget = w.FloatSlider.from_param(self.param.psi, format="0.0")
         self.alpha_widget = w.FloatSlider.from_param(self.param.alpha, format="0.000",
                                                      css_classes=["alpha-slider"])
         self.range_widget = w.RangeSlider.from_param(self.param.alpha_range, step=0.05)
@@ -314,6 +329,7 @@ class GlmExplorer(Explorer):
             self.noise_widget,
             self.flip_widget,
             self.lam_widget,
+            self.psi_widget,
             self.range_widget,
             self.alpha_widget,
             w.RadioButtonGroup.from_param(self.param.quantity),
@@ -334,6 +350,7 @@ class GlmExplorer(Explorer):
         self.noise_widget.disabled = key == "sign"
         self.flip_widget.disabled = key != "sign"
         self.lam_widget.disabled = key == "abs"
+        self.psi_widget.visible = self.task == "Random features"
         lo, hi = self.alpha_range
         self.alpha_widget.param.update(start=lo, end=hi)
 
@@ -348,6 +365,8 @@ class GlmExplorer(Explorer):
         defaults = {"prior": prior}
         if event.new == "Ridge regression":
             defaults.update(noise=0.25, lam=0.01)
+        elif event.new == "Random features":
+            defaults.update(noise=0.1, lam=1e-3, psi=2.0, alpha_range=(0.1, 5.0))
         elif channel == "sign":
             defaults.update(lam=0.1, flip=0.0)
         elif event.new == "Compressed sensing" or channel == "abs":
@@ -456,6 +475,12 @@ class GlmExplorer(Explorer):
             return
         show = (lambda v: np.where(v > 0, v, np.nan)) if self.log_scale else (lambda v: v)
         item.visible = True
+        if self.task == "Random features":
+            item.label = value(f"random features, ψ = {self.psi:g}, λ = {self.lam:g}")
+            rf = cached_random_features(lo, hi, CURVE_POINTS, float(self.psi), float(self.lam),
+                                        float(self.noise))
+            self.sources["erm"].data = {"alpha": rf.alpha, "error": show(rf.test_error)}
+            return
         if self.channel_key == "linear":
             item.label = value(f"ridge at λ = {self.lam:g}")
             ridge = cached_ridge(lo, hi, CURVE_POINTS, float(self.lam), float(self.noise))
@@ -507,13 +532,22 @@ class GlmExplorer(Explorer):
     def _update_double_descent(self, lo, hi):
         noise = float(self.noise) if self.channel_key == "linear" else 0.25
         data = {"alpha": np.linspace(lo, hi, CURVE_POINTS)}
+        rf = self.task == "Random features"
         for i, lam in enumerate(DD_LAMBDAS):
-            err = cached_ridge(lo, hi, CURVE_POINTS, lam, noise).test_error
+            if rf:
+                err = cached_random_features(lo, hi, CURVE_POINTS, float(self.psi), lam,
+                                             noise).test_error
+            else:
+                err = cached_ridge(lo, hi, CURVE_POINTS, lam, noise).test_error
             data[f"lam{i}"] = np.where(np.isfinite(err), err, np.nan)
         data["optimal"] = cached_ridge(lo, hi, CURVE_POINTS, noise, noise).test_error
         self.sources["dd"].data = data
-        self.fig_dd.title.text = (f"Double descent: ridge regression, noise Δ = {noise:g}"
-                                  + (" (no peak without noise)" if noise == 0 else ""))
+        if rf:
+            self.fig_dd.title.text = (f"Double descent: random features, ψ = {self.psi:g}, "
+                                      f"Δ = {noise:g} (thick: Bayes-optimal)")
+        else:
+            self.fig_dd.title.text = (f"Double descent: ridge regression, noise Δ = {noise:g}"
+                                      + (" (no peak without noise)" if noise == 0 else ""))
         self.fig_dd.x_range.update(start=lo, end=hi)
 
     def _update_alpha(self):
@@ -566,7 +600,16 @@ class GlmExplorer(Explorer):
                     done += 1
                     progress(done, total)
             fits = None
-            if self.channel_key == "linear":
+            if self.task == "Random features":
+                half = alphas.size * runs
+
+                def rf_progress(k, _total):
+                    progress(half + k, total)
+
+                fits = erm.simulate_random_features(
+                    alpha=alphas, psi=float(self.psi), lam=max(lam, 1e-6), noise=noise,
+                    d=min(n, 300), runs=runs, seed=7, progress=rf_progress)
+            elif self.channel_key == "linear":
                 fits = erm.simulate_ridge(alpha=alphas, lam=lam, noise=noise,
                                           n=min(n, erm.MAX_RIDGE_N), runs=runs, seed=7)
             elif with_erm:
@@ -589,7 +632,8 @@ class GlmExplorer(Explorer):
             finals, ridge = result
             self._sim = (alphas, finals, channel, ridge)
             self._update_sim_sources()
-            kind = "ridge" if self.channel_key == "linear" else "logistic-regression"
+            kind = ("random-features" if self.task == "Random features"
+                    else "ridge" if self.channel_key == "linear" else "logistic-regression")
             self.sim.finish(f"GAMP: {runs} run(s) × {alphas.size} values of α at N = {n}"
                             + (f"; {kind} fits at λ = {lam:g}" if ridge is not None else "")
                             + ".")

@@ -141,3 +141,20 @@ def test_logistic_task_shows_logistic_and_clamps_small_lambda(explorer):
     explorer.erm_future.result(timeout=120)
     wait_until(lambda: len(explorer.sources["erm"].data["alpha"]) > 0)
     assert "logistic regression at λ = 0.01" in str(explorer._legend_items["ridge"].label)
+
+
+def test_random_features_task(explorer):
+    explorer.task = "Random features"
+    assert explorer.psi_widget.visible
+    assert explorer.alpha_range == (0.1, 5.0)
+    rf = data(explorer, "erm")
+    expected = erm.random_features_curve(alpha=rf["alpha"], psi=2.0, lam=1e-3, noise=0.1)
+    np.testing.assert_allclose(rf["error"], expected.test_error)
+    def peak(dd):  # of the lam -> 0 curve, away from the small-alpha end
+        right = dd["alpha"] > 1.0
+        return dd["alpha"][right][np.nanargmax(dd["lam0"][right])]
+
+    assert abs(peak(data(explorer, "dd")) - 2.0) < 0.05  # the interpolation peak, alpha = psi
+    explorer.psi = 3.0
+    assert abs(peak(data(explorer, "dd")) - 3.0) < 0.05
+    assert not explorer.message.visible
