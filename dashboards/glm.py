@@ -469,6 +469,7 @@ class GlmExplorer(Explorer):
         (sign channel, a few seconds for small lambda: computed in the background)."""
         item = self._legend_items["ridge"]
         empty = {"alpha": [], "error": []}
+        self._erm_key = None  # a logistic curve still being computed is now out of date
         if self.quantity != "test error" or self.channel_key == "abs":
             self.sources["erm"].data = empty
             item.visible = False
@@ -544,7 +545,7 @@ class GlmExplorer(Explorer):
         self.sources["dd"].data = data
         if rf:
             self.fig_dd.title.text = (f"Double descent: random features, ψ = {self.psi:g}, "
-                                      f"Δ = {noise:g} (thick: Bayes-optimal)")
+                                      f"Δ = {noise:g}")
         else:
             self.fig_dd.title.text = (f"Double descent: ridge regression, noise Δ = {noise:g}"
                                       + (" (no peak without noise)" if noise == 0 else ""))

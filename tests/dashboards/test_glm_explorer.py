@@ -158,3 +158,15 @@ def test_random_features_task(explorer):
     explorer.psi = 3.0
     assert abs(peak(data(explorer, "dd")) - 3.0) < 0.05
     assert not explorer.message.visible
+
+
+def test_a_late_logistic_result_does_not_overwrite_another_task(explorer):
+    explorer.task = "Logistic regression"
+    explorer.lam = 0.02  # a slower logistic solve, still running when the task changes
+    pending = explorer.erm_future
+    explorer.task = "Ridge regression"
+    pending.result(timeout=120)
+    time.sleep(0.2)
+    ridge = data(explorer, "erm")
+    expected = erm.ridge_curve(alpha=ridge["alpha"], lam=explorer.lam, noise=explorer.noise)
+    np.testing.assert_allclose(ridge["error"], expected.test_error)
