@@ -90,7 +90,7 @@ def bench_glm():
     channels._abs_tables()
     emit(bench="phase_retrieval_tables", seconds=time.perf_counter() - t0,
          note="one-off per process (2-d quadrature of F(s), D(s)); prefetched at start-up")
-    alpha = np.linspace(0.05, 3.0, 240)
+    alpha = np.linspace(0.05, 3.0, 200)
     for name, (prior, channel) in GLM_TASKS.items():
         def cold(prior=prior, channel=channel):
             glm._table.cache_clear()
@@ -106,12 +106,22 @@ def bench_glm():
             glm.thresholds(prior=prior, channel=channel)
 
         thr = timed(thresholds, 3)
-        emit(bench="glm_curve_240_points", task=name,
+        emit(bench="glm_bayes_curve_200_points", task=name,
              cold_ms=1e3 * statistics.median(cold_times),
-             warm_ms=1e3 * statistics.median(warm_times),
-             thresholds_ms=1e3 * statistics.median(thr))
+             warm_ms=1e3 * statistics.median(warm_times), target_ms=50,
+             thresholds_ms=1e3 * statistics.median(thr), thresholds_target_ms=300)
     times = timed(lambda: erm.ridge_curve(alpha=alpha, lam=0.01, noise=0.25), 20)
-    emit(bench="ridge_curve_240_points", median_ms=1e3 * statistics.median(times))
+    emit(bench="erm_curve_200_points", estimator="ridge", median_ms=1e3 * statistics.median(times),
+         target_ms=50)
+    times = timed(lambda: erm.random_features_curve(alpha=alpha, psi=2.0, lam=1e-3, noise=0.1),
+                  5)
+    emit(bench="erm_curve_200_points", estimator="random features (psi=2)",
+         median_ms=1e3 * statistics.median(times), target_ms=50)
+    for lam in (1.0, 0.1):
+        times = timed(lambda lam=lam: erm.logistic_curve(alpha=alpha, lam=lam), 1)
+        emit(bench="erm_curve_200_points", estimator=f"logistic (lam={lam:g})",
+             median_ms=1e3 * statistics.median(times), target_ms=50,
+             note="the view computes 40 points in the background")
     times = timed(lambda: glm.simulate_gamp(prior=priors.Rademacher(), channel=channels.Sign(),
                                              alpha=1.0, n=1000, seed=1, iterations=300), 3)
     emit(bench="gamp_run", task="binary_perceptron", n=1000, alpha=1.0,

@@ -426,7 +426,7 @@ def random_features_curve(*, alpha, psi: float, lam: float, noise: float) -> Ran
 
     The interpolation peak (lam -> 0) sits at n = p, alpha = psi.
     """
-    from scipy import optimize
+    from ._fixedpoint import bracketed_roots
 
     alpha, lam, noise = _check(alpha, lam, noise)
     psi = float(psi)
@@ -437,24 +437,26 @@ def random_features_curve(*, alpha, psi: float, lam: float, noise: float) -> Ran
     k1, k_star2 = _tanh_coefficients()
     s, ws = _mp_rule(psi)
     omega = k1 * k1 * s + k_star2
-    mean = lambda values: float(np.sum(ws * values))  # noqa: E731
-    sigma2 = 1.0 + noise - psi * mean(k1 * k1 * s / omega)
-    errors = np.empty(alpha.size)
-    converged = np.ones(alpha.size, bool)
-    for i, al in enumerate(alpha):
-        a = al / psi
+    mean = lambda values: np.sum(ws * values, axis=-1)  # noqa: E731
+    sigma2 = 1.0 + noise - psi * float(mean(k1 * k1 * s / omega))
+    a = alpha / psi
 
-        def equation(k, a=a):
-            return k * (a - mean(omega / (omega + k))) - lam
+    def equation(k, idx):  # increasing in k, from -lam at k = 0
+        kk = k[:, None]
+        return k * (a[idx] - mean(omega / (omega + kk))) - lam
 
-        hi = 1.0
-        while equation(hi) < 0:
-            hi *= 2.0
-        k, info = optimize.brentq(equation, 0.0, hi, xtol=1e-15, rtol=1e-13, full_output=True)
-        converged[i] = info.converged
-        d2 = mean(omega**2 / (omega + k) ** 2) / a
-        bias = psi * mean(k * k * k1 * k1 * s / (omega * (omega + k) ** 2))
-        errors[i] = sigma2 + (bias + sigma2 * d2) / (1.0 - d2)
+    hi = np.ones_like(a)
+    for _ in range(200):  # grow the brackets until the sign changes everywhere
+        low = equation(hi, np.arange(a.size)) < 0
+        if not low.any():
+            break
+        hi = np.where(low, 2.0 * hi, hi)
+    k, converged, _ = bracketed_roots(equation, np.zeros_like(a), hi, xtol=1e-15,
+                                      ftol=1e-14 * max(lam, 1e-300))
+    kk = k[:, None]
+    d2 = mean(omega**2 / (omega + kk) ** 2) / a
+    bias = psi * mean(kk * kk * k1 * k1 * s / (omega * (omega + kk) ** 2))
+    errors = sigma2 + (bias + sigma2 * d2) / (1.0 - d2)
     return RandomFeaturesCurve(alpha=alpha, psi=psi, lam=lam, noise=noise, test_error=errors,
                                converged=converged)
 

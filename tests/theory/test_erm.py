@@ -48,7 +48,7 @@ def test_marchenko_pastur_resolvent_by_sampling():
 
 @pytest.mark.parametrize(("lam", "alpha"), [(1e-3, 0.5), (1e-3, 1.5), (0.0, 2.0), (0.5, 1.0)])
 def test_finite_size_ridge_agrees_with_theory(lam, alpha):
-    sim = erm.simulate_ridge(alpha=[alpha], lam=lam, noise=0.2, n=600, runs=6, seed=1)
+    sim = erm.simulate_ridge(alpha=[alpha], lam=lam, noise=0.2, n=1000, runs=5, seed=1)
     theory = erm.ridge_curve(alpha=[alpha], lam=lam, noise=0.2).test_error[0]
     tolerance = 4 * sim.test_error_sem[0] + 0.04 * theory
     assert abs(sim.test_error_mean[0] - theory) < tolerance
@@ -88,7 +88,7 @@ def test_logistic_agrees_with_finite_size_fits(lam, flip):
     alpha = np.array([0.5, 2.0])
     theory = erm.logistic_curve(alpha=alpha, lam=lam, flip=flip)
     assert theory.converged.all()
-    sim = erm.simulate_logistic(alpha=alpha, lam=lam, flip=flip, n=600, runs=4, seed=3)
+    sim = erm.simulate_logistic(alpha=alpha, lam=lam, flip=flip, n=1000, runs=3, seed=3)
     tolerance = 4 * sim.test_error_sem + 0.01
     assert np.all(np.abs(sim.test_error_mean - theory.test_error) < tolerance)
 
@@ -138,3 +138,11 @@ def test_random_features_interpolation_peak_is_at_n_equals_p():
     # regularisation tames the peak
     tamed = erm.random_features_curve(alpha=alpha, psi=2.0, lam=0.1, noise=0.2)
     assert tamed.test_error.max() < curve.test_error.max() / 3
+
+
+def test_random_features_at_input_dimension_1000():
+    theory = erm.random_features_curve(alpha=[1.5], psi=1.0, lam=0.01, noise=0.1)
+    sim = erm.simulate_random_features(alpha=[1.5], psi=1.0, lam=0.01, noise=0.1, d=1000,
+                                       runs=3, seed=9)
+    tolerance = 4 * sim.test_error_sem[0] + 0.03 * theory.test_error[0]
+    assert abs(sim.test_error_mean[0] - theory.test_error[0]) < tolerance

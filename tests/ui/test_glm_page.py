@@ -32,3 +32,18 @@ def test_alpha_slider_updates_the_landscape(page, app_url):
     page.wait_for_function("() => window.__changes['glm-landscape'].length > 0")
     page.wait_for_timeout(300)
     assert source(page, "glm-landscape")["f"] != before
+
+
+def test_switching_task_updates_the_plot(page, app_url):
+    open_page(page, f"{app_url}?tab=1", ready="glm-curves", timeout=60_000)
+    before = source(page, "glm-curves")["bayes"]
+    page.evaluate(JS_WATCH_SOURCE, "glm-curves")
+    page.locator("select").first.select_option("Compressed sensing")
+    page.wait_for_function("() => window.__changes['glm-curves'].length > 0", timeout=30_000)
+    page.wait_for_timeout(500)
+    after = source(page, "glm-curves")["bayes"]
+    assert after != before
+    assert page.get_by_text("Compressed sensing.").first.is_visible()
+    errors = [m for m in page.console_messages_seen if m[0] in ("error", "pageerror")]
+    assert errors == []
+    assert page.blocked == []
