@@ -259,6 +259,31 @@ class SimulationPanel:
                          self.status, sizing_mode="stretch_width")
 
 
+def landscape_figure(sources, *, x: str, y: str, title: str, x_label: str, y_label: str,
+                     curve_label: str):
+    """The free-entropy landscape: the curve, its global (filled) and metastable (hollow)
+    maxima, from ``sources['landscape' | 'global_max' | 'local_max']``."""
+    fig = make_figure(title=title, x_label=x_label, y_label=y_label, height=330)
+    fig.line(x, y, source=sources["landscape"], color=PALETTE["blue"], line_width=2.5,
+             legend_label=curve_label)
+    fig.scatter(x, y, source=sources["global_max"], size=12, color=PALETTE["vermillion"],
+                legend_label="global maximum")
+    fig.scatter(x, y, source=sources["local_max"], size=12, fill_color="white",
+                line_color=PALETTE["vermillion"], line_width=2, legend_label="metastable maximum")
+    add_legend_defaults(fig, "top_left")
+    return fig
+
+
+def maxima_data(maxima, values, x: str, y: str):
+    """Split a landscape's maxima into the global one and the metastable ones (finite only)."""
+    maxima, values = np.asarray(maxima), np.asarray(values, dtype=float)
+    finite = np.isfinite(values)
+    best = int(np.argmax(np.where(np.isnan(values), -np.inf, values)))
+    others = [i for i in range(maxima.size) if i != best and finite[i]]
+    top = [best] if finite[best] else []
+    return ({x: maxima[top], y: values[top]}, {x: maxima[others], y: values[others]})
+
+
 def threshold_lines(entries, y0, y1):
     """Data for vertical threshold segments: entries are (x, label, colour); NaN skipped."""
     rows = [(x, label, color) for x, label, color in entries if np.isfinite(x)]

@@ -30,7 +30,9 @@ from .base import (
     SimulationPanel,
     add_hover,
     add_legend_defaults,
+    landscape_figure,
     make_figure,
+    maxima_data,
     shaded_regions,
     submit_background,
     threshold_lines,
@@ -290,16 +292,8 @@ class GlmExplorer(Explorer):
         add_legend_defaults(dd, "top_right")
         self.fig_dd = dd
 
-        land = make_figure(title="Free entropy f(q)", x_label="overlap q",
-                           y_label="free entropy f(q)", height=330)
-        land.line("q", "f", source=s["landscape"], color=PALETTE["blue"], line_width=2.5,
-                  legend_label="f(q) at current α")
-        land.scatter("q", "f", source=s["global_max"], size=12, color=PALETTE["vermillion"],
-                     legend_label="global maximum")
-        land.scatter("q", "f", source=s["local_max"], size=12, fill_color="white",
-                     line_color=PALETTE["vermillion"], line_width=2,
-                     legend_label="metastable maximum")
-        add_legend_defaults(land, "top_left")
+        land = landscape_figure(s, x="q", y="f", title="Free entropy f(q)", x_label="overlap q",
+                                y_label="free entropy f(q)", curve_label="f(q) at current α")
         self.fig_landscape = land
 
         self.curve_pane = pn.pane.Bokeh(fig, sizing_mode="stretch_width")
@@ -556,17 +550,12 @@ class GlmExplorer(Explorer):
         self.alpha_marker.location = alpha
         land = cached_landscape(self.current_prior, self.current_channel, alpha)
         self.sources["landscape"].data = {"q": land.overlaps, "f": land.free_entropy}
-        finite = np.isfinite(land.maxima_free_entropy)
         values = land.maxima_free_entropy
-        best = int(np.argmax(np.where(np.isnan(values), -np.inf, values)))
-        others = [i for i in range(land.maxima.size) if i != best and finite[i]]
-        if finite[best]:
-            self.sources["global_max"].data = {"q": land.maxima[[best]], "f": values[[best]]}
-        else:
-            self.sources["global_max"].data = {"q": [], "f": []}
-        self.sources["local_max"].data = {"q": land.maxima[others], "f": values[others]}
+        best, others = maxima_data(land.maxima, values, "q", "f")
+        self.sources["global_max"].data = best
+        self.sources["local_max"].data = others
         notes = []
-        if land.maxima[-1] == 1.0 and not finite[-1]:
+        if land.maxima[-1] == 1.0 and not np.isfinite(values[-1]):
             sign = "+∞: perfect recovery is optimal" if values[-1] > 0 else "−∞"
             notes.append(f"Perfect recovery (q = 1) is a stable state with f = {sign}.")
         self.landscape_note.object = " ".join(notes)

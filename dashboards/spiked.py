@@ -19,7 +19,9 @@ from .base import (
     SimulationPanel,
     add_hover,
     add_legend_defaults,
+    landscape_figure,
     make_figure,
+    maxima_data,
     shaded_regions,
     submit_background,
     threshold_lines,
@@ -217,17 +219,9 @@ class SpikedExplorer(Explorer):
                    ("PCA", "@pca{0.0000}")])
         self.fig_curve = fig
 
-        land = make_figure(title="Free-entropy landscape Φ(m)", x_label="overlap m",
-                           y_label="free entropy Φ(m)", height=330)
-        land.line("m", "phi", source=s["landscape"], color=PALETTE["blue"], line_width=2.5,
-                  legend_label="Φ(m) at current λ")
-        land.scatter("m", "phi", source=s["global_max"], size=12, color=PALETTE["vermillion"],
-                     legend_label="global maximum")
-        land.scatter("m", "phi", source=s["local_max"], size=12, fill_color="white",
-                     line_color=PALETTE["vermillion"], line_width=2,
-                     legend_label="metastable maximum")
-        add_legend_defaults(land, "top_left")
-        self.fig_landscape = land
+        self.fig_landscape = landscape_figure(
+            s, x="m", y="phi", title="Free-entropy landscape Φ(m)", x_label="overlap m",
+            y_label="free entropy Φ(m)", curve_label="Φ(m) at current λ")
 
         phase = make_figure(title="Phase diagram", x_label="sparsity ρ", y_label="λ",
                             x_axis_type="log", height=330, y_range=Range1d(0, 1.3))
@@ -382,12 +376,9 @@ class SpikedExplorer(Explorer):
         self.snr_marker.location = snr
         land = cached_landscape(self.current_prior, snr)
         self.sources["landscape"].data = {"m": land.overlaps, "phi": land.free_entropy}
-        best = int(np.argmax(land.maxima_free_entropy))
-        others = [i for i in range(land.maxima.size) if i != best]
-        self.sources["global_max"].data = {"m": land.maxima[[best]],
-                                           "phi": land.maxima_free_entropy[[best]]}
-        self.sources["local_max"].data = {"m": land.maxima[others],
-                                          "phi": land.maxima_free_entropy[others]}
+        best, others = maxima_data(land.maxima, land.maxima_free_entropy, "m", "phi")
+        self.sources["global_max"].data = best
+        self.sources["local_max"].data = others
         self.fig_landscape.title.text = f"Free-entropy landscape Φ(m) at λ = {snr:.3f}"
         rho = self.rho if self.is_sparse else 1.0
         self.sources["phase_point"].data = {"rho": [rho], "snr": [snr]}

@@ -27,6 +27,8 @@ from scipy import optimize
 
 from ._fixedpoint import damped_iteration, stable_branches
 from ._scalar import scalar_free_entropy, scalar_overlap
+from ._validate import check_init as _check_init
+from ._validate import check_range
 from .channels import Channel
 from .priors import Prior
 
@@ -133,18 +135,7 @@ class GampRun:
 # Validation
 # ---------------------------------------------------------------------------------------
 def _as_alpha(alpha) -> np.ndarray:
-    arr = np.asarray(alpha, dtype=float)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError("alpha must be finite")
-    if np.any(arr < 0) or np.any(arr > MAX_ALPHA):
-        raise ValueError(f"alpha must lie in [0, {MAX_ALPHA:g}]")
-    return arr
-
-
-def _check_init(init: str) -> str:
-    if init not in ("uninformed", "informed"):
-        raise ValueError(f"init must be 'uninformed' or 'informed', got {init!r}")
-    return init
+    return check_range(alpha, "alpha", 0.0, MAX_ALPHA)
 
 
 # ---------------------------------------------------------------------------------------

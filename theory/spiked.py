@@ -31,6 +31,8 @@ from scipy import optimize
 
 from ._fixedpoint import damped_iteration, stable_branches
 from ._scalar import scalar_free_entropy, scalar_overlap
+from ._validate import check_init as _check_init
+from ._validate import check_range
 from .priors import GaussBernoulli, Prior, SparseRademacher
 
 EQUATIONS = {
@@ -177,18 +179,7 @@ class AmpEnsemble:
 # Validation
 # ---------------------------------------------------------------------------------------
 def _as_snr(snr) -> np.ndarray:
-    arr = np.asarray(snr, dtype=float)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError("snr must be finite")
-    if np.any(arr < 0) or np.any(arr > MAX_SNR):
-        raise ValueError(f"snr must lie in [0, {MAX_SNR:g}]")
-    return arr
-
-
-def _check_init(init: str) -> str:
-    if init not in ("uninformed", "informed"):
-        raise ValueError(f"init must be 'uninformed' or 'informed', got {init!r}")
-    return init
+    return check_range(snr, "snr", 0.0, MAX_SNR)
 
 
 # ---------------------------------------------------------------------------------------
