@@ -63,15 +63,39 @@ def test_bad_input_is_refused():
         erm.simulate_ridge(alpha=[1.0], lam=0.1, noise=0.1, n=10**6)
 
 
-@pytest.mark.parametrize(("y", "omega", "V"), [(1.0, 0.3, 0.5), (-1.0, 2.0, 30.0),
-                                                (1.0, -40.0, 1000.0), (-1.0, 5.0, 1e-3)])
-def test_logistic_prox_against_scalar_minimisation(y, omega, V):
-    from scipy import optimize
+@pytest.mark.parametrize(("m", "q", "V", "flip"),
+                         [(0.8, 1.5, 3.0, 0.0), (2.3, 11.0, 60.0, 0.0), (0.5, 0.9, 1.0, 0.1)])
+def test_logistic_map_against_direct_quadrature(m, q, V, flip):
+    """The replica map computed over the proximal point p equals the textbook form: an
+    integral over xi (scipy quad) with the proximal operator solved by brentq."""
+    from scipy import integrate, optimize
+    from scipy.stats import norm
 
-    res = optimize.minimize_scalar(
-        lambda z: np.logaddexp(0, -y * z) + (z - omega) ** 2 / (2 * V),
-        bracket=(min(omega, omega + V * y) - 1, max(omega, omega + V * y) + 1), tol=1e-12)
-    assert erm.logistic_prox(y, omega, V) == pytest.approx(res.x, abs=1e-6 * max(1, V))
+    def prox(y, omega):
+        g = lambda z: z - omega - V * y / (1 + np.exp(y * z))  # noqa: E731
+        return optimize.brentq(g, omega - V - 1, omega + V + 1, xtol=1e-14)
+
+    def moments(xi):
+        out = np.zeros(3)
+        omega, w_star, v_star = np.sqrt(q) * xi, m / np.sqrt(q) * xi, 1 - m * m / q
+        for y in (1.0, -1.0):
+            p = prox(y, omega)
+            s = 1 / (1 + np.exp(y * p))
+            f, df = y * s, -s * (1 - s) / (1 + V * s * (1 - s))
+            u = y * w_star / np.sqrt(v_star)
+            Z = flip + (1 - 2 * flip) * norm.cdf(u)
+            dZ = (1 - 2 * flip) * y * norm.pdf(u) / np.sqrt(v_star)
+            out += np.array([dZ * f, Z * f * f, -Z * df])
+        return out * norm.pdf(xi)
+
+    hats = [integrate.quad(lambda xi, k=k: moments(xi)[k], -11, 11, limit=400,
+                           epsabs=1e-12)[0] for k in range(3)]
+    alpha, lam = 1.3, 0.1
+    mh, qh, Vh = (alpha * h for h in hats)
+    expected = (mh / (lam + Vh), (mh * mh + qh) / (lam + Vh) ** 2, 1 / (lam + Vh))
+    got = erm._logistic_map(np.array([alpha]), lam, np.array([m]), np.array([q]),
+                            np.array([V]), 101, flip)
+    np.testing.assert_allclose(np.concatenate(got), expected, rtol=1e-7)
 
 
 def test_logistic_strong_regularisation_is_the_hebbian_rule():
