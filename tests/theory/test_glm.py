@@ -107,10 +107,13 @@ def test_gaussian_perceptron_asymptotic_error():
         (priors.Rademacher(), channels.Sign(), 1.0),
         (priors.GaussBernoulli(rho=0.2), channels.Linear(), 0.3),
         (priors.GaussBernoulli(rho=0.2), channels.Linear(), 0.45),
+        (priors.GaussBernoulli(rho=0.5), channels.Linear(), 0.62),
+        (priors.GaussBernoulli(rho=0.5), channels.Linear(), 0.76),
         (priors.Gaussian(), channels.Linear(noise=0.2), 0.7),
         (priors.Gaussian(), channels.Abs(), 1.4),
     ],
-    ids=["perceptron", "cs-below-amp", "cs-above-amp", "ridge-like", "phase-retrieval"],
+    ids=["perceptron", "cs-below-amp", "cs-above-amp", "cs-half-below-amp",
+         "cs-half-above-amp", "ridge-like", "phase-retrieval"],
 )
 def test_gamp_agrees_with_state_evolution(prior, channel, alpha):
     n, runs = 1500, 4
