@@ -259,6 +259,29 @@ class SimulationPanel:
                          self.status, sizing_mode="stretch_width")
 
 
+def add_bands_and_thresholds(fig, regions, thresholds):
+    """Shaded bands (columns left/right/bottom/top/color/alpha/region) and dashed vertical
+    threshold segments (x/y0/y1/color/threshold), both with legend entries from the data."""
+    fig.quad(left="left", right="right", bottom="bottom", top="top", source=regions,
+             fill_color="color", fill_alpha="alpha", line_alpha=0, legend_field="region")
+    fig.segment(x0="x", x1="x", y0="y0", y1="y1", source=thresholds, color="color",
+                line_width=2, line_dash="dashed", legend_field="threshold")
+
+
+def add_error_bars(fig, x: str, source, *, color: str, label: str, marker="circle", size=7):
+    """Mean markers with +-1 standard-error segments (columns mean/low/high); returns the
+    marker renderer."""
+    fig.segment(x0=x, x1=x, y0="low", y1="high", source=source, color=color, line_width=1.5)
+    return fig.scatter(x, "mean", source=source, size=size, marker=marker, color=color,
+                       legend_label=label)
+
+
+def legend_items(fig, renderers: dict) -> dict:
+    """The legend entry of each renderer, by key (to show or relabel it later)."""
+    items = fig.legend[0].items
+    return {key: next(i for i in items if r in i.renderers) for key, r in renderers.items()}
+
+
 def landscape_figure(sources, *, x: str, y: str, title: str, x_label: str, y_label: str,
                      curve_label: str):
     """The free-entropy landscape: the curve, its global (filled) and metastable (hollow)

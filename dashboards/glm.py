@@ -28,9 +28,12 @@ from .base import (
     PALETTE,
     Explorer,
     SimulationPanel,
+    add_bands_and_thresholds,
+    add_error_bars,
     add_hover,
     add_legend_defaults,
     landscape_figure,
+    legend_items,
     make_figure,
     maxima_data,
     shaded_regions,
@@ -238,10 +241,7 @@ class GlmExplorer(Explorer):
         fig = make_figure(title="Generalisation error vs samples per dimension",
                           x_label="samples per dimension α = M/N", y_label="test error",
                           x_range=Range1d(0, 1), y_range=Range1d(0, 1), height=420)
-        fig.quad(left="left", right="right", bottom="bottom", top="top", source=s["regions"],
-                 fill_color="color", fill_alpha="alpha", line_alpha=0, legend_field="region")
-        fig.segment(x0="x", x1="x", y0="y0", y1="y1", source=s["thresholds"], color="color",
-                    line_width=2, line_dash="dashed", legend_field="threshold")
+        add_bands_and_thresholds(fig, s["regions"], s["thresholds"])
         ridge = fig.line("alpha", "error", source=s["erm"], color=PALETTE["purple"],
                          line_width=2.5, legend_label="ERM at λ")
         informed = fig.line("alpha", "informed", source=s["curves"], color=PALETTE["green"],
@@ -253,28 +253,19 @@ class GlmExplorer(Explorer):
         unconverged = fig.scatter("alpha", "value", source=s["unconverged"], marker="x",
                                   size=10, color=PALETTE["vermillion"], line_width=2,
                                   legend_label="not converged")
-        fig.segment(x0="alpha", x1="alpha", y0="low", y1="high", source=s["sim"],
-                    color=PALETTE["black"], line_width=1.5)
-        sim = fig.scatter("alpha", "mean", source=s["sim"], size=7, color=PALETTE["black"],
-                          legend_label="GAMP runs (mean ± s.e.)")
-        fig.segment(x0="alpha", x1="alpha", y0="low", y1="high", source=s["ridge_sim"],
-                    color=PALETTE["purple"], line_width=1.5)
-        ridge_sim = fig.scatter("alpha", "mean", source=s["ridge_sim"], size=8,
-                                marker="square", color=PALETTE["purple"],
-                                legend_label="ERM fits (mean ± s.e.)")
+        sim = add_error_bars(fig, "alpha", s["sim"], color=PALETTE["black"],
+                             label="GAMP runs (mean ± s.e.)")
+        ridge_sim = add_error_bars(fig, "alpha", s["ridge_sim"], color=PALETTE["purple"],
+                                   label="ERM fits (mean ± s.e.)", marker="square", size=8)
         self.alpha_marker = Span(location=self.alpha, dimension="height", line_color="black",
                                  line_width=1.5, line_alpha=0.6)
         fig.add_layout(self.alpha_marker)
         add_legend_defaults(fig, "top_left")
         fig.add_layout(fig.legend[0], "right")
-        self._legend_items = {
-            key: next(i for i in fig.legend[0].items if renderer in i.renderers)
-            for key, renderer in (("unconverged", unconverged), ("sim", sim),
-                                  ("ridge_sim", ridge_sim), ("ridge", ridge))
-        }
+        self._legend_items = legend_items(fig, {"unconverged": unconverged, "sim": sim,
+                                                "ridge_sim": ridge_sim, "ridge": ridge})
         for key in ("unconverged", "sim", "ridge_sim"):
             self._legend_items[key].visible = False
-        self._ridge_renderer = ridge
         add_hover(fig, [bayes, gamp, informed],
                   [("α", "@alpha{0.000}"), ("Bayes", "@bayes{0.0000}"),
                    ("GAMP", "@uninformed{0.0000}"), ("informed", "@informed{0.0000}")])

@@ -17,9 +17,12 @@ from .base import (
     PALETTE,
     Explorer,
     SimulationPanel,
+    add_bands_and_thresholds,
+    add_error_bars,
     add_hover,
     add_legend_defaults,
     landscape_figure,
+    legend_items,
     make_figure,
     maxima_data,
     shaded_regions,
@@ -182,10 +185,7 @@ class SpikedExplorer(Explorer):
         fig = make_figure(title="Error vs signal-to-noise ratio", x_label="signal-to-noise ratio λ",
                           y_label="matrix MMSE", x_range=Range1d(0, 1),
                           y_range=Range1d(-0.02, 1.05), height=420)
-        fig.quad(left="left", right="right", bottom="bottom", top="top", source=s["regions"],
-                 fill_color="color", fill_alpha="alpha", line_alpha=0, legend_field="region")
-        fig.segment(x0="x", x1="x", y0="y0", y1="y1", source=s["thresholds"], color="color",
-                    line_width=2, line_dash="dashed", legend_field="threshold")
+        add_bands_and_thresholds(fig, s["regions"], s["thresholds"])
         pca = fig.line("snr", "pca", source=s["curves"], color=PALETTE["grey"], line_width=2,
                        line_dash="dashdot", legend_label="PCA (top eigenvector)")
         informed = fig.line("snr", "informed", source=s["curves"], color=PALETTE["green"],
@@ -197,20 +197,16 @@ class SpikedExplorer(Explorer):
         unconverged = fig.scatter("snr", "value", source=s["unconverged"], marker="x", size=10,
                                   color=PALETTE["vermillion"], line_width=2,
                                   legend_label="not converged")
-        fig.segment(x0="snr", x1="snr", y0="low", y1="high", source=s["amp"],
-                    color=PALETTE["black"], line_width=1.5)
-        amp_points = fig.scatter("snr", "mean", source=s["amp"], size=7, color=PALETTE["black"],
-                                 legend_label="AMP runs (mean ± s.e.)")
+        amp_points = add_error_bars(fig, "snr", s["amp"], color=PALETTE["black"],
+                                    label="AMP runs (mean ± s.e.)")
         self.snr_marker = Span(location=self.snr, dimension="height", line_color="black",
                                line_width=1.5, line_alpha=0.6)
         fig.add_layout(self.snr_marker)
         add_legend_defaults(fig, "top_left")
         fig.add_layout(fig.legend[0], "right")
         # legend entries of overlays that are empty most of the time show only when drawn
-        self._optional_legend = {
-            item_key: next(i for i in fig.legend[0].items if renderer in i.renderers)
-            for item_key, renderer in (("unconverged", unconverged), ("amp", amp_points))
-        }
+        self._optional_legend = legend_items(fig, {"unconverged": unconverged,
+                                                   "amp": amp_points})
         for item in self._optional_legend.values():
             item.visible = False
         add_hover(fig, [bayes, amp_branch, informed, pca],
