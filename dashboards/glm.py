@@ -66,7 +66,7 @@ TASKS = {
                             "Gaussian teacher, y = sign(z): L2 logistic regression at λ "
                             "(purple) against the Bayes-optimal error (Aubin et al. 2020)."),
 }
-LOGISTIC_POINTS = 40
+LOGISTIC_POINTS = 120
 PRIOR_LABELS = {
     "Rademacher (±1)": "rademacher",
     "Gaussian": "gaussian",

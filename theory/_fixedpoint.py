@@ -146,3 +146,71 @@ def stable_branches(S_of, r, S, control, *, perfect_above=None, tol=1e-9):
     r_un[un_same], ok_un[un_same] = r_in[un_same], ok_in[un_same]
     r_un[rows_un], ok_un[rows_un] = root[n_in:], ok[n_in:]
     return r_un, ok_un, r_in, ok_in
+
+
+def anderson_iteration(update, start, *, tol=1e-10, max_iter=500, memory=3, max_step=np.inf,
+                       regularization=1e-12):
+    """Anderson-accelerated fixed-point iteration, vectorised over independent problems.
+
+    ``start`` has shape (n, d): n independent d-dimensional problems x = G(x);
+    ``update(x, idx)`` returns G at the rows ``x`` of the problems of (integer) indices
+    ``idx``. Each step mixes the last ``memory`` residuals r = G(x) - x (Walker & Ni 2011,
+    type II): x <- x + r - (dX + dR) gamma with gamma = argmin |r - dR gamma|, solved per
+    problem through regularised normal equations. A step whose residual grows tenfold
+    restarts that problem's history from a plain step, which keeps the method safe where
+    the plain iteration converges; ``max_step`` bounds each component of a step (useful in
+    log variables, where an extrapolated step can otherwise leave the map's domain).
+
+    A problem is converged when its residual max|G(x) - x| is below ``tol``; the returned
+    x is then G(x), one plain step further. Returns ``(x, converged, iterations)``.
+    """
+    x = np.array(start, dtype=float, copy=True)
+    n, d = x.shape
+    converged = np.zeros(n, dtype=bool)
+    failed = np.zeros(n, dtype=bool)
+    iterations = np.zeros(n, dtype=int)
+    dX = np.zeros((n, d, memory))
+    dR = np.zeros((n, d, memory))
+    filled = np.zeros(n, dtype=int)
+    last_x = np.full((n, d), np.nan)
+    last_r = np.full((n, d), np.nan)
+    last_norm = np.full(n, np.inf)
+    for _ in range(max_iter):
+        idx = np.flatnonzero(~converged & ~failed)
+        if idx.size == 0:
+            break
+        xi = x[idx]
+        gx = update(xi, idx)
+        r = gx - xi
+        norm = np.max(np.abs(r), axis=1)
+        iterations[idx] += 1
+        bad = ~np.isfinite(norm)
+        done = norm <= tol
+        x[idx[done]] = gx[done]
+        converged[idx[done]] = True
+        failed[idx[bad]] = True  # a non-finite map: stop there, reported unconverged
+        # restart the history where the residual blew up or was not finite
+        restart = bad | (norm > 10.0 * last_norm[idx])
+        have = np.isfinite(last_norm[idx]) & ~restart
+        slot = iterations[idx] % memory
+        rows = idx[have]
+        dX[rows, :, slot[have]] = xi[have] - last_x[rows]
+        dR[rows, :, slot[have]] = r[have] - last_r[rows]
+        filled[rows] = np.minimum(filled[rows] + 1, memory)
+        filled[idx[restart]] = 0
+        dX[idx[restart]] = 0.0
+        dR[idx[restart]] = 0.0
+        last_x[idx], last_r[idx], last_norm[idx] = xi, r, norm
+        step = np.where(np.isfinite(r), r, 0.0)
+        mixing = have & (filled[idx] > 0)
+        if mixing.any():
+            A = dR[idx[mixing]]
+            gram = np.einsum("ndi,ndj->nij", A, A)
+            scale = np.trace(gram, axis1=1, axis2=2)[:, None, None] + 1e-300
+            gram = gram + regularization * scale * np.eye(memory)
+            rhs = np.einsum("ndi,nd->ni", A, r[mixing])
+            gamma = np.linalg.solve(gram, rhs[..., None])[..., 0]
+            step[mixing] = r[mixing] - np.einsum("ndi,ni->nd", dX[idx[mixing]] + A, gamma)
+        active = ~done & ~bad
+        x[idx[active]] = xi[active] + np.clip(step[active], -max_step, max_step)
+    return x, converged, iterations

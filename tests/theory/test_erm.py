@@ -64,7 +64,8 @@ def test_bad_input_is_refused():
 
 
 @pytest.mark.parametrize(("m", "q", "V", "flip"),
-                         [(0.8, 1.5, 3.0, 0.0), (2.3, 11.0, 60.0, 0.0), (0.5, 0.9, 1.0, 0.1)])
+                         [(0.8, 1.5, 3.0, 0.0), (2.3, 11.0, 60.0, 0.0), (0.5, 0.9, 1.0, 0.1),
+                          (3.7, 14.0, 1.0, 0.0), (0.3, 0.5, 90.0, 0.0), (1.9, 4.0, 0.3, 0.2)])
 def test_logistic_map_against_direct_quadrature(m, q, V, flip):
     """The replica map computed over the proximal point p equals the textbook form: an
     integral over xi (scipy quad) with the proximal operator solved by brentq."""
@@ -96,6 +97,20 @@ def test_logistic_map_against_direct_quadrature(m, q, V, flip):
     got = erm._logistic_map(np.array([alpha]), lam, np.array([m]), np.array([q]),
                             np.array([V]), 101, flip)
     np.testing.assert_allclose(np.concatenate(got), expected, rtol=1e-7)
+
+
+@pytest.mark.parametrize(("lam", "flip"), [(0.01, 0.0), (0.1, 0.0), (1.0, 0.1)])
+def test_logistic_curve_is_a_fixed_point_of_the_map(lam, flip):
+    """Whatever the warm start, the returned states are fixed points of the replica map
+    (relative residual 1e-8), and a long grid equals the same alphas solved alone."""
+    alpha = np.linspace(0.05, 10.0, 200)
+    c = erm.logistic_curve(alpha=alpha, lam=lam, flip=flip)
+    assert c.converged.all()
+    image = erm._logistic_map(alpha, lam, c.m, c.q, c.V, 32, flip)
+    for got, state in zip(image, (c.m, c.q, c.V), strict=True):
+        np.testing.assert_allclose(got, state, rtol=1e-8)
+    alone = erm.logistic_curve(alpha=alpha[::37], lam=lam, flip=flip)
+    np.testing.assert_allclose(alone.test_error, c.test_error[::37], rtol=1e-8)
 
 
 def test_logistic_strong_regularisation_is_the_hebbian_rule():
