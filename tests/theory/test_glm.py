@@ -90,6 +90,33 @@ def test_compressed_sensing_thresholds(rho):
     assert more.algorithmic > th.algorithmic
 
 
+@pytest.mark.parametrize("rho", [0.2, 0.4])
+def test_compressed_sensing_amp_line_is_the_maximum_of_snr_times_mmse(rho):
+    """Noiseless CS state evolution E <- mmse(alpha / E) has a fixed point E > 0 exactly
+    when alpha = s mmse(s) for some snr s, so AMP's perfect-recovery line is
+    alpha_alg(rho) = max_s s mmse(s) (Krzakala et al. 2012), here with the scalar MMSE of
+    the Gauss-Bernoulli prior by scipy quad: an independent route to the same number."""
+    from scipy import integrate, optimize
+    from scipy.stats import norm
+
+    def mmse(snr):
+        def integrand(y):
+            on = rho * norm.pdf(y, scale=np.sqrt(1 + snr))
+            off = (1 - rho) * norm.pdf(y)
+            weight = on / (on + off)
+            mean = weight * np.sqrt(snr) * y / (1 + snr)
+            second = weight * (1 / (1 + snr) + snr * y * y / (1 + snr) ** 2)
+            return (on + off) * (second - mean**2)
+
+        reach = 12 * np.sqrt(1 + snr)
+        return integrate.quad(integrand, -reach, reach, epsabs=1e-13, limit=400, points=[0])[0]
+
+    best = optimize.minimize_scalar(lambda t: -np.exp(t) * mmse(np.exp(t)), bounds=(-3, 8),
+                                    method="bounded", options={"xatol": 1e-10})
+    th = glm.thresholds(prior=priors.GaussBernoulli(rho=rho), channel=channels.Linear())
+    assert th.algorithmic == pytest.approx(-best.fun, rel=1e-7)
+
+
 def test_gaussian_perceptron_asymptotic_error():
     """Bayes-optimal generalisation of the spherical perceptron decays as 0.442 / alpha
     (Opper & Haussler 1991)."""
