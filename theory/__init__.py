@@ -1,8 +1,9 @@
 """learning-phases theory: pure numpy/scipy solvers for phase transitions in learning."""
 
-from . import channels, erm, glm, priors, spiked
+from . import channels, erm, glm, online, priors, spiked
 from .channels import Abs, Channel, Linear, Sign
 from .glm import GampRun, GlmBranch, GlmCurve, GlmFixedPoint, GlmThresholds
+from .online import Plateau, SymmetricFixedPoint, Trajectory
 from .priors import GaussBernoulli, Gaussian, Prior, Rademacher, SparseRademacher, make_prior
 from .spiked import AmpEnsemble, AmpRun, Branch, Curve, FixedPoint, Landscape, Thresholds
 
@@ -23,15 +24,19 @@ __all__ = [
     "GlmThresholds",
     "Landscape",
     "Linear",
+    "Plateau",
     "Prior",
     "Rademacher",
     "Sign",
     "SparseRademacher",
+    "SymmetricFixedPoint",
     "Thresholds",
+    "Trajectory",
     "channels",
     "erm",
     "glm",
     "make_prior",
+    "online",
     "priors",
     "spiked",
 ]
