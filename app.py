@@ -2,7 +2,7 @@
 
 import panel as pn
 
-from dashboards import GlmExplorer, SpikedExplorer
+from dashboards import GlmExplorer, OnlineExplorer, SpikedExplorer
 from dashboards.about import about_panel
 from dashboards.warm import warm_caches
 
@@ -15,6 +15,7 @@ TITLE = "learning-phases · phase transitions in learning"
 EXPLORERS = {
     "Low-rank matrix estimation": SpikedExplorer,
     "Teacher-student learning curves": GlmExplorer,
+    "Online SGD dynamics": OnlineExplorer,
 }
 
 

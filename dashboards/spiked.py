@@ -237,7 +237,9 @@ class SpikedExplorer(Explorer):
 
         self.curve_pane = pn.pane.Bokeh(self.fig_curve, sizing_mode="stretch_width")
         self.landscape_pane = pn.pane.Bokeh(self.fig_landscape, sizing_mode="stretch_width")
-        self.phase_pane = pn.pane.Bokeh(self.fig_phase, sizing_mode="stretch_width")
+        # loading acts on a layout: on a Bokeh pane, Panel's spinner fails to stop
+        self.phase_pane = pn.Column(pn.pane.Bokeh(self.fig_phase, sizing_mode="stretch_width"),
+                                    sizing_mode="stretch_width")
         self.summary = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10))
 
     def _build_controls(self):

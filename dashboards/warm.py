@@ -10,9 +10,12 @@ from __future__ import annotations
 import threading
 import time
 
-from theory import channels, priors, spiked
+import numpy as np
+
+from theory import channels, online, priors, spiked
 
 from . import glm as glm_view
+from . import online as online_view
 from . import spiked as spiked_view
 
 _lock = threading.Lock()
@@ -32,5 +35,15 @@ def warm_caches() -> float:
                               glm_view.CURVE_POINTS)
         # the default view's logistic-regression curve (binary perceptron, lam = 0.1)
         glm_view.cached_logistic(0.05, 3.0, glm_view.LOGISTIC_POINTS, 0.1, 0.0)
+        # the online-SGD view: its default curves, and the compiled kernels loaded once
+        default = online_view.OnlineExplorer.param
+        key = (default.K.default, default.M.default, default.N.default,
+               default.init_scale.default, default.seed.default)
+        online_view.cached_trajectory(*key, default.lr.default, default.noise.default,
+                                      default.alpha_max.default, default.activation.default)
+        online_view.cached_sweep(*key, default.noise.default, default.alpha_max.default,
+                                 default.activation.default, default.lr.bounds[1])
+        online_view.cached_critical_rate(default.K.default, default.activation.default)
+        online.simulate_sgd(K=2, M=2, N=100, lr=0.5, alphas=np.array([1.0]))
         _done = True
         return time.perf_counter() - start

@@ -1,0 +1,550 @@
+"""Online SGD explorer: the Saad-Solla ODEs of a two-layer network learning a teacher, its
+plateau and specialisation, animated in time, with finite-size SGD runs on top."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import panel as pn
+import param
+from bokeh.models import (
+    ColorBar,
+    ColumnDataSource,
+    FixedTicker,
+    LinearColorMapper,
+    Range1d,
+    Span,
+)
+from bokeh.palettes import PuOr11
+
+from theory import online
+
+from .base import (
+    PALETTE,
+    Explorer,
+    SimulationPanel,
+    add_hover,
+    add_legend_defaults,
+    legend_items,
+    make_figure,
+)
+
+TIME_POINTS = 300  # log-spaced times of the ODE curves (and animation frames)
+ALPHA_MIN = 0.01
+SWEEP_POINTS = 36
+SGD_POINTS = 40
+MAX_SIM_STEPS = 4_000_000  # per run, so that one click stays under a couple of minutes
+MAX_N = 5000
+# below this, eps_g is at the ODE solver's precision (its ~1e-10 absolute tolerance on the
+# overlaps): shown as "learned", not as a number
+EPS_FLOOR = 1e-10
+UNIT_COLORS = [PALETTE[c] for c in ("blue", "orange", "green", "vermillion", "purple", "sky",
+                                    "black", "grey")]
+
+
+def times(alpha_max: float) -> np.ndarray:
+    return np.concatenate([[0.0], np.geomspace(ALPHA_MIN, alpha_max, TIME_POINTS - 1)])
+
+
+# Bounded caches at the boundary between views and theory (arguments are hashable).
+@lru_cache(maxsize=64)
+def cached_start(K: int, M: int, N: int, init_scale: float, seed: int):
+    return online.random_init(K=K, M=M, N=N, init_scale=init_scale, seed=seed)
+
+
+@lru_cache(maxsize=128)
+def cached_trajectory(K: int, M: int, N: int, init_scale: float, seed: int, lr: float,
+                      noise: float, alpha_max: float, activation: str) -> online.Trajectory:
+    Q0, R0, T = cached_start(K, M, N, init_scale, seed)
+    return online.integrate(Q0=Q0, R0=R0, T=T, lr=lr, noise=noise, alphas=times(alpha_max),
+                            activation=activation)
+
+
+@lru_cache(maxsize=64)
+def cached_sweep(K: int, M: int, N: int, init_scale: float, seed: int, noise: float,
+                 alpha_max: float, activation: str, lr_max: float):
+    Q0, R0, T = cached_start(K, M, N, init_scale, seed)
+    lrs = np.linspace(lr_max / SWEEP_POINTS, lr_max, SWEEP_POINTS)
+    return online.lr_sweep(Q0=Q0, R0=R0, T=T, lrs=lrs, noise=noise, alpha=alpha_max,
+                           activation=activation)
+
+
+@lru_cache(maxsize=32)
+def cached_critical_rate(K: int, activation: str) -> float:
+    return online.critical_learning_rate(K=K, activation=activation)
+
+
+EXPLANATION = rf"""
+### What you see
+**Model.** A two-layer student (a soft committee machine with $K$ hidden units) learns a
+teacher of the same form with $M$ units from one fresh Gaussian sample per step,
+
+$$ {online.EQUATIONS["model"]} $$
+$$ {online.EQUATIONS["sgd"]} $$
+
+As $N \to \infty$ the overlaps $Q_{{kl}} = w_k\cdot w_l/N$, $R_{{km}} = w_k \cdot w^*_m/N$
+follow deterministic ODEs in the time $\alpha$ = steps$/N$ (Saad & Solla 1995):
+$$ {online.EQUATIONS["R"]} $$
+$$ {online.EQUATIONS["Q"]} $$
+whose Gaussian averages are closed forms for erf, e.g. $${online.EQUATIONS["I2"]}$$
+and the generalisation error is $$ {online.EQUATIONS["eps_g"]} $$
+
+**Error curve (top left).** The ODE started from the sampled initial weights (size $N$, seed
+and initial scale as set), the *plateau* (shaded) where every student unit overlaps equally
+with every teacher unit, and the *specialisation* time (dashed) at which the symmetry breaks
+and each student unit picks a teacher unit. Small initial weights and large $N$ lengthen the
+plateau (its escape is driven by $O(1/\sqrt N)$ asymmetries). SGD runs (button) are real
+finite-$N$ simulations; run 1 starts from exactly the ODE's initial weights.
+
+**Order parameters (top right).** $R_{{km}}$ (solid) and $Q_{{kl}}$ (dashed: diagonal;
+dotted: off-diagonal) vs time; the heat map shows the normalised overlaps
+$R_{{km}}/\sqrt{{Q_{{kk}}T_{{mm}}}}$ at the time cursor. Press play to animate it.
+
+**Learning-rate sweep (bottom right).** The error reached at $\alpha_{{\max}}$ for each rate:
+too small learns slowly, too large fails. Rates that learn the teacher to the solver's
+precision ($\epsilon_g < 10^{{-10}}$, hollow markers) are shaded; with noise the error keeps a
+floor that grows with $\eta$, and the best rate is marked. For a realisable network
+($K = M$, no noise) the dashed line is the critical rate beyond which the learned state is
+linearly unstable.
+
+**References.** {"; ".join(online.REFERENCES)}.
+"""
+
+
+class OnlineExplorer(Explorer):
+    """Online SGD of two-layer networks: Saad-Solla ODEs, plateaus, specialisation."""
+
+    K = param.Integer(default=2, bounds=(1, 8), label="Student hidden units K")
+    M = param.Integer(default=2, bounds=(1, 8), label="Teacher hidden units M")
+    lr = param.Number(default=1.0, bounds=(0.01, 5.0), step=0.01, label="Learning rate η")
+    noise = param.Number(default=0.0, bounds=(0.0, 1.0), step=0.01, label="Output noise σ")
+    init_scale = param.Number(default=0.001, bounds=(1e-4, 1.0), step=0.0001,
+                              label="Initial weight scale")
+    N = param.Integer(default=1000, bounds=(100, MAX_N), label="Input dimension N")
+    seed = param.Integer(default=0, bounds=(0, 10_000), label="Seed")
+    alpha_max = param.Number(default=500.0, bounds=(1.0, 10_000.0), step=1.0,
+                             label="Time range α_max")
+    activation = param.Selector(default="erf", objects={"erf(u/√2)": "erf", "linear": "linear"},
+                                label="Activation g")
+    frame = param.Integer(default=TIME_POINTS - 1, bounds=(0, TIME_POINTS - 1),
+                          label="Time cursor")
+    log_scale = param.Boolean(default=True, label="Log-log axes")
+    sim_runs = param.Integer(default=2, bounds=(1, 5), label="SGD runs")
+
+    url_parameters = ("K", "M", "lr", "noise", "init_scale", "N", "seed", "alpha_max",
+                      "activation", "frame", "log_scale", "sim_runs")
+    url_prefix = "sgd_"
+    title = "Online SGD dynamics"
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._trajectory: online.Trajectory | None = None
+        self._sweep_key = None
+        self._build_plots()
+        self._build_controls()
+        self.param.watch(self._on_model_change, ["K", "M", "lr", "noise", "init_scale", "N",
+                                                 "seed", "alpha_max", "activation"])
+        self.param.watch(self._on_frame, ["frame"])
+        self.param.watch(self._on_log_scale, ["log_scale"])
+        self.guarded(self._refresh_all)()
+
+    @property
+    def model_key(self):
+        return (int(self.K), int(self.M), int(self.N), float(self.init_scale), int(self.seed),
+                float(self.lr), float(self.noise), float(self.alpha_max), self.activation)
+
+    # -- plots ---------------------------------------------------------------------------
+    def _build_plots(self):
+        cds = lambda cols, name=None: ColumnDataSource({c: [] for c in cols}, name=name)  # noqa: E731
+        self.sources = {
+            "eps": cds(("alpha", "eps"), "sgd-eps"),
+            "sgd": cds(("xs", "ys", "color", "run"), "sgd-runs"),
+            "plateau": cds(("left", "right", "bottom", "top", "plateau")),
+            "special": cds(("x", "y0", "y1", "specialisation")),
+            "cursor": cds(("alpha", "eps")),
+            "order": cds(("xs", "ys", "color", "dash", "label"), "sgd-order"),
+            "heat": cds(("k", "m", "value", "text", "text_color"), "sgd-heat"),
+            "sweep": cds(("lr", "eps"), "sgd-sweep"),
+            "sweep_floor": cds(("lr", "eps")),
+            "sweep_band": cds(("left", "right", "bottom", "top", "band")),
+            "sweep_marks": cds(("x", "y0", "y1", "label", "color")),
+            "sweep_point": cds(("lr", "eps")),
+        }
+        self._sgd_legend = []  # legend entries of the SGD runs, shown once there are runs
+        self.fig_eps_log = self._eps_figure("log")
+        self.fig_eps_lin = self._eps_figure("linear")
+
+        s = self.sources
+        order = make_figure(title="Order parameters", x_label="time α = steps / N",
+                            y_label="overlap", x_axis_type="log", height=360)
+        order.multi_line("xs", "ys", source=s["order"], color="color", line_dash="dash",
+                         line_width=2, legend_field="label")
+        self.order_cursor = Span(location=1.0, dimension="height", line_color="black",
+                                 line_alpha=0.6, line_width=1.5)
+        order.add_layout(self.order_cursor)
+        add_legend_defaults(order, "top_left")
+        order.add_layout(order.legend[0], "right")
+        self.fig_order = order
+
+        self.heat_mapper = LinearColorMapper(palette=list(reversed(PuOr11)), low=-1, high=1)
+        heat = make_figure(title="Normalised overlaps R_km / √(Q_kk T_mm)",
+                           x_label="teacher unit m", y_label="student unit k", height=330,
+                           x_range=Range1d(0.5, 2.5), y_range=Range1d(2.5, 0.5))
+        heat.rect("m", "k", width=0.95, height=0.95, source=s["heat"],
+                  fill_color={"field": "value", "transform": self.heat_mapper}, line_alpha=0)
+        heat.text("m", "k", text="text", source=s["heat"], text_align="center",
+                  text_baseline="middle", text_font_size="11pt", text_color="text_color")
+        heat.add_layout(ColorBar(color_mapper=self.heat_mapper, width=12), "right")
+        self.heat_ticks = (FixedTicker(ticks=[1, 2]), FixedTicker(ticks=[1, 2]))
+        heat.xaxis.ticker, heat.yaxis.ticker = self.heat_ticks
+        heat.grid.visible = False
+        self.fig_heat = heat
+
+        sweep = make_figure(title="Error reached vs learning rate", x_label="learning rate η",
+                            y_label="ε_g at α_max", y_axis_type="log", height=330)
+        sweep.quad(left="left", right="right", bottom="bottom", top="top", source=s["sweep_band"],
+                   fill_color=PALETTE["green"], fill_alpha=0.15, line_alpha=0,
+                   legend_field="band")
+        sweep.line("lr", "eps", source=s["sweep"], color=PALETTE["blue"], line_width=2.5,
+                   legend_label="ODE at α_max")
+        sweep.scatter("lr", "eps", source=s["sweep"], color=PALETTE["blue"], size=5)
+        sweep.scatter("lr", "eps", source=s["sweep_floor"], fill_color="white", size=7,
+                      line_color=PALETTE["blue"], legend_label=f"ε_g < {EPS_FLOOR:g} (learned)")
+        sweep.segment(x0="x", x1="x", y0="y0", y1="y1", source=s["sweep_marks"], color="color",
+                      line_width=2, line_dash="dashed", legend_field="label")
+        sweep.scatter("lr", "eps", source=s["sweep_point"], marker="star", size=14,
+                      color=PALETTE["black"], legend_label="current η")
+        add_legend_defaults(sweep, "top_left")
+        self.fig_sweep = sweep
+
+        # visibility and loading act on layouts: a Bokeh pane hands its figure over as is
+        self.eps_log_pane = pn.Column(pn.pane.Bokeh(self.fig_eps_log, sizing_mode="stretch_width"),
+                                      sizing_mode="stretch_width")
+        self.eps_lin_pane = pn.Column(pn.pane.Bokeh(self.fig_eps_lin, sizing_mode="stretch_width"),
+                                      sizing_mode="stretch_width", visible=False)
+        self.order_pane = pn.pane.Bokeh(self.fig_order, sizing_mode="stretch_width")
+        self.heat_pane = pn.pane.Bokeh(self.fig_heat, sizing_mode="stretch_width")
+        self.sweep_pane = pn.Column(pn.pane.Bokeh(self.fig_sweep, sizing_mode="stretch_width"),
+                                    sizing_mode="stretch_width")
+        self.summary = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10))
+
+    def _eps_figure(self, scale: str):
+        s = self.sources
+        fig = make_figure(title="Generalisation error", x_label="time α = steps / N",
+                          y_label="generalisation error ε_g", x_axis_type=scale,
+                          y_axis_type=scale, height=420)
+        fig.quad(left="left", right="right", bottom="bottom", top="top", source=s["plateau"],
+                 fill_color=PALETTE["orange"], fill_alpha=0.2, line_alpha=0,
+                 legend_field="plateau")
+        fig.segment(x0="x", x1="x", y0="y0", y1="y1", source=s["special"],
+                    color=PALETTE["vermillion"], line_width=2, line_dash="dashed",
+                    legend_field="specialisation")
+        runs = fig.multi_line("xs", "ys", source=s["sgd"], color="color", line_width=1.5,
+                              line_alpha=0.8, legend_label="SGD runs (finite N)")
+        ode = fig.line("alpha", "eps", source=s["eps"], color=PALETTE["blue"], line_width=3,
+                       legend_label="ODE (N → ∞)")
+        fig.scatter("alpha", "eps", source=s["cursor"], size=11, color=PALETTE["black"],
+                    legend_label="time cursor")
+        add_legend_defaults(fig, "bottom_left")
+        add_hover(fig, [ode], [("α", "@alpha{0.000}"), ("ε_g", "@eps{0.00000}")])
+        item = legend_items(fig, {"sgd": runs})["sgd"]
+        item.visible = False
+        self._sgd_legend.append(item)
+        return fig
+
+    def _build_controls(self):
+        w = pn.widgets
+        self.player = w.Player.from_param(self.param.frame, name="Animate time", start=0,
+                                          end=TIME_POINTS - 1, interval=60, loop_policy="once",
+                                          show_loop_controls=False, width=280,
+                                          css_classes=["time-player"])
+        self.lr_widget = w.FloatSlider.from_param(self.param.lr, format="0.00",
+                                                  css_classes=["lr-slider"])
+        self.sim = SimulationPanel(self, "Run SGD")
+        self.sim.run_button.on_click(lambda *_: self.run_sgd())
+        self.controls = pn.Column(
+            w.IntSlider.from_param(self.param.K),
+            w.IntSlider.from_param(self.param.M),
+            self.lr_widget,
+            w.FloatSlider.from_param(self.param.noise, format="0.00"),
+            w.Select.from_param(self.param.activation),
+            w.FloatInput.from_param(self.param.init_scale),
+            w.IntInput.from_param(self.param.N, step=100),
+            w.IntInput.from_param(self.param.seed),
+            w.FloatInput.from_param(self.param.alpha_max, step=10),
+            w.Checkbox.from_param(self.param.log_scale),
+            pn.layout.Divider(),
+            pn.pane.Markdown("**Time cursor**", margin=(0, 10)),
+            self.player,
+            pn.layout.Divider(),
+            self.sim.layout(
+                pn.pane.Markdown("**Finite-size SGD** (size N above)", margin=(0, 10)),
+                w.IntSlider.from_param(self.param.sim_runs),
+            ),
+            width=300,
+        )
+
+    # -- updates -------------------------------------------------------------------------
+    def _refresh_all(self):
+        with pn.io.hold():
+            self._update_model()
+            self._update_sweep()
+
+    def _on_model_change(self, *events):
+        self._clear_sgd()
+        with pn.io.hold():
+            self.guarded(self._update_model)()
+            if any(e.name != "lr" for e in events):
+                self.guarded(self._update_sweep)()
+            else:
+                self.guarded(self._update_sweep_point)()
+
+    def _on_frame(self, *_):
+        with pn.io.hold():
+            self.guarded(self._update_cursor)()
+
+    def _on_log_scale(self, *_):
+        self.eps_log_pane.visible = bool(self.log_scale)
+        self.eps_lin_pane.visible = not self.log_scale
+
+    def _update_model(self):
+        self.clear_message()
+        K, M, N, init_scale, seed, lr, noise, alpha_max, activation = self.model_key
+        traj = cached_trajectory(K, M, N, init_scale, seed, lr, noise, alpha_max, activation)
+        self._trajectory = traj
+        positive = np.where((traj.alpha > 0) & (traj.eps_g > EPS_FLOOR), traj.eps_g, np.nan)
+        self.sources["eps"].data = {"alpha": traj.alpha, "eps": positive}
+        for fig in (self.fig_eps_log, self.fig_eps_lin):
+            fig.title.text = f"Generalisation error: K = {K}, M = {M}, η = {lr:g}"
+        self._update_plateau(traj)
+        self._update_order(traj)
+        self._update_cursor()
+        notes = []
+        if traj.diverged:
+            notes.append("the weights diverged (η too large): the curves stop there")
+        if not traj.converged:
+            notes.append("the ODE integrator did not meet its tolerance; the curve is shown "
+                         "but may be inaccurate")
+        if notes:
+            self.show_message("**Note:** " + "; ".join(notes) + ".")
+
+    def _update_plateau(self, traj):
+        plateau = online.find_plateau(traj)
+        t_spec = online.specialization_time(traj, plateau)
+        finite = traj.eps_g[np.isfinite(traj.eps_g) & (traj.eps_g > EPS_FLOOR)]
+        top = float(finite.max()) * 1.5 if finite.size else 1.0
+        bottom = float(finite.min()) / 1.5 if finite.size else 1e-6
+        if plateau.found:
+            self.sources["plateau"].data = {
+                "left": [plateau.start], "right": [plateau.end], "bottom": [bottom],
+                "top": [top], "plateau": [f"plateau, ε_g ≈ {plateau.height:.4g}"]}
+        else:
+            self.sources["plateau"].data = {k: [] for k in self.sources["plateau"].data}
+        if np.isfinite(t_spec):
+            self.sources["special"].data = {"x": [t_spec], "y0": [bottom], "y1": [top],
+                                            "specialisation": [f"specialisation, α ≈ {t_spec:.4g}"]}
+        else:
+            self.sources["special"].data = {k: [] for k in self.sources["special"].data}
+        parts = []
+        if plateau.found:
+            parts.append(f"**Plateau** at ε_g ≈ {plateau.height:.4g} from α ≈ "
+                         f"{plateau.start:.3g} to {plateau.end:.3g} (length "
+                         f"{plateau.length:.3g}); the units **specialise** at α ≈ {t_spec:.4g}.")
+        else:
+            parts.append("No plateau on this time range.")
+        final = traj.eps_g[-1]
+        if np.isfinite(final):
+            parts.append(f"ε_g(α = {traj.alpha[-1]:g}) = {final:.3g}." if final > EPS_FLOOR
+                         else f"ε_g(α = {traj.alpha[-1]:g}) < {EPS_FLOOR:g}: the teacher is "
+                              "learned (to the solver's precision).")
+        if self.K == self.M and self.noise == 0:
+            rate = cached_critical_rate(int(self.K), self.activation)
+            parts.append(f"Critical learning rate η_c = {rate:.4g}.")
+        self.summary.object = " ".join(parts)
+
+    def _update_order(self, traj):
+        K, M = traj.K, traj.M
+        xs, ys, colors, dashes, labels = [], [], [], [], []
+        alpha = traj.alpha.copy()
+        alpha[0] = np.nan  # t = 0 has no place on a log axis
+        for k in range(K):
+            for m in range(M):
+                xs.append(alpha)
+                ys.append(traj.R[:, k, m])
+                colors.append(UNIT_COLORS[(k * M + m) % len(UNIT_COLORS)])
+                dashes.append("solid")
+                labels.append(f"R_{k + 1}{m + 1}")
+        for k in range(K):
+            for j in range(k, K):
+                xs.append(alpha)
+                ys.append(traj.Q[:, k, j])
+                colors.append(PALETTE["grey"] if k != j else PALETTE["black"])
+                dashes.append("dashed" if k == j else "dotted")
+                labels.append(f"Q_{k + 1}{j + 1}")
+        self.sources["order"].data = {"xs": xs, "ys": ys, "color": colors, "dash": dashes,
+                                      "label": labels}
+        self.fig_heat.x_range.update(start=0.5, end=M + 0.5)
+        self.fig_heat.y_range.update(start=K + 0.5, end=0.5)
+        self.heat_ticks[0].ticks = list(range(1, M + 1))
+        self.heat_ticks[1].ticks = list(range(1, K + 1))
+
+    def _update_cursor(self):
+        traj = self._trajectory
+        if traj is None:
+            return
+        i = int(np.clip(self.frame, 0, traj.alpha.size - 1))
+        alpha = float(traj.alpha[i])
+        self.order_cursor.location = max(alpha, ALPHA_MIN)
+        eps = traj.eps_g[i]
+        self.sources["cursor"].data = {"alpha": [alpha],
+                                       "eps": [eps if eps > EPS_FLOOR else np.nan]}
+        Q, R, T = traj.Q[i], traj.R[i], traj.T
+        K, M = R.shape
+        with np.errstate(invalid="ignore", divide="ignore"):
+            norm = R / np.sqrt(np.outer(np.diag(Q), np.diag(T)))
+        kk, mm = np.meshgrid(np.arange(1, K + 1), np.arange(1, M + 1), indexing="ij")
+        values = norm.ravel()
+        self.sources["heat"].data = {
+            "k": kk.ravel(), "m": mm.ravel(), "value": values,
+            "text": [f"{v:.2f}" if np.isfinite(v) else "–" for v in values],
+            "text_color": ["white" if abs(v) > 0.6 else "black" for v in values]}
+        self.fig_heat.title.text = f"Normalised overlaps R_km / √(Q_kk T_mm) at α = {alpha:.3g}"
+
+    def _update_sweep(self):
+        """Final error vs learning rate: ~0.1-1 s, computed in the background."""
+        K, M, N, init_scale, seed, _, noise, alpha_max, activation = self.model_key
+        lr_max = float(self.param.lr.bounds[1])
+        key = (K, M, N, init_scale, seed, noise, alpha_max, activation, lr_max)
+        self._sweep_key = key
+        self.sweep_pane.loading = True
+
+        def work(check_cancel):
+            return cached_sweep(*key)
+
+        def done(result):
+            if self._sweep_key != key:
+                return  # parameters moved on
+            lrs, final, diverged = result
+            self.sweep_pane.loading = False
+            learned = np.isfinite(final) & (final <= EPS_FLOOR)
+            shown = np.isfinite(final) & ~learned
+            self.sources["sweep"].data = {"lr": lrs, "eps": np.where(shown, final, np.nan)}
+            self.sources["sweep_floor"].data = {"lr": lrs[learned],
+                                                "eps": np.full(learned.sum(), EPS_FLOOR)}
+            lo = EPS_FLOOR / 3 if learned.any() else float(np.nanmin(final[shown]) / 3) \
+                if shown.any() else EPS_FLOOR
+            hi = float(np.nanmax(final[shown])) * 3 if shown.any() else 1.0
+            marks, band = [], {k: [] for k in self.sources["sweep_band"].data}
+            if learned.any():
+                a, b = float(lrs[learned].min()), float(lrs[learned].max())
+                band = {"left": [a], "right": [b], "bottom": [lo], "top": [hi],
+                        "band": [f"learned by α_max: η ∈ [{a:.2f}, {b:.2f}]"]}
+            elif shown.any():
+                best = float(lrs[shown][np.argmin(final[shown])])
+                marks.append((best, f"best η on this grid ≈ {best:.2f}", PALETTE["green"]))
+            if K == M and noise == 0:
+                rate = cached_critical_rate(K, activation)
+                if np.isfinite(rate):
+                    marks.append((rate, f"critical η_c = {rate:.3f}", PALETTE["vermillion"]))
+            self.sources["sweep_band"].data = band
+            self.sources["sweep_marks"].data = {
+                "x": [m[0] for m in marks], "y0": [lo] * len(marks), "y1": [hi] * len(marks),
+                "label": [m[1] for m in marks], "color": [m[2] for m in marks]}
+            if diverged.any():
+                self.fig_sweep.title.text = (f"Error reached vs learning rate (diverged for "
+                                             f"η ≥ {lrs[diverged].min():.2f})")
+            else:
+                self.fig_sweep.title.text = f"Error reached at α = {alpha_max:g} vs learning rate"
+            self._update_sweep_point()
+
+        def failed(exc):
+            self.sweep_pane.loading = False
+            self.show_message(f"**Learning-rate sweep failed:** {exc}", "danger")
+
+        self.sweep_future = self.run_in_background(work, on_done=done, on_error=failed,
+                                                   cancellable=False)
+
+    def _update_sweep_point(self):
+        traj = self._trajectory
+        final = traj.eps_g[-1] if traj is not None else np.nan
+        shown = max(final, EPS_FLOOR) if np.isfinite(final) else np.nan
+        self.sources["sweep_point"].data = {"lr": [float(self.lr)], "eps": [shown]}
+
+    # -- SGD -----------------------------------------------------------------------------
+    def sim_alphas(self) -> tuple[np.ndarray, str]:
+        """Measurement times of the SGD runs, capped so that a run stays within the step
+        budget; returns them with a note when capped."""
+        alpha_max = float(self.alpha_max)
+        cap = MAX_SIM_STEPS / int(self.N)
+        note = ""
+        if alpha_max > cap:
+            note = (f" (capped at α = {cap:.3g}: at most {MAX_SIM_STEPS:,} steps per run; "
+                    "lower N to simulate longer)")
+            alpha_max = cap
+        lo = min(0.05, alpha_max / 10)
+        return np.geomspace(lo, alpha_max, SGD_POINTS), note
+
+    def run_sgd(self):
+        """Start the SGD runs in the background; returns the Future."""
+        key = self.model_key
+        K, M, N, init_scale, seed, lr, noise, _, activation = key
+        runs = int(self.sim_runs)
+        alphas, note = self.sim_alphas()
+        self.sim.start(f"Running {runs} SGD run(s) at N = {N}{note}…")
+        progress = None
+
+        def work(check_cancel):
+            nonlocal progress
+            progress = self.sim.reporter(check_cancel)
+            out = []
+            for r in range(runs):
+                def report(done, total, r=r):
+                    progress(r * total + done, runs * total)
+
+                out.append(online.simulate_sgd(K=K, M=M, N=N, lr=lr, noise=noise,
+                                               alphas=alphas, seed=seed + r,
+                                               init_scale=init_scale, activation=activation,
+                                               progress=report))
+            return out
+
+        def done(result):
+            if key != self.model_key:
+                self.sim.finish("Parameters changed during the run; result discarded.")
+                return
+            xs, ys, colors, names = [], [], [], []
+            for r, traj in enumerate(result):
+                xs.append(traj.alpha)
+                ys.append(np.where(traj.eps_g > EPS_FLOOR, traj.eps_g, np.nan))
+                colors.append([PALETTE["black"], PALETTE["grey"], PALETTE["purple"],
+                               PALETTE["green"], PALETTE["sky"]][r % 5])
+                names.append(f"seed {seed + r}")
+            self.sources["sgd"].data = {"xs": xs, "ys": ys, "color": colors, "run": names}
+            for item in self._sgd_legend:
+                item.visible = True
+            diverged = sum(t.diverged for t in result)
+            self.sim.finish(f"SGD: {runs} run(s) at N = {N}, seeds {seed}–{seed + runs - 1}"
+                            f"{note}." + (f" {diverged} diverged." if diverged else ""))
+
+        return self.run_in_background(work, on_done=done, on_error=self.sim.failed)
+
+    def _clear_sgd(self):
+        self.sources["sgd"].data = {"xs": [], "ys": [], "color": [], "run": []}
+        for item in self._sgd_legend:
+            item.visible = False
+
+    # -- layout --------------------------------------------------------------------------
+    def __panel__(self):
+        explanation = pn.Card(pn.pane.Markdown(EXPLANATION, sizing_mode="stretch_width"),
+                              title="What this shows: model, ODEs, plateau, references",
+                              collapsed=True, sizing_mode="stretch_width")
+        plots = pn.Column(
+            self.message,
+            self.summary,
+            pn.Row(pn.Column(self.eps_log_pane, self.eps_lin_pane, sizing_mode="stretch_width"),
+                   self.order_pane, sizing_mode="stretch_width"),
+            pn.Row(self.heat_pane, self.sweep_pane, sizing_mode="stretch_width"),
+            explanation,
+            sizing_mode="stretch_width",
+        )
+        return pn.Row(self.controls, plots, sizing_mode="stretch_width")

@@ -1,0 +1,154 @@
+"""Drive the online-SGD explorer through its parameters; check the plotted data."""
+
+import time
+
+import numpy as np
+import pytest
+
+from dashboards.base import Cancelled
+from dashboards.online import OnlineExplorer, times
+from theory import online
+
+
+@pytest.fixture
+def explorer():
+    e = OnlineExplorer()
+    e.sweep_future.result(timeout=60)
+    return e
+
+
+def wait_until(condition, timeout=60.0):
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, "condition not reached in time"
+        time.sleep(0.01)
+
+
+def plotted(explorer, name):
+    return {k: np.asarray(v, dtype=float) for k, v in explorer.sources[name].data.items()
+            if k in ("alpha", "eps", "lr", "x", "value", "k", "m")}
+
+
+def expected_trajectory(e):
+    Q0, R0, T = online.random_init(K=e.K, M=e.M, N=e.N, init_scale=e.init_scale, seed=e.seed)
+    return online.integrate(Q0=Q0, R0=R0, T=T, lr=e.lr, noise=e.noise,
+                            alphas=times(e.alpha_max), activation=e.activation)
+
+
+def test_default_shows_the_ode_from_the_sampled_start(explorer):
+    traj = expected_trajectory(explorer)
+    eps = plotted(explorer, "eps")
+    np.testing.assert_allclose(eps["alpha"], traj.alpha)
+    np.testing.assert_allclose(eps["eps"][1:50], traj.eps_g[1:50], rtol=1e-9)
+    plateau = online.find_plateau(traj)
+    assert plateau.found
+    band = explorer.sources["plateau"].data
+    assert band["left"] == [plateau.start]
+    assert band["right"] == [plateau.end]
+    spec = online.specialization_time(traj, plateau)
+    assert explorer.sources["special"].data["x"] == [spec]
+    rate = online.critical_learning_rate(K=2)
+    assert f"{rate:.4g}" in explorer.summary.object
+    assert f"{plateau.height:.4g}" in explorer.summary.object
+
+
+def test_learning_rate_moves_the_curve_and_the_sweep_point(explorer):
+    before = plotted(explorer, "eps")["eps"].copy()
+    explorer.lr = 0.5
+    after = plotted(explorer, "eps")["eps"]
+    assert not np.allclose(before[1:], after[1:], equal_nan=True)
+    np.testing.assert_allclose(after[1:50], expected_trajectory(explorer).eps_g[1:50], rtol=1e-9)
+    assert explorer.sources["sweep_point"].data["lr"] == [0.5]
+
+
+def test_time_cursor_shows_the_overlaps_at_that_time(explorer):
+    explorer.frame = 120
+    traj = expected_trajectory(explorer)
+    heat = plotted(explorer, "heat")
+    Q, R, T = traj.Q[120], traj.R[120], traj.T
+    expected = R / np.sqrt(np.outer(np.diag(Q), np.diag(T)))
+    np.testing.assert_allclose(heat["value"], expected.ravel(), rtol=1e-9)
+    cursor = plotted(explorer, "cursor")
+    assert cursor["alpha"][0] == pytest.approx(traj.alpha[120])
+    assert explorer.order_cursor.location == pytest.approx(traj.alpha[120])
+
+
+def test_network_sizes_set_the_order_parameters(explorer):
+    explorer.param.update(K=3, M=2)
+    heat = plotted(explorer, "heat")
+    assert heat["value"].size == 6
+    order = explorer.sources["order"].data
+    assert len(order["xs"]) == 3 * 2 + 3 * 4 // 2  # R_km and the upper triangle of Q
+    assert sorted(order["label"])[:3] == ["Q_11", "Q_12", "Q_13"]
+
+
+def test_sweep_equals_the_theory_and_marks_the_critical_rate(explorer):
+    lrs = np.asarray(explorer.sources["sweep"].data["lr"])
+    Q0, R0, T = online.random_init(K=2, M=2, N=explorer.N, init_scale=explorer.init_scale,
+                                   seed=explorer.seed)
+    _, final, _ = online.lr_sweep(Q0=Q0, R0=R0, T=T, lrs=lrs, alpha=explorer.alpha_max)
+    got = np.asarray(explorer.sources["sweep"].data["eps"], dtype=float)
+    ok = np.isfinite(got)
+    np.testing.assert_allclose(got[ok], final[ok], rtol=1e-9)
+    marks = explorer.sources["sweep_marks"].data
+    assert any(label.startswith("critical") for label in marks["label"])
+    x = dict(zip([label.split()[0] for label in marks["label"]], marks["x"], strict=True))
+    assert x["critical"] == pytest.approx(online.critical_learning_rate(K=2))
+
+
+def test_sgd_runs_overlay_real_simulations(explorer):
+    explorer.param.update(N=200, alpha_max=20.0, init_scale=0.3)
+    explorer.sim_runs = 2
+    explorer.run_sgd().result(timeout=120)
+    wait_until(lambda: len(explorer.sources["sgd"].data["xs"]) == 2)
+    alphas, _ = explorer.sim_alphas()
+    first = online.simulate_sgd(K=2, M=2, N=200, lr=explorer.lr, alphas=alphas, seed=0,
+                                init_scale=0.3)
+    np.testing.assert_allclose(explorer.sources["sgd"].data["ys"][0], first.eps_g, rtol=1e-9)
+    assert "2 run(s)" in explorer.sim.status.object
+    explorer.lr = 0.7  # the runs belong to the old parameters
+    assert explorer.sources["sgd"].data["xs"] == []
+
+
+def test_sgd_can_be_cancelled(explorer):
+    explorer.param.update(N=5000, alpha_max=800.0)
+    future = explorer.run_sgd()
+    time.sleep(0.3)
+    explorer.cancel()
+    with pytest.raises(Cancelled):
+        future.result(timeout=60)
+    wait_until(lambda: "cancelled" in explorer.sim.status.object)
+    assert not explorer.sim.run_button.disabled
+
+
+def test_simulation_length_is_capped(explorer):
+    explorer.param.update(N=5000, alpha_max=5000.0)
+    alphas, note = explorer.sim_alphas()
+    assert alphas[-1] * 5000 <= 4_000_000 + 1
+    assert "capped" in note
+
+
+def test_hostile_link_values_are_clamped_or_refused(explorer):
+    notes = explorer.apply_values({"K": 100, "lr": "nan", "alpha_max": -5, "activation": "relu",
+                                   "N": 10**9})
+    assert explorer.K == 8
+    assert explorer.lr == 1.0
+    assert explorer.alpha_max == 1.0
+    assert explorer.activation == "erf"
+    assert explorer.N == 5000
+    assert len(notes) == 5
+    assert explorer.message.visible
+
+
+def test_divergence_is_reported(explorer):
+    explorer.param.update(activation="linear", K=2, M=2, lr=1.5)
+    assert "diverged" in explorer.message.object
+    eps = plotted(explorer, "eps")["eps"]
+    assert np.isnan(eps[-1])
+
+
+def test_log_scale_toggle(explorer):
+    assert explorer.eps_log_pane.visible
+    explorer.log_scale = False
+    assert explorer.eps_lin_pane.visible
+    assert not explorer.eps_log_pane.visible

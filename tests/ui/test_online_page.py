@@ -1,0 +1,50 @@
+"""The online-SGD tab in headless Chromium: renders offline, sliders and play update it."""
+
+import pytest
+
+from bench.browser import JS_SOURCE_DATA, JS_WATCH_SOURCE, is_local
+
+from .test_spiked_page import open_page, source
+
+pytestmark = pytest.mark.ui
+
+
+def no_errors(page):
+    errors = [m for m in page.console_messages_seen if m[0] in ("error", "pageerror")]
+    assert errors == []
+    assert page.blocked == []
+    assert all(is_local(u) for u in page.requests_seen)
+
+
+def test_online_tab_renders_from_a_link(page, app_url):
+    open_page(page, f"{app_url}?tab=2&sgd_K=3&sgd_M=2", ready="sgd-eps", timeout=60_000)
+    page.wait_for_function(f"() => ({JS_SOURCE_DATA})('sgd-heat').value.length === 6")
+    page.wait_for_function(
+        f"() => {{ const d = ({JS_SOURCE_DATA})('sgd-sweep'); return d && d.lr.length > 0; }}",
+        timeout=60_000)
+    page.wait_for_timeout(500)
+    assert page.get_by_text("specialise").first.is_visible()
+    no_errors(page)
+
+
+def test_learning_rate_slider_updates_the_curve(page, app_url):
+    open_page(page, f"{app_url}?tab=2", ready="sgd-eps", timeout=60_000)
+    before = source(page, "sgd-eps")["eps"]
+    page.evaluate(JS_WATCH_SOURCE, "sgd-eps")
+    page.locator(".lr-slider .noUi-handle").first.focus()
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function("() => window.__changes['sgd-eps'].length > 0", timeout=30_000)
+    page.wait_for_timeout(300)
+    assert source(page, "sgd-eps")["eps"] != before
+    no_errors(page)
+
+
+def test_play_animates_the_overlaps(page, app_url):
+    open_page(page, f"{app_url}?tab=2&sgd_frame=0", ready="sgd-eps", timeout=60_000)
+    page.wait_for_function(f"() => ({JS_SOURCE_DATA})('sgd-heat').value.length === 4")
+    page.evaluate(JS_WATCH_SOURCE, "sgd-heat")
+    page.locator(".time-player button.play").first.click()
+    page.wait_for_function("() => window.__changes['sgd-heat'].length >= 5", timeout=30_000)
+    page.locator(".time-player button.pause").first.click()
+    assert "sgd_frame=" in page.url  # the time cursor is part of the link
+    no_errors(page)
