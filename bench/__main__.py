@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from theory import channels, erm, glm, priors, spiked
+from theory import channels, erm, glm, online, priors, spiked
 
 from . import browser
 
@@ -74,6 +74,7 @@ def bench_solvers():
                                                iterations=60, seed=1), 3)
     emit(bench="amp_run", n=2000, iterations=60, median_s=statistics.median(times))
     bench_glm()
+    bench_online()
 
 
 GLM_TASKS = {
@@ -126,6 +127,33 @@ def bench_glm():
                                              alpha=1.0, n=1000, seed=1, iterations=300), 3)
     emit(bench="gamp_run", task="binary_perceptron", n=1000, alpha=1.0,
          median_s=statistics.median(times))
+
+
+def bench_online():
+    Q0, R0, T = online.random_init(K=4, M=4, N=1000, init_scale=1e-3, seed=1)
+    alphas = np.concatenate([[0.0], np.geomspace(0.01, 1000.0, 299)])
+
+    def ode():
+        return online.integrate(Q0=Q0, R0=R0, T=T, lr=1.0, alphas=alphas)
+
+    cold = timed(ode, 1)  # includes loading the compiled kernels in this process
+    warm = timed(ode, 5)
+    traj = ode()
+    emit(bench="online_ode", K=4, M=4, alpha_max=1000, points=alphas.size,
+         first_call_ms=1e3 * cold[0], median_ms=1e3 * statistics.median(warm), target_ms=100,
+         specialisation_alpha=online.specialization_time(traj), converged=traj.converged)
+    Q0, R0, T = online.random_init(K=2, M=2, N=1000, init_scale=1e-3, seed=0)
+    lrs = np.linspace(5 / 36, 5, 36)
+    sweep = timed(lambda: online.lr_sweep(Q0=Q0, R0=R0, T=T, lrs=lrs, alpha=500.0), 3)
+    emit(bench="online_lr_sweep", K=2, M=2, rates=lrs.size, alpha_max=500,
+         median_ms=1e3 * statistics.median(sweep), note="computed off the event loop")
+    for n in (100, 1000, 5000):
+        steps_alpha = 20.0 if n < 5000 else 5.0
+        sim = timed(lambda n=n, a=steps_alpha: online.simulate_sgd(
+            K=2, M=2, N=n, lr=1.0, alphas=np.array([a]), seed=0), 2)
+        steps = steps_alpha * n
+        emit(bench="sgd_throughput", K=2, M=2, N=n, steps=int(steps),
+             steps_per_second=steps / statistics.median(sim))
 
 
 def measure_slider_latency(page, source_name, handle_selector, moves=20, pause_ms=250):
@@ -197,11 +225,22 @@ def bench_browser():
             glm_latency = summary(measure_slider_latency(page, "glm-landscape",
                                                          ".alpha-slider .noUi-handle"))
             context.close()
+            context = chrome.new_context(viewport={"width": 1400, "height": 1000})
+            page = context.new_page()
+            page.goto(url + "/app?tab=2")
+            wait_for_data(page, "sgd-eps")
+            wait_for_data(page, "sgd-sweep")
+            online_latency = summary(measure_slider_latency(page, "sgd-eps",
+                                                            ".lr-slider .noUi-handle"))
+            context.close()
         emit(bench="slider_latency", app="spiked explorer, current λ -> landscape", **app,
              target_p95_ms=150, ratio_p95_to_floor=app["p95_ms"] / floor["p95_ms"])
         emit(bench="slider_latency", app="teacher-student explorer, current α -> landscape",
              **glm_latency, target_p95_ms=150,
              ratio_p95_to_floor=glm_latency["p95_ms"] / floor["p95_ms"])
+        emit(bench="slider_latency", app="online SGD explorer, learning rate -> ODE curve",
+             **online_latency, target_p95_ms=150,
+             ratio_p95_to_floor=online_latency["p95_ms"] / floor["p95_ms"])
 
 
 def main():

@@ -34,6 +34,19 @@ def main(path: str = "assets/screenshot.png") -> None:
         page.wait_for_timeout(1500)
         page.screenshot(path=glm_path)
         print(f"wrote {glm_path}")
+        # the online-SGD tab: plateau and specialisation, with two SGD runs on top
+        online_path = path.replace(".png", "-online.png")
+        page.goto(url + "/app?tab=2&sgd_N=500&sgd_alpha_max=300&sgd_frame=240")
+        page.wait_for_function(
+            f"() => {{ const d = ({browser.JS_SOURCE_DATA})('sgd-sweep');"
+            " return d && d.lr.length > 0; }", timeout=60_000)
+        page.get_by_role("button", name="Run SGD").click()
+        page.wait_for_function(
+            f"() => {{ const d = ({browser.JS_SOURCE_DATA})('sgd-runs');"
+            " return d && d.xs.length > 0; }", timeout=180_000)
+        page.wait_for_timeout(1500)
+        page.screenshot(path=online_path)
+        print(f"wrote {online_path}")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ algorithms reach, metastable states.
 Every curve is computed live by the `theory` package (numpy/scipy, importable without this
 page): state evolution solved from an uninformed and an informed start, both branches kept,
 the Bayes-optimal one chosen by free entropy, and every fixed point checked for convergence.
-Finite-size simulations (AMP on sampled instances) run on the server in the background and
+Finite-size simulations (AMP, GAMP, ERM fits, online SGD) run on the server in the background and
 are drawn on top of the theory.
 
 **Explorers**
@@ -37,6 +37,9 @@ are drawn on top of the theory.
   generalisation error of perceptrons, phase retrieval, compressed sensing and regression,
   their thresholds and hard phases, ridge regression and double descent, finite-size GAMP
   runs and ridge fits.
+* *Online SGD dynamics* — two-layer networks learning a teacher online: the Saad-Solla ODEs,
+  the plateau and the specialisation of hidden units, overlaps animated in time, the error
+  reached versus learning rate, and finite-N SGD runs on top.
 
 **Offline by design.** Every script, style sheet and font is served by this server; the page
 makes no request to any other host, so it works in a lecture hall without internet.

@@ -189,7 +189,7 @@ class OnlineExplorer(Explorer):
 
         self.heat_mapper = LinearColorMapper(palette=list(reversed(PuOr11)), low=-1, high=1)
         heat = make_figure(title="Normalised overlaps R_km / √(Q_kk T_mm)",
-                           x_label="teacher unit m", y_label="student unit k", height=330,
+                           x_label="teacher unit m", y_label="student unit k", height=420,
                            x_range=Range1d(0.5, 2.5), y_range=Range1d(2.5, 0.5))
         heat.rect("m", "k", width=0.95, height=0.95, source=s["heat"],
                   fill_color={"field": "value", "transform": self.heat_mapper}, line_alpha=0)
@@ -202,7 +202,7 @@ class OnlineExplorer(Explorer):
         self.fig_heat = heat
 
         sweep = make_figure(title="Error reached vs learning rate", x_label="learning rate η",
-                            y_label="ε_g at α_max", y_axis_type="log", height=330)
+                            y_label="ε_g at α_max", y_axis_type="log", height=420)
         sweep.quad(left="left", right="right", bottom="bottom", top="top", source=s["sweep_band"],
                    fill_color=PALETTE["green"], fill_alpha=0.15, line_alpha=0,
                    legend_field="band")
@@ -216,6 +216,7 @@ class OnlineExplorer(Explorer):
         sweep.scatter("lr", "eps", source=s["sweep_point"], marker="star", size=14,
                       color=PALETTE["black"], legend_label="current η")
         add_legend_defaults(sweep, "top_left")
+        sweep.add_layout(sweep.legend[0], "below")
         self.fig_sweep = sweep
 
         # visibility and loading act on layouts: a Bokeh pane hands its figure over as is
