@@ -1,7 +1,8 @@
 """learning-phases theory: pure numpy/scipy solvers for phase transitions in learning."""
 
-from . import channels, erm, glm, online, priors, spiked
+from . import channels, diffusion, erm, glm, online, priors, spiked
 from .channels import Abs, Channel, Linear, Sign
+from .diffusion import BackwardRun, MixtureData
 from .glm import GampRun, GlmBranch, GlmCurve, GlmFixedPoint, GlmThresholds
 from .online import Plateau, SymmetricFixedPoint, Trajectory
 from .priors import GaussBernoulli, Gaussian, Prior, Rademacher, SparseRademacher, make_prior
@@ -11,6 +12,7 @@ __all__ = [
     "Abs",
     "AmpEnsemble",
     "AmpRun",
+    "BackwardRun",
     "Branch",
     "Channel",
     "Curve",
@@ -24,6 +26,7 @@ __all__ = [
     "GlmThresholds",
     "Landscape",
     "Linear",
+    "MixtureData",
     "Plateau",
     "Prior",
     "Rademacher",
@@ -33,6 +36,7 @@ __all__ = [
     "Thresholds",
     "Trajectory",
     "channels",
+    "diffusion",
     "erm",
     "glm",
     "make_prior",

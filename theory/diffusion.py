@@ -1,0 +1,368 @@
+r"""Generative diffusion: speciation and collapse times, backward runs with the empirical score.
+
+After Biroli, Bonnaire, de Bortoli, Mezard 2024, "Dynamical regimes of diffusion models",
+Nature Communications 15, 9957, arXiv:2402.18491. Forward Ornstein-Uhlenbeck process
+dx = -x dt + sqrt(2) dB, so x_t = e^{-t} x_0 + sqrt(Delta_t) z, Delta_t = 1 - e^{-2t}; data in
+dimension d, n training points a_mu. Running the process backwards from noise,
+
+* speciation, t_S = 1/2 log Lambda (Lambda the largest eigenvalue of the data covariance):
+  above it the noised distribution is one blob, below it the classes separate and each
+  trajectory commits to one;
+* collapse, t_C: with the empirical score (the exact score of the noised empirical
+  distribution) trajectories fall onto the training points below t_C. For Gaussian data of
+  variance v the entropy of the noised empirical mixture, log n + d/2 log(2 pi e Delta_t),
+  meets that of the noised population, d/2 log(2 pi e (v e^{-2t} + Delta_t)), at
+  log n / d = 1/2 log((v e^{-2t} + Delta_t) / Delta_t).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize
+from scipy.special import logsumexp
+
+from ._validate import check_range
+
+EQUATIONS = {
+    "forward": r"x_t = e^{-t} x_0 + \sqrt{\Delta_t}\, z,\qquad \Delta_t = 1 - e^{-2t}",
+    "backward": r"-dx = \big[x + 2\nabla \log P_t(x)\big]\,dt + \sqrt{2}\, dB",
+    "empirical_score": r"\nabla \log P^e_t(x) = \frac{\sum_\mu w_\mu(x)\, e^{-t} a_\mu - x}"
+                       r"{\Delta_t},\quad w_\mu \propto e^{-|x - e^{-t}a_\mu|^2 / 2\Delta_t}",
+    "speciation": r"t_S = \tfrac12 \log \Lambda",
+    "collapse": r"\frac{\log n}{d} = \frac12 \log\frac{v e^{-2t_C} + \Delta_{t_C}}"
+                r"{\Delta_{t_C}}",
+    "excess_entropy": r"S_{\rm sep}(t) - S^e(t) = \mathbb{E}\big[-\log w_{\mu}(x_t)\big],\quad"
+                      r"S_{\rm sep} = \log n + \tfrac d2 \log(2\pi e \Delta_t)",
+}
+REFERENCES = (
+    "G. Biroli, T. Bonnaire, V. de Bortoli, M. Mezard, Dynamical regimes of diffusion models, "
+    "Nat. Commun. 15, 9957 (2024), arXiv:2402.18491",
+    "T. Bonnaire, R. Urfin, G. Biroli, M. Mezard, Why diffusion models don't memorize: the "
+    "role of implicit dynamical regularization in training (2025), arXiv:2505.17638",
+    "G. Biroli, M. Mezard, Generative diffusion in very large dimensions, J. Stat. Mech. "
+    "093402 (2023), arXiv:2306.03518",
+)
+
+MAX_D = 4096
+MAX_N = 20_000
+MAX_SAMPLES = 5000
+MAX_STEPS = 5000
+MAX_WORK = 4e10  # samples x n x d x steps: the empirical score's cost, ~1 minute here
+#: a sample whose own training point carries, in geometric mean, half of the posterior
+#: weight (excess entropy log 2) has collapsed onto it
+COLLAPSE_EXCESS = np.log(2.0)
+#: a trajectory has chosen a class once that class's posterior exceeds this
+CONFIDENT = 0.9
+
+
+def delta(t):
+    """The noise variance Delta_t = 1 - e^{-2t} of the forward process."""
+    return -np.expm1(-2.0 * np.asarray(t, dtype=float))
+
+
+def speciation_time(*, covariance=None, eigenvalues=None) -> float:
+    """t_S = 1/2 log Lambda, Lambda the largest eigenvalue of the data covariance (given
+    as the matrix or its eigenvalues). -inf... is refused: Lambda must be positive."""
+    if (covariance is None) == (eigenvalues is None):
+        raise ValueError("give exactly one of covariance= or eigenvalues=")
+    if covariance is not None:
+        cov = np.asarray(covariance, dtype=float)
+        if cov.ndim != 2 or cov.shape[0] != cov.shape[1] or not np.all(np.isfinite(cov)):
+            raise ValueError("covariance must be a finite square matrix")
+        eigenvalues = np.linalg.eigvalsh(0.5 * (cov + cov.T))
+    values = np.asarray(eigenvalues, dtype=float)
+    if values.size == 0 or not np.all(np.isfinite(values)):
+        raise ValueError("eigenvalues must be finite and non-empty")
+    top = float(values.max())
+    if top <= 0:
+        raise ValueError("the largest eigenvalue must be positive")
+    return 0.5 * np.log(top)
+
+
+def collapse_time(*, n, d, variance=1.0):
+    """The collapse time of Gaussian data (variance ``variance`` per dimension) with n
+    training points in dimension d: the root of log n / d = 1/2 log((v e^{-2t} + Delta_t) /
+    Delta_t), i.e. t_C = 1/2 log((v + r - 1) / (r - 1)), r = n^{2/d}. Vectorised."""
+    n = check_range(n, "n", 1.0, np.inf)
+    d = check_range(d, "d", 1.0, np.inf)
+    variance = check_range(variance, "variance", 1e-12, np.inf)
+    excess = np.expm1(2.0 * np.log(n) / d)  # r - 1
+    with np.errstate(divide="ignore"):
+        return 0.5 * np.log1p(variance / excess)  # inf for a single point (it is memorised)
+
+
+@dataclass(frozen=True)
+class MixtureData:
+    """Two Gaussian classes +-mu with isotropic variance: sampled points, labels (0 / 1),
+    and the generating parameters (for the exact score and the exact t_S)."""
+
+    points: np.ndarray
+    labels: np.ndarray
+    mean: np.ndarray
+    variance: float
+
+    @property
+    def top_eigenvalue(self) -> float:
+        """Lambda of the population covariance variance I + mu mu^T."""
+        return float(self.variance + self.mean @ self.mean)
+
+
+def gaussian_mixture(*, d: int, n: int, separation: float = 2.0, variance: float = 1.0,
+                     seed: int = 0) -> MixtureData:
+    """n points in dimension d from 1/2 N(mu, v I) + 1/2 N(-mu, v I), |mu| = ``separation``."""
+    d, n = _check_size(d, "d", MAX_D), _check_size(n, "n", MAX_N)
+    separation = float(check_range(separation, "separation", 0.0, 1e3))
+    variance = float(check_range(variance, "variance", 1e-6, 1e3))
+    rng = np.random.default_rng(seed)
+    direction = rng.standard_normal(d)
+    mean = separation * direction / np.linalg.norm(direction)
+    labels = rng.integers(0, 2, n)
+    points = np.sqrt(variance) * rng.standard_normal((n, d)) + np.where(labels[:, None] == 1,
+                                                                         mean, -mean)
+    return MixtureData(points=points, labels=labels, mean=mean, variance=variance)
+
+
+def _check_size(value, name, high):
+    if int(value) != value or not 1 <= value <= high:
+        raise ValueError(f"{name} must be an integer in [1, {high}], got {value!r}")
+    return int(value)
+
+
+def _check_data(data):
+    data = np.asarray(data, dtype=float)
+    if data.ndim != 2 or data.shape[0] < 1 or data.shape[1] < 1:
+        raise ValueError("data must be an (n, d) array")
+    if data.shape[0] > MAX_N or data.shape[1] > MAX_D:
+        raise ValueError(f"data may have at most {MAX_N} points and {MAX_D} dimensions")
+    if not np.all(np.isfinite(data)):
+        raise ValueError("data must be finite")
+    return data
+
+
+def _posterior(x, centres, var, chunk=1024):
+    """Posterior weights w_mu(x) over the training points (rows of ``centres``) of the
+    isotropic mixture sum_mu N(x; centre_mu, var), for each row of x: (m, n), computed in
+    chunks of x so that m x n x d never sits in memory at once."""
+    out = np.empty((x.shape[0], centres.shape[0]))
+    c2 = 0.5 * np.einsum("nd,nd->n", centres, centres)
+    chunk = max(16, min(chunk, int(4e6 // centres.shape[0])))
+    for start in range(0, x.shape[0], chunk):
+        block = out[start:start + chunk]
+        # -|x - c|^2 / 2 var, up to a term constant in mu
+        np.matmul(x[start:start + chunk], centres.T, out=block)
+        block -= c2[None, :]
+        block /= var
+        block -= block.max(axis=1, keepdims=True)
+        np.exp(block, out=block)
+        block /= block.sum(axis=1, keepdims=True)
+    return out
+
+
+def _log_weights(x, centres, var, chunk=1024):
+    """log w_mu(x), exact also where w underflows (for the excess entropy)."""
+    out = np.empty((x.shape[0], centres.shape[0]))
+    c2 = 0.5 * np.einsum("nd,nd->n", centres, centres)
+    chunk = max(16, min(chunk, int(4e6 // centres.shape[0])))
+    for start in range(0, x.shape[0], chunk):
+        logits = (x[start:start + chunk] @ centres.T - c2[None, :]) / var
+        out[start:start + chunk] = logits - logsumexp(logits, axis=1, keepdims=True)
+    return out
+
+
+def excess_entropy(*, data, t, samples: int = 500, seed: int = 0):
+    """The excess entropy S_sep(t) - S^e(t) = E[-log w_mu(x_t)] of the noised empirical
+    distribution, x_t = e^{-t} a_mu + sqrt(Delta_t) z with mu uniform (Monte Carlo over
+    ``samples`` draws; vectorised over the times ``t``). Zero when every noised point is
+    told apart from all other training points (collapse), growing like d once they mix."""
+    data = _check_data(data)
+    t = check_range(t, "t", 1e-9, 50.0)
+    samples = _check_size(samples, "samples", 10**6)
+    n, d = data.shape
+    if float(samples) * n * d * np.size(t) > MAX_WORK:
+        raise ValueError(f"samples x n x d x len(t) exceeds the limit of {MAX_WORK:.3g}")
+    rng = np.random.default_rng(seed)
+    own = rng.integers(0, n, samples)
+    z = rng.standard_normal((samples, d))
+    out = []
+    for ti in np.atleast_1d(t):
+        decay, var = np.exp(-ti), float(delta(ti))
+        x = decay * data[own] + np.sqrt(var) * z
+        logw = _log_weights(x, decay * data, var)
+        out.append(-logw[np.arange(samples), own].mean())
+    return np.array(out).reshape(np.shape(t))
+
+
+def collapse_time_empirical(*, data, samples: int = 500, seed: int = 0, t_max: float = 10.0):
+    """The collapse time of any data set: the time at which the excess entropy of its
+    noised empirical distribution reaches log 2 (a noised point's own training point keeps,
+    in geometric mean, half of the posterior weight). It tends to t_C of the entropy
+    criterion as d grows; NaN if the excess stays below log 2 up to ``t_max``."""
+    data = _check_data(data)
+    if data.shape[0] == 1:
+        return np.inf
+
+    def f(log_t):
+        return float(excess_entropy(data=data, t=np.exp(log_t), samples=samples,
+                                    seed=seed)) - COLLAPSE_EXCESS
+
+    grid = np.linspace(np.log(1e-4), np.log(t_max), 25)
+    values = np.array([f(g) for g in grid])
+    above = np.flatnonzero(values > 0)
+    if above.size == 0:
+        return np.nan
+    i = above[0]
+    if i == 0:
+        return float(np.exp(grid[0]))
+    return float(np.exp(optimize.brentq(f, grid[i - 1], grid[i], xtol=1e-6)))
+
+
+@dataclass(frozen=True)
+class BackwardRun:
+    """Diagnostics of backward trajectories over the time grid ``t`` (decreasing from
+    t_max to 0): ``committed[i]`` is the fraction of trajectories whose class no longer
+    changes from t[i] down to 0, a class being chosen once its posterior exceeds
+    ``CONFIDENT`` (speciation curve), ``collapsed[i]`` the fraction that sit
+    on the training point they end on from t[i] down to 0 (collapse curve; only trajectories
+    that end within ``radius`` of a training point count). ``projection`` holds the
+    trajectories of the first ``kept`` samples projected on the top principal direction."""
+
+    t: np.ndarray
+    committed: np.ndarray
+    collapsed: np.ndarray
+    final_collapsed: float
+    final_class: np.ndarray
+    projection: np.ndarray
+    samples: np.ndarray
+    nearest: np.ndarray
+    score: str
+
+
+def time_grid(t_max: float, steps: int, t_min: float = 5e-5) -> np.ndarray:
+    """``steps`` times from t_max down to t_min, uniform in s(t) = t + 1/2 log Delta_t:
+    uniform in t where t is large (speciation) and in log t where it is small (collapse)."""
+    dense = np.geomspace(t_min, t_max, 4000)
+    s_of = dense + 0.5 * np.log(delta(dense))
+    s = np.linspace(s_of[-1], s_of[0], steps)
+    return np.interp(s, s_of, dense)
+
+
+def _class_posterior(x, t, mixture):
+    """P(class 1 | x_t) under the noised two-class mixture (the exact score's model)."""
+    decay, var = np.exp(-t), float(delta(t))
+    spread = mixture.variance * decay**2 + var
+    field = 2.0 * decay * (x @ mixture.mean) / spread
+    return 0.5 * (1.0 + np.tanh(0.5 * field))
+
+
+def simulate_backward(*, data, labels=None, n_samples: int = 200, t_max: float = 5.0,
+                      steps: int = 200, score: str = "empirical",
+                      mixture: MixtureData | None = None, seed: int = 0, radius: float = 0.1,
+                      kept: int = 20, progress=None) -> BackwardRun:
+    """Run the backward SDE from N(0, I) at t_max to t = 0 (Euler-Maruyama on ``time_grid``,
+    which resolves both ends), with the empirical score (softmax over the
+    training points, chunked) or, for a ``gaussian_mixture`` passed as ``mixture``, its exact
+    score. Returns the speciation and collapse curves and a few projected trajectories.
+
+    ``radius``: a trajectory has collapsed if its end point lies within radius * sqrt(d *
+    mean variance) of a training point. ``progress(done, total)`` after each step."""
+    data = _check_data(data)
+    n, d = data.shape
+    if score not in ("empirical", "exact"):
+        raise ValueError(f"score must be 'empirical' or 'exact', got {score!r}")
+    if score == "exact" and mixture is None:
+        raise ValueError("the exact score needs the generating mixture (mixture=...)")
+    n_samples = _check_size(n_samples, "n_samples", MAX_SAMPLES)
+    steps = _check_size(steps, "steps", MAX_STEPS)
+    t_max = float(check_range(t_max, "t_max", 0.05, 20.0))
+    if score == "empirical" and float(n_samples) * n * d * steps > MAX_WORK:
+        raise ValueError(f"n_samples x n x d x steps = {n_samples * n * d * steps:.3g} exceeds "
+                         f"the limit of {MAX_WORK:.3g}; lower one of them")
+    labels = np.zeros(n, int) if labels is None else np.asarray(labels).astype(int)
+    if labels.shape != (n,):
+        raise ValueError("labels must have one entry per data point")
+    rng = np.random.default_rng(seed)
+    t = np.concatenate([time_grid(t_max, steps), [0.0]])
+    center = data.mean(axis=0)
+    _, _, vt = np.linalg.svd(data - center, full_matrices=False)
+    direction = vt[0]
+    x = rng.standard_normal((n_samples, d))
+    keep = min(kept, n_samples)
+    projection = np.empty((t.size, keep))
+    classes = np.empty((t.size, n_samples), int)
+    owner = np.empty((t.size, n_samples), int)  # the dominant training point
+    owner_weight = np.empty((t.size, n_samples))
+
+    def step_diagnostics(i, x, ti):
+        """Record the diagnostics at t[i]; returns the posterior weights over the training
+        points (reused by the empirical score)."""
+        decay, var = np.exp(-ti), float(delta(ti))
+        projection[i] = (x[:keep] - center * decay) @ direction
+        w = _posterior(x, decay * data, var)
+        owner[i] = np.argmax(w, axis=1)
+        owner_weight[i] = w[np.arange(w.shape[0]), owner[i]]
+        if mixture is not None:
+            p1 = _class_posterior(x, ti, mixture)
+        else:
+            p1 = w @ (labels == 1).astype(float)
+        # a class is chosen once its posterior is confident; undecided (-1) in between
+        classes[i] = np.where(p1 > CONFIDENT, 1, np.where(p1 < 1 - CONFIDENT, 0, -1))
+        return w
+
+    def score_at(x, ti, w):
+        decay, var = np.exp(-ti), float(delta(ti))
+        if score == "exact":
+            spread = mixture.variance * decay**2 + var
+            field = decay * (x @ mixture.mean) / spread
+            pull = np.tanh(field)[:, None] * (decay * mixture.mean)[None, :]
+            return (pull - x) / spread
+        return (decay * (w @ data) - x) / var
+
+    for i in range(t.size - 1):
+        w = step_diagnostics(i, x, t[i])
+        dt = t[i] - t[i + 1]
+        drift = x + 2.0 * score_at(x, t[i], w)
+        x = x + drift * dt + np.sqrt(2.0 * dt) * rng.standard_normal(x.shape)
+        if progress is not None:
+            progress(i + 1, t.size - 1)
+    # at t = 0: the nearest training point and the class of the end point
+    projection[-1] = (x[:keep] - center) @ direction
+    c2 = np.einsum("nd,nd->n", data, data)
+    owner[-1] = np.argmin(c2[None, :] - 2.0 * (x @ data.T), axis=1)
+    owner_weight[-1] = 1.0
+    classes[-1] = (x @ mixture.mean > 0) if mixture is not None else labels[owner[-1]]
+
+    final_class = classes[-1]
+    same_class = classes == final_class[None, :]
+    # committed from t[i] on: the class equals the final one at every later grid time
+    committed_from = np.flip(np.cumprod(np.flip(same_class, axis=0), axis=0), axis=0)
+    scale = np.sqrt(d * max(float(data.var(axis=0).mean()), 1e-12))
+    end_distance = np.sqrt(((x - data[owner[-1]]) ** 2).sum(axis=1))
+    on_point = end_distance < radius * scale
+    sits = (owner == owner[-1][None, :]) & (owner_weight > 0.5)
+    sits_from = np.flip(np.cumprod(np.flip(sits, axis=0), axis=0), axis=0) & on_point[None, :]
+    return BackwardRun(t=t, committed=committed_from.mean(axis=1),
+                       collapsed=sits_from.mean(axis=1), final_collapsed=float(on_point.mean()),
+                       final_class=final_class, projection=projection, samples=x,
+                       nearest=owner[-1], score=score)
+
+
+def crossing_time(run: BackwardRun, curve: str = "committed", level: float = 0.5) -> float:
+    """The time at which a backward run's speciation (``committed``) or collapse curve first
+    reaches ``level`` of its final value, interpolated; NaN if it never does."""
+    values = getattr(run, curve)
+    final = values[-1]
+    if not final > 0:
+        return np.nan
+    target = level * final
+    above = np.flatnonzero(values >= target)
+    if above.size == 0:
+        return np.nan
+    i = above[0]
+    if i == 0:
+        return float(run.t[0])
+    # values rise as t decreases; interpolate in t between grid points i-1 and i
+    v0, v1 = values[i - 1], values[i]
+    frac = (target - v0) / (v1 - v0) if v1 != v0 else 1.0
+    return float(run.t[i - 1] + frac * (run.t[i] - run.t[i - 1]))
