@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from theory import channels, erm, glm, online, priors, spiked
+from theory import channels, diffusion, erm, glm, online, priors, spiked
 
 from . import browser
 
@@ -75,6 +75,7 @@ def bench_solvers():
     emit(bench="amp_run", n=2000, iterations=60, median_s=statistics.median(times))
     bench_glm()
     bench_online()
+    bench_diffusion()
 
 
 GLM_TASKS = {
@@ -154,6 +155,25 @@ def bench_online():
         steps = steps_alpha * n
         emit(bench="sgd_throughput", K=2, M=2, N=n, steps=int(steps),
              steps_per_second=steps / statistics.median(sim))
+
+
+def bench_diffusion():
+    rng = np.random.default_rng(0)
+    cov = np.cov(rng.standard_normal((2000, 64)).T)
+    log_n_over_d = np.linspace(0.01, 1.0, 200)
+
+    def formulas():
+        diffusion.speciation_time(covariance=cov)
+        diffusion.collapse_time(n=np.exp(64 * log_n_over_d), d=64, variance=1.0)
+
+    times = timed(formulas, 20)
+    emit(bench="diffusion_formulas", what="t_S of a 64x64 covariance + t_C on 200 points",
+         median_ms=1e3 * statistics.median(times), target_ms=20)
+    m = diffusion.gaussian_mixture(d=64, n=2000, separation=3.0, seed=0)
+    times = timed(lambda: diffusion.simulate_backward(data=m.points, labels=m.labels,
+                                                      n_samples=500, steps=200, t_max=5.0), 2)
+    emit(bench="diffusion_backward", n=2000, d=64, samples=500, steps=200, score="empirical",
+         median_s=statistics.median(times), target_s=2.0)
 
 
 def measure_slider_latency(page, source_name, handle_selector, moves=20, pause_ms=250):

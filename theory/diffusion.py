@@ -144,8 +144,11 @@ def _check_data(data):
 def _posterior(x, centres, var, chunk=1024):
     """Posterior weights w_mu(x) over the training points (rows of ``centres``) of the
     isotropic mixture sum_mu N(x; centre_mu, var), for each row of x: (m, n), computed in
-    chunks of x so that m x n x d never sits in memory at once."""
-    out = np.empty((x.shape[0], centres.shape[0]))
+    chunks of x so that m x n x d never sits in memory at once. In single precision while
+    var > 0.01, where the logits' rounding (~1e-7 |x||c| / var) stays far below 1e-2."""
+    if var > 1e-2:
+        x, centres = x.astype(np.float32), centres.astype(np.float32)
+    out = np.empty((x.shape[0], centres.shape[0]), dtype=x.dtype)
     c2 = 0.5 * np.einsum("nd,nd->n", centres, centres)
     chunk = max(16, min(chunk, int(4e6 // centres.shape[0])))
     for start in range(0, x.shape[0], chunk):
@@ -305,7 +308,7 @@ def simulate_backward(*, data, labels=None, n_samples: int = 200, t_max: float =
         if mixture is not None:
             p1 = _class_posterior(x, ti, mixture)
         else:
-            p1 = w @ (labels == 1).astype(float)
+            p1 = w @ (labels == 1).astype(w.dtype)
         # a class is chosen once its posterior is confident; undecided (-1) in between
         classes[i] = np.where(p1 > CONFIDENT, 1, np.where(p1 < 1 - CONFIDENT, 0, -1))
         return w
@@ -317,8 +320,12 @@ def simulate_backward(*, data, labels=None, n_samples: int = 200, t_max: float =
             field = decay * (x @ mixture.mean) / spread
             pull = np.tanh(field)[:, None] * (decay * mixture.mean)[None, :]
             return (pull - x) / spread
-        return (decay * (w @ data) - x) / var
+        return (decay * (w @ data_w(w)) - x) / var
 
+    def data_w(w):
+        return data32 if w.dtype == np.float32 else data
+
+    data32 = data.astype(np.float32)
     for i in range(t.size - 1):
         w = step_diagnostics(i, x, t[i])
         dt = t[i] - t[i + 1]
