@@ -285,6 +285,9 @@ def simulate_backward(*, data, labels=None, n_samples: int = 200, t_max: float =
     labels = np.zeros(n, int) if labels is None else np.asarray(labels).astype(int)
     if labels.shape != (n,):
         raise ValueError("labels must have one entry per data point")
+    if labels.min() < 0 or labels.max() > 100:
+        raise ValueError("labels must be class indices in [0, 100]")
+    onehot = np.eye(labels.max() + 1)[labels]
     rng = np.random.default_rng(seed)
     t = np.concatenate([time_grid(t_max, steps), [0.0]])
     center = data.mean(axis=0)
@@ -307,10 +310,12 @@ def simulate_backward(*, data, labels=None, n_samples: int = 200, t_max: float =
         owner_weight[i] = w[np.arange(w.shape[0]), owner[i]]
         if mixture is not None:
             p1 = _class_posterior(x, ti, mixture)
+            probs = np.column_stack([1.0 - p1, p1])
         else:
-            p1 = w @ (labels == 1).astype(w.dtype)
-        # a class is chosen once its posterior is confident; undecided (-1) in between
-        classes[i] = np.where(p1 > CONFIDENT, 1, np.where(p1 < 1 - CONFIDENT, 0, -1))
+            probs = w @ onehot.astype(w.dtype)
+        # a class is chosen once its posterior is confident; undecided (-1) before
+        best = np.argmax(probs, axis=1)
+        classes[i] = np.where(probs[np.arange(best.size), best] > CONFIDENT, best, -1)
         return w
 
     def score_at(x, ti, w):

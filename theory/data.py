@@ -1,0 +1,96 @@
+"""Data sets for the diffusion explorer: ones that ship inside installed packages, and
+user files parsed safely (no pickle), standardised to mean 0 and average variance 1."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_POINTS = 20_000
+MAX_DIMENSION = 1024
+
+
+@dataclass(frozen=True)
+class DataSet:
+    """Points (n, d), standardised; class labels (from the data set, or the side of the top
+    principal direction when there are none); ``image_shape`` for image data."""
+
+    name: str
+    points: np.ndarray
+    labels: np.ndarray
+    image_shape: tuple[int, int] | None = None
+
+
+def standardise(points: np.ndarray) -> np.ndarray:
+    """Centre, and scale so that the average variance per dimension is 1."""
+    centred = points - points.mean(axis=0)
+    scale = np.sqrt(max(float(centred.var(axis=0).mean()), 1e-300))
+    return centred / scale
+
+
+def principal_side(points: np.ndarray) -> np.ndarray:
+    """Two classes for unlabelled data: the sign of the projection on the top principal
+    direction."""
+    _, _, vt = np.linalg.svd(points - points.mean(axis=0), full_matrices=False)
+    return (points @ vt[0] > np.median(points @ vt[0])).astype(int)
+
+
+def digits() -> DataSet:
+    """scikit-learn's 8x8 handwritten digits (1797 images, shipped with the package)."""
+    from sklearn.datasets import load_digits
+
+    raw = load_digits()
+    return DataSet(name="digits", points=standardise(raw.data.astype(float)),
+                   labels=raw.target.astype(int), image_shape=(8, 8))
+
+
+def parse_file(content: bytes, filename: str) -> DataSet:
+    """A user file: ``.npy`` (numeric array, loaded without pickle) or ``.csv`` (numbers,
+    comma separated, optional header line). Rows are points. Refuses what is not a finite
+    2-d numeric array within the size limits."""
+    if len(content) > MAX_FILE_BYTES:
+        raise ValueError(f"the file is larger than {MAX_FILE_BYTES // 2**20} MiB")
+    name = filename.lower()
+    if not name.endswith((".npy", ".csv")):
+        raise ValueError("only .npy and .csv files are read")
+    try:
+        if name.endswith(".npy"):
+            array = np.load(io.BytesIO(content), allow_pickle=False)
+        else:
+            text = content.decode("utf-8", errors="strict")
+            lines = text.splitlines()
+            skip = 0 if not lines else int(_is_header(lines[0]))
+            array = np.loadtxt(io.StringIO(text), delimiter=",", skiprows=skip, ndmin=2)
+    except Exception as exc:  # a malformed file: say so, never crash
+        raise ValueError(f"could not read {filename!r}: {exc}") from None
+    if array.dtype.kind not in "biuf":
+        raise ValueError("the file must hold numbers")
+    array = np.asarray(array, dtype=float)
+    if array.ndim != 2:
+        raise ValueError(f"the data must be a 2-d array (points x dimensions), got {array.ndim}-d")
+    n, d = array.shape
+    if n < 2 or d < 1:
+        raise ValueError("the data need at least 2 points")
+    if n > MAX_POINTS or d > MAX_DIMENSION:
+        raise ValueError(f"at most {MAX_POINTS} points and {MAX_DIMENSION} dimensions, got "
+                         f"{n} x {d}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError("the data contain NaN or infinite values")
+    if float(array.var(axis=0).max()) == 0.0:
+        raise ValueError("the data are constant")
+    points = standardise(array)
+    side = int(np.sqrt(d))
+    shape = (side, side) if side * side == d and d >= 16 else None
+    return DataSet(name=filename, points=points, labels=principal_side(points),
+                   image_shape=shape)
+
+
+def _is_header(line: str) -> bool:
+    try:
+        [float(v) for v in line.split(",")]
+    except ValueError:
+        return True
+    return False
