@@ -2,7 +2,7 @@
 
 import panel as pn
 
-from dashboards import GlmExplorer, OnlineExplorer, SpikedExplorer
+from dashboards import DiffusionExplorer, GlmExplorer, OnlineExplorer, SpikedExplorer
 from dashboards.about import about_panel
 from dashboards.warm import warm_caches
 
@@ -16,6 +16,7 @@ EXPLORERS = {
     "Low-rank matrix estimation": SpikedExplorer,
     "Teacher-student learning curves": GlmExplorer,
     "Online SGD dynamics": OnlineExplorer,
+    "Diffusion models": DiffusionExplorer,
 }
 
 

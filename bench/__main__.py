@@ -253,11 +253,23 @@ def bench_browser():
             online_latency = summary(measure_slider_latency(page, "sgd-eps",
                                                             ".lr-slider .noUi-handle"))
             context.close()
+            context = chrome.new_context(viewport={"width": 1400, "height": 1000})
+            page = context.new_page()
+            page.goto(url + "/app?tab=3")
+            wait_for_data(page, "dm-times")
+            wait_for_data(page, "dm-phase")
+            page.wait_for_timeout(3000)  # let the background t_C estimate land first
+            diffusion_latency = summary(measure_slider_latency(
+                page, "dm-phase", ".separation-slider .noUi-handle"))
+            context.close()
         emit(bench="slider_latency", app="spiked explorer, current λ -> landscape", **app,
              target_p95_ms=150, ratio_p95_to_floor=app["p95_ms"] / floor["p95_ms"])
         emit(bench="slider_latency", app="teacher-student explorer, current α -> landscape",
              **glm_latency, target_p95_ms=150,
              ratio_p95_to_floor=glm_latency["p95_ms"] / floor["p95_ms"])
+        emit(bench="slider_latency", app="diffusion explorer, separation -> phase diagram",
+             **diffusion_latency, target_p95_ms=150,
+             ratio_p95_to_floor=diffusion_latency["p95_ms"] / floor["p95_ms"])
         emit(bench="slider_latency", app="online SGD explorer, learning rate -> ODE curve",
              **online_latency, target_p95_ms=150,
              ratio_p95_to_floor=online_latency["p95_ms"] / floor["p95_ms"])

@@ -47,6 +47,19 @@ def main(path: str = "assets/screenshot.png") -> None:
         page.wait_for_timeout(1500)
         page.screenshot(path=online_path)
         print(f"wrote {online_path}")
+        # the diffusion tab: digits, with a backward run and its generated images
+        diffusion_path = path.replace(".png", "-diffusion.png")
+        page.goto(url + "/app?tab=3&dm_source=digits&dm_n=500")
+        page.wait_for_function(
+            f"() => {{ const d = ({browser.JS_SOURCE_DATA})('dm-times');"
+            " return d && d.x.length > 2; }", timeout=60_000)
+        page.get_by_role("button", name="Run backward diffusion").click()
+        page.wait_for_function(
+            f"() => {{ const d = ({browser.JS_SOURCE_DATA})('dm-curves');"
+            " return d && d.t.length > 0; }", timeout=180_000)
+        page.wait_for_timeout(1500)
+        page.screenshot(path=diffusion_path)
+        print(f"wrote {diffusion_path}")
 
 
 if __name__ == "__main__":

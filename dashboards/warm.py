@@ -14,6 +14,7 @@ import numpy as np
 
 from theory import channels, online, priors, spiked
 
+from . import diffusion as diffusion_view
 from . import glm as glm_view
 from . import online as online_view
 from . import spiked as spiked_view
@@ -45,5 +46,6 @@ def warm_caches() -> float:
                                  default.activation.default, default.lr.bounds[1])
         online_view.cached_critical_rate(default.K.default, default.activation.default)
         online.simulate_sgd(K=2, M=2, N=100, lr=0.5, alphas=np.array([1.0]))
+        diffusion_view.cached_digits()  # imports scikit-learn once (~1 s)
         _done = True
         return time.perf_counter() - start

@@ -81,6 +81,19 @@ def speciation_time(*, covariance=None, eigenvalues=None) -> float:
     return 0.5 * np.log(top)
 
 
+def covariance_spectrum(data) -> np.ndarray:
+    """Eigenvalues of the sample covariance of ``data`` (n, d), largest first."""
+    data = _check_data(data)
+    if data.shape[0] < 2:
+        raise ValueError("the covariance needs at least 2 points")
+    centred = data - data.mean(axis=0)
+    # through the singular values: cheaper than forming the d x d matrix when n < d
+    singular = np.linalg.svd(centred, compute_uv=False)
+    values = np.zeros(data.shape[1])
+    values[:singular.size] = singular**2 / (data.shape[0] - 1)
+    return values
+
+
 def collapse_time(*, n, d, variance=1.0):
     """The collapse time of Gaussian data (variance ``variance`` per dimension) with n
     training points in dimension d: the root of log n / d = 1/2 log((v e^{-2t} + Delta_t) /

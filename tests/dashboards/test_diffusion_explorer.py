@@ -1,0 +1,116 @@
+"""Drive the diffusion explorer through its parameters; check the plotted data."""
+
+import io
+import time
+
+import numpy as np
+import pytest
+
+from dashboards.diffusion import DiffusionExplorer
+from theory import data as datasets
+from theory import diffusion
+
+
+@pytest.fixture
+def explorer():
+    e = DiffusionExplorer()
+    e.t_c_future.result(timeout=60)
+    return e
+
+
+def wait_until(condition, timeout=60.0):
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, "condition not reached in time"
+        time.sleep(0.01)
+
+
+def marks(explorer):
+    data = explorer.sources["times"].data
+    return dict(zip([t.split(" =")[0] + (" emp" if "excess" in t else "") for t in data["time"]],
+                    data["x"], strict=True))
+
+
+def test_default_times_are_the_closed_forms(explorer):
+    m = diffusion.gaussian_mixture(d=64, n=1000, separation=3.0, variance=1.0, seed=0)
+    wait_until(lambda: "excess-entropy estimate" in explorer.summary.object)
+    x = marks(explorer)
+    assert x["t_S"] == pytest.approx(0.5 * np.log(1.0 + 9.0))
+    v_bar = 1.0 + 9.0 / 64
+    assert x["t_C"] == pytest.approx(float(diffusion.collapse_time(n=1000, d=64,
+                                                                   variance=v_bar)))
+    assert x["t_C emp"] == pytest.approx(
+        diffusion.collapse_time_empirical(data=m.points, samples=200, seed=0))
+    regimes = explorer.sources["regimes"].data["regime"]
+    assert len(regimes) == 3
+
+
+def test_separation_moves_the_speciation_time(explorer):
+    explorer.separation = 6.0
+    assert marks(explorer)["t_S"] == pytest.approx(0.5 * np.log(1.0 + 36.0))
+    phase = explorer.sources["phase"].data
+    np.testing.assert_allclose(phase["speciation"], 0.5 * np.log(37.0))
+
+
+def test_more_data_collapses_later_in_the_phase_diagram(explorer):
+    before = explorer.sources["phase_point"].data["t"][0]
+    explorer.n = 20000
+    after = explorer.sources["phase_point"].data["t"][0]
+    assert after < before
+    assert explorer.sources["phase_point"].data["x"][0] == pytest.approx(np.log(20000) / 64)
+
+
+def test_backward_run_draws_the_curves(explorer):
+    explorer.param.update(d=16, n=200, n_samples=100)
+    explorer.run_backward().result(timeout=120)
+    wait_until(lambda: len(explorer.sources["curves"].data["t"]) > 0)
+    curves = explorer.sources["curves"].data
+    assert curves["committed"][-1] == 1.0
+    assert curves["collapsed"][0] == 0.0
+    assert len(explorer.sources["trajectories"].data["xs"]) == 20
+    assert "end on a training point" in explorer.sim.status.object
+    explorer.separation = 1.0  # results belong to the old data
+    assert len(explorer.sources["curves"].data["t"]) == 0
+
+
+def test_digits_show_images(explorer):
+    explorer.param.update(source="digits", n=200, n_samples=40)
+    assert explorer.images_box.visible
+    assert explorer.d_widget.disabled
+    assert explorer.score == "empirical"
+    explorer.run_backward().result(timeout=120)
+    wait_until(lambda: len(explorer.sources["images"].data["image"]) == 12)
+    assert explorer.sources["images"].data["image"][0].shape == (8, 8)
+
+
+def test_upload_uses_the_file_and_refuses_bad_ones(explorer):
+    rng = np.random.default_rng(0)
+    buffer = io.BytesIO()
+    np.save(buffer, rng.standard_normal((300, 5)))
+    explorer.upload.filename = "mine.npy"
+    explorer.upload.value = buffer.getvalue()
+    assert explorer.source == "upload"
+    assert "mine.npy, d = 5" in explorer.summary.object
+    explorer.upload.filename = "evil.csv"
+    explorer.upload.value = b"1,2\n3,oops\n"
+    assert "Could not use the file" in explorer.message.object
+    assert "mine.npy" in explorer.summary.object  # the previous data stay
+
+
+def test_upload_source_without_a_file_says_so(explorer):
+    explorer.source = "upload"
+    assert "upload a .npy or .csv file" in explorer.message.object
+
+
+def test_exact_score_only_for_the_mixture(explorer):
+    explorer.score = "exact"
+    explorer.source = "digits"
+    assert explorer.score == "empirical"
+
+
+def test_hostile_link_values(explorer):
+    notes = explorer.apply_values({"d": 10**6, "n": 7, "separation": "nan", "source": "x"})
+    assert explorer.d == 512
+    assert explorer.n == 1000
+    assert len(notes) == 4
+    assert max(explorer.param.n.objects) <= datasets.MAX_POINTS

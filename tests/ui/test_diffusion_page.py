@@ -1,0 +1,35 @@
+"""The diffusion tab in headless Chromium: renders offline, sliders update the timeline."""
+
+import pytest
+
+from bench.browser import JS_SOURCE_DATA as JS_SOURCE
+from bench.browser import JS_WATCH_SOURCE
+
+from .test_online_page import no_errors
+from .test_spiked_page import open_page, source
+
+pytestmark = pytest.mark.ui
+
+
+def test_diffusion_tab_renders_and_reacts(page, app_url):
+    open_page(page, f"{app_url}?tab=3&dm_n=500", ready="dm-times", timeout=60_000)
+    assert page.get_by_text("Speciation t_S").first.is_visible()
+    before = source(page, "dm-times")["x"]
+    page.evaluate(JS_WATCH_SOURCE, "dm-times")
+    page.locator(".separation-slider .noUi-handle").first.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => window.__changes['dm-times'].length > 0", timeout=30_000)
+    page.wait_for_timeout(300)
+    assert source(page, "dm-times")["x"][0] > before[0]  # wider separation: later t_S
+    no_errors(page)
+
+
+def test_backward_simulation_runs_from_the_page(page, app_url):
+    open_page(page, f"{app_url}?tab=3&dm_n=200&dm_d=16&dm_n_samples=60", ready="dm-times",
+              timeout=60_000)
+    page.get_by_role("button", name="Run backward diffusion").click()
+    page.wait_for_function(
+        "() => { const d = (" + JS_SOURCE + ")('dm-curves'); return d && d.t.length > 0; }",
+        timeout=60_000)
+    assert page.get_by_text("end on a training point").first.is_visible()
+    no_errors(page)
