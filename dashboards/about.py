@@ -40,6 +40,9 @@ are drawn on top of the theory.
 * *Online SGD dynamics* — two-layer networks learning a teacher online: the Saad-Solla ODEs,
   the plateau and the specialisation of hidden units, overlaps animated in time, the error
   reached versus learning rate, and finite-N SGD runs on top.
+* *Diffusion models* — when a generated sample commits to a class (speciation) and when it
+  falls onto a training point (collapse): closed forms, an excess-entropy estimate for any
+  data, backward runs on mixtures, digits or your own file.
 
 **Offline by design.** Every script, style sheet and font is served by this server; the page
 makes no request to any other host, so it works in a lecture hall without internet.

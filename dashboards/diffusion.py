@@ -58,8 +58,8 @@ $$ {diffusion.EQUATIONS["empirical_score"]} $$
 (what a perfectly trained network would learn), or, for the Gaussian mixture, the exact score
 of the population.
 
-**Timeline (top left).** Backward time runs from right ($t = {T_MAX:g}$, noise) to left
-($t = 0$, data). Above the *speciation time* $$ {diffusion.EQUATIONS["speciation"]} $$
+**Timeline (top left).** Generation runs from left ($t = {T_MAX:g}$, noise) to right
+($t \to 0$, data). Above the *speciation time* $$ {diffusion.EQUATIONS["speciation"]} $$
 ($\Lambda$ the top eigenvalue of the data covariance) the noised data form one blob; below
 it the classes separate and each trajectory commits to one. Below the *collapse time*
 $t_C$ trajectories fall onto training points: the model memorises. For Gaussian data of
@@ -152,16 +152,17 @@ class DiffusionExplorer(Explorer):
             "regimes": cds(("left", "right", "bottom", "top", "regime", "color"), "dm-regimes"),
             "times": cds(("x", "y0", "y1", "time", "color"), "dm-times"),
             "curves": cds(("t", "committed", "collapsed"), "dm-curves"),
-            "phase": cds(("x", "collapse", "speciation"), "dm-phase"),
+            "phase": cds(("x", "collapse", "speciation", "window"), "dm-phase"),
             "phase_point": cds(("x", "t")),
             "trajectories": cds(("xs", "ys", "color"), "dm-trajectories"),
             "images": cds(("image", "x", "y", "dw", "dh")),
         }
         s = self.sources
-        timeline = make_figure(title="Backward timeline", x_label="diffusion time t (backward: "
-                               "right to left)", y_label="fraction of trajectories",
+        timeline = make_figure(title="Backward timeline", x_label="diffusion time t "
+                               "(generation runs left to right, from noise to data)",
+                               y_label="fraction of trajectories",
                                x_axis_type="log", x_range=Range1d(T_MAX, T_MIN),
-                               y_range=Range1d(0, 1.05), height=400)
+                               y_range=Range1d(0, 1.05), height=440)
         timeline.quad(left="left", right="right", bottom="bottom", top="top",
                       source=s["regimes"], fill_color="color", fill_alpha=0.18, line_alpha=0,
                       legend_field="regime")
@@ -171,13 +172,13 @@ class DiffusionExplorer(Explorer):
                       line_width=3, legend_label="committed to final class (speciation)")
         timeline.line("t", "collapsed", source=s["curves"], color=PALETTE["vermillion"],
                       line_width=3, legend_label="sitting on its training point (collapse)")
-        add_legend_defaults(timeline, "top_left")
-        timeline.add_layout(timeline.legend[0], "below")
+        add_legend_defaults(timeline, "bottom_right")
+        timeline.legend.label_text_font_size = "9pt"
         self.fig_timeline = timeline
 
         phase = make_figure(title="Phase diagram", x_label="log n / d", y_label="time t",
-                            y_axis_type="log", height=400, y_range=Range1d(T_MIN, T_MAX))
-        phase.varea(x="x", y1="collapse", y2="speciation", source=s["phase"],
+                            y_axis_type="log", height=440, y_range=Range1d(T_MIN, T_MAX))
+        phase.varea(x="x", y1="window", y2="speciation", source=s["phase"],
                     fill_color=PALETTE["sky"], fill_alpha=0.2, legend_label="generalising window")
         phase.line("x", "speciation", source=s["phase"], color=PALETTE["blue"], line_width=2.5,
                    legend_label="speciation t_S")
@@ -185,7 +186,7 @@ class DiffusionExplorer(Explorer):
                    line_width=2.5, legend_label="collapse t_C (Gaussian data, variance v̄)")
         phase.scatter("x", "t", source=s["phase_point"], marker="star", size=14,
                       color=PALETTE["black"], legend_label="current data: (log n/d, t_C)")
-        add_legend_defaults(phase, "top_right")
+        add_legend_defaults(phase, "bottom_left")
         self.fig_phase = phase
 
         tree = make_figure(title="Trajectories on the top principal direction",
@@ -290,10 +291,12 @@ class DiffusionExplorer(Explorer):
         self._times = (t_s, t_c)
         self._draw_times(t_s, t_c, None)
         # phase diagram: collapse line for Gaussian data of the same average variance
-        x = np.linspace(0.002, max(1.0, 2 * np.log(n) / d), PHASE_POINTS)
-        collapse = diffusion.collapse_time(n=np.exp(x * d), d=d, variance=v_bar)
-        self.sources["phase"].data = {"x": x, "collapse": np.clip(collapse, T_MIN, T_MAX),
-                                      "speciation": np.full(x.size, np.clip(t_s, T_MIN, T_MAX))}
+        x = np.linspace(0.002, max(0.25, 3 * np.log(n) / d), PHASE_POINTS)
+        collapse = np.clip(diffusion.collapse_time(n=np.exp(x * d), d=d, variance=v_bar),
+                           T_MIN, T_MAX)
+        speciation = np.full(x.size, np.clip(t_s, T_MIN, T_MAX))
+        self.sources["phase"].data = {"x": x, "collapse": collapse, "speciation": speciation,
+                                      "window": np.minimum(collapse, speciation)}
         self.sources["phase_point"].data = {"x": [np.log(n) / d], "t": [max(t_c, T_MIN)]}
         self.summary.object = (f"**{description}.** Speciation t_S = ½ log Λ = {t_s:.3f} "
                                f"(Λ = {top:.3g}); collapse t_C = {t_c:.3f} (Gaussian formula, "
