@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import math
 import threading
+import zipfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import wraps
 
@@ -171,6 +174,58 @@ class Explorer(pn.viewable.Viewer):
 
     def cancel(self, *_):
         self._cancel.set()
+
+    # -- export --------------------------------------------------------------------------
+    def plotted_tables(self) -> dict[str, tuple[list[str], list[list]]]:
+        """Every named (plotted) data source with data, as (header, rows); multi-line
+        sources (columns xs / ys) in long form, one row per point with the line's index."""
+        tables = {}
+        for source in getattr(self, "sources", {}).values():
+            data = source.data
+            if not source.name or not data or not len(next(iter(data.values()))):
+                continue
+            if "xs" in data and "ys" in data:
+                scalars = [k for k in data if k not in ("xs", "ys")]
+                header = ["line", *scalars, "x", "y"]
+                rows = []
+                for i, (xs, ys) in enumerate(zip(data["xs"], data["ys"], strict=True)):
+                    extra = [data[k][i] for k in scalars]
+                    rows += [[i, *extra, x, y] for x, y in zip(xs, ys, strict=True)]
+            else:
+                header = [k for k, v in data.items() if np.ndim(v[0]) == 0]
+                if not header:
+                    continue  # images and other non-tabular columns
+                rows = [list(r) for r in zip(*(data[k] for k in header), strict=True)]
+            tables[source.name] = (header, rows)
+        return tables
+
+    def export_zip(self) -> io.BytesIO:
+        """A zip archive with one CSV per plotted data source (what the page shows now)."""
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, (header, rows) in self.plotted_tables().items():
+                text = io.StringIO()
+                writer = csv.writer(text)
+                writer.writerow(header)
+                writer.writerows([[_csv_value(v) for v in row] for row in rows])
+                archive.writestr(f"{name}.csv", text.getvalue())
+        buffer.seek(0)
+        return buffer
+
+    def export_widget(self) -> pn.widgets.FileDownload:
+        slug = self.url_prefix.strip("_") or "spiked"
+        return pn.widgets.FileDownload(callback=self.export_zip, filename=f"{slug}-curves.zip",
+                                       label="Download the plotted data (CSV)",
+                                       color="light", sizing_mode="stretch_width")
+
+
+def _csv_value(v):
+    """Numbers in full precision (repr round-trips); NaN or infinite as an empty cell."""
+    if isinstance(v, (float, np.floating)):
+        return "" if not np.isfinite(v) else repr(float(v))
+    if isinstance(v, np.integer):
+        return int(v)
+    return v
 
 
 def _coerce(parameter: param.Parameter, value):

@@ -238,6 +238,8 @@ class DiffusionExplorer(Explorer):
                 w.IntSlider.from_param(self.param.n_samples, step=10),
                 self.score_widget,
             ),
+            pn.layout.Divider(),
+            self.export_widget(),
             width=300,
         )
 

@@ -325,6 +325,8 @@ class GlmExplorer(Explorer):
                 w.IntSlider.from_param(self.param.sim_n, step=100),
                 w.IntSlider.from_param(self.param.sim_runs),
             ),
+            pn.layout.Divider(),
+            self.export_widget(),
             width=300,
         )
 

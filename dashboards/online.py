@@ -283,6 +283,8 @@ class OnlineExplorer(Explorer):
                 pn.pane.Markdown("**Finite-size SGD** (size N above)", margin=(0, 10)),
                 w.IntSlider.from_param(self.param.sim_runs),
             ),
+            pn.layout.Divider(),
+            self.export_widget(),
             width=300,
         )
 

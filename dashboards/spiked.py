@@ -264,6 +264,8 @@ class SpikedExplorer(Explorer):
                 w.IntSlider.from_param(self.param.amp_n, step=100),
                 w.IntSlider.from_param(self.param.amp_runs),
             ),
+            pn.layout.Divider(),
+            self.export_widget(),
             width=300,
         )
         self.rho_widget.disabled = not self.is_sparse
