@@ -9,6 +9,7 @@ import math
 import threading
 import zipfile
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import wraps
 
 import numpy as np
@@ -76,12 +77,25 @@ def add_hover(fig, renderers, tooltips):
     fig.add_tools(HoverTool(renderers=renderers, tooltips=tooltips, mode="mouse"))
 
 
+@dataclass(frozen=True)
+class Preset:
+    """A named classic result: the control values that show it, a one-line explanation and
+    its reference."""
+
+    name: str
+    values: dict
+    explanation: str
+    reference: str
+
+
 class Explorer(pn.viewable.Viewer):
     """Base of every explorer: a message area, guarded updates, URL sync, background runs."""
 
     #: parameters mirrored in the page URL (query string), under ``url_prefix`` + name
     url_parameters: tuple[str, ...] = ()
     url_prefix: str = ""
+    #: classic results, one click each (applied in the order of their values)
+    presets: tuple[Preset, ...] = ()
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -174,6 +188,34 @@ class Explorer(pn.viewable.Viewer):
 
     def cancel(self, *_):
         self._cancel.set()
+
+    # -- presets -------------------------------------------------------------------------
+    def apply_preset(self, name: str) -> Preset:
+        """Set every control of the preset ``name`` (validated like any input)."""
+        preset = next((p for p in self.presets if p.name == name), None)
+        if preset is None:
+            raise ValueError(f"unknown preset {name!r}")
+        self.clear_message()
+        for key, value in preset.values.items():  # in order: e.g. a task before its options
+            self.param.update(**{key: value})
+        if hasattr(self, "preset_note"):
+            self.preset_note.object = f"{preset.explanation} *{preset.reference}.*"
+        return preset
+
+    def preset_widget(self) -> pn.Column:
+        """A selector of the classic results and the note of the chosen one."""
+        none = "Choose a classic result…"
+        select = pn.widgets.Select(label="Classic results", options=[none] +
+                                   [p.name for p in self.presets], sizing_mode="stretch_width")
+        self.preset_note = pn.pane.Markdown("", margin=(0, 10), sizing_mode="stretch_width")
+
+        def chosen(event):
+            if event.new != none:
+                self.guarded(self.apply_preset)(event.new)
+
+        select.param.watch(chosen, ["value"])
+        self.preset_select = select
+        return pn.Column(select, self.preset_note, sizing_mode="stretch_width")
 
     # -- export --------------------------------------------------------------------------
     def plotted_tables(self) -> dict[str, tuple[list[str], list[list]]]:

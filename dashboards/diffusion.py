@@ -16,6 +16,7 @@ from theory import diffusion
 from .base import (
     PALETTE,
     Explorer,
+    Preset,
     SimulationPanel,
     add_legend_defaults,
     make_figure,
@@ -101,6 +102,30 @@ class DiffusionExplorer(Explorer):
 
     url_parameters = ("source", "d", "n", "separation", "variance", "n_samples", "score", "seed")
     url_prefix = "dm_"
+    presets = (
+        Preset("Speciation in a two-class mixture",
+               {"source": "mixture", "d": 64, "n": 1000, "separation": 3.0, "variance": 1.0,
+                "score": "exact"},
+               "With the exact score trajectories commit to a class around t_S = ½ log Λ and "
+               "never collapse.",
+               "Biroli, Bonnaire, de Bortoli & Mézard 2024, arXiv:2402.18491"),
+        Preset("Memorisation with few data (n = 50)",
+               {"source": "mixture", "d": 64, "n": 50, "separation": 3.0, "variance": 1.0,
+                "score": "empirical"},
+               "With the empirical score and little data, trajectories collapse onto training "
+               "points early (large t_C).",
+               "Biroli et al. 2024, arXiv:2402.18491"),
+        Preset("More data, later collapse (n = 5000)",
+               {"source": "mixture", "d": 64, "n": 5000, "separation": 3.0, "variance": 1.0,
+                "score": "empirical"},
+               "log n / d grows: the collapse moves to smaller t and the generalising window "
+               "between t_S and t_C widens.",
+               "Biroli et al. 2024, arXiv:2402.18491"),
+        Preset("Handwritten digits",
+               {"source": "digits", "n": 1000, "score": "empirical"},
+               "Real images: the generated digits end on training images (compare the pairs).",
+               "Biroli et al. 2024; Bonnaire, Urfin, Biroli & Mézard 2025, arXiv:2505.17638"),
+    )
     title = "Diffusion models"
 
     def __init__(self, **params):
@@ -225,6 +250,7 @@ class DiffusionExplorer(Explorer):
         self.sim = SimulationPanel(self, "Run backward diffusion")
         self.sim.run_button.on_click(lambda *_: self.run_backward())
         self.controls = pn.Column(
+            self.preset_widget(),
             w.Select.from_param(self.param.source),
             self.upload,
             self.d_widget,

@@ -27,6 +27,7 @@ from theory import channels, erm, glm, priors
 from .base import (
     PALETTE,
     Explorer,
+    Preset,
     SimulationPanel,
     add_bands_and_thresholds,
     add_error_bars,
@@ -189,6 +190,38 @@ class GlmExplorer(Explorer):
                       "alpha",
                       "quantity", "log_scale", "sim_n", "sim_runs")
     url_prefix = "glm_"
+    presets = (
+        Preset("Binary perceptron: the gap between 1.249 and 1.493",
+               {"task": "Binary perceptron", "alpha_range": (0.05, 3.0), "alpha": 1.3,
+                "log_scale": False},
+               "±1 teacher: perfect generalisation is possible from α_IT ≈ 1.249 but GAMP "
+               "reaches it only at α_alg ≈ 1.493.",
+               "Györgyi 1990; Barbier, Krzakala, Macris, Miolane & Zdeborová 2019, "
+               "arXiv:1708.03395"),
+        Preset("Phase retrieval: weak recovery at α = 1/2",
+               {"task": "Phase retrieval", "noise": 0.0, "alpha_range": (0.05, 2.0),
+                "alpha": 0.8, "log_scale": False},
+               "Real phase retrieval: information appears at α = 1/2, perfect recovery at "
+               "α = 1 (IT) and α ≈ 1.13 (AMP).",
+               "Barbier et al. 2019, arXiv:1708.03395; Mondelli & Montanari 2018"),
+        Preset("Compressed sensing (ρ = 0.3)",
+               {"task": "Compressed sensing", "rho": 0.3, "noise": 0.0,
+                "alpha_range": (0.05, 1.0), "alpha": 0.4, "log_scale": False},
+               "Exact recovery is possible from α = ρ, AMP needs α ≈ 0.480.",
+               "Krzakala, Mézard, Sausset, Sun & Zdeborová 2012, arXiv:1109.4424"),
+        Preset("Double descent of ridge regression",
+               {"task": "Ridge regression", "noise": 0.25, "lam": 0.0001,
+                "alpha_range": (0.05, 3.0), "alpha": 1.0, "log_scale": False},
+               "Without regularisation the test error peaks at α = 1 (interpolation); the "
+               "optimal λ = Δ removes the peak.",
+               "Hastie, Montanari, Rosset & Tibshirani 2019, arXiv:1903.08560"),
+        Preset("Random features: the peak at p = n",
+               {"task": "Random features", "psi": 2.0, "lam": 0.001, "noise": 0.1,
+                "alpha_range": (0.1, 5.0), "alpha": 2.0, "log_scale": False},
+               "Random-features ridge: a second peak where the number of samples equals the "
+               "number of features, α = ψ.",
+               "Mei & Montanari 2019, arXiv:1908.05355; Gerace et al. 2020, arXiv:2002.09339"),
+    )
     title = "Teacher-student learning curves"
 
     def __init__(self, **params):
@@ -307,6 +340,7 @@ class GlmExplorer(Explorer):
         self.sim = SimulationPanel(self, "Run simulations")
         self.sim.run_button.on_click(lambda *_: self.run_simulations())
         self.controls = pn.Column(
+            self.preset_widget(),
             w.Select.from_param(self.param.task),
             self.task_note,
             w.Select.from_param(self.param.prior),

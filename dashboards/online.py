@@ -23,6 +23,7 @@ from theory import online
 from .base import (
     PALETTE,
     Explorer,
+    Preset,
     SimulationPanel,
     add_hover,
     add_legend_defaults,
@@ -135,6 +136,34 @@ class OnlineExplorer(Explorer):
     url_parameters = ("K", "M", "lr", "noise", "init_scale", "N", "seed", "alpha_max",
                       "activation", "frame", "log_scale", "sim_runs")
     url_prefix = "sgd_"
+    presets = (
+        Preset("Saad-Solla plateau (K = M = 2)",
+               {"activation": "erf", "K": 2, "M": 2, "lr": 1.0, "noise": 0.0,
+                "init_scale": 0.001, "N": 1000, "alpha_max": 500.0},
+               "Small initial weights: the student learns the teacher's average first, sits on "
+               "the symmetric plateau, then its units specialise.",
+               "Saad & Solla 1995; Biehl & Schwarze 1995"),
+        Preset("Larger networks, longer plateaus (K = M = 4)",
+               {"activation": "erf", "K": 4, "M": 4, "lr": 0.5, "noise": 0.0,
+                "init_scale": 0.001, "N": 1000, "alpha_max": 3000.0},
+               "With four units the plateau is higher and lasts longer.",
+               "Saad & Solla 1995"),
+        Preset("Over-parameterised student (K = 4, M = 2)",
+               {"activation": "erf", "K": 4, "M": 2, "lr": 0.5, "noise": 0.0,
+                "init_scale": 0.001, "N": 1000, "alpha_max": 2000.0},
+               "More student than teacher units: pairs of student units share a teacher unit.",
+               "Goldt, Advani, Saxe, Krzakala & Zdeborová 2019, arXiv:1906.08632"),
+        Preset("Learning rate too large (η > η_c)",
+               {"activation": "erf", "K": 2, "M": 2, "lr": 2.6, "noise": 0.0,
+                "init_scale": 0.001, "N": 1000, "alpha_max": 500.0},
+               "Beyond η_c ≈ 2.31 the learned state is unstable: the error stays high.",
+               "Saad & Solla 1995"),
+        Preset("Noisy teacher: the error floor grows with η",
+               {"activation": "erf", "K": 2, "M": 2, "lr": 0.5, "noise": 0.3,
+                "init_scale": 0.001, "N": 1000, "alpha_max": 1000.0},
+               "Output noise leaves an asymptotic error proportional to the learning rate.",
+               "Saad & Solla 1995; Goldt et al. 2019"),
+    )
     title = "Online SGD dynamics"
 
     def __init__(self, **params):
@@ -265,6 +294,7 @@ class OnlineExplorer(Explorer):
         self.sim = SimulationPanel(self, "Run SGD")
         self.sim.run_button.on_click(lambda *_: self.run_sgd())
         self.controls = pn.Column(
+            self.preset_widget(),
             w.IntSlider.from_param(self.param.K),
             w.IntSlider.from_param(self.param.M),
             self.lr_widget,

@@ -16,6 +16,7 @@ from theory import priors, spiked
 from .base import (
     PALETTE,
     Explorer,
+    Preset,
     SimulationPanel,
     add_bands_and_thresholds,
     add_error_bars,
@@ -138,6 +139,31 @@ class SpikedExplorer(Explorer):
     amp_runs = param.Integer(default=4, bounds=(1, 20), label="Runs per λ")
 
     url_parameters = ("prior", "rho", "snr_range", "snr", "quantity", "amp_n", "amp_runs")
+    presets = (
+        Preset("BBP transition (Gaussian spike)",
+               {"prior": "gaussian", "snr_range": (0.2, 2.5), "snr": 1.2, "quantity": "overlap"},
+               "A Gaussian spike is detected continuously from λ = 1, where PCA's top "
+               "eigenvector and AMP start to correlate with it; AMP is optimal.",
+               "Baik, Ben Arous & Péché 2005; Lesieur, Krzakala & Zdeborová 2017, "
+               "arXiv:1701.00858"),
+        Preset("Z2 synchronisation (Rademacher spike)",
+               {"prior": "rademacher", "snr_range": (0.2, 3.0), "snr": 1.5, "quantity": "MMSE"},
+               "±1 spike: still a continuous transition at λ = 1, with a smaller error than "
+               "PCA above it.",
+               "Deshpande, Abbe & Montanari 2016, arXiv:1507.08685"),
+        Preset("First-order transition of sparse PCA (ρ = 0.05)",
+               {"prior": "sparse_rademacher", "rho": 0.05, "snr_range": (0.2, 1.6),
+                "snr": 0.85, "quantity": "MMSE"},
+               "Very sparse spike: the Bayes-optimal error jumps at λ_IT ≈ 0.747 while AMP "
+               "waits until λ_alg ≈ 1.005 — a hard phase in between.",
+               "Lesieur, Krzakala & Zdeborová 2017, arXiv:1701.00858"),
+        Preset("Sparse Gauss-Bernoulli spike (ρ = 0.02)",
+               {"prior": "gauss_bernoulli", "rho": 0.02, "snr_range": (0.2, 1.6), "snr": 0.7,
+                "quantity": "MMSE"},
+               "Gaussian non-zero entries, 2 % of them: a first-order transition and a hard "
+               "phase too.",
+               "Lesieur, Krzakala & Zdeborová 2017, arXiv:1701.00858"),
+    )
     title = "Low-rank matrix estimation"
 
     def __init__(self, **params):
@@ -253,6 +279,7 @@ class SpikedExplorer(Explorer):
         self.progress, self.amp_status = self.sim.progress, self.sim.status
         self.run_button.on_click(lambda *_: self.run_amp())
         self.controls = pn.Column(
+            self.preset_widget(),
             w.Select.from_param(self.param.prior),
             self.rho_widget,
             self.range_widget,

@@ -89,7 +89,7 @@ def ridge_curve(*, alpha, lam: float, noise: float) -> RidgeCurve:
     minimum-norm interpolator (infinite at alpha = 1 with noise)."""
     alpha, lam, noise = _check(alpha, lam, noise)
     if lam == 0.0:
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):
             below = alpha < 1
             bias = np.where(below, 1.0 - alpha, 0.0)
             variance = np.where(below, noise * alpha / np.abs(1.0 - alpha),

@@ -1,0 +1,52 @@
+"""Presets set the documented values, and show the classic result they are named after."""
+
+import numpy as np
+import pytest
+
+from dashboards import DiffusionExplorer, GlmExplorer, OnlineExplorer, SpikedExplorer
+from theory import online
+
+
+def values_match(explorer, values):
+    for key, value in values.items():
+        got = getattr(explorer, key)
+        if isinstance(value, tuple):
+            assert tuple(got) == pytest.approx(value), key
+        else:
+            assert got == value, key
+
+
+@pytest.mark.parametrize("cls", [SpikedExplorer, GlmExplorer, OnlineExplorer, DiffusionExplorer])
+def test_every_preset_sets_its_values_without_error(cls):
+    explorer = cls()
+    assert 3 <= len(explorer.presets) <= 6
+    for preset in explorer.presets:
+        explorer.apply_preset(preset.name)
+        values_match(explorer, preset.values)
+        assert explorer.message.alert_type != "danger" or not explorer.message.visible
+        assert preset.reference in explorer.preset_note.object
+        assert preset.explanation
+    with pytest.raises(ValueError, match="unknown preset"):
+        explorer.apply_preset("nope")
+
+
+def test_the_selector_applies_a_preset():
+    explorer = SpikedExplorer()
+    explorer.preset_select.value = "BBP transition (Gaussian spike)"
+    assert explorer.prior == "gaussian"
+    assert "Continuous transition" in explorer.summary.object
+
+
+def test_classic_results_appear():
+    glm = GlmExplorer()
+    glm.apply_preset("Binary perceptron: the gap between 1.249 and 1.493")
+    assert "1.2447" in glm.summary.object
+    assert "1.4926" in glm.summary.object
+    spiked = SpikedExplorer()
+    spiked.apply_preset("First-order transition of sparse PCA (ρ = 0.05)")
+    assert "λ_IT = 0.7473" in spiked.summary.object
+    sgd = OnlineExplorer()
+    sgd.apply_preset("Learning rate too large (η > η_c)")
+    assert sgd.lr > online.critical_learning_rate(K=2)
+    final = np.asarray(sgd.sources["eps"].data["eps"], dtype=float)[-1]
+    assert final > 1e-3  # stuck: it does not learn
