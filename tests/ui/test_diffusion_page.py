@@ -6,14 +6,14 @@ from bench.browser import JS_SOURCE_DATA as JS_SOURCE
 from bench.browser import JS_WATCH_SOURCE
 
 from .test_online_page import no_errors
-from .test_spiked_page import open_page, source
+from .test_spiked_page import open_page, source, wait_visible
 
 pytestmark = pytest.mark.ui
 
 
 def test_diffusion_tab_renders_and_reacts(page, app_url):
     open_page(page, f"{app_url}?tab=3&dm_n=500", ready="dm-times", timeout=60_000)
-    assert page.get_by_text("Speciation t_S").first.is_visible()
+    wait_visible(page, "Speciation t_S")
     before = source(page, "dm-times")["x"]
     page.evaluate(JS_WATCH_SOURCE, "dm-times")
     page.locator(".separation-slider .noUi-handle").first.focus()
@@ -31,5 +31,5 @@ def test_backward_simulation_runs_from_the_page(page, app_url):
     page.wait_for_function(
         "() => { const d = (" + JS_SOURCE + ")('dm-curves'); return d && d.t.length > 0; }",
         timeout=60_000)
-    assert page.get_by_text("end on a training point").first.is_visible()
+    wait_visible(page, "end on a training point")
     no_errors(page)

@@ -4,7 +4,7 @@ import pytest
 
 from bench.browser import JS_SOURCE_DATA, JS_WATCH_SOURCE
 
-from .test_spiked_page import open_page, source
+from .test_spiked_page import open_page, source, wait_visible
 
 pytestmark = pytest.mark.ui
 
@@ -15,7 +15,7 @@ def test_link_opens_the_teacher_student_tab_with_its_state(page, app_url):
     page.wait_for_function(
         f"() => {{ const d = ({JS_SOURCE_DATA})('glm-curves');"
         " return d && d.uninformed[0] > 0.3; }")  # phase retrieval: error 1 - 2/pi at q = 0
-    assert page.get_by_text("weak recovery α_WR = 0.5000").first.is_visible()
+    wait_visible(page, "weak recovery α_WR = 0.5000")
     errors = [m for m in page.console_messages_seen if m[0] in ("error", "pageerror")]
     assert errors == []
     assert page.blocked == []
@@ -38,12 +38,13 @@ def test_switching_task_updates_the_plot(page, app_url):
     open_page(page, f"{app_url}?tab=1", ready="glm-curves", timeout=60_000)
     before = source(page, "glm-curves")["bayes"]
     page.evaluate(JS_WATCH_SOURCE, "glm-curves")
-    page.locator("select").first.select_option("Compressed sensing")
+    page.locator("select:has(option[value='Compressed sensing'])").first.select_option(
+        "Compressed sensing")
     page.wait_for_function("() => window.__changes['glm-curves'].length > 0", timeout=30_000)
     page.wait_for_timeout(500)
     after = source(page, "glm-curves")["bayes"]
     assert after != before
-    assert page.get_by_text("Compressed sensing.").first.is_visible()
+    wait_visible(page, "Compressed sensing.")
     errors = [m for m in page.console_messages_seen if m[0] in ("error", "pageerror")]
     assert errors == []
     assert page.blocked == []

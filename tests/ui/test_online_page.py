@@ -4,7 +4,7 @@ import pytest
 
 from bench.browser import JS_SOURCE_DATA, JS_WATCH_SOURCE, is_local
 
-from .test_spiked_page import open_page, source
+from .test_spiked_page import open_page, source, wait_visible
 
 pytestmark = pytest.mark.ui
 
@@ -23,7 +23,7 @@ def test_online_tab_renders_from_a_link(page, app_url):
         f"() => {{ const d = ({JS_SOURCE_DATA})('sgd-sweep'); return d && d.lr.length > 0; }}",
         timeout=60_000)
     page.wait_for_timeout(500)
-    assert page.get_by_text("specialise").first.is_visible()
+    wait_visible(page, "specialise")
     no_errors(page)
 
 

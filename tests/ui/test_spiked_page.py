@@ -32,6 +32,11 @@ def open_page(page, url, timeout=30_000, ready="spiked-curves"):
     return page
 
 
+def wait_visible(page, text, timeout=30_000):
+    """Wait until some visible element shows ``text`` (fails after ``timeout`` ms)."""
+    page.get_by_text(text).locator("visible=true").first.wait_for(timeout=timeout)
+
+
 def source(page, name):
     return page.evaluate(JS_SOURCE_DATA, name)
 
@@ -44,7 +49,7 @@ def test_page_renders_without_errors_and_makes_no_outside_request(page, app_url)
     assert page.blocked == []
     assert all(is_local(u) for u in page.requests_seen)
     assert len(source(page, "spiked-curves")["snr"]) == 300
-    assert page.get_by_text("First-order transition").first.is_visible()
+    wait_visible(page, "First-order transition")
 
 
 def test_moving_the_snr_slider_changes_the_plot(page, app_url):
@@ -76,14 +81,14 @@ def test_a_shared_link_restores_the_view(page, app_url):
     # overlap of the Rademacher prior: 0 below lambda = 1, positive above
     assert curves["bayes"][0] == 0.0
     assert curves["bayes"][-1] > 0.5
-    assert page.get_by_text("Continuous transition").first.is_visible()
+    wait_visible(page, "Continuous transition")
     assert source(page, "spiked-point") == {"rho": [1.0], "snr": [1.3]}
 
 
 def test_a_hostile_link_gives_a_message_not_a_crash(page, app_url):
     open_page(page, f"{app_url}?rho=abc&snr=1e308&prior=%3Cscript%3E")
     page.wait_for_timeout(1000)
-    assert page.get_by_text("Some link parameters were adjusted").first.is_visible()
+    wait_visible(page, "Some link parameters were adjusted")
     errors = [m for m in page.console_messages_seen if m[0] in ("error", "pageerror")]
     assert errors == []
     assert len(source(page, "spiked-curves")["snr"]) == 300
