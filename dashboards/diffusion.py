@@ -359,6 +359,8 @@ class DiffusionExplorer(Explorer):
         self._t_c_key = key
 
         def work(check_cancel):
+            if self._t_c_key != key:
+                return None  # stale: the data changed while this waited in the queue
             return diffusion.collapse_time_empirical(data=points, samples=200, seed=0)
 
         def done(estimate):

@@ -519,6 +519,8 @@ class GlmExplorer(Explorer):
         self.sources["erm"].data = empty
 
         def work(check_cancel):
+            if self._erm_key != key:
+                return None  # stale: the parameters moved on while this waited in the queue
             return cached_logistic(*key)
 
         def done(result):

@@ -453,6 +453,8 @@ class OnlineExplorer(Explorer):
         self.sweep_pane.loading = True
 
         def work(check_cancel):
+            if self._sweep_key != key:
+                return None  # stale: the parameters moved on while this waited in the queue
             return cached_sweep(*key)
 
         def done(result):
