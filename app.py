@@ -4,6 +4,7 @@ import panel as pn
 
 from dashboards import DiffusionExplorer, GlmExplorer, OnlineExplorer, SpikedExplorer
 from dashboards.about import about_panel
+from dashboards.base import sanitize_query
 from dashboards.warm import warm_caches
 
 pn.extension("katex", throttled=True, notifications=False)
@@ -31,6 +32,7 @@ class LazyTabs:
                             sizing_mode="stretch_width")
         self.tabs.param.watch(self._on_active, ["active"])
         if pn.state.location is not None:
+            sanitize_query(pn.state.location)  # before anything parses a hostile link
             pn.state.location.sync(self.tabs, {"active": "tab"})
         self._on_active()
 

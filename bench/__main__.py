@@ -174,6 +174,19 @@ def bench_diffusion():
                                                       n_samples=500, steps=200, t_max=5.0), 2)
     emit(bench="diffusion_backward", n=2000, d=64, samples=500, steps=200, score="empirical",
          median_s=statistics.median(times), target_s=2.0)
+    for features in (1024, 2048):
+        window = None
+
+        def train(features=features):
+            nonlocal window
+            window = diffusion.training_window(n_values=[32, 64, 128, 256, 512],
+                                               features=features)
+
+        times = timed(train, 1)
+        emit(bench="diffusion_training_window", features=features, n=[32, 64, 128, 256, 512],
+             d=16, seconds=times[0], exponent_tau_mem=round(window.exponent, 3),
+             tau_gen_range=[round(float(x), 4) for x in (window.generalization_time.min(),
+                                                         window.generalization_time.max())])
 
 
 def measure_slider_latency(page, source_name, handle_selector, moves=20, pause_ms=250):

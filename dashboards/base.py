@@ -43,6 +43,41 @@ def submit_background(fn, *args) -> Future:
     return _EXECUTOR.submit(fn, *args)
 
 
+class OrderedRange(param.Range):
+    """A (low, high) range that must be finite with low < high: anything else is refused
+    (and, from a link, clamped or dropped by ``Explorer.apply_values``)."""
+
+    def _validate(self, val):
+        super()._validate(val)
+        if val is None:
+            return
+        lo, hi = val
+        if not (math.isfinite(lo) and math.isfinite(hi)) or not lo < hi:
+            raise ValueError(f"{self.name} must be a finite range with low < high, got {val!r}")
+
+
+#: longest query value taken from a link; longer ones are dropped before anything parses them
+MAX_QUERY_VALUE = 200
+
+
+def sanitize_query(location) -> list[str]:
+    """Drop query pairs that Panel's own parser cannot take (it calls int() on any
+    str.isdigit() value, which raises for digits such as '³') or that are absurdly long, so
+    that no link can break a session. Returns the dropped keys."""
+    from urllib.parse import parse_qsl, urlencode
+
+    if location is None or not location.search:
+        return []
+    pairs = parse_qsl(location.search.lstrip("?"), keep_blank_values=True)
+    kept = [(k, v) for k, v in pairs
+            if len(v) <= MAX_QUERY_VALUE and len(k) <= MAX_QUERY_VALUE
+            and not (v.isdigit() and not v.isascii())]
+    dropped = [k[:40] for k, v in pairs if (k, v) not in kept]
+    if dropped:
+        location.search = "?" + urlencode(kept) if kept else ""
+    return dropped
+
+
 class Cancelled(Exception):
     """Raised inside background work when its user pressed cancel."""
 
@@ -126,12 +161,18 @@ class Explorer(pn.viewable.Viewer):
         return wrapper
 
     # -- URL state -----------------------------------------------------------------------
-    def sync_url(self) -> None:
-        """Mirror ``url_parameters`` in the query string; bad values are clamped or refused."""
-        if not self.url_parameters or pn.state.location is None:
+    def sync_url(self, location=None) -> None:
+        """Mirror ``url_parameters`` in the query string of ``location`` (the page's by
+        default); bad values are clamped or refused, unparseable ones dropped first."""
+        location = pn.state.location if location is None else location
+        if not self.url_parameters or location is None:
             return
+        dropped = sanitize_query(location)
         mapping = {name: self.url_prefix + name for name in self.url_parameters}
-        pn.state.location.sync(self, mapping, on_error=self.apply_values)
+        location.sync(self, mapping, on_error=self.apply_values)
+        if dropped:
+            self.show_message("Some link parameters could not be read and were dropped: "
+                              + ", ".join(f"`{k}`" for k in dropped) + ".")
 
     def apply_values(self, values: dict) -> list[str]:
         """Apply values one by one, clamping numbers to their bounds and refusing the rest.
@@ -279,7 +320,7 @@ def _coerce(parameter: param.Parameter, value):
     if isinstance(parameter, param.Range):
         try:
             lo, hi = (float(v) for v in value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             return None
         if not (math.isfinite(lo) and math.isfinite(hi)):
             return None
@@ -290,7 +331,7 @@ def _coerce(parameter: param.Parameter, value):
     if isinstance(parameter, param.Number):
         try:
             number = float(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # e.g. a 400-digit integer
             return None
         if not math.isfinite(number):
             return None

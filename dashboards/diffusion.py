@@ -28,6 +28,10 @@ T_MIN = 1e-3  # left end of the log time axis
 STEPS = 200
 PHASE_POINTS = 200
 IMAGES = 6
+#: training-set sizes of the training-time window and the dimension of its data
+WINDOW_N = (32, 64, 128, 256, 512)
+WINDOW_D = 16
+N_COLORS = ["#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c", "#08306b"]
 CLASS_COLORS = [PALETTE[c] for c in ("blue", "orange", "green", "vermillion", "purple", "sky",
                                      "black", "grey", "yellow")] + ["#8c564b"]
 REGIME_STYLE = {  # label, colour
@@ -79,6 +83,17 @@ so generation has a longer window between $t_S$ and $t_C$.
 direction of the data: the tree of class choices. For image data, generated samples (top row)
 next to their nearest training images (bottom row): identical pairs are memorised samples.
 
+**Training-time window (button, bottom).** A network does not learn the empirical score at
+once. A random-features score $s(x) = A\,\phi(x)/\sqrt p$ ($p$ random Fourier features of
+$d = {WINDOW_D}$-dimensional two-class data, the separation and variance above) is trained by
+gradient flow on the denoising loss at one diffusion time $t$, with the noise average taken
+exactly. The test (population) loss first falls, as the model learns the population score, and
+then rises again as it starts fitting the $n$ training points themselves. The training times
+where it lies within {diffusion.WINDOW:.0%} of its drop above its minimum form the
+generalisation window, from $\tau_{{\rm gen}}$ to $\tau_{{\rm mem}}$: $\tau_{{\rm gen}}$ stays put
+while $\tau_{{\rm mem}}$ grows roughly linearly with $n$ (Bonnaire, Urfin, Biroli, Mezard 2025),
+so more data widens the window in which training can stop before the model memorises.
+
 **References.** {"; ".join(diffusion.REFERENCES)}.
 """
 
@@ -99,8 +114,13 @@ class DiffusionExplorer(Explorer):
     score = param.Selector(default="empirical", objects={
         "empirical (memorises)": "empirical", "exact (mixture only)": "exact"}, label="Score")
     seed = param.Integer(default=0, bounds=(0, 10_000), label="Seed")
+    train_t = param.Number(default=0.1, bounds=(0.02, 1.0), step=0.01,
+                           label="Diffusion time t of the trained score")
+    train_features = param.Selector(default=2048, objects=[512, 1024, 2048],
+                                    label="Random features p")
 
-    url_parameters = ("source", "d", "n", "separation", "variance", "n_samples", "score", "seed")
+    url_parameters = ("source", "d", "n", "separation", "variance", "n_samples", "score", "seed",
+                      "train_t", "train_features")
     url_prefix = "dm_"
     presets = (
         Preset("Speciation in a two-class mixture",
@@ -137,6 +157,8 @@ class DiffusionExplorer(Explorer):
         self.param.watch(self._on_data_change, ["source", "d", "n", "separation", "variance",
                                                 "seed"])
         self.param.watch(self._on_sim_settings, ["n_samples", "score"])
+        self.param.watch(self._clear_window, ["separation", "variance", "seed", "train_t",
+                                              "train_features"])
         self._sync_widgets()
         self.guarded(self._refresh)()
 
@@ -181,6 +203,9 @@ class DiffusionExplorer(Explorer):
             "phase_point": cds(("x", "t")),
             "trajectories": cds(("xs", "ys", "color"), "dm-trajectories"),
             "images": cds(("image", "x", "y", "dw", "dh")),
+            "window": cds(("n", "generalization", "memorization"), "dm-window"),
+            "window_fit": cds(("n", "tau")),
+            "losses": cds(("xs", "ys", "n", "loss", "color", "dash"), "dm-losses"),
         }
         s = self.sources
         timeline = make_figure(title="Backward timeline", x_label="diffusion time t "
@@ -230,12 +255,43 @@ class DiffusionExplorer(Explorer):
         images.grid.visible = False
         self.fig_images = images
 
+        window = make_figure(title="Training-time window", x_label="training points n",
+                             y_label="training time τ", x_axis_type="log", y_axis_type="log",
+                             height=360)
+        window.varea(x="n", y1="generalization", y2="memorization", source=s["window"],
+                     fill_color=PALETTE["sky"], fill_alpha=0.25,
+                     legend_label="generalises, has not memorised")
+        for column, color, label in (("generalization", PALETTE["blue"], "τ_gen: test loss near "
+                                      "its minimum"),
+                                     ("memorization", PALETTE["vermillion"], "τ_mem: test loss "
+                                      "rises again (memorising)")):
+            window.line("n", column, source=s["window"], color=color, line_width=2.5,
+                        legend_label=label)
+            window.scatter("n", column, source=s["window"], color=color, size=8,
+                           legend_label=label)
+        window.line("n", "tau", source=s["window_fit"], color=PALETTE["black"],
+                    line_dash="dotted", line_width=1.5, legend_label="∝ n (guide)")
+        add_legend_defaults(window, "top_left")
+        self.fig_window = window
+
+        losses = make_figure(title="Denoising loss in training time", x_label="training time τ",
+                             y_label="loss per dimension", x_axis_type="log", height=360)
+        losses.multi_line("xs", "ys", source=s["losses"], color="color", line_width=2,
+                          line_dash={"field": "dash"}, legend_field="loss")
+        add_legend_defaults(losses, "bottom_left")
+        self.fig_losses = losses
+
         self.timeline_pane = pn.pane.Bokeh(timeline, sizing_mode="stretch_width")
         self.phase_pane = pn.pane.Bokeh(phase, sizing_mode="stretch_width")
         self.tree_pane = pn.pane.Bokeh(tree, sizing_mode="stretch_width")
         self.images_box = pn.Column(pn.pane.Bokeh(images, sizing_mode="stretch_width"),
                                     sizing_mode="stretch_width", visible=False)
         self.summary = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10))
+        self.window_box = pn.Column(
+            pn.Row(pn.pane.Bokeh(window, sizing_mode="stretch_width"),
+                   pn.pane.Bokeh(losses, sizing_mode="stretch_width"),
+                   sizing_mode="stretch_width"),
+            sizing_mode="stretch_width", visible=False)
 
     def _build_controls(self):
         w = pn.widgets
@@ -249,6 +305,8 @@ class DiffusionExplorer(Explorer):
         self.score_widget = w.RadioButtonGroup.from_param(self.param.score)
         self.sim = SimulationPanel(self, "Run backward diffusion")
         self.sim.run_button.on_click(lambda *_: self.run_backward())
+        self.window_sim = SimulationPanel(self, "Compute training window")
+        self.window_sim.run_button.on_click(lambda *_: self.run_training_window())
         self.controls = pn.Column(
             self.preset_widget(),
             w.Select.from_param(self.param.source),
@@ -263,6 +321,14 @@ class DiffusionExplorer(Explorer):
                 pn.pane.Markdown("**Backward simulation**", margin=(0, 10)),
                 w.IntSlider.from_param(self.param.n_samples, step=10),
                 self.score_widget,
+            ),
+            pn.layout.Divider(),
+            self.window_sim.layout(
+                pn.pane.Markdown(f"**Memorisation in training time** (random-features score, "
+                                 f"d = {WINDOW_D}, n = {', '.join(map(str, WINDOW_N))})",
+                                 margin=(0, 10)),
+                w.FloatSlider.from_param(self.param.train_t),
+                w.RadioButtonGroup.from_param(self.param.train_features),
             ),
             pn.layout.Divider(),
             self.export_widget(),
@@ -413,6 +479,69 @@ class DiffusionExplorer(Explorer):
 
         return self.run_in_background(work, on_done=done, on_error=self.sim.failed)
 
+    def _window_key(self):
+        return (float(self.separation), float(self.variance), int(self.seed),
+                float(self.train_t), int(self.train_features))
+
+    def run_training_window(self):
+        """tau_gen and tau_mem of the random-features score for each n in WINDOW_N, in the
+        background (a few seconds per n at p = 2048); returns the Future."""
+        key = self._window_key()
+        separation, variance, seed, t, features = key
+        self.window_sim.start(f"Training the score for n = {', '.join(map(str, WINDOW_N))} "
+                              f"(p = {features}, t = {t:g})…")
+
+        def work(check_cancel):
+            return diffusion.training_window(
+                n_values=WINDOW_N, d=WINDOW_D, features=features, t=t, separation=separation,
+                variance=variance, seed=seed, progress=self.window_sim.reporter(check_cancel))
+
+        def done(result):
+            if key != self._window_key():
+                self.window_sim.finish("Parameters changed during the run; result discarded.")
+                return
+            self._show_window(result)
+
+        return self.run_in_background(work, on_done=done, on_error=self.window_sim.failed)
+
+    def _show_window(self, result):
+        finite = np.isfinite(result.memorization_time)
+        tau_max = float(result.runs[0].tau[-1])
+        self.sources["window"].data = {
+            "n": result.n, "generalization": result.generalization_time,
+            "memorization": np.where(finite, result.memorization_time, tau_max)}
+        if finite.any():  # the guide through the geometric mean of the finite tau_mem
+            scale = float(np.exp(np.mean(np.log(result.memorization_time[finite]
+                                                / result.n[finite]))))
+            self.sources["window_fit"].data = {"n": result.n, "tau": scale * result.n}
+        xs, ys, ns, labels, colors, dashes = [], [], [], [], [], []
+        for i, run in enumerate(result.runs):
+            color = N_COLORS[min(i + 1, len(N_COLORS) - 1)]
+            for kind, values, dash in (("test", run.test_loss, "solid"),
+                                       ("train", run.train_loss, "dashed")):
+                xs.append(run.tau)
+                ys.append(values)
+                ns.append(run.n)
+                labels.append(f"n = {run.n}, {kind}")
+                colors.append(color)
+                dashes.append(dash)
+        self.sources["losses"].data = {"xs": xs, "ys": ys, "n": ns, "loss": labels,
+                                       "color": colors, "dash": dashes}
+        self.window_box.visible = True
+        never = [int(n) for n, ok in zip(result.n, finite, strict=True) if not ok]
+        exponent = (f"τ_mem ∝ n^{result.exponent:.2f}" if np.isfinite(result.exponent)
+                    else "too few finite τ_mem to fit an exponent")
+        self.window_sim.finish(
+            f"τ_gen = {result.generalization_time.min():.3g}–"
+            f"{result.generalization_time.max():.3g}; {exponent}"
+            + (f"; no memorisation up to τ = {tau_max:g} for n = {never}." if never else "."))
+
+    def _clear_window(self, *_):
+        for name in ("window", "window_fit", "losses"):
+            self.sources[name].data = {k: [] for k in self.sources[name].data}
+        self.window_box.visible = False
+        self.window_sim.status.object = ""
+
     def _show_images(self, run, points, shape):
         h, w = shape
         generated = run.samples[:IMAGES]
@@ -443,6 +572,7 @@ class DiffusionExplorer(Explorer):
             self.summary,
             pn.Row(self.timeline_pane, self.phase_pane, sizing_mode="stretch_width"),
             pn.Row(self.tree_pane, self.images_box, sizing_mode="stretch_width"),
+            self.window_box,
             explanation,
             sizing_mode="stretch_width",
         )

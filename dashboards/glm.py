@@ -27,6 +27,7 @@ from theory import channels, erm, glm, priors
 from .base import (
     PALETTE,
     Explorer,
+    OrderedRange,
     Preset,
     SimulationPanel,
     add_bands_and_thresholds,
@@ -177,7 +178,7 @@ class GlmExplorer(Explorer):
                        label="Regularisation λ (ridge / logistic)")
     psi = param.Number(default=2.0, bounds=(0.1, 10.0), step=0.1,
                        label="Features per dimension ψ = p/d")
-    alpha_range = param.Range(default=(0.05, 3.0), bounds=(0.0, glm.MAX_ALPHA), label="α range")
+    alpha_range = OrderedRange(default=(0.05, 3.0), bounds=(0.0, glm.MAX_ALPHA), label="α range")
     alpha = param.Number(default=1.3, bounds=(0.0, glm.MAX_ALPHA), step=0.01,
                          label="Current α = M/N")
     quantity = param.Selector(default="test error", objects=["test error", "MSE 1 − q"],

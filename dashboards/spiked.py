@@ -16,6 +16,7 @@ from theory import priors, spiked
 from .base import (
     PALETTE,
     Explorer,
+    OrderedRange,
     Preset,
     SimulationPanel,
     add_bands_and_thresholds,
@@ -132,7 +133,7 @@ class SpikedExplorer(Explorer):
 
     prior = param.Selector(default="sparse_rademacher", objects=PRIOR_LABELS, label="Prior")
     rho = param.Number(default=0.05, bounds=(0.01, 1.0), step=0.01, label="Sparsity ρ")
-    snr_range = param.Range(default=(0.2, 1.6), bounds=(0.0, MAX_SNR), label="λ range")
+    snr_range = OrderedRange(default=(0.2, 1.6), bounds=(0.0, MAX_SNR), label="λ range")
     snr = param.Number(default=0.9, bounds=(0.0, MAX_SNR), step=0.005, label="Current λ")
     quantity = param.Selector(default="MMSE", objects=["MMSE", "overlap"], label="Plot")
     amp_n = param.Integer(default=2000, bounds=(200, spiked.MAX_AMP_N), label="AMP size N")

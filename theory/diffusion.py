@@ -391,3 +391,162 @@ def crossing_time(run: BackwardRun, curve: str = "committed", level: float = 0.5
     v0, v1 = values[i - 1], values[i]
     frac = (target - v0) / (v1 - v0) if v1 != v0 else 1.0
     return float(run.t[i - 1] + frac * (run.t[i] - run.t[i - 1]))
+
+
+# ---------------------------------------------------------------------------------------
+# Memorisation in training time: a random-features score trained by gradient flow
+# ---------------------------------------------------------------------------------------
+#: features of the score model and training points it may see (p x p eigenproblems)
+MAX_FEATURES = 4096
+MAX_TRAIN_N = 4096
+#: the generalisation window: training times where the test loss lies within this fraction
+#: of its total drop (initial minus minimum) above its minimum
+WINDOW = 0.1
+
+
+def _fourier_moments(centres, frequencies, spread, noise_var):
+    """Exact Gaussian averages of random Fourier features phi(x) = [cos(U x), sin(U x)] for
+    x = centre + sqrt(spread) xi, xi ~ N(0, I), averaged over the rows of ``centres``:
+    returns M = E[phi phi^T] (p x p) and V = E[phi z^T] (p x d), where z is the part of xi
+    of variance ``noise_var`` (the diffusion noise, whose score is learned; by Stein's
+    lemma E[phi(x) z] = sqrt(noise_var) E[grad phi(x)]). Uses
+    E[exp(i u.x)] = exp(i u.centre - spread |u|^2 / 2) for every pair u = u_i +- u_j."""
+    n = centres.shape[0]
+    theta = centres @ frequencies.T
+    cos, sin = np.cos(theta), np.sin(theta)
+    norms = np.einsum("kd,kd->k", frequencies, frequencies)
+    cross = frequencies @ frequencies.T
+    damp_minus = np.exp(-0.5 * spread * (norms[:, None] + norms[None, :] - 2 * cross))
+    damp_plus = np.exp(-0.5 * spread * (norms[:, None] + norms[None, :] + 2 * cross))
+    cc, ss, sc = cos.T @ cos / n, sin.T @ sin / n, sin.T @ cos / n
+    cos_minus, cos_plus = cc + ss, cc - ss  # means of cos(theta_i -+ theta_j)
+    sin_plus, sin_minus = sc + sc.T, sc - sc.T  # means of sin(theta_i +- theta_j)
+    m_cc = 0.5 * (cos_minus * damp_minus + cos_plus * damp_plus)
+    m_ss = 0.5 * (cos_minus * damp_minus - cos_plus * damp_plus)
+    m_cs = 0.5 * (sin_plus * damp_plus - sin_minus * damp_minus)
+    moment = np.block([[m_cc, m_cs], [m_cs.T, m_ss]])
+    single = np.sqrt(noise_var) * np.exp(-0.5 * spread * norms)
+    v_cos = -(sin.mean(0) * single)[:, None] * frequencies
+    v_sin = (cos.mean(0) * single)[:, None] * frequencies
+    return moment, np.vstack([v_cos, v_sin])
+
+
+@dataclass(frozen=True)
+class ScoreTraining:
+    """Train and test denoising losses of the random-features score over training time
+    ``tau`` for one training set of ``n`` points, and the generalisation window: from
+    ``generalization_time`` (the test loss first comes within ``WINDOW`` of its drop, from
+    1 at A = 0, above its minimum)
+    to ``memorization_time`` (it leaves again: the model starts fitting the training
+    points themselves; inf if not within the times computed)."""
+
+    n: int
+    tau: np.ndarray
+    train_loss: np.ndarray
+    test_loss: np.ndarray
+    generalization_time: float
+    memorization_time: float
+    minimum_test_loss: float
+    d: int
+    features: int
+    t: float
+
+
+@dataclass(frozen=True)
+class TrainingWindow:
+    """tau_gen and tau_mem for each training-set size ``n`` and the fitted exponent of
+    tau_mem ~ n^exponent (NaN with fewer than two finite tau_mem)."""
+
+    n: np.ndarray
+    generalization_time: np.ndarray
+    memorization_time: np.ndarray
+    exponent: float
+    runs: tuple
+    d: int
+    features: int
+    t: float
+
+
+def _score_instance(n, d, features, separation, variance, bandwidth, seed):
+    """The training set and the random frequencies (features / 2 of them) of one model."""
+    data = gaussian_mixture(d=d, n=n, separation=separation, variance=variance, seed=seed)
+    rng = np.random.default_rng([seed, 1])
+    return data, rng.standard_normal((features // 2, d)) * np.sqrt(bandwidth / d)
+
+
+def score_training(*, n: int, d: int = 16, features: int = 2048, t: float = 0.1,
+                   separation: float = 0.0, variance: float = 1.0, bandwidth: float = 0.5,
+                   tau=None, seed: int = 0) -> ScoreTraining:
+    """Gradient flow of a random-features score s(x) = A phi(x) / sqrt(p) on the denoising
+    loss at diffusion time t, after Bonnaire, Urfin, Biroli, Mezard 2025.
+
+    Data: n points from 1/2 N(mu, v I) + 1/2 N(-mu, v I) in dimension d, |mu| =
+    ``separation`` (Gaussian data for 0). Features: p = ``features`` random Fourier
+    features [cos(U x), sin(U x)], U with i.i.d. N(0, bandwidth / d) entries. Loss per
+    dimension, L(A) = E |sqrt(Delta_t) s(x_t) + z|^2 / d with x_t = e^{-t} x_0 +
+    sqrt(Delta_t) z, its noise average taken exactly (Gaussian characteristic functions),
+    over the training points (train loss) or over the population (test loss). Gradient flow
+    from A = 0, solved exactly in the eigenbasis of the feature covariance; ``tau`` is its
+    time in units where the loss Hessian is that covariance (tau = 2 Delta_t eta steps /
+    (p d) for gradient descent with rate eta on A)."""
+    n = _check_size(n, "n", MAX_TRAIN_N)
+    d = _check_size(d, "d", MAX_D)
+    features = _check_size(features, "features", MAX_FEATURES)
+    if features % 2:
+        raise ValueError("features must be even (cosine and sine pairs)")
+    t = float(check_range(t, "t", 1e-3, 10.0))
+    separation = float(check_range(separation, "separation", 0.0, 1e3))
+    variance = float(check_range(variance, "variance", 1e-6, 1e3))
+    bandwidth = float(check_range(bandwidth, "bandwidth", 1e-3, 1e2))
+    tau = np.geomspace(1e-3, 1e5, 320) if tau is None else check_range(tau, "tau", 0.0, 1e12)
+    data, frequencies = _score_instance(n, d, features, separation, variance, bandwidth, seed)
+    decay, noise = np.exp(-t), float(delta(t))
+    train_m, train_v = _fourier_moments(decay * data.points, frequencies, noise, noise)
+    centres = decay * np.vstack([data.mean, -data.mean])
+    test_m, test_v = _fourier_moments(centres, frequencies, variance * decay**2 + noise,
+                                      noise)
+    eigenvalues, basis = np.linalg.eigh(train_m)
+    eigenvalues = np.clip(eigenvalues, 0.0, None)
+    # B(tau) = -V^T Q diag(f(tau)) Q^T, f = (1 - e^{-lambda tau}) / lambda, with B = A
+    # sqrt(Delta / p): L(B) = 1 + [tr(B M B^T) + 2 tr(B V)] / d
+    rates = eigenvalues[None, :] * tau[:, None]
+    safe = np.where(eigenvalues > 0, eigenvalues, 1.0)
+    f = np.where(rates > 1e-12, -np.expm1(-rates) / safe, tau[:, None])
+    projected = train_v.T @ basis
+    weight = np.einsum("dk,dk->k", projected, projected)
+    train_loss = 1.0 + (f * f * eigenvalues - 2.0 * f) @ weight / d
+    quadratic = (basis.T @ test_m @ basis) * (projected.T @ projected)
+    linear = np.einsum("pk,pd,dk->k", basis, test_v, projected)
+    test_loss = 1.0 + (np.einsum("tk,tk->t", f @ quadratic, f) - 2.0 * f @ linear) / d
+    best = int(np.argmin(test_loss))
+    level = test_loss[best] + WINDOW * (1.0 - test_loss[best])  # 1: the loss at A = 0
+    inside = test_loss <= level
+    gen = float(tau[np.argmax(inside)])
+    after = np.flatnonzero(~inside[best:])
+    mem = float(tau[best + after[0]]) if after.size else np.inf
+    return ScoreTraining(n=n, tau=tau, train_loss=train_loss, test_loss=test_loss,
+                         generalization_time=gen, memorization_time=mem,
+                         minimum_test_loss=float(test_loss[best]), d=d, features=features,
+                         t=t)
+
+
+def training_window(*, n_values, progress=None, **options) -> TrainingWindow:
+    """``score_training`` for each n in ``n_values`` (same features, same population):
+    tau_gen stays put while tau_mem grows with n, roughly linearly. ``progress(done,
+    total)`` after each n."""
+    n_values = np.unique(np.asarray(n_values, dtype=int))
+    if n_values.size == 0:
+        raise ValueError("give at least one n")
+    runs = []
+    for i, n in enumerate(n_values):
+        runs.append(score_training(n=int(n), **options))
+        if progress is not None:
+            progress(i + 1, n_values.size)
+    gen = np.array([r.generalization_time for r in runs])
+    mem = np.array([r.memorization_time for r in runs])
+    finite = np.isfinite(mem)
+    exponent = (float(np.polyfit(np.log(n_values[finite]), np.log(mem[finite]), 1)[0])
+                if finite.sum() >= 2 else np.nan)
+    return TrainingWindow(n=n_values, generalization_time=gen, memorization_time=mem,
+                          exponent=exponent, runs=tuple(runs), d=runs[0].d,
+                          features=runs[0].features, t=runs[0].t)

@@ -317,12 +317,15 @@ def thresholds(*, prior: Prior, channel: Channel) -> GlmThresholds:
     lo = alpha_dyn * (1 + 1e-9) + 1e-12
     if minima and alpha_dyn < (limit if perfect else np.inf):
         lo = max(lo, float(S[minima[0]]))
+    if lo >= MAX_ALPHA:  # a transition beyond the solvable range is reported as NaN
+        return GlmThresholds(weak, alpha_dyn, np.nan, alpha_alg, perfect, converged=False)
     if informed_wins(lo) and perfect and alpha_dyn == limit and channel.perfect_dimension > 0:
         # perfect recovery's free entropy is +inf as soon as it is stable: the counting
         # threshold d(P0) / d(out) is the information-theoretic one
         return GlmThresholds(weak, float(alpha_dyn), float(limit), float(alpha_alg), perfect,
                              converged=True)
-    if informed_wins(lo) or not informed_wins(hi):
+    hi = min(hi, MAX_ALPHA)
+    if not lo < hi or informed_wins(lo) or not informed_wins(hi):
         return GlmThresholds(weak, alpha_dyn, np.nan, alpha_alg, perfect, converged=False)
     # bisection on the sign of the free-entropy gap (which may jump to +inf at the
     # counting threshold of a noiseless channel with a continuous prior)

@@ -114,3 +114,21 @@ def test_hostile_link_values(explorer):
     assert explorer.n == 1000
     assert len(notes) == 4
     assert max(explorer.param.n.objects) <= datasets.MAX_POINTS
+
+
+def test_training_window_plots_the_theory_and_clears_on_change(explorer):
+    explorer.param.update(train_features=512, train_t=0.2)
+    explorer.run_training_window().result(timeout=120)
+    wait_until(lambda: explorer.window_box.visible)
+    expected = diffusion.training_window(n_values=[32, 64, 128, 256, 512], d=16, features=512,
+                                         t=0.2, separation=3.0, variance=1.0, seed=0)
+    data = explorer.sources["window"].data
+    assert list(data["n"]) == [32, 64, 128, 256, 512]
+    assert np.allclose(data["generalization"], expected.generalization_time)
+    assert np.allclose(data["memorization"], expected.memorization_time)
+    assert f"n^{expected.exponent:.2f}" in explorer.window_sim.status.object
+    assert len(explorer.sources["losses"].data["xs"]) == 10  # train and test for each n
+    assert "dm-window" in explorer.plotted_tables()
+    explorer.train_t = 0.3  # stale curves disappear
+    assert not explorer.window_box.visible
+    assert len(explorer.sources["window"].data["n"]) == 0

@@ -124,3 +124,88 @@ def test_refuses_bad_data_and_sizes():
         df.gaussian_mixture(d=10**6, n=10)
     with pytest.raises(ValueError, match="exactly one"):
         df.speciation_time()
+
+
+# -- memorisation in training time: random-features score ---------------------------------
+def test_fourier_moments_match_monte_carlo():
+    rng = np.random.default_rng(3)
+    centres, freqs = rng.standard_normal((3, 4)), 0.6 * rng.standard_normal((5, 4))
+    spread, noise_var = 0.7, 0.4
+    moment, v = df._fourier_moments(centres, freqs, spread, noise_var)
+    m = 200_000
+    phis, zs = [], []
+    for c in centres:
+        z = rng.standard_normal((m, 4))
+        x = c + np.sqrt(spread - noise_var) * rng.standard_normal((m, 4)) + np.sqrt(noise_var) * z
+        phis.append(np.hstack([np.cos(x @ freqs.T), np.sin(x @ freqs.T)]))
+        zs.append(z)
+    phi, z = np.vstack(phis), np.vstack(zs)
+    prod_m = phi[:, :, None] * phi[:, None, :]
+    prod_v = phi[:, :, None] * z[:, None, :]
+    for exact, samples in ((moment, prod_m), (v, prod_v)):
+        error = samples.std(axis=0) / np.sqrt(samples.shape[0])
+        assert np.all(np.abs(samples.mean(axis=0) - exact) <= 5 * error + 1e-12)
+
+
+def test_score_training_population_loss_respects_the_optimal_score():
+    # Gaussian data of variance v: the best score -x / (v e^{-2t} + Delta) has denoising loss
+    # 1 - Delta / (v e^{-2t} + Delta) per dimension; no model goes below, many features get close
+    t, v = 0.3, 1.5
+    tau = np.concatenate([[0.0], np.geomspace(1e-3, 1e5, 200)])
+    run = df.score_training(n=512, d=8, features=1024, t=t, separation=0.0, variance=v, tau=tau)
+    noise = float(df.delta(t))
+    bound = 1 - noise / (v * np.exp(-2 * t) + noise)
+    assert run.test_loss.min() >= bound - 1e-9
+    assert run.test_loss.min() <= bound + 0.02
+    assert run.test_loss[0] == pytest.approx(1.0, abs=1e-12)  # A = 0 at the start
+    assert np.all(np.diff(run.train_loss) <= 1e-12)  # gradient flow never raises its own loss
+
+
+def test_score_training_matches_gradient_descent_on_sampled_noise():
+    """The closed-form flow (exact noise average, eigenbasis) against plain gradient descent on
+    the loss over sampled noise, both losses evaluated on fresh samples."""
+    n, d, features, t, sep, var, bw = 6, 3, 24, 0.3, 1.5, 1.0, 0.5
+    taus = np.array([0.3, 3.0, 30.0])
+    run = df.score_training(n=n, d=d, features=features, t=t, separation=sep, variance=var,
+                            bandwidth=bw, tau=taus)
+    data, freqs = df._score_instance(n, d, features, sep, var, bw, 0)
+    rng = np.random.default_rng(11)
+    decay, noise = np.exp(-t), float(df.delta(t))
+
+    def pairs(x0):
+        z = rng.standard_normal(x0.shape)
+        x = decay * x0 + np.sqrt(noise) * z
+        return np.hstack([np.cos(x @ freqs.T), np.sin(x @ freqs.T)]), z
+
+    phi, z = pairs(np.repeat(data.points, 30_000, axis=0))
+    moment, v = phi.T @ phi / len(phi), phi.T @ z / len(phi)
+    signs = rng.choice([-1.0, 1.0], size=(200_000, 1))  # fresh points of the same population
+    phi_test, z_test = pairs(signs * data.mean + np.sqrt(var) * rng.standard_normal((200_000, d)))
+    b, step, now = np.zeros((d, features)), 1e-3, 0.0
+    for tau, train, test in zip(taus, run.train_loss, run.test_loss, strict=True):
+        while now < tau - 1e-9:
+            b -= step * (b @ moment + v.T)
+            now += step
+        assert np.mean(np.sum((phi @ b.T + z) ** 2, 1)) / d == pytest.approx(train, abs=0.01)
+        assert np.mean(np.sum((phi_test @ b.T + z_test) ** 2, 1)) / d == pytest.approx(
+            test, abs=0.01)
+
+
+def test_training_window_memorisation_time_grows_linearly_with_n():
+    window = df.training_window(n_values=[32, 128, 512], features=2048)
+    gen, mem = window.generalization_time, window.memorization_time
+    assert gen.max() / gen.min() < 1.5  # tau_gen stays put
+    assert np.all(np.isfinite(mem))
+    assert np.all(mem > 2 * gen)
+    assert 0.7 < window.exponent < 1.3  # tau_mem ~ n
+
+
+def test_score_training_refuses_bad_input():
+    with pytest.raises(ValueError, match="even"):
+        df.score_training(n=10, features=33)
+    with pytest.raises(ValueError, match="n must"):
+        df.score_training(n=10**6)
+    with pytest.raises(ValueError, match="t must"):
+        df.score_training(n=10, t=float("nan"))
+    with pytest.raises(ValueError, match="at least one"):
+        df.training_window(n_values=[])
