@@ -1,6 +1,7 @@
 """learning-phases: the page. `panel serve app.py` serves it; importing builds it, nothing else."""
 
 import panel as pn
+import param
 
 from dashboards import DiffusionExplorer, GlmExplorer, OnlineExplorer, SpikedExplorer
 from dashboards.about import about_panel
@@ -21,11 +22,20 @@ EXPLORERS = {
 }
 
 
+class PageSettings(param.Parameterized):
+    """Page-wide settings mirrored in the URL: ``?lecture=true`` (the theme, ``?theme=dark``,
+    is read by Panel itself)."""
+
+    lecture = param.Boolean(default=False, label="Lecture mode")
+
+
 class LazyTabs:
     """Tabs whose explorers are built on first view, so a page opens with one explorer's
     work; the active tab is mirrored in the URL (``?tab=1``)."""
 
-    def __init__(self):
+    def __init__(self, settings: PageSettings):
+        self.settings = settings
+        settings.param.watch(self._on_lecture, ["lecture"])
         self.slots = {title: pn.Column(sizing_mode="stretch_width") for title in EXPLORERS}
         self.built: dict[str, pn.viewable.Viewer] = {}
         self.tabs = pn.Tabs(*self.slots.items(), ("About", about_panel()), dynamic=True,
@@ -34,7 +44,12 @@ class LazyTabs:
         if pn.state.location is not None:
             sanitize_query(pn.state.location)  # before anything parses a hostile link
             pn.state.location.sync(self.tabs, {"active": "tab"})
+            pn.state.location.sync(settings, {"lecture": "lecture"})
         self._on_active()
+
+    def _on_lecture(self, *_):
+        for explorer in self.built.values():
+            explorer.set_lecture_mode(self.settings.lecture)
 
     def _on_active(self, *_):
         titles = list(EXPLORERS)
@@ -48,9 +63,22 @@ class LazyTabs:
         if title not in self.built:
             explorer = EXPLORERS[title]()
             explorer.sync_url()
+            if self.settings.lecture:
+                explorer.set_lecture_mode(True)
             self.built[title] = explorer
             self.slots[title].objects = [explorer]
         return self.built[title]
+
+
+def theme_switch() -> pn.widgets.Button:
+    """Reloads the page in the other theme (Panel reads ``?theme=`` when it builds a page)."""
+    other = "default" if pn.config.theme == "dark" else "dark"
+    button = pn.widgets.Button(label="Light theme" if other == "default" else "Dark theme",
+                               color="light", width=120, css_classes=["theme-switch"])
+    button.js_on_click(args={"theme": other}, code=(
+        "const url = new URL(window.location.href);"
+        "url.searchParams.set('theme', theme); window.location.href = url.toString();"))
+    return button
 
 
 def build_page() -> pn.template.BootstrapTemplate:
@@ -60,7 +88,13 @@ def build_page() -> pn.template.BootstrapTemplate:
         header_background="#1f3b5a",
         main_max_width="1600px",
     )
-    template.main.append(LazyTabs().tabs)
+    settings = PageSettings()
+    tabs = LazyTabs(settings)
+    lecture = pn.widgets.Switch.from_param(settings.param.lecture, width=150,
+                                           css_classes=["lecture-switch"],
+                                           stylesheets=[":host { color: white; }"])
+    template.header.append(pn.Row(lecture, theme_switch(), align="center"))
+    template.main.append(tabs.tabs)
     return template
 
 

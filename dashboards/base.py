@@ -15,7 +15,7 @@ from functools import wraps
 import numpy as np
 import panel as pn
 import param
-from bokeh.models import HoverTool
+from bokeh.models import CustomAction, CustomJS, HoverTool, SaveTool, Span
 from bokeh.plotting import figure
 
 log = logging.getLogger("learning_phases")
@@ -82,6 +82,23 @@ class Cancelled(Exception):
     """Raised inside background work when its user pressed cancel."""
 
 
+#: the toolbar button that saves a plot as SVG: BokehJS draws it again on an SVG canvas
+SAVE_SVG_JS = """
+const view = Bokeh.index.find_one(fig);
+if (view != null) {
+  view.export("svg").to_blob().then((blob) => {
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(blob);
+    link.download = name + ".svg";
+    link.dispatchEvent(new MouseEvent("click"));
+  });
+}
+"""
+SVG_ICON = ("data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' width='20' "
+            "height='20'><text x='1' y='14' font-family='sans-serif' font-size='8.5' "
+            "font-weight='bold' fill='%23555'>SVG</text></svg>")
+
+
 def make_figure(*, title: str, x_label: str, y_label: str, height: int = 360, **kwargs):
     """A Bokeh figure with the project's look: responsive width, save/zoom/hover tools."""
     fig = figure(
@@ -98,7 +115,45 @@ def make_figure(*, title: str, x_label: str, y_label: str, height: int = 360, **
     fig.axis.axis_label_text_font_size = "12pt"
     fig.axis.major_label_text_font_size = "10pt"
     fig.toolbar.logo = None
+    # a fixed file name: the save tool asks for none, and the file says what it shows
+    slug = "".join(c if c.isalnum() else "-" for c in title.lower()).strip("-")
+    name = "-".join(filter(None, slug.split("-")))[:60] or "plot"
+    if "log" in (kwargs.get("x_axis_type"), kwargs.get("y_axis_type")):
+        name += "-log"  # apart from a linear twin of the same title
+    fig.select_one(SaveTool).filename = name
+    fig.add_tools(CustomAction(description="Save as SVG", icon=SVG_ICON, callback=CustomJS(
+        args={"fig": fig, "name": name}, code=SAVE_SVG_JS)))
     return fig
+
+
+#: plot fonts, normal and in lecture mode (readable from the back of a hall)
+FONTS = {False: {"title": "13pt", "axis_label": "12pt", "major_label": "10pt", "legend": "10pt"},
+         True: {"title": "22pt", "axis_label": "19pt", "major_label": "16pt", "legend": "15pt"}}
+LECTURE_LINE_SCALE = 2.0
+LECTURE_MARKER_SCALE = 1.6
+#: controls and text in lecture mode: custom properties inherit into every shadow root below
+LECTURE_CSS = ":host { --bokeh-font-size: 19px; --font-size: 19px; font-size: 19px; }"
+
+
+def style_figure(fig, lecture: bool, originals: dict) -> None:
+    """Fonts, line widths and marker sizes of ``fig`` for lecture mode or back to normal;
+    ``originals`` remembers the normal widths and sizes (keyed by model id)."""
+    fonts = FONTS[lecture]
+    fig.title.text_font_size = fonts["title"]
+    fig.axis.axis_label_text_font_size = fonts["axis_label"]
+    fig.axis.major_label_text_font_size = fonts["major_label"]
+    for legend in fig.legend:
+        legend.label_text_font_size = fonts["legend"]
+    models = [r.glyph for r in fig.renderers if hasattr(r, "glyph")]
+    models += [a for a in fig.center if isinstance(a, Span)]
+    for model in models:
+        for prop, scale in (("line_width", LECTURE_LINE_SCALE), ("size", LECTURE_MARKER_SCALE)):
+            value = getattr(model, prop, None)
+            if not isinstance(value, (int, float)):
+                continue  # absent, or driven by a data column
+            key = (model.id, prop)
+            normal = originals.setdefault(key, value)
+            setattr(model, prop, normal * scale if lecture else normal)
 
 
 def add_legend_defaults(fig, location="bottom_right"):
@@ -131,6 +186,9 @@ class Explorer(pn.viewable.Viewer):
     url_prefix: str = ""
     #: classic results, one click each (applied in the order of their values)
     presets: tuple[Preset, ...] = ()
+    #: controls hidden in lecture mode (sizes, seeds: what a lecture does not need)
+    advanced_parameters: tuple[str, ...] = ()
+    lecture_mode: bool = False
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -138,6 +196,41 @@ class Explorer(pn.viewable.Viewer):
                                      sizing_mode="stretch_width", margin=(5, 10))
         self._doc = pn.state.curdoc
         self._cancel = threading.Event()
+        self._closed = threading.Event()
+        # results that arrive before the browser has connected would change a document the
+        # page already rendered without them, and be lost: hold them until it has loaded
+        self._loaded = threading.Event()
+        self._pending: list = []
+        self._pending_lock = threading.Lock()
+        if self._doc is not None and self._doc.session_context is not None:
+            # work of a page that was closed stops at its next check, or never starts
+            self._doc.on_session_destroyed(lambda _context: self.close())
+            pn.state.onload(self._on_page_loaded)
+        else:
+            self._loaded.set()
+
+    # -- lecture mode and images ----------------------------------------------------------
+    def figures(self) -> list:
+        """Every Bokeh figure of this explorer."""
+        return [v for v in vars(self).values() if isinstance(v, figure)]
+
+    def set_lecture_mode(self, on: bool) -> None:
+        """Large fonts, thick lines and big markers on every plot, larger controls, and the
+        advanced controls hidden; off restores the normal look."""
+        originals = self.__dict__.setdefault("_normal_style", {})
+        for fig in self.figures():
+            style_figure(fig, bool(on), originals)
+        labels = {self.param[name].label for name in self.advanced_parameters}
+        controls = getattr(self, "controls", None)
+        if controls is not None:
+            for widget in controls.select(pn.widgets.Widget):
+                if getattr(widget, "label", None) in labels or widget.name in labels:
+                    widget.visible = not on
+            controls.width = 380 if on else 300
+        for pane in (controls, getattr(self, "summary", None), self.message):
+            if pane is not None:
+                pane.stylesheets = [LECTURE_CSS] if on else []
+        self.lecture_mode = bool(on)
 
     # -- messages ------------------------------------------------------------------------
     def show_message(self, text: str, kind: str = "warning") -> None:
@@ -200,12 +293,24 @@ class Explorer(pn.viewable.Viewer):
 
     # -- background work -----------------------------------------------------------------
     def schedule(self, callback) -> None:
-        """Run ``callback`` on this session's event loop (directly when there is none)."""
+        """Run ``callback`` on this session's event loop (directly when there is none), once
+        the page has loaded."""
         doc = self._doc
-        if doc is not None and doc.session_context is not None:
-            doc.add_next_tick_callback(callback)
-        else:
+        if doc is None or doc.session_context is None:
             callback()
+            return
+        with self._pending_lock:
+            if not self._loaded.is_set():
+                self._pending.append(callback)
+                return
+        doc.add_next_tick_callback(callback)
+
+    def _on_page_loaded(self):
+        with self._pending_lock:
+            self._loaded.set()
+            pending, self._pending = self._pending, []
+        for callback in pending:
+            self._doc.add_next_tick_callback(callback)
 
     def run_in_background(self, work, *, on_done, on_error=None, cancellable=True) -> Future:
         """Run ``work(check_cancel)`` on the shared executor, then ``on_done(result)`` here."""
@@ -213,8 +318,12 @@ class Explorer(pn.viewable.Viewer):
             self._cancel.clear()
 
         def check_cancel():
-            if cancellable and self._cancel.is_set():
+            if self._closed.is_set() or (cancellable and self._cancel.is_set()):
                 raise Cancelled
+
+        def guarded_work(check):
+            check()  # queued for a page that has since closed: do nothing
+            return work(check)
 
         def finish(future: Future):
             exc = future.exception()
@@ -223,12 +332,16 @@ class Explorer(pn.viewable.Viewer):
             elif on_error is not None:
                 self.schedule(lambda: on_error(exc))
 
-        future = _EXECUTOR.submit(work, check_cancel)
+        future = _EXECUTOR.submit(guarded_work, check_cancel)
         future.add_done_callback(finish)
         return future
 
     def cancel(self, *_):
         self._cancel.set()
+
+    def close(self) -> None:
+        """The page is gone: running work stops at its next check, queued work never runs."""
+        self._closed.set()
 
     # -- presets -------------------------------------------------------------------------
     def apply_preset(self, name: str) -> Preset:
@@ -295,11 +408,46 @@ class Explorer(pn.viewable.Viewer):
         buffer.seek(0)
         return buffer
 
-    def export_widget(self) -> pn.widgets.FileDownload:
+    def export_widget(self) -> pn.Column:
+        """Downloads of the plotted data (CSV) and of a Python script reproducing it, a
+        button copying that script, and the script itself in a collapsed card."""
         slug = self.url_prefix.strip("_") or "spiked"
-        return pn.widgets.FileDownload(callback=self.export_zip, filename=f"{slug}-curves.zip",
-                                       label="Download the plotted data (CSV)",
-                                       color="light", sizing_mode="stretch_width")
+        self.script_area = pn.widgets.TextAreaInput(
+            value="", label="Python script for the current view", disabled=True, height=300,
+            sizing_mode="stretch_width", css_classes=["python-script"])
+        copy = pn.widgets.Button(label="Copy as Python", color="light",
+                                 sizing_mode="stretch_width", css_classes=["copy-python"])
+        # the clipboard API needs a secure context (localhost or https); elsewhere the card
+        # below shows the script to copy by hand
+        copy.js_on_click(args={"area": self.script_area}, code=(
+            "if (navigator.clipboard) { navigator.clipboard.writeText(area.value) }"))
+        self.param.watch(lambda *_: self._refresh_script(), list(self.url_parameters))
+        self._refresh_script()
+        return pn.Column(
+            pn.widgets.FileDownload(callback=self.export_zip, filename=f"{slug}-curves.zip",
+                                    label="Download the plotted data (CSV)", color="light",
+                                    sizing_mode="stretch_width"),
+            pn.widgets.FileDownload(callback=lambda: io.BytesIO(self.python_script().encode()),
+                                    filename=f"{slug}-view.py", color="light",
+                                    label="Download as a Python script",
+                                    sizing_mode="stretch_width"),
+            copy,
+            pn.Card(self.script_area, title="Python script", collapsed=True,
+                    sizing_mode="stretch_width"),
+            sizing_mode="stretch_width")
+
+    def python_script(self) -> str:
+        """A standalone script that calls the public ``theory`` API with the current
+        parameters and rebuilds the main plotted data as ``data = {source name: {column:
+        array}}``; each explorer writes its own."""
+        raise NotImplementedError(f"{type(self).__name__} has no Python script")
+
+    def _refresh_script(self):
+        try:
+            self.script_area.value = self.python_script()
+        except Exception as exc:
+            logging.getLogger(__name__).exception("python script")
+            self.script_area.value = f"# no script for this view: {exc}"
 
 
 def _csv_value(v):
@@ -358,7 +506,8 @@ class SimulationPanel:
         self.explorer = explorer
         self.run_button = pn.widgets.Button(label=label, color="primary")
         self.cancel_button = pn.widgets.Button(label="Cancel", disabled=True)
-        self.progress = pn.indicators.Progress(value=0, max=100, visible=False,
+        self.progress = pn.indicators.Progress(label="Simulation progress", value=0, max=100,
+                                               visible=False,
                                                sizing_mode="stretch_width")
         self.status = pn.pane.Markdown("", margin=(0, 10))
         self.cancel_button.on_click(explorer.cancel)

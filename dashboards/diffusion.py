@@ -121,6 +121,7 @@ class DiffusionExplorer(Explorer):
 
     url_parameters = ("source", "d", "n", "separation", "variance", "n_samples", "score", "seed",
                       "train_t", "train_features")
+    advanced_parameters = ("seed", "n_samples", "train_features")
     url_prefix = "dm_"
     presets = (
         Preset("Speciation in a two-class mixture",
@@ -191,6 +192,72 @@ class DiffusionExplorer(Explorer):
                                                       self._uploaded.points.shape)
         return (self.source, int(self.d), int(self.n), float(self.separation),
                 float(self.variance), int(self.seed), upload)
+
+    def python_script(self) -> str:
+        if self.source == "mixture":
+            load = f'''\
+mixture = diffusion.gaussian_mixture(d={int(self.d)}, n={int(self.n)},
+                                     separation={float(self.separation)!r},
+                                     variance={float(self.variance)!r}, seed={int(self.seed)})
+points = mixture.points
+top = mixture.top_eigenvalue  # variance + |mu|^2, the population's
+v_bar = mixture.variance + float(mixture.mean @ mixture.mean) / points.shape[1]
+'''
+        else:
+            if self.source == "digits":
+                source = f'''\
+from theory import data as datasets
+
+full = datasets.digits().points
+rng = np.random.default_rng({int(self.seed)})
+pick = rng.choice(full.shape[0], min({int(self.n)}, full.shape[0]), replace=False)
+points = full[np.sort(pick)]
+'''
+            else:
+                name = self._uploaded.name if self._uploaded is not None else "your_file.npy"
+                source = f'''\
+from theory import data as datasets
+
+# the uploaded file: put it next to this script
+with open({name!r}, "rb") as f:
+    full = datasets.parse_file(f.read(), {name!r}).points
+rng = np.random.default_rng({int(self.seed)})
+pick = rng.choice(full.shape[0], min({int(self.n)}, full.shape[0]), replace=False)
+points = full[np.sort(pick)]
+'''
+            load = source + '''\
+top = float(diffusion.covariance_spectrum(points)[0])
+v_bar = float(points.var(axis=0).mean())
+'''
+        window = ""
+        if self.window_box.visible:
+            window = f'''
+window = diffusion.training_window(n_values={list(WINDOW_N)}, d={WINDOW_D},
+                                   features={int(self.train_features)}, t={float(self.train_t)!r},
+                                   separation={float(self.separation)!r},
+                                   variance={float(self.variance)!r}, seed={int(self.seed)})
+data["dm-window"] = {{"n": window.n, "generalization": window.generalization_time,
+                     "memorization": window.memorization_time}}
+print("tau_mem ~ n^%.2f" % window.exponent)
+'''
+        return f'''\
+"""Generative diffusion: speciation time, collapse time and the phase diagram in
+(log n / d, t) for the data of the current view (as plotted by learning-phases)."""
+import numpy as np
+
+from theory import diffusion
+
+{load}n, d = points.shape
+t_s = diffusion.speciation_time(eigenvalues=[top])
+t_c = float(diffusion.collapse_time(n=n, d=d, variance=v_bar))
+x = np.linspace(0.002, max(0.25, 3 * np.log(n) / d), {PHASE_POINTS})
+collapse = np.clip(diffusion.collapse_time(n=np.exp(x * d), d=d, variance=v_bar),
+                   {T_MIN!r}, {T_MAX!r})
+speciation = np.full(x.size, np.clip(t_s, {T_MIN!r}, {T_MAX!r}))
+data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
+                     "window": np.minimum(collapse, speciation)}}}}
+{window}print(f"t_S = {{t_s:.4f}}, t_C = {{t_c:.4f}}")
+'''
 
     # -- plots ---------------------------------------------------------------------------
     def _build_plots(self):
@@ -296,7 +363,8 @@ class DiffusionExplorer(Explorer):
     def _build_controls(self):
         w = pn.widgets
         # the server's websocket message limit (20 MB by default) bounds uploads too
-        self.upload = w.FileInput(accept=".npy,.csv", multiple=False)
+        self.upload = w.FileInput(accept=".npy,.csv", multiple=False,
+                                  label="Your data (.npy or .csv)")
         self.upload.param.watch(self._on_upload, ["value"])
         self.d_widget = w.IntSlider.from_param(self.param.d)
         self.separation_widget = w.FloatSlider.from_param(self.param.separation,

@@ -190,6 +190,7 @@ class GlmExplorer(Explorer):
     url_parameters = ("task", "prior", "rho", "noise", "flip", "lam", "psi", "alpha_range",
                       "alpha",
                       "quantity", "log_scale", "sim_n", "sim_runs")
+    advanced_parameters = ("sim_n", "sim_runs")
     url_prefix = "glm_"
     presets = (
         Preset("Binary perceptron: the gap between 1.249 and 1.493",
@@ -253,6 +254,44 @@ class GlmExplorer(Explorer):
     @property
     def current_channel(self) -> channels.Channel:
         return make_channel(self.channel_key, self.noise, self.flip)
+
+    def python_script(self) -> str:
+        lo, hi = self.alpha_range
+        lo = max(float(lo), 1e-3)
+        channel = {"sign": f"channels.Sign(flip={float(self.flip)!r})",
+                   "abs": f"channels.Abs(noise={float(self.noise)!r})"}.get(
+            self.channel_key, f"channels.Linear(noise={float(self.noise)!r})")
+        value = ("branch.generalization_error" if self.quantity == "test error"
+                 else "1.0 - branch.overlap")
+        shown = "np.where(v > 0, v, np.nan)  # log axis" if self.log_scale else "v"
+        return f'''\
+"""Teacher-student GLM ({self.task}): Bayes-optimal, uninformed (GAMP) and informed
+branches for alpha in [{lo:g}, {float(hi):g}] (as plotted by learning-phases)."""
+import numpy as np
+
+from theory import channels, glm, priors
+
+prior = priors.make_prior({self.prior!r}, {float(self.rho)!r})
+channel = {channel}
+alpha = np.linspace({lo!r}, {float(hi)!r}, {CURVE_POINTS})
+curve = glm.curve(prior=prior, channel=channel, alpha=alpha)
+thresholds = glm.thresholds(prior=prior, channel=channel)
+
+
+def value(branch):
+    v = np.asarray({value}, dtype=float)
+    return {shown}
+
+
+data = {{"glm-curves": {{
+    "alpha": alpha,
+    "bayes": value(curve.bayes_optimal),
+    "uninformed": value(curve.uninformed),
+    "informed": value(curve.informed),
+}}}}
+print(thresholds)
+print("converged everywhere:", bool(curve.converged.all()))
+'''
 
     # -- plots ---------------------------------------------------------------------------
     def _build_plots(self):

@@ -135,6 +135,7 @@ class OnlineExplorer(Explorer):
 
     url_parameters = ("K", "M", "lr", "noise", "init_scale", "N", "seed", "alpha_max",
                       "activation", "frame", "log_scale", "sim_runs")
+    advanced_parameters = ("init_scale", "seed", "sim_runs", "N")
     url_prefix = "sgd_"
     presets = (
         Preset("Saad-Solla plateau (K = M = 2)",
@@ -182,6 +183,28 @@ class OnlineExplorer(Explorer):
     def model_key(self):
         return (int(self.K), int(self.M), int(self.N), float(self.init_scale), int(self.seed),
                 float(self.lr), float(self.noise), float(self.alpha_max), self.activation)
+
+    def python_script(self) -> str:
+        K, M, N, init_scale, seed, lr, noise, alpha_max, activation = self.model_key
+        return f'''\
+"""Online SGD of a two-layer network (Saad-Solla ODEs): K = {K} student and M = {M}
+teacher units, learning rate {lr:g}, up to alpha = {alpha_max:g} (as plotted by
+learning-phases)."""
+import numpy as np
+
+from theory import online
+
+Q0, R0, T = online.random_init(K={K}, M={M}, N={N}, init_scale={init_scale!r}, seed={seed})
+alphas = np.concatenate([[0.0], np.geomspace({ALPHA_MIN!r}, {alpha_max!r}, {TIME_POINTS - 1})])
+trajectory = online.integrate(Q0=Q0, R0=R0, T=T, lr={lr!r}, noise={noise!r}, alphas=alphas,
+                              activation={activation!r})
+eps = trajectory.eps_g
+data = {{"sgd-eps": {{
+    "alpha": trajectory.alpha,
+    "eps": np.where((trajectory.alpha > 0) & (eps > {EPS_FLOOR!r}), eps, np.nan),
+}}}}
+print(online.find_plateau(trajectory))
+'''
 
     # -- plots ---------------------------------------------------------------------------
     def _build_plots(self):

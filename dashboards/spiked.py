@@ -139,6 +139,7 @@ class SpikedExplorer(Explorer):
     amp_n = param.Integer(default=2000, bounds=(200, spiked.MAX_AMP_N), label="AMP size N")
     amp_runs = param.Integer(default=4, bounds=(1, 20), label="Runs per λ")
 
+    advanced_parameters = ("amp_n", "amp_runs")
     url_parameters = ("prior", "rho", "snr_range", "snr", "quantity", "amp_n", "amp_runs")
     presets = (
         Preset("BBP transition (Gaussian spike)",
@@ -187,6 +188,37 @@ class SpikedExplorer(Explorer):
     @property
     def is_sparse(self) -> bool:
         return self.prior in priors.SPARSE_PRIORS
+
+    def python_script(self) -> str:
+        lo, hi = self.snr_range
+        value = "1 - m**2  # matrix MMSE" if self.quantity == "MMSE" else "m  # overlap"
+        return f'''\
+"""Spiked Wigner model: Bayes-optimal and AMP curves, prior {self.prior}, lambda in
+[{lo:g}, {hi:g}] (as plotted by learning-phases)."""
+import numpy as np
+
+from theory import priors, spiked
+
+prior = priors.make_prior({self.prior!r}, {float(self.rho)!r})
+snr = np.linspace({float(lo)!r}, {float(hi)!r}, {CURVE_POINTS})
+curve = spiked.curve(prior=prior, snr=snr)
+thresholds = spiked.thresholds(prior=prior)
+
+
+def value(m):
+    return {value}
+
+
+data = {{"spiked-curves": {{
+    "snr": snr,
+    "bayes": value(curve.bayes_optimal.overlap),
+    "uninformed": value(curve.uninformed.overlap),
+    "informed": value(curve.informed.overlap),
+    "pca": value(spiked.pca_overlap(snr)),
+}}}}
+print(thresholds)
+print("converged everywhere:", bool(curve.converged.all()))
+'''
 
     # -- plots ---------------------------------------------------------------------------
     def _build_plots(self):

@@ -144,6 +144,20 @@ def test_amp_can_be_cancelled(explorer):
     assert not explorer.run_button.disabled
 
 
+def test_a_closed_page_stops_its_work_and_queued_work_never_runs(explorer):
+    explorer.param.update(amp_n=3000, amp_runs=20)
+    running = explorer.run_amp()
+    explorer.close()  # what the server does when the page's session is destroyed
+    with pytest.raises(Cancelled):
+        running.result(timeout=120)
+    ran = []
+    queued = explorer.run_in_background(lambda check: ran.append(1), on_done=lambda _: None,
+                                        cancellable=False)
+    with pytest.raises(Cancelled):
+        queued.result(timeout=30)
+    assert ran == []
+
+
 @pytest.mark.parametrize(
     ("values", "expected"),
     [

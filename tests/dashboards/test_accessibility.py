@@ -1,0 +1,57 @@
+"""Accessibility through the shared base: every control carries a label, and every colour a
+plot draws with comes from the Okabe-Ito palette (safe for the common colour-vision
+deficiencies) or a single-hue ramp. Keyboard operation is checked in the browser
+(tests/ui/test_teaching.py moves each explorer's slider with the arrow keys)."""
+
+import panel as pn
+import pytest
+
+from dashboards import DiffusionExplorer, GlmExplorer, OnlineExplorer, SpikedExplorer
+from dashboards.base import PALETTE
+from dashboards.diffusion import CLASS_COLORS, N_COLORS
+
+EXPLORERS = [SpikedExplorer, GlmExplorer, OnlineExplorer, DiffusionExplorer]
+# Okabe & Ito 2008, "Color universal design": the eight colours, in hex
+OKABE_ITO = {"#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00",
+             "#CC79A7"}
+
+
+def test_palette_is_okabe_ito_plus_grey():
+    assert {c.upper() for c in PALETTE.values()} - {"#7F7F7F"} == OKABE_ITO
+
+
+@pytest.mark.parametrize("cls", EXPLORERS)
+def test_every_control_is_labelled(cls):
+    explorer = cls()
+    # the parts of a composite widget (a discrete slider's text and slider) share its label
+    inner = {id(c) for w in explorer.controls.select(pn.widgets.CompositeWidget)
+             for c in w._composite.select(pn.widgets.Widget) if c is not w}
+    widgets = [w for w in explorer.controls.select(pn.widgets.Widget) if id(w) not in inner]
+    assert len(widgets) >= 6
+    unlabelled = [type(w).__name__ for w in widgets
+                  if not (getattr(w, "label", None) or w.name)]
+    assert unlabelled == []
+
+
+@pytest.mark.parametrize("cls", EXPLORERS)
+def test_plots_draw_only_with_colour_blind_safe_colours(cls):
+    explorer = cls()
+    allowed = {c.lower() for c in PALETTE.values()} | {c.lower() for c in N_COLORS}
+    allowed |= {"white", "#ffffff"}
+    # ten digit classes need two colours beyond the eight: the tenth is brown
+    classes = {c.lower() for c in CLASS_COLORS}
+    for fig in explorer.figures():
+        for renderer in fig.renderers:
+            glyph = getattr(renderer, "glyph", None)
+            for kind in ("line", "fill"):
+                colour = getattr(glyph, f"{kind}_color", None)
+                alpha = getattr(glyph, f"{kind}_alpha", 1)
+                if not isinstance(colour, str) or alpha == 0:
+                    continue  # data-driven (checked below) or invisible
+                if colour in renderer.data_source.data:
+                    continue
+                assert colour.lower() in allowed, (fig.title.text, kind, colour)
+        for renderer in fig.renderers:  # data-driven colours, for the data plotted now
+            data = getattr(renderer, "data_source", None)
+            for colour in (data.data.get("color", []) if data is not None else []):
+                assert str(colour).lower() in allowed | classes, colour

@@ -1,0 +1,53 @@
+"""'Copy as Python': the script of each explorer runs on its own and rebuilds the plotted data."""
+
+import numpy as np
+import pytest
+
+from dashboards import DiffusionExplorer, GlmExplorer, OnlineExplorer, SpikedExplorer
+
+CASES = [
+    (SpikedExplorer, {}),
+    (SpikedExplorer, {"prior": "gauss_bernoulli", "rho": 0.2, "snr_range": (0.5, 3.0),
+                      "quantity": "overlap"}),
+    (GlmExplorer, {}),
+    (GlmExplorer, {"task": "Phase retrieval"}),
+    (GlmExplorer, {"task": "Compressed sensing", "log_scale": True}),
+    (OnlineExplorer, {}),
+    (OnlineExplorer, {"K": 3, "M": 2, "lr": 0.8, "noise": 0.01}),
+    (DiffusionExplorer, {}),
+    (DiffusionExplorer, {"source": "digits", "n": 500, "seed": 3}),
+]
+
+
+def run_script(text):
+    namespace = {"__name__": "__script__"}
+    exec(compile(text, "<copied script>", "exec"), namespace)  # our own script, checked
+    return namespace["data"]
+
+
+@pytest.mark.parametrize(("cls", "values"), CASES)
+def test_script_reproduces_the_plotted_data(cls, values, capsys):
+    explorer = cls()
+    explorer.param.update(**values)
+    script = explorer.python_script()
+    assert explorer.script_area.value == script  # the page shows the current script
+    data = run_script(script)
+    sources = {s.name: s.data for s in explorer.sources.values() if s.name}
+    assert data
+    for name, columns in data.items():
+        plotted = sources[name]
+        assert set(columns) == set(plotted), name
+        for column, values_ in columns.items():
+            assert np.allclose(np.asarray(values_, float), np.asarray(plotted[column], float),
+                               rtol=1e-10, atol=1e-12, equal_nan=True), (name, column)
+    assert capsys.readouterr().out  # it reports what it computed
+
+
+def test_script_includes_the_training_window_once_computed():
+    explorer = DiffusionExplorer()
+    explorer.param.update(train_features=512)
+    explorer.run_training_window().result(timeout=120)
+    data = run_script(explorer.python_script())
+    plotted = explorer.sources["window"].data
+    assert np.allclose(data["dm-window"]["memorization"], plotted["memorization"])
+    assert np.allclose(data["dm-window"]["generalization"], plotted["generalization"])

@@ -1,0 +1,83 @@
+"""Teaching features in the real page: links round-trip in every explorer, lecture mode and
+the theme from the URL and their switches, SVG plot export, keyboard-operable controls."""
+
+import pytest
+
+from bench.browser import JS_WATCH_SOURCE
+
+from .test_spiked_page import open_page, source, wait_visible
+
+pytestmark = pytest.mark.ui
+
+# tab, slider moved with the keyboard, the source it changes
+ROUND_TRIPS = [
+    (0, ".snr-slider", "spiked-landscape"),
+    (1, ".alpha-slider", "glm-landscape"),
+    (2, ".lr-slider", "sgd-eps"),
+    (3, ".separation-slider", "dm-phase"),
+]
+
+
+@pytest.mark.parametrize(("tab", "slider", "name"), ROUND_TRIPS)
+def test_a_copied_link_shows_the_same_data_in_a_fresh_page(browser, page, app_url, tab,
+                                                             slider, name):
+    open_page(page, f"{app_url}?tab={tab}", ready=name, timeout=60_000)
+    before = source(page, name)
+    page.evaluate(JS_WATCH_SOURCE, name)
+    handle = page.locator(f"{slider} .noUi-handle").first
+    handle.focus()  # keyboard-operable: focus and arrow keys
+    for _ in range(4):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"() => window.__changes['{name}'].length > 0", timeout=60_000)
+    page.wait_for_timeout(1500)  # let the URL catch up with the last key press
+    changed = source(page, name)
+    assert changed != before
+    link = page.url
+    assert "?" in link
+
+    fresh = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    try:
+        open_page(fresh, link, ready=name, timeout=60_000)
+        for _ in range(120):  # the restored view may draw the default first
+            if source(fresh, name) == changed:
+                break
+            fresh.wait_for_timeout(500)
+        assert source(fresh, name) == changed
+    finally:
+        fresh.context.close()
+
+
+def test_lecture_mode_from_the_url_and_its_switch(page, app_url):
+    open_page(page, f"{app_url}?lecture=true")
+    wait_visible(page, "Current λ")
+    assert page.get_by_text("AMP size N").locator("visible=true").count() == 0
+    size = page.evaluate("""() => {
+        for (const doc of Bokeh.documents) for (const m of doc._all_models.values())
+            if (m.type === 'Title' && m.text.startsWith('Free-entropy')) return m.text_font_size;
+    }""")
+    assert size == "22pt"
+    page.locator(".lecture-switch .bk-body").first.click()
+    wait_visible(page, "AMP size N")
+    assert "lecture=false" in page.url or "lecture" not in page.url
+
+
+def test_dark_theme_from_the_url_and_the_switch(page, app_url):
+    open_page(page, app_url)
+    page.locator(".theme-switch button").first.click()
+    page.wait_for_url("**theme=dark**", timeout=30_000)
+    open_page(page, page.url)
+    wait_visible(page, "Light theme")
+    background = page.evaluate(
+        "() => getComputedStyle(document.body).backgroundColor")
+    red, green, blue = (int(c) for c in background[background.index("(") + 1:-1].split(",")[:3])
+    assert red + green + blue < 200  # a dark page
+
+
+def test_svg_export_downloads_an_svg(page, app_url):
+    open_page(page, app_url)
+    with page.expect_download(timeout=30_000) as download:
+        page.locator("[title='Save as SVG']").first.click()
+    assert download.value.suggested_filename.endswith(".svg")
+    with open(download.value.path(), "rb") as f:
+        head = f.read(400).decode("utf-8", "replace")
+    assert "<svg" in head
