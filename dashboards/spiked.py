@@ -11,7 +11,7 @@ import panel as pn
 import param
 from bokeh.models import ColumnDataSource, Range1d, Span
 
-from theory import priors, spiked
+from theory import priors, spiked, sweep
 
 from .base import (
     PALETTE,
@@ -74,7 +74,10 @@ def cached_thresholds(prior: priors.Prior) -> spiked.Thresholds:
 
 
 def cached_phase_diagram(family: str) -> spiked.PhaseDiagram:
-    return spiked.phase_diagram(family=family)  # lru_cache'd in theory
+    """The finest diagram a sweep left in the on-disk cache (``python -m theory.sweep``),
+    else the default 40-point one (lru_cache'd in theory)."""
+    stored = sweep.finest_cached_phase_diagram(family)
+    return stored if stored is not None else spiked.phase_diagram(family=family)
 
 
 _prefetched = threading.Event()

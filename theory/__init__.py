@@ -1,6 +1,6 @@
 """learning-phases theory: pure numpy/scipy solvers for phase transitions in learning."""
 
-from . import channels, diffusion, erm, glm, online, priors, spiked
+from . import channels, diffusion, erm, glm, online, priors, spiked, sweep
 from .channels import Abs, Channel, Linear, Sign
 from .diffusion import BackwardRun, MixtureData
 from .glm import GampRun, GlmBranch, GlmCurve, GlmFixedPoint, GlmThresholds
@@ -43,4 +43,5 @@ __all__ = [
     "online",
     "priors",
     "spiked",
+    "sweep",
 ]

@@ -192,3 +192,28 @@ def test_theory_errors_become_messages(explorer, monkeypatch):
     monkeypatch.undo()
     explorer.rho = 0.08  # the session keeps working
     assert not explorer.message.visible
+
+
+class InProcessClient:
+    """The part of a dask Client that a sweep uses, run here (the cluster is tested in
+    tests/theory/test_sweep.py)."""
+
+    def map(self, fn, *iterables, pure=True):
+        return [fn(*args) for args in zip(*iterables, strict=True)]
+
+    def gather(self, results):
+        return results
+
+
+def test_phase_diagram_comes_from_a_finer_cached_sweep(monkeypatch, tmp_path):
+    from theory import sweep
+
+    monkeypatch.setenv(sweep.CACHE_ENV, str(tmp_path))
+    rho = np.geomspace(0.02, 1.0, 57)
+    fine = sweep.phase_diagram(family="gauss_bernoulli", rho=rho, client=InProcessClient())
+    explorer = SpikedExplorer(prior="gauss_bernoulli")
+    wait_until(lambda: len(explorer.sources["phase"].data["rho"]) > 0)
+    plotted = explorer.sources["phase"].data
+    assert np.allclose(plotted["rho"], fine.rho)
+    shown = np.asarray(plotted["alg"], dtype=float)
+    assert np.allclose(shown[np.isfinite(shown)], fine.algorithmic[np.isfinite(shown)])
