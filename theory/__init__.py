@@ -1,6 +1,9 @@
-"""learning-phases theory: pure numpy/scipy solvers for phase transitions in learning."""
+"""learning-phases theory: pure numpy/scipy solvers for phase transitions in learning.
 
-from . import channels, diffusion, erm, glm, online, priors, spiked, sweep
+``theory.sweep`` (Dask sweeps and their on-disk cache) is imported on its own:
+``from theory import sweep``."""
+
+from . import channels, diffusion, erm, glm, online, priors, spiked
 from .channels import Abs, Channel, Linear, Sign
 from .diffusion import BackwardRun, MixtureData
 from .glm import GampRun, GlmBranch, GlmCurve, GlmFixedPoint, GlmThresholds
@@ -43,5 +46,4 @@ __all__ = [
     "online",
     "priors",
     "spiked",
-    "sweep",
 ]

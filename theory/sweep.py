@@ -83,10 +83,11 @@ def get_client(scheduler: str | None = None):
                                dashboard_address=None))
 
 
-def _map(function, *iterables, client=None):
-    """``function`` over the iterables on the cluster, results in order."""
+def _map(function, *iterables, client=None, scheduler=None):
+    """``function`` over the iterables on the cluster (``client``, else one made for
+    ``scheduler`` and closed afterwards), results in order."""
     own = client is None
-    client = get_client() if own else client
+    client = get_client(scheduler) if own else client
     try:
         return client.gather(client.map(function, *iterables, pure=False))
     finally:
@@ -114,7 +115,7 @@ def _phase_params(family: str, rho) -> dict:
 
 
 def phase_diagram(*, family: str, points: int | None = None, rho=None, client=None,
-                  cache=None) -> spiked.PhaseDiagram:
+                  scheduler=None, cache=None) -> spiked.PhaseDiagram:
     """``spiked.phase_diagram`` computed one sparsity per task on the cluster (``points``
     log-spaced values on [0.01, 1], or the given ``rho``), read from the cache when done
     before and written to it otherwise."""
@@ -134,7 +135,8 @@ def phase_diagram(*, family: str, points: int | None = None, rho=None, client=No
     path = _path("spiked-phase", params, cache)
     stored = _load(path)
     if stored is None:
-        rows = _map(_thresholds_row, [family] * rho.size, rho.tolist(), client=client)
+        rows = _map(_thresholds_row, [family] * rho.size, rho.tolist(), client=client,
+                    scheduler=scheduler)
         columns = {name: np.array([row[i] for row in rows])
                    for i, name in enumerate(PHASE_FIELDS)}
         _save(path, {"rho": rho, **columns}, params)
@@ -189,7 +191,7 @@ def _amp_final(prior_key: str, rho: float, snr: float, n: int, seed: int,
 
 
 def amp_sweep(*, prior: str, rho: float = 1.0, snr, n, seeds: int = 4, seed: int = 0,
-              iterations: int = 200, client=None, cache=None) -> AmpSweep:
+              iterations: int = 200, client=None, scheduler=None, cache=None) -> AmpSweep:
     """``spiked.simulate_amp`` for every (snr, n, seed) on the cluster, cached."""
     priors.make_prior(prior, rho)  # refuses an unknown prior or a bad rho
     snr = np.atleast_1d(np.asarray(snr, dtype=float))
@@ -207,7 +209,8 @@ def amp_sweep(*, prior: str, rho: float = 1.0, snr, n, seeds: int = 4, seed: int
     if stored is None:
         grid = [(float(s), int(m), seed + k) for s in snr for m in sizes for k in range(seeds)]
         results = _map(_amp_final, *zip(*[(prior, float(rho), s, m, k, int(iterations))
-                                          for s, m, k in grid], strict=True), client=client)
+                                          for s, m, k in grid], strict=True), client=client,
+                       scheduler=scheduler)
         shape = (snr.size, sizes.size, int(seeds))
         stored = {"overlap": np.array([r[0] for r in results]).reshape(shape),
                   "converged": np.array([r[1] for r in results]).reshape(shape)}
@@ -238,24 +241,18 @@ def main(argv=None) -> int:
     amp.add_argument("--n", type=int, nargs="+", required=True)
     amp.add_argument("--seeds", type=int, default=4)
     args = parser.parse_args(argv)
-    client = get_client(args.scheduler)
-    try:
-        if args.kind == "spiked-phase":
-            diagram = phase_diagram(family=args.family, points=args.points, client=client,
-                                    cache=args.cache)
-            summary = {"kind": args.kind, "family": args.family, "points": int(diagram.rho.size),
-                       "converged": int(diagram.converged.sum()),
-                       "first_order": int(diagram.first_order.sum())}
-        else:
-            result = amp_sweep(prior=args.prior, rho=args.rho, snr=args.snr, n=args.n,
-                               seeds=args.seeds, client=client, cache=args.cache)
-            summary = {"kind": args.kind, "snr": result.snr.tolist(), "n": result.n.tolist(),
-                       "mean_overlap": result.overlap.mean(axis=2).round(4).tolist()}
-    finally:
-        cluster = client.cluster
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    # a cluster starts only when something is not cached yet
+    if args.kind == "spiked-phase":
+        diagram = phase_diagram(family=args.family, points=args.points,
+                                scheduler=args.scheduler, cache=args.cache)
+        summary = {"kind": args.kind, "family": args.family, "points": int(diagram.rho.size),
+                   "converged": int(diagram.converged.sum()),
+                   "first_order": int(diagram.first_order.sum())}
+    else:
+        result = amp_sweep(prior=args.prior, rho=args.rho, snr=args.snr, n=args.n,
+                           seeds=args.seeds, scheduler=args.scheduler, cache=args.cache)
+        summary = {"kind": args.kind, "snr": result.snr.tolist(), "n": result.n.tolist(),
+                   "mean_overlap": result.overlap.mean(axis=2).round(4).tolist()}
     summary["cache"] = str(cache_root(args.cache))
     print(json.dumps(summary))
     return 0
