@@ -580,9 +580,12 @@ print(online.find_plateau(trajectory))
             self.sources["sgd"].data = {"xs": xs, "ys": ys, "color": colors, "run": names}
             for item in self._sgd_legend:
                 item.visible = True
-            diverged = sum(t.diverged for t in result)
+            # a run whose error is not finite somewhere is said so, never drawn silently
+            diverged = sum(bool(t.diverged or not np.all(np.isfinite(t.eps_g)))
+                           for t in result)
             self.sim.finish(f"SGD: {runs} run(s) at N = {N}, seeds {seed}–{seed + runs - 1}"
-                            f"{note}." + (f" {diverged} diverged." if diverged else ""))
+                            f"{note}." + (f" {diverged} diverged (error infinite or NaN); "
+                                          "drawn up to where it blew up." if diverged else ""))
 
         return self.run_in_background(work, on_done=done, on_error=self.sim.failed)
 

@@ -1,0 +1,88 @@
+"""Injected faults: a solver that raises (overflow) or does not converge, a simulation that
+raises. Each gives a message in the page; the session keeps working afterwards."""
+
+import dataclasses
+import time
+
+import numpy as np
+import pytest
+
+import dashboards.spiked as spiked_view
+from dashboards import OnlineExplorer, SpikedExplorer
+from theory import online, spiked
+
+
+def wait_until(condition, timeout=60.0):
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, "condition not reached in time"
+        time.sleep(0.01)
+
+
+def test_a_solver_that_raises_gives_a_message_and_the_page_recovers(monkeypatch):
+    explorer = SpikedExplorer()
+    before = np.array(explorer.sources["curves"].data["bayes"])
+
+    def overflowing(*args, **kwargs):
+        raise FloatingPointError("overflow encountered in exp")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(spiked_view, "cached_curve", overflowing)
+        explorer.rho = 0.2  # must not raise here
+        assert explorer.message.visible
+        assert "overflow encountered in exp" in explorer.message.object
+    explorer.rho = 0.3  # the solver works again: the view follows
+    assert not explorer.message.visible
+    after = np.array(explorer.sources["curves"].data["bayes"])
+    assert after.shape == before.shape
+    assert not np.allclose(after, before)
+
+
+def test_points_that_did_not_converge_are_marked_and_said(monkeypatch):
+    real = spiked_view.cached_curve
+
+    def partly_unconverged(prior, lo, hi, points):
+        curve = real(prior, lo, hi, points)
+        bad = np.zeros(curve.snr.size, bool)
+        bad[::10] = True
+        branch = dataclasses.replace(curve.uninformed, converged=~bad)
+        return dataclasses.replace(curve, uninformed=branch)
+
+    monkeypatch.setattr(spiked_view, "cached_curve", partly_unconverged)
+    explorer = SpikedExplorer()
+    expected = int(np.ceil(spiked_view.CURVE_POINTS / 10))
+    assert f"{expected} of {spiked_view.CURVE_POINTS} points did not converge" in \
+        explorer.message.object
+    assert len(explorer.sources["unconverged"].data["snr"]) == expected
+
+
+def test_a_simulation_that_raises_is_reported_and_the_next_run_works(monkeypatch):
+    explorer = SpikedExplorer(amp_n=400, amp_runs=1)
+    with monkeypatch.context() as patch:
+        def broken(**kwargs):
+            raise MemoryError("cannot allocate the instance")
+
+        patch.setattr(spiked, "amp_ensemble", broken)
+        future = explorer.run_amp()
+        with pytest.raises(MemoryError):
+            future.result(timeout=60)
+        wait_until(lambda: "Simulation failed" in explorer.message.object)
+        assert "cannot allocate" in explorer.message.object
+        assert not explorer.run_button.disabled
+    explorer.run_amp().result(timeout=120)
+    wait_until(lambda: len(explorer.sources["amp"].data["snr"]) > 0)
+
+
+def test_sgd_that_diverges_into_nan_is_reported(monkeypatch):
+    explorer = OnlineExplorer(sim_runs=1)
+    real = online.simulate_sgd
+
+    def nan_run(**kwargs):
+        run = real(**kwargs)
+        return dataclasses.replace(run, eps_g=np.full_like(run.eps_g, np.nan))
+
+    monkeypatch.setattr(online, "simulate_sgd", nan_run)
+    explorer.run_sgd().result(timeout=120)
+    wait_until(lambda: not explorer.sim.run_button.disabled)
+    text = explorer.sim.status.object + explorer.message.object
+    assert "diverg" in text.lower() or "nan" in text.lower()
