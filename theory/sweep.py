@@ -110,6 +110,14 @@ def _thresholds_row(family: str, rho: float) -> tuple:
     return tuple(getattr(t, name) for name in PHASE_FIELDS)
 
 
+def _diagram(family: str, stored: dict) -> spiked.PhaseDiagram:
+    flags = ("first_order", "converged")
+    return spiked.PhaseDiagram(
+        family=family, rho=np.asarray(stored["rho"], dtype=float),
+        **{name: np.asarray(stored[name], dtype=bool if name in flags else float)
+           for name in PHASE_FIELDS})
+
+
 def _phase_params(family: str, rho) -> dict:
     return {"family": family, "rho": [float(r) for r in rho]}
 
@@ -141,10 +149,7 @@ def phase_diagram(*, family: str, points: int | None = None, rho=None, client=No
                    for i, name in enumerate(PHASE_FIELDS)}
         _save(path, {"rho": rho, **columns}, params)
         stored = {"rho": rho, **columns}
-    return spiked.PhaseDiagram(
-        family=family, rho=np.asarray(stored["rho"], dtype=float),
-        **{name: (np.asarray(stored[name], dtype=bool) if name in ("first_order", "converged")
-                  else np.asarray(stored[name], dtype=float)) for name in PHASE_FIELDS})
+    return _diagram(family, stored)
 
 
 def finest_cached_phase_diagram(family: str, cache=None) -> spiked.PhaseDiagram | None:
@@ -160,10 +165,7 @@ def finest_cached_phase_diagram(family: str, cache=None) -> spiked.PhaseDiagram 
             best = stored
     if best is None:
         return None
-    return spiked.PhaseDiagram(
-        family=family, rho=np.asarray(best["rho"], dtype=float),
-        **{name: (np.asarray(best[name], dtype=bool) if name in ("first_order", "converged")
-                  else np.asarray(best[name], dtype=float)) for name in PHASE_FIELDS})
+    return _diagram(family, best)
 
 
 # ---------------------------------------------------------------------------------------

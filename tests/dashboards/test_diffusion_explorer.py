@@ -1,12 +1,12 @@
 """Drive the diffusion explorer through its parameters; check the plotted data."""
 
 import io
-import time
 
 import numpy as np
 import pytest
 
 from dashboards.diffusion import DiffusionExplorer
+from tests.waiting import wait_until
 from theory import data as datasets
 from theory import diffusion
 
@@ -18,11 +18,6 @@ def explorer():
     return e
 
 
-def wait_until(condition, timeout=60.0):
-    end = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < end, "condition not reached in time"
-        time.sleep(0.01)
 
 
 def marks(explorer):

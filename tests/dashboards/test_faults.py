@@ -2,21 +2,14 @@
 raises. Each gives a message in the page; the session keeps working afterwards."""
 
 import dataclasses
-import time
 
 import numpy as np
 import pytest
 
 import dashboards.spiked as spiked_view
 from dashboards import OnlineExplorer, SpikedExplorer
+from tests.waiting import wait_until
 from theory import online, spiked
-
-
-def wait_until(condition, timeout=60.0):
-    end = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < end, "condition not reached in time"
-        time.sleep(0.01)
 
 
 def test_a_solver_that_raises_gives_a_message_and_the_page_recovers(monkeypatch):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from dashboards.glm import GlmExplorer
+from tests.waiting import wait_until
 from theory import channels, erm, glm, priors
 
 
@@ -19,11 +20,6 @@ def data(explorer, name):
             if k not in ("threshold", "region", "color")}
 
 
-def wait_until(condition, timeout=60.0):
-    end = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < end, "condition not reached in time"
-        time.sleep(0.01)
 
 
 def test_default_is_the_binary_perceptron(explorer):

@@ -7,6 +7,7 @@ import pytest
 
 from dashboards.base import Cancelled
 from dashboards.online import OnlineExplorer, times
+from tests.waiting import wait_until
 from theory import online
 
 
@@ -17,11 +18,6 @@ def explorer():
     return e
 
 
-def wait_until(condition, timeout=60.0):
-    end = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < end, "condition not reached in time"
-        time.sleep(0.01)
 
 
 def plotted(explorer, name):

@@ -1,12 +1,11 @@
 """Drive the spiked explorer through its parameters and check the data handed to the plots."""
 
-import time
-
 import numpy as np
 import pytest
 
 from dashboards.base import Cancelled
 from dashboards.spiked import SpikedExplorer
+from tests.waiting import wait_until
 from theory import priors, spiked
 
 
@@ -15,12 +14,6 @@ def explorer():
     return SpikedExplorer()
 
 
-def wait_until(condition, timeout=30.0):
-    """Completion callbacks run just after the future resolves, on the worker thread."""
-    end = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < end, "condition not reached in time"
-        time.sleep(0.01)
 
 
 def data(explorer, name):
