@@ -87,6 +87,10 @@ def build_page() -> pn.template.BootstrapTemplate:
         favicon="assets/favicon.svg",
         header_background="#1f3b5a",
         main_max_width="1600px",
+        # Panel drives every session's header spinner from one process-wide busy flag: each
+        # event of any page would update the spinners of all pages (quadratic in the number
+        # of users, and spinning for other people's work). Slow work shows its own progress.
+        busy_indicator=None,
     )
     settings = PageSettings()
     tabs = LazyTabs(settings)

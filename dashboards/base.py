@@ -8,6 +8,7 @@ import logging
 import math
 import threading
 import zipfile
+from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import wraps
@@ -35,6 +36,30 @@ PALETTE = {
 
 # Heavy simulations from every session share two worker threads: the numpy kernels release
 # the GIL, so sessions stay responsive, and a crowd cannot start more than two at once.
+class BoundedCache:
+    """A thread-safe least-recently-used map of at most ``size`` entries."""
+
+    def __init__(self, size: int):
+        self.size, self._items, self._lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def __len__(self):
+        return len(self._items)
+
+
 _EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="learning-phases-sim")
 
 

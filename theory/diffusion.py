@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize
-from scipy.special import logsumexp
 
 from ._validate import check_range
 
@@ -176,15 +175,49 @@ def _posterior(x, centres, var, chunk=1024):
     return out
 
 
-def _log_weights(x, centres, var, chunk=1024):
-    """log w_mu(x), exact also where w underflows (for the excess entropy)."""
-    out = np.empty((x.shape[0], centres.shape[0]))
-    c2 = 0.5 * np.einsum("nd,nd->n", centres, centres)
-    chunk = max(16, min(chunk, int(4e6 // centres.shape[0])))
-    for start in range(0, x.shape[0], chunk):
-        logits = (x[start:start + chunk] @ centres.T - c2[None, :]) / var
-        out[start:start + chunk] = logits - logsumexp(logits, axis=1, keepdims=True)
-    return out
+class _ExcessEntropy:
+    """t -> the excess entropy of ``data``'s noised empirical distribution, for one Monte
+    Carlo draw (``samples`` noised points). The logits (x_t . e^{-t} a_nu - e^{-2t}
+    |a_nu|^2 / 2) / Delta_t are, for every t, one combination of two t-independent overlaps,
+    a_mu . a_nu - |a_nu|^2 / 2 and z . a_nu: they are computed once (kept while they fit in
+    ``KEEP`` numbers) and every time costs one pass over samples x n."""
+
+    KEEP = 4e6
+    CHUNK = 2e6
+
+    def __init__(self, data, samples: int, seed: int):
+        n, d = data.shape
+        if float(samples) * n * d > MAX_WORK:
+            raise ValueError(f"samples x n x d exceeds the limit of {MAX_WORK:.3g}")
+        rng = np.random.default_rng(seed)
+        self.data, self.samples = data, samples
+        self.own = rng.integers(0, n, samples)
+        self.z = rng.standard_normal((samples, d))
+        self.half_norms = 0.5 * np.einsum("nd,nd->n", data, data)
+        self.chunk = max(1, int(self.CHUNK // n))
+        self.kept = (list(self._overlaps()) if float(samples) * n <= self.KEEP else None)
+
+    def _overlaps(self):
+        for begin in range(0, self.samples, self.chunk):
+            mine = self.own[begin:begin + self.chunk]
+            yield (mine, self.data[mine] @ self.data.T - self.half_norms,
+                   self.z[begin:begin + self.chunk] @ self.data.T)
+
+    def __call__(self, times) -> np.ndarray:
+        times = np.atleast_1d(np.asarray(times, dtype=float)).ravel()
+        decay, var = np.exp(-times), delta(times)
+        total = np.zeros(times.size)
+        for mine, own_overlap, noise_overlap in (self.kept or self._overlaps()):
+            rows = np.arange(mine.size)
+            for k in range(times.size):
+                logits = (decay[k] ** 2 / var[k]) * own_overlap
+                logits += (decay[k] / np.sqrt(var[k])) * noise_overlap
+                own_logit = logits[rows, mine]
+                top = logits.max(axis=1)
+                logits -= top[:, None]
+                np.exp(logits, out=logits)
+                total[k] += float(np.sum(top + np.log(logits.sum(axis=1)) - own_logit))
+        return total / self.samples
 
 
 def excess_entropy(*, data, t, samples: int = 500, seed: int = 0):
@@ -198,16 +231,7 @@ def excess_entropy(*, data, t, samples: int = 500, seed: int = 0):
     n, d = data.shape
     if float(samples) * n * d * np.size(t) > MAX_WORK:
         raise ValueError(f"samples x n x d x len(t) exceeds the limit of {MAX_WORK:.3g}")
-    rng = np.random.default_rng(seed)
-    own = rng.integers(0, n, samples)
-    z = rng.standard_normal((samples, d))
-    out = []
-    for ti in np.atleast_1d(t):
-        decay, var = np.exp(-ti), float(delta(ti))
-        x = decay * data[own] + np.sqrt(var) * z
-        logw = _log_weights(x, decay * data, var)
-        out.append(-logw[np.arange(samples), own].mean())
-    return np.array(out).reshape(np.shape(t))
+    return _ExcessEntropy(data, samples, seed)(t).reshape(np.shape(t))
 
 
 def collapse_time_empirical(*, data, samples: int = 500, seed: int = 0, t_max: float = 10.0):
@@ -216,15 +240,17 @@ def collapse_time_empirical(*, data, samples: int = 500, seed: int = 0, t_max: f
     in geometric mean, half of the posterior weight). It tends to t_C of the entropy
     criterion as d grows; NaN if the excess stays below log 2 up to ``t_max``."""
     data = _check_data(data)
+    samples = _check_size(samples, "samples", 10**6)
+    t_max = float(check_range(t_max, "t_max", 1e-3, 50.0))
     if data.shape[0] == 1:
         return np.inf
+    excess = _ExcessEntropy(data, samples, seed)  # one draw for the whole root search
 
     def f(log_t):
-        return float(excess_entropy(data=data, t=np.exp(log_t), samples=samples,
-                                    seed=seed)) - COLLAPSE_EXCESS
+        return float(excess(np.exp(log_t))[0]) - COLLAPSE_EXCESS
 
     grid = np.linspace(np.log(1e-4), np.log(t_max), 25)
-    values = np.array([f(g) for g in grid])
+    values = excess(np.exp(grid)) - COLLAPSE_EXCESS
     above = np.flatnonzero(values > 0)
     if above.size == 0:
         return np.nan

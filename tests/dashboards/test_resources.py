@@ -1,0 +1,44 @@
+"""Bounded resources: every cache a long-running server fills has a size limit."""
+
+import functools
+import importlib
+import pkgutil
+
+import dashboards
+import theory
+from dashboards.base import BoundedCache
+from dashboards.diffusion import COLLAPSE_TIMES
+
+
+def _lru_caches():
+    for package in (theory, dashboards):
+        for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+            if info.name.endswith("__main__") or info.name == "theory.sweep":
+                continue
+            module = importlib.import_module(info.name)
+            for name, value in vars(module).items():
+                if isinstance(value, functools._lru_cache_wrapper):
+                    yield f"{info.name}.{name}", value
+
+
+def test_every_lru_cache_is_bounded():
+    caches = dict(_lru_caches())
+    assert len(caches) >= 10  # the solvers' and the explorers' caches were found
+    unbounded = [name for name, cache in caches.items() if cache.cache_parameters()["maxsize"]
+                 is None]
+    assert unbounded == []
+
+
+def test_bounded_cache_keeps_the_most_recently_used():
+    cache = BoundedCache(3)
+    for key in "abc":
+        cache.put(key, key.upper())
+    assert cache.get("a") == "A"  # a is now the most recent
+    cache.put("d", "D")
+    assert cache.get("b") is None  # the least recently used went
+    assert [cache.get(k) for k in "acd"] == ["A", "C", "D"]
+    assert len(cache) == 3
+
+
+def test_the_shared_collapse_times_are_bounded():
+    assert COLLAPSE_TIMES.size <= 1024

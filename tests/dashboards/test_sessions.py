@@ -1,0 +1,92 @@
+"""Sessions on a real Bokeh server in this process: a closed page is discarded and its
+explorer stops; pages do not share state."""
+
+import asyncio
+import socket
+
+import panel as pn
+import pytest
+
+from bench.browser import free_port
+from bench.load import Session
+from dashboards import SpikedExplorer
+from tests.waiting import wait_until
+
+
+@pytest.fixture
+def server():
+    explorers: list[SpikedExplorer] = []
+
+    def page():
+        explorer = SpikedExplorer()
+        explorers.append(explorer)
+        return explorer
+
+    port = free_port()
+    thread = pn.serve({"app": page}, port=port, address="127.0.0.1", show=False, threaded=True,
+                      websocket_origin=[f"127.0.0.1:{port}"],
+                      check_unused_sessions_milliseconds=200,
+                      unused_session_lifetime_milliseconds=200)
+    try:
+        wait_until(lambda: _listening(port), timeout=30)
+        yield f"http://127.0.0.1:{port}", explorers
+    finally:
+        thread.stop()
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+async def _open(base):
+    session = Session(base, tab=0)
+    await session.open()
+    return session
+
+
+def test_a_closed_page_is_discarded_and_its_explorer_stops(server):
+    base, explorers = server
+
+    async def open_and_close():
+        session = await _open(base)
+        await session.close()
+
+    asyncio.run(open_and_close())
+    assert len(explorers) == 1
+    wait_until(explorers[0]._closed.is_set, timeout=30)
+
+
+def test_an_open_page_is_kept_while_its_websocket_lives(server):
+    base, explorers = server
+
+    async def stay_open():
+        session = await _open(base)
+        await asyncio.sleep(1.5)  # several discard checks of 200 ms
+        kept = not explorers[0]._closed.is_set()
+        slider = session.find("Slider", title="Sparsity ρ")
+        source = session.find("ColumnDataSource", name="spiked-curves")
+        changed = session.expect_change(source)
+        await session.set_value(slider, 0.3)
+        await asyncio.wait_for(changed, 30)
+        await session.close()
+        return kept
+
+    assert asyncio.run(stay_open())
+    assert explorers[0].rho == pytest.approx(0.3)
+
+
+def test_two_pages_do_not_share_controls(server):
+    base, explorers = server
+
+    async def two_pages():
+        first, second = await _open(base), await _open(base)
+        slider = first.find("Slider", title="Sparsity ρ")
+        changed = first.expect_change(first.find("ColumnDataSource", name="spiked-curves"))
+        await first.set_value(slider, 0.4)
+        await asyncio.wait_for(changed, 30)
+        await first.close()
+        await second.close()
+
+    asyncio.run(two_pages())
+    assert sorted(e.rho for e in explorers) == pytest.approx(sorted([0.4, SpikedExplorer().rho]))

@@ -1,0 +1,74 @@
+"""The served app as production runs it (`make run`'s command line): hardening and the
+websocket protocol the load benchmark speaks."""
+
+import asyncio
+import re
+import urllib.error
+import urllib.request
+
+import pytest
+from tornado.httpclient import HTTPClientError, HTTPRequest
+from tornado.websocket import websocket_connect
+
+from bench.load import Session
+
+pytestmark = pytest.mark.ui
+
+
+def _status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def _base(app_url: str) -> str:
+    return app_url.rsplit("/app", 1)[0]
+
+
+def test_liveness_answers_and_no_debug_endpoint_is_exposed(app_url):
+    base = _base(app_url)
+    assert _status(base + "/liveness") == 200
+    for path in ("/admin", "/admin/", "/admin/overview", "/profiler", "/app/autoload.js?x=1"):
+        status = _status(base + path)
+        assert status in (400, 403, 404), f"{path} answered {status}"
+
+
+async def _open_websocket(base: str, origin: str):
+    with urllib.request.urlopen(base + "/app", timeout=60) as response:
+        token = re.search(r'"token":\s*"([^"]+)"', response.read().decode()).group(1)
+    request = HTTPRequest(base.replace("http://", "ws://") + "/app/ws",
+                          headers={"Origin": origin})
+    ws = await websocket_connect(request, subprotocols=["bokeh", token])
+    ws.close()
+    while await asyncio.wait_for(ws.read_message(), 10) is not None:  # until closed
+        pass
+
+
+def test_websocket_from_another_origin_is_refused(app_url):
+    base = _base(app_url)
+    asyncio.run(_open_websocket(base, base))  # the served address is accepted
+    with pytest.raises(HTTPClientError) as refused:
+        asyncio.run(_open_websocket(base, "http://evil.example:5006"))
+    assert refused.value.code == 403
+
+
+async def _move_slider(base: str) -> dict:
+    session = Session(base, tab=0)
+    await session.open()
+    try:
+        slider = session.find("Slider", title="Sparsity ρ")
+        source = session.find("ColumnDataSource", name="spiked-curves")
+        changed = session.expect_change(source)
+        await session.set_value(slider, 0.2)
+        await asyncio.wait_for(changed, 30)
+        return {"errors": session.errors}
+    finally:
+        await session.close()
+
+
+def test_a_protocol_client_moves_a_slider_and_gets_new_data(app_url):
+    """What `bench/load.py` measures: a slider value sent over the websocket comes back as
+    changed plot data."""
+    assert asyncio.run(_move_slider(_base(app_url))) == {"errors": []}
