@@ -24,5 +24,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:5006/liveness', timeout=4).status == 200 else 1)"
 
 # Set ORIGIN to the host:port users type in their browser (e.g. lecture.example.org:5006).
-ENV ORIGIN=localhost:5006
-CMD ["sh", "-c", "exec panel serve app.py --address 0.0.0.0 --port 5006 --allow-websocket-origin \"$ORIGIN\" --static-dirs assets=assets --global-loading-spinner --warm --liveness"]
+# PROCS: worker processes (one per core the container may use).
+ENV ORIGIN=localhost:5006 PROCS=1
+CMD ["sh", "-c", "exec panel serve app.py --address 0.0.0.0 --port 5006 --allow-websocket-origin \"$ORIGIN\" --static-dirs assets=assets --global-loading-spinner --warm --liveness --num-procs \"$PROCS\" --check-unused-sessions 5000 --unused-session-lifetime 15000 --session-token-expiration 300"]

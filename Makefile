@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5006
+# worker processes (`panel serve --num-procs`): 1 for a laptop, one per core for a class room
+PROCS  ?= 1
 ADDRESS ?= localhost
 # the host:port that browsers use to reach the server (websocket origin check)
 ORIGIN ?= localhost:$(PORT)
@@ -26,7 +28,8 @@ install-test: $(VENV)/.installed-test
 
 run: $(VENV)/.installed
 	$(BIN)/panel serve app.py --address $(ADDRESS) --port $(PORT) --allow-websocket-origin $(ORIGIN) \
-		--static-dirs assets=assets --global-loading-spinner --warm --liveness
+		--static-dirs assets=assets --global-loading-spinner --warm --liveness --num-procs $(PROCS) \
+		--check-unused-sessions 5000 --unused-session-lifetime 15000 --session-token-expiration 300
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest

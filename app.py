@@ -5,7 +5,7 @@ import param
 
 from dashboards import DiffusionExplorer, GlmExplorer, OnlineExplorer, SpikedExplorer
 from dashboards.about import about_panel
-from dashboards.base import sanitize_query
+from dashboards.base import restore_query, sanitize_query
 from dashboards.warm import warm_caches
 
 pn.extension("katex", throttled=True, notifications=False)
@@ -42,6 +42,7 @@ class LazyTabs:
                             sizing_mode="stretch_width")
         self.tabs.param.watch(self._on_active, ["active"])
         if pn.state.location is not None:
+            restore_query(pn.state.location, pn.state.session_args)  # see its docstring
             sanitize_query(pn.state.location)  # before anything parses a hostile link
             pn.state.location.sync(self.tabs, {"active": "tab"})
             pn.state.location.sync(settings, {"lecture": "lecture"})

@@ -46,14 +46,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def serve_command(port: int, app: str = "app.py") -> list[str]:
+# closed pages are discarded within 20 s; a page's token must connect within 5 minutes
+SESSION_FLAGS = ["--check-unused-sessions", "5000", "--unused-session-lifetime", "15000",
+                 "--session-token-expiration", "300"]
+
+
+def serve_command(port: int, app: str = "app.py", procs: int = 1) -> list[str]:
     """The same command line as `make run` (and the Dockerfile), on ``port``."""
     panel = str(Path(sys.executable).with_name("panel"))
     return [
         panel, "serve", app, "--address", "127.0.0.1", "--port", str(port),
         "--allow-websocket-origin", f"127.0.0.1:{port}", "--allow-websocket-origin",
         f"localhost:{port}", "--static-dirs", "assets=assets", "--global-loading-spinner",
-        "--warm", "--liveness",
+        "--warm", "--liveness", "--num-procs", str(procs), *SESSION_FLAGS,
     ]
 
 

@@ -39,6 +39,7 @@ from tornado.websocket import websocket_connect
 from . import browser
 
 UPDATE_TIMEOUT_S = 15.0  # a slider change without an update within this is an error
+LATE_WAIT_S = 60.0
 SIMULATION_TIMEOUT_S = 180.0
 OPEN_TIMEOUT_S = 120.0
 
@@ -101,8 +102,8 @@ def _models(node, out: dict) -> dict:
 class Session:
     """One page: a websocket to the server and a reader that dispatches its messages."""
 
-    def __init__(self, base: str, tab: int):
-        self.base, self.tab = base, tab
+    def __init__(self, base: str, tab: int, query: str = ""):
+        self.base, self.tab, self.query = base, tab, query
         self.models: dict[str, dict] = {}
         self.errors: list[str] = []
         self._ws = None
@@ -131,7 +132,8 @@ class Session:
         await self._send("PATCH-DOC", {"events": [_event("document_ready")]})
 
     def _get_page(self) -> str:
-        with urllib.request.urlopen(f"{self.base}/app?tab={self.tab}",
+        query = f"tab={self.tab}" + (f"&{self.query}" if self.query else "")
+        with urllib.request.urlopen(f"{self.base}/app?{query}",
                                     timeout=OPEN_TIMEOUT_S) as response:
             return response.read().decode()
 
@@ -214,9 +216,12 @@ class Tally:
     open_s: list[float] = field(default_factory=list)
     latency_s: dict[str, list[float]] = field(default_factory=dict)
     latency_during_simulation_s: list[float] = field(default_factory=list)
+    latency_while_pages_open_s: list[float] = field(default_factory=list)
+    opening: int = 0
     simulation_s: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     simulations_running: int = 0
+    started: float = field(default_factory=time.perf_counter)
 
 
 def _slider_grid(node: dict) -> list[float]:
@@ -232,7 +237,11 @@ async def slider_user(base: str, plan: SliderPlan, seed: int, stop_at: float, th
     session = Session(base, plan.tab)
     try:
         t0 = time.perf_counter()
-        await asyncio.wait_for(session.open(), OPEN_TIMEOUT_S)
+        tally.opening += 1
+        try:
+            await asyncio.wait_for(session.open(), OPEN_TIMEOUT_S)
+        finally:
+            tally.opening -= 1
         tally.open_s.append(time.perf_counter() - t0)
         slider = session.find("Slider", title=plan.control)
         source = session.find("ColumnDataSource", name=plan.source)
@@ -243,18 +252,29 @@ async def slider_user(base: str, plan: SliderPlan, seed: int, stop_at: float, th
             value = rng.choice([v for v in grid if v != current])
             changed = session.expect_change(source)
             during_simulation = tally.simulations_running > 0
+            while_opening = tally.opening > 0
             sent = time.perf_counter()
             await session.set_value(slider, value)
-            try:
-                arrived = await asyncio.wait_for(changed, UPDATE_TIMEOUT_S)
-            except TimeoutError:
-                tally.errors.append(f"{plan.explorer}: no update {UPDATE_TIMEOUT_S:.0f} s after "
-                                    f"{plan.control} = {value}")
+            done, _ = await asyncio.wait({changed}, timeout=UPDATE_TIMEOUT_S)
+            if not done:
+                # late or lost? wait on, so that a late update is not taken for the next one
+                done, _ = await asyncio.wait({changed}, timeout=LATE_WAIT_S)
+                late = (f"it came {time.perf_counter() - sent:.1f} s after" if done else
+                        f"none came in {UPDATE_TIMEOUT_S + LATE_WAIT_S:.0f} s")
+                tally.errors.append(f"{plan.explorer}: no update within {UPDATE_TIMEOUT_S:.0f} s"
+                                    f" of {plan.control} = {value} (from {current}; {late}; "
+                                    f"{time.perf_counter() - tally.started:.0f} s into the "
+                                    "round)")
+                changed.cancel()
+                current = value
                 continue
+            arrived = changed.result()
             latency = arrived - sent
             tally.latency_s.setdefault(plan.explorer, []).append(latency)
             if during_simulation and tally.simulations_running > 0:
                 tally.latency_during_simulation_s.append(latency)
+            if while_opening or tally.opening > 0:
+                tally.latency_while_pages_open_s.append(latency)
             current = value
             await asyncio.sleep(rng.uniform(*think))
     except Exception as exc:
@@ -355,16 +375,14 @@ def main(argv=None) -> int:
     parser.add_argument("--think", type=float, nargs=2, default=(1.0, 3.0),
                         help="seconds between two slider moves of a user (uniform)")
     parser.add_argument("--procs", type=int, default=1, help="panel serve --num-procs")
-    parser.add_argument("--settle", type=float, default=35.0,
+    parser.add_argument("--settle", type=float, default=25.0,
                         help="seconds after a round for the server to discard closed sessions")
     args = parser.parse_args(argv)
     if not 1 <= args.users <= 500 or not 0 <= args.simulators <= args.users:
         parser.error("need 1 <= users <= 500 and 0 <= simulators <= users")
 
     port = browser.free_port()
-    command = browser.serve_command(port)
-    if args.procs > 1:
-        command += ["--num-procs", str(args.procs)]
+    command = browser.serve_command(port, procs=args.procs)
     log_path = browser.ROOT / f".server-{port}.log"
     client = psutil.Process()
     with browser.served(command, port, timeout=180) as base:
@@ -398,6 +416,7 @@ def main(argv=None) -> int:
                 for name, values in tally.latency_s.items():
                     total.latency_s.setdefault(name, []).extend(values)
                 total.latency_during_simulation_s += tally.latency_during_simulation_s
+                total.latency_while_pages_open_s += tally.latency_while_pages_open_s
                 total.simulation_s += tally.simulation_s
             total.errors += tally.errors
         log_errors = server_errors(log_path)
@@ -414,6 +433,7 @@ def main(argv=None) -> int:
         "latency_ms": percentiles_ms(all_latency),
         "latency_ms_by_explorer": {k: percentiles_ms(v) for k, v in total.latency_s.items()},
         "latency_ms_while_simulations_run": percentiles_ms(total.latency_during_simulation_s),
+        "latency_ms_while_pages_open": percentiles_ms(total.latency_while_pages_open_s),
         "page_open_ms": percentiles_ms(total.open_s),
         "simulation_ms": percentiles_ms(total.simulation_s),
         "errors": len(total.errors) + len(log_errors),

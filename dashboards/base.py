@@ -6,6 +6,7 @@ import csv
 import io
 import logging
 import math
+import os
 import threading
 import zipfile
 from collections import OrderedDict
@@ -34,8 +35,7 @@ PALETTE = {
     "grey": "#7F7F7F",
 }
 
-# Heavy simulations from every session share two worker threads: the numpy kernels release
-# the GIL, so sessions stay responsive, and a crowd cannot start more than two at once.
+
 class BoundedCache:
     """A thread-safe least-recently-used map of at most ``size`` entries."""
 
@@ -60,7 +60,19 @@ class BoundedCache:
         return len(self._items)
 
 
+# Heavy simulations from every session share two worker threads: the numpy kernels release
+# the GIL, so sessions stay responsive, and a crowd cannot start more than two at once.
 _EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="learning-phases-sim")
+
+
+def _new_executor_after_fork():
+    # `panel serve --num-procs N` forks after `--warm` may have started the pool's threads:
+    # a child inherits the pool but not its threads, and work queued there would never run
+    global _EXECUTOR
+    _EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="learning-phases-sim")
+
+
+os.register_at_fork(after_in_child=_new_executor_after_fork)
 
 
 def submit_background(fn, *args) -> Future:
@@ -101,6 +113,26 @@ def sanitize_query(location) -> list[str]:
     if dropped:
         location.search = "?" + urlencode(kept) if kept else ""
     return dropped
+
+
+def restore_query(location, arguments) -> bool:
+    """Give ``location`` the page's query when it lost it; True if it did.
+
+    Bokeh builds a session on the page request, then the browser opens a websocket. Under
+    ``panel serve --num-procs N`` the websocket may reach another worker, which builds the
+    session again from the websocket request, whose address (``/app/ws``) has no query:
+    Panel's location is then empty, and a link's view would be lost. The query still comes
+    along, in the session token's ``arguments``."""
+    from urllib.parse import urlencode
+
+    if location is None or location.search or not arguments:
+        return False
+    pairs = [(key, value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value))
+             for key, values in arguments.items() for value in values]
+    if not pairs:
+        return False
+    location.search = "?" + urlencode(pairs)
+    return True
 
 
 class Cancelled(Exception):

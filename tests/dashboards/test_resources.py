@@ -2,11 +2,12 @@
 
 import functools
 import importlib
+import multiprocessing
 import pkgutil
 
 import dashboards
 import theory
-from dashboards.base import BoundedCache
+from dashboards.base import BoundedCache, submit_background
 from dashboards.diffusion import COLLAPSE_TIMES
 
 
@@ -42,3 +43,21 @@ def test_bounded_cache_keeps_the_most_recently_used():
 
 def test_the_shared_collapse_times_are_bounded():
     assert COLLAPSE_TIMES.size <= 1024
+
+
+def _background_answer(queue):
+    queue.put(submit_background(lambda: 6 * 7).result(timeout=20))
+
+
+def test_background_work_runs_in_a_forked_worker_process():
+    """`panel serve --num-procs` forks after the warm-up has started the worker threads."""
+    assert submit_background(lambda: 1).result(timeout=20) == 1  # threads exist in the parent
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_background_answer, args=(queue,))
+    child.start()
+    try:
+        assert queue.get(timeout=30) == 42
+    finally:
+        child.join(timeout=30)
+    assert child.exitcode == 0

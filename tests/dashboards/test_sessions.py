@@ -3,6 +3,7 @@ explorer stops; pages do not share state."""
 
 import asyncio
 import socket
+from urllib.parse import parse_qs
 
 import panel as pn
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from bench.browser import free_port
 from bench.load import Session
 from dashboards import SpikedExplorer
+from dashboards.base import restore_query
 from tests.waiting import wait_until
 
 
@@ -90,3 +92,22 @@ def test_two_pages_do_not_share_controls(server):
 
     asyncio.run(two_pages())
     assert sorted(e.rho for e in explorers) == pytest.approx(sorted([0.4, SpikedExplorer().rho]))
+
+
+def test_a_lost_query_is_restored_from_the_session_arguments():
+    location = pn.io.location.Location()
+    arguments = {"tab": [b"2"], "lr": [b"1.5"], "note": ["caf\u00e9".encode()]}
+    assert restore_query(location, arguments)
+    assert parse_qs(location.search.lstrip("?")) == {"tab": ["2"], "lr": ["1.5"],
+                                                      "note": ["caf\u00e9"]}
+
+
+def test_a_present_query_is_kept_and_no_arguments_change_nothing():
+    location = pn.io.location.Location()
+    location.search = "?tab=1"
+    assert not restore_query(location, {"tab": [b"3"]})
+    assert location.search == "?tab=1"
+    empty = pn.io.location.Location()
+    assert not restore_query(empty, {})
+    assert not restore_query(None, {"tab": [b"3"]})
+    assert empty.search == ""

@@ -10,6 +10,7 @@ import pytest
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
+from bench.browser import free_port, serve_command, served
 from bench.load import Session
 
 pytestmark = pytest.mark.ui
@@ -72,3 +73,31 @@ def test_a_protocol_client_moves_a_slider_and_gets_new_data(app_url):
     """What `bench/load.py` measures: a slider value sent over the websocket comes back as
     changed plot data."""
     assert asyncio.run(_move_slider(_base(app_url))) == {"errors": []}
+
+
+@pytest.fixture(scope="module")
+def two_workers():
+    """`make run PROCS=2`: two worker processes forked after the warm-up."""
+    port = free_port()
+    with served(serve_command(port, procs=2), port, timeout=180) as base:
+        yield base
+
+
+async def _open_from_link(base: str) -> list:
+    session = Session(base, tab=2, query="sgd_lr=1.5")
+    await session.open()
+    try:
+        slider = session.find("Slider", title="Learning rate η")
+        return [session.models[slider]["attributes"]["value"], session.errors]
+    finally:
+        await session.close()
+
+
+def test_with_two_worker_processes_every_page_keeps_its_link(two_workers):
+    """The websocket may reach the worker that did not build the page; that worker must
+    still build the page the link asks for."""
+
+    async def open_many():
+        return await asyncio.gather(*[_open_from_link(two_workers) for _ in range(8)])
+
+    assert asyncio.run(open_many()) == [[1.5, []]] * 8
