@@ -311,7 +311,7 @@ async def simulation_user(base: str, plan: SimulationPlan, stop_at: float, tally
         await session.close()
 
 
-async def one_round(base: str, users: int, simulators: int, duration: float, ramp: float,
+async def one_round(bases: list[str], users: int, simulators: int, duration: float, ramp: float,
                     think: tuple, seed: int) -> Tally:
     tally = Tally()
     stop_at = time.perf_counter() + ramp + duration
@@ -323,6 +323,7 @@ async def one_round(base: str, users: int, simulators: int, duration: float, ram
     tasks = []
     for k in range(users):
         delay = ramp * k / max(users, 1)
+        base = bases[k % len(bases)]  # a sticky proxy's choice: one server per user
         if k < simulators:
             plan = SIMULATION_PLANS[k % len(SIMULATION_PLANS)]
             work = simulation_user(base, plan, stop_at, tally)
@@ -375,40 +376,52 @@ def main(argv=None) -> int:
     parser.add_argument("--think", type=float, nargs=2, default=(1.0, 3.0),
                         help="seconds between two slider moves of a user (uniform)")
     parser.add_argument("--procs", type=int, default=1, help="panel serve --num-procs")
+    parser.add_argument("--servers", type=int, default=1,
+                        help="independent servers on their own ports; users are spread over "
+                             "them as a sticky reverse proxy would")
     parser.add_argument("--settle", type=float, default=25.0,
                         help="seconds after a round for the server to discard closed sessions")
     args = parser.parse_args(argv)
     if not 1 <= args.users <= 500 or not 0 <= args.simulators <= args.users:
         parser.error("need 1 <= users <= 500 and 0 <= simulators <= users")
+    if not 1 <= args.procs <= 16 or not 1 <= args.servers <= 16:
+        parser.error("need 1 <= procs, servers <= 16")
 
-    port = browser.free_port()
-    command = browser.serve_command(port, procs=args.procs)
-    log_path = browser.ROOT / f".server-{port}.log"
     client = psutil.Process()
-    with browser.served(command, port, timeout=180) as base:
-        server = next(p for p in psutil.process_iter(["pid", "cmdline"])
-                      if p.info["cmdline"] and str(port) in p.info["cmdline"]
-                      and p.pid != client.pid and "serve" in p.info["cmdline"])
-        rss = {"ready": round(server_rss_mb(server.pid), 1)}
+    with contextlib.ExitStack() as stack:
+        bases, pids, logs = [], [], []
+        for _ in range(args.servers):
+            port = browser.free_port()
+            command = browser.serve_command(port, procs=args.procs)
+            bases.append(stack.enter_context(browser.served(command, port, timeout=180)))
+            logs.append(browser.ROOT / f".server-{port}.log")
+            pids.append(next(p.pid for p in psutil.process_iter(["pid", "cmdline"])
+                             if p.info["cmdline"] and str(port) in p.info["cmdline"]
+                             and p.pid != client.pid and "serve" in p.info["cmdline"]))
+
+        def memory():
+            return sum(server_rss_mb(pid) for pid in pids)
+
+        rss = {"ready": round(memory(), 1)}
         rounds, total = [], Tally()
         for index in range(args.rounds):
             cpu0 = client.cpu_times()
             t0 = time.perf_counter()
-            tally = asyncio.run(one_round(base, args.users, args.simulators, args.duration,
+            tally = asyncio.run(one_round(bases, args.users, args.simulators, args.duration,
                                           args.ramp, tuple(args.think), seed=index))
             wall = time.perf_counter() - t0
             cpu1 = client.cpu_times()
-            peak = server_rss_mb(server.pid)
+            peak = memory()
             time.sleep(args.settle)
             all_latency = [v for values in tally.latency_s.values() for v in values]
             print(f"round {index}: {wall:.0f} s, {len(tally.errors)} errors, server "
-                  f"{server_rss_mb(server.pid):.0f} MB", file=sys.stderr, flush=True)
+                  f"{memory():.0f} MB", file=sys.stderr, flush=True)
             rounds.append({
                 "round": index, "warm_up": index == 0, "wall_s": round(wall, 1),
                 "latency_ms": percentiles_ms(all_latency),
                 "errors": len(tally.errors),
                 "server_rss_mb_at_end": round(peak, 1),
-                "server_rss_mb_after_settle": round(server_rss_mb(server.pid), 1),
+                "server_rss_mb_after_settle": round(memory(), 1),
                 "client_cpu_s": round((cpu1.user + cpu1.system) - (cpu0.user + cpu0.system), 1),
             })
             if index > 0 or args.rounds == 1:
@@ -419,15 +432,15 @@ def main(argv=None) -> int:
                 total.latency_while_pages_open_s += tally.latency_while_pages_open_s
                 total.simulation_s += tally.simulation_s
             total.errors += tally.errors
-        log_errors = server_errors(log_path)
+        log_errors = [line for log in logs for line in server_errors(log)]
 
     measured = [r["server_rss_mb_after_settle"] for r in rounds[1:]] or [
         rounds[0]["server_rss_mb_after_settle"]]
     all_latency = [v for values in total.latency_s.values() for v in values]
     report = {
         "bench": "load", "users": args.users, "simulating_users": args.simulators,
-        "procs": args.procs, "rounds": args.rounds, "duration_s": args.duration,
-        "think_s": list(args.think),
+        "procs": args.procs, "servers": args.servers, "rounds": args.rounds,
+        "duration_s": args.duration, "think_s": list(args.think),
         "note": "latency: slider value sent -> changed plot data received (rounds after the "
                 "warm-up); server memory summed over its processes",
         "latency_ms": percentiles_ms(all_latency),
