@@ -9,7 +9,7 @@ ADDRESS ?= localhost
 # the host:port that browsers use to reach the server (websocket origin check)
 ORIGIN ?= localhost:$(PORT)
 
-.PHONY: run test test-fast bench lint screenshot clean install install-test
+.PHONY: run test test-fast bench load lint screenshot clean install install-test
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ test-fast: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench
+
+# simulated class room against served apps (about 6 minutes); e.g. make load ARGS="--servers 2"
+load: $(VENV)/.installed-test
+	$(BIN)/python -m bench.load $(ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/python -m pip install --quiet --group dev
