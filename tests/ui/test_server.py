@@ -12,6 +12,7 @@ from tornado.websocket import websocket_connect
 
 from bench.browser import free_port, serve_command, served
 from bench.load import Session
+from tests.waiting import run_async
 
 pytestmark = pytest.mark.ui
 
@@ -49,9 +50,9 @@ async def _open_websocket(base: str, origin: str):
 
 def test_websocket_from_another_origin_is_refused(app_url):
     base = _base(app_url)
-    asyncio.run(_open_websocket(base, base))  # the served address is accepted
+    run_async(_open_websocket(base, base))  # the served address is accepted
     with pytest.raises(HTTPClientError) as refused:
-        asyncio.run(_open_websocket(base, "http://evil.example:5006"))
+        run_async(_open_websocket(base, "http://evil.example:5006"))
     assert refused.value.code == 403
 
 
@@ -72,7 +73,7 @@ async def _move_slider(base: str) -> dict:
 def test_a_protocol_client_moves_a_slider_and_gets_new_data(app_url):
     """What `bench/load.py` measures: a slider value sent over the websocket comes back as
     changed plot data."""
-    assert asyncio.run(_move_slider(_base(app_url))) == {"errors": []}
+    assert run_async(_move_slider(_base(app_url))) == {"errors": []}
 
 
 @pytest.fixture(scope="module")
@@ -100,4 +101,4 @@ def test_with_two_worker_processes_every_page_keeps_its_link(two_workers):
     async def open_many():
         return await asyncio.gather(*[_open_from_link(two_workers) for _ in range(8)])
 
-    assert asyncio.run(open_many()) == [[1.5, []]] * 8
+    assert run_async(open_many()) == [[1.5, []]] * 8
