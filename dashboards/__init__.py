@@ -1,8 +1,26 @@
-"""Panel explorers over the ``theory`` package: one ``pn.viewable.Viewer`` per model."""
+"""Panel explorers over the ``theory`` package: one ``pn.viewable.Viewer`` per model.
 
-from .diffusion import DiffusionExplorer
-from .glm import GlmExplorer
-from .online import OnlineExplorer
-from .spiked import SpikedExplorer
+The explorers are imported on first use, so that a simulation worker process, which loads
+``dashboards.processes`` only, never imports Panel.
+"""
 
-__all__ = ["DiffusionExplorer", "GlmExplorer", "OnlineExplorer", "SpikedExplorer"]
+import importlib
+
+_EXPLORERS = {
+    "DiffusionExplorer": "dashboards.diffusion",
+    "GlmExplorer": "dashboards.glm",
+    "OnlineExplorer": "dashboards.online",
+    "SpikedExplorer": "dashboards.spiked",
+}
+
+__all__ = sorted(_EXPLORERS)
+
+
+def __getattr__(name):
+    if name in _EXPLORERS:
+        return getattr(importlib.import_module(_EXPLORERS[name]), name)
+    raise AttributeError(f"module 'dashboards' has no attribute {name!r}")
+
+
+def __dir__():
+    return [*globals(), *_EXPLORERS]

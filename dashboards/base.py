@@ -20,6 +20,9 @@ import param
 from bokeh.models import CustomAction, CustomJS, HoverTool, SaveTool, Span
 from bokeh.plotting import figure
 
+from . import processes
+from .processes import Cancelled
+
 log = logging.getLogger("learning_phases")
 
 #: Okabe-Ito palette: distinguishable with the common forms of colour blindness
@@ -133,10 +136,6 @@ def restore_query(location, arguments) -> bool:
         return False
     location.search = "?" + urlencode(pairs)
     return True
-
-
-class Cancelled(Exception):
-    """Raised inside background work when its user pressed cancel."""
 
 
 #: the toolbar button that saves a plot as SVG: BokehJS draws it again on an SVG canvas
@@ -393,6 +392,29 @@ class Explorer(pn.viewable.Viewer):
         future.add_done_callback(finish)
         return future
 
+    def run_in_process(self, steps, *, on_done, on_error=None, on_progress=None) -> Future:
+        """Run a simulation (``processes.Step`` s) in a worker process, then
+        ``on_done(results)`` here; ``on_progress(fraction)`` follows it, cancel stops it."""
+        self._cancel.clear()
+
+        def should_cancel():
+            return self._closed.is_set() or self._cancel.is_set()
+
+        def finish(future: Future):
+            exc = future.exception()
+            if exc is None:
+                self.schedule(lambda: self.guarded(on_done)(future.result()))
+            elif on_error is not None:
+                self.schedule(lambda: on_error(exc))
+
+        try:
+            future = processes.submit(steps, on_progress=on_progress, should_cancel=should_cancel)
+        except processes.ServerBusy as exc:
+            future = Future()
+            future.set_exception(exc)
+        future.add_done_callback(finish)
+        return future
+
     def cancel(self, *_):
         self._cancel.set()
 
@@ -581,15 +603,10 @@ class SimulationPanel:
         self.progress.visible = False
         self.status.object = text
 
-    def reporter(self, check_cancel):
-        """A ``progress(done, total)`` callback for theory code, which also honours cancel."""
-
-        def progress(done, total):
-            check_cancel()
-            value = int(100 * done / max(total, 1))
-            self.explorer.schedule(lambda: setattr(self.progress, "value", value))
-
-        return progress
+    def show_progress(self, fraction: float) -> None:
+        """Progress of a run in a worker process (0 to 1), from any thread."""
+        value = int(100 * min(max(fraction, 0.0), 1.0))
+        self.explorer.schedule(lambda: setattr(self.progress, "value", value))
 
     def failed(self, exc: BaseException) -> None:
         if isinstance(exc, Cancelled):

@@ -22,6 +22,7 @@ from .base import (
     add_legend_defaults,
     make_figure,
 )
+from .processes import Step
 
 N_CHOICES = [10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000]
 T_MAX = 5.0
@@ -530,13 +531,12 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
         score = self.score if mixture is not None else "empirical"
         self.sim.start(f"Running {self.n_samples} backward trajectories ({score} score)…")
 
-        def work(check_cancel):
-            return diffusion.simulate_backward(
-                data=points, labels=labels, n_samples=int(self.n_samples), t_max=T_MAX,
-                steps=STEPS, score=score, mixture=mixture, seed=int(self.seed),
-                progress=self.sim.reporter(check_cancel))
+        steps = [Step(diffusion.simulate_backward, dict(
+            data=points, labels=labels, n_samples=int(self.n_samples), t_max=T_MAX,
+            steps=STEPS, score=score, mixture=mixture, seed=int(self.seed)), progress=True)]
 
-        def done(run):
+        def done(results):
+            run, = results
             if key != (self._data_key(), int(self.n_samples), self.score):
                 self.sim.finish("Parameters changed during the run; result discarded.")
                 return
@@ -559,7 +559,8 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
                 + (f", half of those sit on it from t ≈ {t_coll:.3f}." if np.isfinite(t_coll)
                    else "."))
 
-        return self.run_in_background(work, on_done=done, on_error=self.sim.failed)
+        return self.run_in_process(steps, on_done=done, on_error=self.sim.failed,
+                                   on_progress=self.sim.show_progress)
 
     def _window_key(self):
         return (float(self.separation), float(self.variance), int(self.seed),
@@ -573,18 +574,19 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
         self.window_sim.start(f"Training the score for n = {', '.join(map(str, WINDOW_N))} "
                               f"(p = {features}, t = {t:g})…")
 
-        def work(check_cancel):
-            return diffusion.training_window(
-                n_values=WINDOW_N, d=WINDOW_D, features=features, t=t, separation=separation,
-                variance=variance, seed=seed, progress=self.window_sim.reporter(check_cancel))
+        steps = [Step(diffusion.training_window, dict(
+            n_values=WINDOW_N, d=WINDOW_D, features=features, t=t, separation=separation,
+            variance=variance, seed=seed), progress=True)]
 
-        def done(result):
+        def done(results):
+            result, = results
             if key != self._window_key():
                 self.window_sim.finish("Parameters changed during the run; result discarded.")
                 return
             self._show_window(result)
 
-        return self.run_in_background(work, on_done=done, on_error=self.window_sim.failed)
+        return self.run_in_process(steps, on_done=done, on_error=self.window_sim.failed,
+                                   on_progress=self.window_sim.show_progress)
 
     def _show_window(self, result):
         finite = np.isfinite(result.memorization_time)

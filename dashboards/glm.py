@@ -42,6 +42,7 @@ from .base import (
     submit_background,
     threshold_lines,
 )
+from .processes import Step
 
 # task -> (prior key, channel key, description)
 TASKS = {
@@ -647,48 +648,30 @@ print("converged everywhere:", bool(curve.converged.all()))
         total = alphas.size * runs * (2 if with_erm else 1)
         self.sim.start(f"Running {total} fits at N = {n}…")
 
-        def work(check_cancel):
-            progress = self.sim.reporter(check_cancel)
-            finals = np.empty((alphas.size, runs))
-            done = 0
-            for i, a in enumerate(alphas):
-                for r in range(runs):
-                    run = glm.simulate_gamp(prior=prior, channel=channel, alpha=float(a), n=n,
-                                            seed=1000 * i + r, iterations=300)
-                    finals[i, r] = run.overlap[-1]
-                    done += 1
-                    progress(done, total)
-            fits = None
-            if self.task == "Random features":
-                half = alphas.size * runs
+        gamp = alphas.size * runs
+        steps = [Step(glm.simulate_gamp, dict(prior=prior, channel=channel, alpha=float(a), n=n,
+                                              seed=1000 * i + r, iterations=300))
+                 for i, a in enumerate(alphas) for r in range(runs)]
+        if self.task == "Random features":
+            steps.append(Step(erm.simulate_random_features, dict(
+                alpha=alphas, psi=float(self.psi), lam=max(lam, 1e-6), noise=noise,
+                d=min(n, 300), runs=runs, seed=7), weight=gamp, progress=True))
+        elif self.channel_key == "linear":
+            steps.append(Step(erm.simulate_ridge, dict(
+                alpha=alphas, lam=lam, noise=noise, n=min(n, erm.MAX_RIDGE_N), runs=runs,
+                seed=7), weight=gamp))
+        elif with_erm:
+            steps.append(Step(erm.simulate_logistic, dict(
+                alpha=alphas, lam=max(lam, erm.MIN_LOGISTIC_LAMBDA), flip=flip,
+                n=min(n, erm.MAX_LOGISTIC_N), runs=runs, seed=7), weight=gamp, progress=True))
 
-                def rf_progress(k, _total):
-                    progress(half + k, total)
-
-                fits = erm.simulate_random_features(
-                    alpha=alphas, psi=float(self.psi), lam=max(lam, 1e-6), noise=noise,
-                    d=min(n, 300), runs=runs, seed=7, progress=rf_progress)
-            elif self.channel_key == "linear":
-                fits = erm.simulate_ridge(alpha=alphas, lam=lam, noise=noise,
-                                          n=min(n, erm.MAX_RIDGE_N), runs=runs, seed=7)
-            elif with_erm:
-                half = alphas.size * runs
-
-                def fit_progress(k, _total):
-                    progress(half + k, total)
-
-                fits = erm.simulate_logistic(alpha=alphas,
-                                             lam=max(lam, erm.MIN_LOGISTIC_LAMBDA), flip=flip,
-                                             n=min(n, erm.MAX_LOGISTIC_N), runs=runs, seed=7,
-                                             progress=fit_progress)
-            progress(total, total)
-            return finals, fits
-
-        def finished(result):
+        def finished(results):
             if (prior, channel) != (self.current_prior, self.current_channel):
                 self.sim.finish("Parameters changed during the run; result discarded.")
                 return
-            finals, ridge = result
+            finals = np.array([run.overlap[-1] for run in results[:gamp]]).reshape(
+                alphas.size, runs)
+            ridge = results[gamp] if len(results) > gamp else None
             self._sim = (alphas, finals, channel, ridge)
             self._update_sim_sources()
             kind = ("random-features" if self.task == "Random features"
@@ -697,7 +680,8 @@ print("converged everywhere:", bool(curve.converged.all()))
                             + (f"; {kind} fits at λ = {lam:g}" if ridge is not None else "")
                             + ".")
 
-        return self.run_in_background(work, on_done=finished, on_error=self.sim.failed)
+        return self.run_in_process(steps, on_done=finished, on_error=self.sim.failed,
+                                   on_progress=self.sim.show_progress)
 
     def _clear_simulations(self):
         self._sim = None

@@ -30,6 +30,7 @@ from .base import (
     legend_items,
     make_figure,
 )
+from .processes import Step
 
 TIME_POINTS = 300  # log-spaced times of the ODE curves (and animation frames)
 ALPHA_MIN = 0.01
@@ -550,21 +551,10 @@ print(online.find_plateau(trajectory))
         runs = int(self.sim_runs)
         alphas, note = self.sim_alphas()
         self.sim.start(f"Running {runs} SGD run(s) at N = {N}{note}…")
-        progress = None
-
-        def work(check_cancel):
-            nonlocal progress
-            progress = self.sim.reporter(check_cancel)
-            out = []
-            for r in range(runs):
-                def report(done, total, r=r):
-                    progress(r * total + done, runs * total)
-
-                out.append(online.simulate_sgd(K=K, M=M, N=N, lr=lr, noise=noise,
-                                               alphas=alphas, seed=seed + r,
-                                               init_scale=init_scale, activation=activation,
-                                               progress=report))
-            return out
+        steps = [Step(online.simulate_sgd, dict(K=K, M=M, N=N, lr=lr, noise=noise, alphas=alphas,
+                                                seed=seed + r, init_scale=init_scale,
+                                                activation=activation), progress=True)
+                 for r in range(runs)]
 
         def done(result):
             if key != self.model_key:
@@ -587,7 +577,8 @@ print(online.find_plateau(trajectory))
                             f"{note}." + (f" {diverged} diverged (error infinite or NaN); "
                                           "drawn up to where it blew up." if diverged else ""))
 
-        return self.run_in_background(work, on_done=done, on_error=self.sim.failed)
+        return self.run_in_process(steps, on_done=done, on_error=self.sim.failed,
+                                   on_progress=self.sim.show_progress)
 
     def _clear_sgd(self):
         self.sources["sgd"].data = {"xs": [], "ys": [], "color": [], "run": []}

@@ -31,6 +31,7 @@ from .base import (
     submit_background,
     threshold_lines,
 )
+from .processes import Step
 
 PRIOR_LABELS = {
     "Sparse Rademacher": "sparse_rademacher",
@@ -490,12 +491,12 @@ print("converged everywhere:", bool(curve.converged.all()))
         snr = self.amp_snr_points()
         self.sim.start(f"Running {snr.size * runs} AMP runs at N = {n}…")
 
-        def work(check_cancel):
-            return spiked.amp_ensemble(prior=prior, snr=snr, n=n, runs=runs,
-                                       iterations=AMP_ITERATIONS, seed=2024,
-                                       progress=self.sim.reporter(check_cancel))
+        steps = [Step(spiked.amp_ensemble, dict(prior=prior, snr=snr, n=n, runs=runs,
+                                                iterations=AMP_ITERATIONS, seed=2024),
+                      progress=True)]
 
-        def done(result):
+        def done(results):
+            result, = results
             if (prior, n) != (self.current_prior, int(self.amp_n)):
                 self.sim.finish("Parameters changed during the run; result discarded.")
                 return
@@ -505,7 +506,8 @@ print("converged everywhere:", bool(curve.converged.all()))
                             f"uninformed start, up to {AMP_ITERATIONS} iterations (stops when "
                             "converged).")
 
-        return self.run_in_background(work, on_done=done, on_error=self.sim.failed)
+        return self.run_in_process(steps, on_done=done, on_error=self.sim.failed,
+                                   on_progress=self.sim.show_progress)
 
     def _clear_amp(self):
         self._amp = None

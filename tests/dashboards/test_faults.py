@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import dashboards.spiked as spiked_view
-from dashboards import OnlineExplorer, SpikedExplorer
+from dashboards import OnlineExplorer, SpikedExplorer, processes
+from tests.dashboards import worker_faults
 from tests.waiting import wait_until
 from theory import online, spiked
 
@@ -52,12 +53,9 @@ def test_points_that_did_not_converge_are_marked_and_said(monkeypatch):
 def test_a_simulation_that_raises_is_reported_and_the_next_run_works(monkeypatch):
     explorer = SpikedExplorer(amp_n=400, amp_runs=1)
     with monkeypatch.context() as patch:
-        def broken(**kwargs):
-            raise MemoryError("cannot allocate the instance")
-
-        patch.setattr(spiked, "amp_ensemble", broken)
+        patch.setattr(spiked, "amp_ensemble", worker_faults.raise_memory_error)
         future = explorer.run_amp()
-        with pytest.raises(MemoryError):
+        with pytest.raises(MemoryError):  # raised in a worker process, carried back here
             future.result(timeout=60)
         wait_until(lambda: "Simulation failed" in explorer.message.object)
         assert "cannot allocate" in explorer.message.object
@@ -66,15 +64,21 @@ def test_a_simulation_that_raises_is_reported_and_the_next_run_works(monkeypatch
     wait_until(lambda: len(explorer.sources["amp"].data["snr"]) > 0)
 
 
+def test_a_worker_process_that_dies_is_reported_and_the_next_run_works(monkeypatch):
+    explorer = SpikedExplorer(amp_n=400, amp_runs=1)
+    with monkeypatch.context() as patch:
+        patch.setattr(spiked, "amp_ensemble", worker_faults.exit_the_process)
+        with pytest.raises(processes.WorkerDied):
+            explorer.run_amp().result(timeout=60)
+        wait_until(lambda: "stopped without an answer" in explorer.message.object)
+        assert not explorer.run_button.disabled
+    explorer.run_amp().result(timeout=120)  # a new worker takes over
+    wait_until(lambda: len(explorer.sources["amp"].data["snr"]) > 0)
+
+
 def test_sgd_that_diverges_into_nan_is_reported(monkeypatch):
     explorer = OnlineExplorer(sim_runs=1)
-    real = online.simulate_sgd
-
-    def nan_run(**kwargs):
-        run = real(**kwargs)
-        return dataclasses.replace(run, eps_g=np.full_like(run.eps_g, np.nan))
-
-    monkeypatch.setattr(online, "simulate_sgd", nan_run)
+    monkeypatch.setattr(online, "simulate_sgd", worker_faults.sgd_ending_in_nan)
     explorer.run_sgd().result(timeout=120)
     wait_until(lambda: not explorer.sim.run_button.disabled)
     text = explorer.sim.status.object + explorer.message.object

@@ -1,0 +1,283 @@
+"""Finite-size simulations in worker processes.
+
+A simulation run on a thread of the serving process competes with every page's event loop for
+the GIL and for the CPU: with a class room on two cores, two running simulations doubled the
+slider latency of everyone else. Here each run is a list of ``Step`` s (public ``theory``
+calls with plain arguments) executed in a pool of worker processes started with ``spawn``
+(never ``fork`` from a threaded server) at the lowest CPU priority, one BLAS thread each, so
+the serving process always comes first. Progress and cancel cross the process boundary
+through shared memory, one slot per run; a thread of the server forwards them every
+``POLL_S`` seconds.
+
+This module imports neither numpy nor Panel: it is what a worker process loads.
+``LEARNING_PHASES_SIMULATIONS=threads`` runs the same steps on threads of the server instead
+(for a platform without process support, and for tests that patch a solver in this process).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+
+MODE_ENV = "LEARNING_PHASES_SIMULATIONS"
+#: worker processes (per server process): each runs one simulation at a time
+WORKERS = 2
+#: runs that may be queued or running at once (per server process); more are refused
+SLOTS = 64
+#: the workers' niceness: 19 is the lowest priority, the pages' event loops come first
+NICENESS = 19
+#: a worker is replaced after this many runs, so that memory it fragmented is given back
+RUNS_PER_WORKER = 20
+#: how often progress and cancel requests are carried between server and workers (seconds)
+POLL_S = 0.2
+
+
+class Cancelled(Exception):
+    """Raised inside background work when its user pressed cancel (or closed the page)."""
+
+
+class ServerBusy(RuntimeError):
+    """Too many simulations are queued on this server."""
+
+
+class WorkerDied(RuntimeError):
+    """The process running a simulation ended without an answer (e.g. killed for memory)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One call ``fn(**kwargs)`` of a simulation; ``fn`` must be importable by name (a public
+    ``theory`` function). ``progress=True``: ``fn`` takes a ``progress(done, total)`` callback.
+    ``weight``: its share of the progress bar, relative to the other steps."""
+
+    fn: Callable
+    kwargs: dict = field(default_factory=dict)
+    weight: float = 1.0
+    progress: bool = False
+
+
+def run_steps(steps, report: Callable[[float], None], cancelled: Callable[[], bool]) -> list:
+    """Run ``steps`` in order and return their results; ``report(fraction)`` follows the
+    progress, and ``Cancelled`` is raised at the first check after ``cancelled()``."""
+    steps = list(steps)
+    total = sum(step.weight for step in steps) or 1.0
+    finished = 0.0
+    results = []
+
+    def check():
+        if cancelled():
+            raise Cancelled
+
+    for step in steps:
+        check()
+        kwargs = dict(step.kwargs)
+        if step.progress:
+            def progress(done, count, base=finished, weight=step.weight):
+                check()
+                report((base + weight * done / max(count, 1)) / total)
+
+            kwargs["progress"] = progress
+        results.append(step.fn(**kwargs))
+        finished += step.weight
+        report(finished / total)
+    return results
+
+
+# -- worker side ---------------------------------------------------------------------------
+_progress_slots = None
+_cancel_slots = None
+
+
+def _start_worker(progress_slots, cancel_slots) -> None:
+    global _progress_slots, _cancel_slots
+    _progress_slots, _cancel_slots = progress_slots, cancel_slots
+    with contextlib.suppress(OSError):  # no priorities here: still correct, only less polite
+        os.nice(NICENESS - os.nice(0))
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)  # two workers on two cores: BLAS threads would only contend
+    except ImportError:
+        pass
+
+
+def _run_in_worker(slot: int, steps) -> list:
+    def report(fraction):
+        _progress_slots[slot] = fraction
+
+    return run_steps(steps, report, lambda: bool(_cancel_slots[slot]))
+
+
+# -- server side ---------------------------------------------------------------------------
+@dataclass
+class _Run:
+    future: Future
+    on_progress: Callable[[float], None] | None
+    should_cancel: Callable[[], bool]
+    shown: float = -1.0
+    inner: Future | None = None
+
+
+class _Pool:
+    """The worker processes of this server process, their shared slots and the thread that
+    carries progress and cancel requests between them."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.context = multiprocessing.get_context("spawn")
+        self.progress = self.context.RawArray("d", SLOTS)
+        self.cancel = self.context.RawArray("b", SLOTS)
+        self.free = list(range(SLOTS))
+        self.runs: dict[int, _Run] = {}
+        self.executor: ProcessPoolExecutor | None = None
+        self.poller: threading.Thread | None = None
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self.executor is None or getattr(self.executor, "_broken", False):
+            self.executor = ProcessPoolExecutor(
+                max_workers=WORKERS, mp_context=self.context, initializer=_start_worker,
+                initargs=(self.progress, self.cancel), max_tasks_per_child=RUNS_PER_WORKER)
+        return self.executor
+
+    def submit(self, steps, on_progress, should_cancel) -> Future:
+        outer: Future = Future()
+        with self.lock:
+            if not self.free:
+                raise ServerBusy(f"{SLOTS} simulations are already queued on this server; "
+                                 "try again in a minute")
+            slot = self.free.pop()
+            self.progress[slot], self.cancel[slot] = 0.0, 0
+            run = _Run(outer, on_progress, should_cancel)
+            self.runs[slot] = run
+            try:
+                run.inner = self._executor().submit(_run_in_worker, slot, list(steps))
+            except BrokenProcessPool:  # a worker died since the last check: start afresh
+                self.executor = None
+                run.inner = self._executor().submit(_run_in_worker, slot, list(steps))
+            except BaseException:
+                del self.runs[slot]
+                self.free.append(slot)
+                raise
+            if self.poller is None or not self.poller.is_alive():
+                self.poller = threading.Thread(target=self._poll, name="learning-phases-poll",
+                                               daemon=True)
+                self.poller.start()
+        run.inner.add_done_callback(lambda inner: self._finish(slot, inner))
+        return outer
+
+    def _finish(self, slot: int, inner: Future) -> None:
+        with self.lock:
+            run = self.runs.pop(slot)
+            self.free.append(slot)
+        if inner.cancelled():
+            run.future.set_exception(Cancelled())
+            return
+        exc = inner.exception()
+        if isinstance(exc, BrokenProcessPool):
+            exc = WorkerDied("the process running this simulation stopped without an answer "
+                             "(out of memory?); the next run starts a new one")
+        if exc is not None:
+            run.future.set_exception(exc)
+        else:
+            run.future.set_result(inner.result())
+
+    def _poll(self) -> None:
+        while True:
+            time.sleep(POLL_S)
+            with self.lock:
+                runs = list(self.runs.items())
+            if not runs:
+                return
+            for slot, run in runs:
+                if run.should_cancel():
+                    self.cancel[slot] = 1
+                    if run.inner is not None:
+                        run.inner.cancel()  # still queued: never starts
+                fraction = self.progress[slot]
+                if run.on_progress is not None and fraction != run.shown:
+                    run.shown = fraction
+                    run.on_progress(fraction)
+
+    def cancel_all(self) -> None:
+        with self.lock:
+            for slot in self.runs:
+                self.cancel[slot] = 1
+
+
+_pool: _Pool | None = None
+_pool_lock = threading.Lock()
+_threads = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="learning-phases-run")
+
+
+def _get_pool() -> _Pool:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = _Pool()
+        return _pool
+
+
+def _after_fork_in_child():
+    # `panel serve --num-procs` forks: a child owns no workers, poller or threads of its own
+    global _pool, _pool_lock, _threads
+    _pool, _pool_lock = None, threading.Lock()
+    _threads = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="learning-phases-run")
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _stop_runs_at_exit():
+    # the executors join their workers at exit: stop running simulations at their next check
+    if _pool is not None:
+        _pool.cancel_all()
+
+
+threading._register_atexit(_stop_runs_at_exit)  # runs before concurrent.futures' own joins
+
+
+def mode() -> str:
+    value = os.environ.get(MODE_ENV, "processes").strip().lower()
+    return "threads" if value == "threads" else "processes"
+
+
+def submit(steps, *, on_progress: Callable[[float], None] | None = None,
+           should_cancel: Callable[[], bool] = lambda: False) -> Future:
+    """Run ``steps`` in the background (worker processes, or threads: see ``mode``); the
+    Future's result is the list of their results, or ``Cancelled``, ``ServerBusy``,
+    ``WorkerDied`` or whatever a step raised."""
+    if mode() == "threads":
+        def report(fraction):
+            if on_progress is not None:
+                on_progress(fraction)
+
+        outer: Future = Future()
+
+        def run():
+            try:
+                outer.set_result(run_steps(steps, report, should_cancel))
+            except BaseException as exc:
+                outer.set_exception(exc)
+
+        _threads.submit(run)
+        return outer
+    return _get_pool().submit(steps, on_progress, should_cancel)
+
+
+def worker_count() -> int:
+    """Worker processes alive now (for tests and the load benchmark)."""
+    pool = _pool
+    if pool is None or pool.executor is None:
+        return 0
+    return sum(p.is_alive() for p in (pool.executor._processes or {}).values())
+
+
+__all__ = ["Cancelled", "ServerBusy", "Step", "WorkerDied", "mode", "run_steps", "submit",
+           "worker_count"]
