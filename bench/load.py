@@ -217,6 +217,7 @@ class Tally:
     latency_s: dict[str, list[float]] = field(default_factory=dict)
     latency_during_simulation_s: list[float] = field(default_factory=list)
     latency_while_pages_open_s: list[float] = field(default_factory=list)
+    latency_once_pages_open_s: list[float] = field(default_factory=list)
     opening: int = 0
     simulation_s: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -275,6 +276,8 @@ async def slider_user(base: str, plan: SliderPlan, seed: int, stop_at: float, th
                 tally.latency_during_simulation_s.append(latency)
             if while_opening or tally.opening > 0:
                 tally.latency_while_pages_open_s.append(latency)
+            else:
+                tally.latency_once_pages_open_s.append(latency)
             current = value
             await asyncio.sleep(rng.uniform(*think))
     except Exception as exc:
@@ -430,6 +433,7 @@ def main(argv=None) -> int:
                     total.latency_s.setdefault(name, []).extend(values)
                 total.latency_during_simulation_s += tally.latency_during_simulation_s
                 total.latency_while_pages_open_s += tally.latency_while_pages_open_s
+                total.latency_once_pages_open_s += tally.latency_once_pages_open_s
                 total.simulation_s += tally.simulation_s
             total.errors += tally.errors
         log_errors = [line for log in logs for line in server_errors(log)]
@@ -447,6 +451,7 @@ def main(argv=None) -> int:
         "latency_ms_by_explorer": {k: percentiles_ms(v) for k, v in total.latency_s.items()},
         "latency_ms_while_simulations_run": percentiles_ms(total.latency_during_simulation_s),
         "latency_ms_while_pages_open": percentiles_ms(total.latency_while_pages_open_s),
+        "latency_ms_once_pages_open": percentiles_ms(total.latency_once_pages_open_s),
         "page_open_ms": percentiles_ms(total.open_s),
         "simulation_ms": percentiles_ms(total.simulation_s),
         "errors": len(total.errors) + len(log_errors),
