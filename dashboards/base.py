@@ -63,16 +63,17 @@ class BoundedCache:
         return len(self._items)
 
 
-# Heavy simulations from every session share two worker threads: the numpy kernels release
-# the GIL, so sessions stay responsive, and a crowd cannot start more than two at once.
-_EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="learning-phases-sim")
+# Short background solves (phase diagrams, ERM curves, sweeps) from every session share two
+# threads; simulations, which run for seconds to minutes, go to worker processes instead
+# (``processes``), where they cannot hold the pages' GIL.
+_EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="learning-phases-solve")
 
 
 def _new_executor_after_fork():
     # `panel serve --num-procs N` forks after `--warm` may have started the pool's threads:
     # a child inherits the pool but not its threads, and work queued there would never run
     global _EXECUTOR
-    _EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="learning-phases-sim")
+    _EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="learning-phases-solve")
 
 
 os.register_at_fork(after_in_child=_new_executor_after_fork)
