@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -62,11 +63,33 @@ def serve_command(port: int, app: str = "app.py", procs: int = 1) -> list[str]:
     ]
 
 
+def stop_process_group(proc: subprocess.Popen, timeout: float = 15) -> None:
+    """SIGTERM to the server and every process it started; SIGKILL to what is left after
+    ``timeout`` seconds."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break  # the whole group is gone
+        proc.poll()  # reap the parent, so that it does not linger as a zombie
+        time.sleep(0.1)
+    else:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=5)
+
+
 @contextlib.contextmanager
 def served(command: list[str], port: int, *, ready_path: str = "/liveness", timeout: float = 90):
     """Run a server command until the context exits; wait for ``ready_path`` to answer."""
     log = open(ROOT / f".server-{port}.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    # a session of its own: `--num-procs` forks workers that outlive a parent stopped alone
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -82,11 +105,7 @@ def served(command: list[str], port: int, *, ready_path: str = "/liveness", time
                 time.sleep(0.25)
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process_group(proc)
         log.close()
         with contextlib.suppress(OSError):
             os.unlink(log.name)

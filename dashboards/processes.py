@@ -95,9 +95,18 @@ _progress_slots = None
 _cancel_slots = None
 
 
+def _exit_with_server(server: int) -> None:
+    # a server process killed outright (e.g. for memory) must not leave its workers behind
+    while os.getppid() == server:
+        time.sleep(1.0)
+    os._exit(0)
+
+
 def _start_worker(progress_slots, cancel_slots) -> None:
     global _progress_slots, _cancel_slots
     _progress_slots, _cancel_slots = progress_slots, cancel_slots
+    threading.Thread(target=_exit_with_server, args=(os.getppid(),), daemon=True,
+                     name="learning-phases-orphan-check").start()
     with contextlib.suppress(OSError):  # no priorities here: still correct, only less polite
         os.nice(NICENESS - os.nice(0))
     try:

@@ -2,9 +2,12 @@
 progress and cancel across the process boundary, a bounded queue, the threads fallback."""
 
 import itertools
+import multiprocessing
 import os
+import time
 
 import numpy as np
+import psutil
 import pytest
 
 from dashboards import SpikedExplorer, processes
@@ -94,3 +97,25 @@ def test_the_threads_fallback_gives_the_same_runs(monkeypatch):
     explorer.run_amp().result(timeout=120)
     wait_until(lambda: len(explorer.sources["amp"].data["mean"]) > 0)
     np.testing.assert_array_equal(np.array(explorer.sources["amp"].data["mean"]), in_threads)
+
+
+def _serve_one_run(answers):
+    from dashboards import processes as in_child
+
+    answers.put(in_child.submit([Step(os.getpid)]).result(timeout=60)[0])
+    time.sleep(600)  # a server process that is about to be killed outright
+
+
+def test_workers_exit_when_their_server_process_is_killed():
+    context = multiprocessing.get_context("spawn")
+    answers = context.Queue()
+    server = context.Process(target=_serve_one_run, args=(answers,))
+    server.start()
+    try:
+        worker = psutil.Process(answers.get(timeout=60))
+        assert worker.is_running()
+    finally:
+        server.kill()  # SIGKILL: no exit handler runs in the server
+        server.join(timeout=10)
+    worker.wait(timeout=10)  # psutil.TimeoutExpired if the worker lingers
+    assert not worker.is_running()

@@ -6,6 +6,7 @@ import re
 import urllib.error
 import urllib.request
 
+import psutil
 import pytest
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
@@ -102,3 +103,30 @@ def test_with_two_worker_processes_every_page_keeps_its_link(two_workers):
         return await asyncio.gather(*[_open_from_link(two_workers) for _ in range(8)])
 
     assert run_async(open_many()) == [[1.5, []]] * 8
+
+
+async def _run_amp(base: str) -> list:
+    session = Session(base, tab=0)
+    await session.open()
+    try:
+        changed = session.expect_change(session.find("ColumnDataSource", name="spiked-amp"))
+        await session.click(session.find("Button", label="Run AMP"))
+        await asyncio.wait_for(changed, 180)
+        return session.errors
+    finally:
+        await session.close()
+
+
+def test_a_stopped_server_leaves_no_process_behind():
+    """Neither the `--num-procs` workers (forked) nor the simulation workers (spawned)
+    outlive the server."""
+    port = free_port()
+    with served(serve_command(port, procs=2), port, timeout=180) as base:
+        assert run_async(_run_amp(base)) == []
+        server = next(p for p in psutil.process_iter(["cmdline"])
+                      if "serve" in (p.info["cmdline"] or [])
+                      and str(port) in (p.info["cmdline"] or []))
+        group = [server, *server.children(recursive=True)]
+        assert len(group) >= 5  # the server, 2 forked workers, >= 2 simulation workers
+    _, alive = psutil.wait_procs(group, timeout=15)
+    assert alive == []
