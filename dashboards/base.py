@@ -382,15 +382,8 @@ class Explorer(pn.viewable.Viewer):
             check()  # queued for a page that has since closed: do nothing
             return work(check)
 
-        def finish(future: Future):
-            exc = future.exception()
-            if exc is None:
-                self.schedule(lambda: self.guarded(on_done)(future.result()))
-            elif on_error is not None:
-                self.schedule(lambda: on_error(exc))
-
         future = _EXECUTOR.submit(guarded_work, check_cancel)
-        future.add_done_callback(finish)
+        future.add_done_callback(lambda done: self._deliver(done, on_done, on_error))
         return future
 
     def run_in_process(self, steps, *, on_done, on_error=None, on_progress=None) -> Future:
@@ -401,20 +394,17 @@ class Explorer(pn.viewable.Viewer):
         def should_cancel():
             return self._closed.is_set() or self._cancel.is_set()
 
-        def finish(future: Future):
-            exc = future.exception()
-            if exc is None:
-                self.schedule(lambda: self.guarded(on_done)(future.result()))
-            elif on_error is not None:
-                self.schedule(lambda: on_error(exc))
-
-        try:
-            future = processes.submit(steps, on_progress=on_progress, should_cancel=should_cancel)
-        except processes.ServerBusy as exc:
-            future = Future()
-            future.set_exception(exc)
-        future.add_done_callback(finish)
+        future = processes.submit(steps, on_progress=on_progress, should_cancel=should_cancel)
+        future.add_done_callback(lambda done: self._deliver(done, on_done, on_error))
         return future
+
+    def _deliver(self, future: Future, on_done, on_error) -> None:
+        """Hand a finished background future to ``on_done`` or ``on_error`` on this page."""
+        exc = future.exception()
+        if exc is None:
+            self.schedule(lambda: self.guarded(on_done)(future.result()))
+        elif on_error is not None:
+            self.schedule(lambda: on_error(exc))
 
     def cancel(self, *_):
         self._cancel.set()

@@ -159,8 +159,9 @@ class _Pool:
         outer: Future = Future()
         with self.lock:
             if not self.free:
-                raise ServerBusy(f"{SLOTS} simulations are already queued on this server; "
-                                 "try again in a minute")
+                outer.set_exception(ServerBusy(f"{SLOTS} simulations are already queued on "
+                                               "this server; try again in a minute"))
+                return outer
             slot = self.free.pop()
             self.progress[slot], self.cancel[slot] = 0.0, 0
             run = _Run(outer, on_progress, should_cancel)
@@ -260,13 +261,10 @@ def mode() -> str:
 def submit(steps, *, on_progress: Callable[[float], None] | None = None,
            should_cancel: Callable[[], bool] = lambda: False) -> Future:
     """Run ``steps`` in the background (worker processes, or threads: see ``mode``); the
-    Future's result is the list of their results, or ``Cancelled``, ``ServerBusy``,
-    ``WorkerDied`` or whatever a step raised."""
+    Future's result is the list of their results, or its exception ``Cancelled``,
+    ``ServerBusy`` (queue full), ``WorkerDied`` or whatever a step raised."""
     if mode() == "threads":
-        def report(fraction):
-            if on_progress is not None:
-                on_progress(fraction)
-
+        report = on_progress or (lambda fraction: None)
         outer: Future = Future()
 
         def run():
