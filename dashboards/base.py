@@ -84,6 +84,16 @@ def submit_background(fn, *args) -> Future:
     return _EXECUTOR.submit(fn, *args)
 
 
+# Panel holds every change that a browser sends for 50 ms before processing it, so that a
+# burst of keystrokes becomes one update. A released slider, a chosen option or a player's
+# frame arrives as one message: for them the wait is pure latency (it was most of a
+# slider's response time). They are processed on the next tick, still through Bokeh's
+# locked timeout callbacks (Panel's "priority" path skips the document lock).
+for _widget in (pn.widgets.slider._SliderBase, pn.widgets.Select, pn.widgets.RadioButtonGroup,
+                pn.widgets.Checkbox, pn.widgets.Switch, pn.widgets.player.PlayerBase):
+    _widget._debounce = 0
+
+
 class OrderedRange(param.Range):
     """A (low, high) range that must be finite with low < high: anything else is refused
     (and, from a link, clamped or dropped by ``Explorer.apply_values``)."""
@@ -270,6 +280,28 @@ class Explorer(pn.viewable.Viewer):
     def figures(self) -> list:
         """Every Bokeh figure of this explorer."""
         return [v for v in vars(self).values() if isinstance(v, figure)]
+
+    def control_widgets(self) -> dict[str, pn.widgets.Widget]:
+        """The widget of each parameter shown in the controls, by parameter name (matched
+        through the parameter's label, which ``from_param`` gives the widget)."""
+        names = {self.param[name].label: name for name in self.param if name != "name"}
+        controls = getattr(self, "controls", None)
+        if controls is None:
+            return {}
+        found = {}
+        for widget in controls.select(pn.widgets.Widget):
+            name = names.get(getattr(widget, "label", None) or widget.name)
+            if name is not None:
+                found.setdefault(name, widget)
+        return found
+
+    def tag_controls(self) -> None:
+        """Give each parameter's widget the CSS class ``param-<name>`` (tests, benchmarks
+        and styles find a control by its parameter, not by its label)."""
+        for name, widget in self.control_widgets().items():
+            tag = f"param-{name.replace('_', '-')}"
+            if tag not in widget.css_classes:
+                widget.css_classes = [*widget.css_classes, tag]
 
     def set_lecture_mode(self, on: bool) -> None:
         """Large fonts, thick lines and big markers on every plot, larger controls, and the

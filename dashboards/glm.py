@@ -404,6 +404,7 @@ print("converged everywhere:", bool(curve.converged.all()))
             self.export_widget(),
             width=300,
         )
+        self.tag_controls()
 
     def _sync_widgets(self):
         key = self.channel_key

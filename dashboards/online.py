@@ -341,6 +341,7 @@ print(online.find_plateau(trajectory))
             self.export_widget(),
             width=300,
         )
+        self.tag_controls()
 
     # -- updates -------------------------------------------------------------------------
     def _refresh_all(self):

@@ -332,6 +332,7 @@ print("converged everywhere:", bool(curve.converged.all()))
             self.export_widget(),
             width=300,
         )
+        self.tag_controls()
         self.rho_widget.disabled = not self.is_sparse
 
     # -- updates -------------------------------------------------------------------------

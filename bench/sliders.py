@@ -1,0 +1,198 @@
+"""Every plot-changing slider of every explorer, moved with the keyboard in headless Chromium,
+against the plain-Bokeh floor app measured in the same run.
+
+A move's latency runs from the key press to the moment the plotted data source that the
+slider drives holds new, non-empty data in the browser (an emptied source does not count:
+the user sees a curve again only when data arrive). Each slider is moved ``MOVES`` times,
+half to the right and half back, with a short pause between moves (a user's drag released
+step by step); background work started by one move may still run at the next.
+
+    python -m bench.sliders [--moves 12] [--only spiked]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import browser
+
+MOVES = 12
+PAUSE_MS = 300
+BUDGET_RATIO = 4.0
+BUDGET_MAX_MS = 100.0
+
+
+@dataclass(frozen=True)
+class SliderCase:
+    """Move the slider of parameter ``parameter`` on the page opened at ``query``; the
+    source named ``source`` must receive new data."""
+
+    explorer: str
+    query: str
+    parameter: str
+    source: str
+    handle: str = ".noUi-handle"
+
+    @property
+    def selector(self) -> str:
+        return f".param-{self.parameter.replace('_', '-')} {self.handle}"
+
+
+CASES = (
+    SliderCase("spiked", "tab=0", "snr", "spiked-landscape"),
+    SliderCase("spiked", "tab=0", "rho", "spiked-curves"),
+    SliderCase("spiked", "tab=0", "snr_range", "spiked-curves", ".noUi-handle-upper"),
+    SliderCase("glm", "tab=1", "alpha", "glm-landscape"),
+    SliderCase("glm", "tab=1", "flip", "glm-curves"),
+    SliderCase("glm", "tab=1", "lam", "glm-erm"),
+    SliderCase("glm", "tab=1", "alpha_range", "glm-curves", ".noUi-handle-upper"),
+    SliderCase("glm", "tab=1&glm_task=Compressed+sensing", "rho", "glm-curves"),
+    SliderCase("glm", "tab=1&glm_task=Compressed+sensing", "noise", "glm-curves"),
+    SliderCase("glm", "tab=1&glm_task=Ridge+regression", "lam", "glm-erm"),
+    SliderCase("glm", "tab=1&glm_task=Random+features", "psi", "glm-erm"),
+    SliderCase("online", "tab=2", "lr", "sgd-eps"),
+    SliderCase("online", "tab=2", "K", "sgd-eps"),
+    SliderCase("online", "tab=2", "M", "sgd-eps"),
+    SliderCase("online", "tab=2", "noise", "sgd-eps"),
+    SliderCase("diffusion", "tab=3", "d", "dm-phase"),
+    SliderCase("diffusion", "tab=3", "n", "dm-phase"),
+    SliderCase("diffusion", "tab=3", "separation", "dm-phase"),
+    SliderCase("diffusion", "tab=3", "variance", "dm-phase"),
+)
+
+# records, for a named source, the time of every change that leaves it non-empty
+JS_WATCH = """(name) => {
+  const model = Bokeh.documents[0].get_model_by_name(name);
+  window.__changes = window.__changes || {};
+  window.__changes[name] = [];
+  const filled = () => {
+    const data = model.data instanceof Map ? model.data : new Map(Object.entries(model.data));
+    for (const v of data.values()) return v.length > 0;
+    return false;
+  };
+  model.change.connect(() => { if (filled()) window.__changes[name].push(performance.now()); });
+  if (!window.__keydown_hooked) {
+    window.__keydown_hooked = true;
+    document.addEventListener('keydown', () => { window.__keydown = performance.now(); }, true);
+  }
+}"""
+
+
+def emit(**record):
+    print(json.dumps(record), flush=True)
+
+
+def summary(values) -> dict:
+    arr = np.asarray(values, dtype=float)
+    return {"p50_ms": round(float(np.percentile(arr, 50)), 1),
+            "p95_ms": round(float(np.percentile(arr, 95)), 1),
+            "max_ms": round(float(arr.max()), 1), "n": int(arr.size)}
+
+
+def wait_for_data(page, name, timeout=60_000):
+    page.wait_for_function(
+        f"() => {{ const d = ({browser.JS_SOURCE_DATA})('{name}');"
+        " return d && Object.values(d)[0].length > 0; }", timeout=timeout)
+
+
+def move_and_time(page, case: SliderCase, moves: int, pause_ms: int) -> list[float]:
+    page.evaluate(JS_WATCH, case.source)
+    handle = page.locator(case.selector).first
+    handle.focus()
+    latencies = []
+    keys = ["ArrowRight"] * (moves // 2) + ["ArrowLeft"] * (moves - moves // 2)
+    for key in keys:
+        seen = page.evaluate(f"() => window.__changes['{case.source}'].length")
+        page.keyboard.press(key)
+        page.wait_for_function(f"() => window.__changes['{case.source}'].length > {seen}",
+                               timeout=15_000)
+        latencies.append(page.evaluate(
+            f"() => window.__changes['{case.source}'][{seen}] - window.__keydown"))
+        page.wait_for_timeout(pause_ms)
+    return latencies
+
+
+def floor_latency(chrome, moves: int, pause_ms: int) -> dict:
+    port = browser.free_port()
+    command = [sys.executable, "-m", "bokeh", "serve", "bench/floor_app.py", "--port", str(port),
+               "--address", "127.0.0.1", "--allow-websocket-origin", f"127.0.0.1:{port}"]
+    case = SliderCase("floor", "", "", "floor-source")
+    with browser.served(command, port, ready_path="/floor_app") as url:
+        page = chrome.new_page()
+        page.goto(url + "/floor_app")
+        wait_for_data(page, "floor-source")
+        page.evaluate(JS_WATCH, case.source)
+        page.locator(".noUi-handle").first.focus()
+        latencies = []
+        for i in range(moves):
+            seen = page.evaluate("() => window.__changes['floor-source'].length")
+            page.keyboard.press("ArrowRight" if i < moves // 2 else "ArrowLeft")
+            page.wait_for_function(f"() => window.__changes['floor-source'].length > {seen}",
+                                   timeout=15_000)
+            latencies.append(page.evaluate(
+                f"() => window.__changes['floor-source'][{seen}] - window.__keydown"))
+            page.wait_for_timeout(pause_ms)
+        page.close()
+    return summary(latencies)
+
+
+def run(moves: int = MOVES, pause_ms: int = PAUSE_MS, only: str | None = None) -> list[dict]:
+    """Measure the floor, then every case; prints and returns one record per slider."""
+    records = []
+    with browser.chromium() as chrome:
+        floor = floor_latency(chrome, max(2 * moves, 24), pause_ms)
+        emit(bench="slider_latency_floor", app="plain Bokeh server", **floor)
+        budget = min(BUDGET_RATIO * floor["p95_ms"], BUDGET_MAX_MS)
+        with browser.serve_app() as url:
+            for case in CASES:
+                if only and case.explorer != only:
+                    continue
+                context = chrome.new_context(viewport={"width": 1400, "height": 1000})
+                page = context.new_page()
+                try:
+                    page.goto(f"{url}/app?{case.query}")
+                    wait_for_data(page, case.source)
+                    page.wait_for_timeout(1500)  # background work of the first render lands
+                    stats = summary(move_and_time(page, case, moves, pause_ms))
+                    record = dict(bench="slider_latency", explorer=case.explorer,
+                                  query=case.query, slider=case.parameter, source=case.source,
+                                  **stats,
+                                  ratio_p95_to_floor=round(stats["p95_ms"] / floor["p95_ms"], 2),
+                                  budget_ms=round(budget, 1),
+                                  within_budget=stats["p95_ms"] <= budget)
+                except Exception as exc:  # a slider that never updates is a result too
+                    record = dict(bench="slider_latency", explorer=case.explorer,
+                                  query=case.query, slider=case.parameter, source=case.source,
+                                  error=f"{type(exc).__name__}: {str(exc)[:200]}",
+                                  within_budget=False)
+                finally:
+                    context.close()
+                emit(**record)
+                records.append(record)
+    ok = [r for r in records if "p95_ms" in r]
+    if ok:
+        emit(bench="slider_latency_summary", sliders=len(records),
+             within_budget=sum(r["within_budget"] for r in records),
+             floor_p95_ms=floor["p95_ms"], budget_ms=round(budget, 1),
+             median_p95_ms=float(np.median([r["p95_ms"] for r in ok])),
+             worst=max(ok, key=lambda r: r["p95_ms"])["slider"],
+             worst_p95_ms=max(r["p95_ms"] for r in ok))
+    return records
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--moves", type=int, default=MOVES)
+    parser.add_argument("--pause", type=int, default=PAUSE_MS, help="ms between moves")
+    parser.add_argument("--only", help="one explorer: spiked, glm, online or diffusion")
+    args = parser.parse_args(argv)
+    run(args.moves, args.pause, args.only)
+
+
+if __name__ == "__main__":
+    main()
