@@ -512,7 +512,12 @@ class Explorer(pn.viewable.Viewer):
 
     def export_widget(self) -> pn.Column:
         """Downloads of the plotted data (CSV) and of a Python script reproducing it, a
-        button copying that script, and the script itself in a collapsed card."""
+        button copying that script, and the script itself in a collapsed card.
+
+        The script is built only when someone asks for it (the card opened, a copy or a
+        download): rebuilding and sending it on every slider move cost each move its time.
+        While the card is closed a parameter change empties the area, so that a stale script
+        is never shown or copied."""
         slug = self.url_prefix.strip("_") or "spiked"
         self.script_area = pn.widgets.TextAreaInput(
             value="", label="Python script for the current view", disabled=True, height=300,
@@ -520,11 +525,20 @@ class Explorer(pn.viewable.Viewer):
         copy = pn.widgets.Button(label="Copy as Python", color="light",
                                  sizing_mode="stretch_width", css_classes=["copy-python"])
         # the clipboard API needs a secure context (localhost or https); elsewhere the card
-        # below shows the script to copy by hand
+        # below shows the script to copy by hand. An empty area is filled by the server first
+        # (the click's Python side), and copied when it arrives (within the click's grace).
         copy.js_on_click(args={"area": self.script_area}, code=(
-            "if (navigator.clipboard) { navigator.clipboard.writeText(area.value) }"))
-        self.param.watch(lambda *_: self._refresh_script(), list(self.url_parameters))
-        self._refresh_script()
+            "if (area.value) { if (navigator.clipboard) navigator.clipboard.writeText(area.value) }"
+            " else { window.__lp_copy_pending = Date.now() }"))
+        self.script_area.jscallback(value=(
+            "const t = window.__lp_copy_pending;"
+            "if (t && Date.now() - t < 4000 && cb_obj.value && navigator.clipboard) {"
+            "  window.__lp_copy_pending = null; navigator.clipboard.writeText(cb_obj.value) }"))
+        copy.on_click(lambda *_: self.guarded(self._refresh_script)())
+        self.script_card = pn.Card(self.script_area, title="Python script", collapsed=True,
+                                   sizing_mode="stretch_width")
+        self.script_card.param.watch(lambda *_: self._on_script_wanted(), ["collapsed"])
+        self.param.watch(lambda *_: self._on_script_wanted(), list(self.url_parameters))
         return pn.Column(
             pn.widgets.FileDownload(callback=self.export_zip, filename=f"{slug}-curves.zip",
                                     label="Download the plotted data (CSV)", color="light",
@@ -534,9 +548,15 @@ class Explorer(pn.viewable.Viewer):
                                     label="Download as a Python script",
                                     sizing_mode="stretch_width"),
             copy,
-            pn.Card(self.script_area, title="Python script", collapsed=True,
-                    sizing_mode="stretch_width"),
+            self.script_card,
             sizing_mode="stretch_width")
+
+    def _on_script_wanted(self):
+        if self.script_card.collapsed:
+            if self.script_area.value:
+                self.script_area.value = ""  # stale now; rebuilt when asked for
+        else:
+            self._refresh_script()
 
     def python_script(self) -> str:
         """A standalone script that calls the public ``theory`` API with the current

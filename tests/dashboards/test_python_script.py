@@ -1,6 +1,7 @@
 """'Copy as Python': the script of each explorer runs on its own and rebuilds the plotted data."""
 
 import numpy as np
+import panel as pn
 import pytest
 
 from dashboards import DiffusionExplorer, GlmExplorer, OnlineExplorer, SpikedExplorer
@@ -30,6 +31,8 @@ def test_script_reproduces_the_plotted_data(cls, values, capsys):
     explorer = cls()
     explorer.param.update(**values)
     script = explorer.python_script()
+    assert explorer.script_area.value == ""  # built only when asked for, never stale
+    explorer.script_card.collapsed = False
     assert explorer.script_area.value == script  # the page shows the current script
     data = run_script(script)
     sources = {s.name: s.data for s in explorer.sources.values() if s.name}
@@ -41,6 +44,22 @@ def test_script_reproduces_the_plotted_data(cls, values, capsys):
             assert np.allclose(np.asarray(values_, float), np.asarray(plotted[column], float),
                                rtol=1e-10, atol=1e-12, equal_nan=True), (name, column)
     assert capsys.readouterr().out  # it reports what it computed
+
+
+def test_script_is_built_when_asked_for_and_never_shown_stale():
+    explorer = SpikedExplorer()
+    explorer.script_card.collapsed = False
+    assert "0.05" in explorer.script_area.value
+    explorer.rho = 0.2  # the card is open: the script follows
+    assert explorer.script_area.value == explorer.python_script()
+    explorer.script_card.collapsed = True
+    explorer.rho = 0.3  # closed: emptied, not left stale
+    assert explorer.script_area.value == ""
+    copy = next(b for b in explorer.controls.select(pn.widgets.Button)
+                if b.name == "Copy as Python")
+    copy.clicks += 1  # the copy button fills it (the browser copies it on arrival)
+    assert explorer.script_area.value == explorer.python_script()
+    assert "0.3" in explorer.script_area.value
 
 
 def test_script_includes_the_training_window_once_computed():

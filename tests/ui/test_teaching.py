@@ -81,3 +81,21 @@ def test_svg_export_downloads_an_svg(page, app_url):
     with open(download.value.path(), "rb") as f:
         head = f.read(400).decode("utf-8", "replace")
     assert "<svg" in head
+
+
+def test_copy_as_python_puts_the_current_script_in_the_clipboard(browser, app_url):
+    """The script is built on demand: the click asks the server for it and copies it when it
+    arrives; it follows a slider moved just before."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000},
+                                  permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    try:
+        open_page(page, f"{app_url}?tab=0&rho=0.07", ready="spiked-curves", timeout=60_000)
+        page.locator(".copy-python button").first.click()
+        page.wait_for_function("async () => (await navigator.clipboard.readText())"
+                               ".includes('make_prior')", timeout=30_000)
+        text = page.evaluate("() => navigator.clipboard.readText()")
+        assert "priors.make_prior('sparse_rademacher', 0.07)" in text
+        compile(text, "<clipboard>", "exec")  # a whole script, not a fragment
+    finally:
+        context.close()
