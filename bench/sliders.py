@@ -106,7 +106,12 @@ def move_and_time(page, case: SliderCase, moves: int, pause_ms: int) -> list[flo
     handle.focus()
     latencies = []
     keys = ["ArrowRight"] * (moves // 2) + ["ArrowLeft"] * (moves - moves // 2)
+    flip = {"ArrowRight": "ArrowLeft", "ArrowLeft": "ArrowRight"}
     for key in keys:
+        now, low, high = (float(handle.get_attribute(a)) for a in
+                          ("aria-valuenow", "aria-valuemin", "aria-valuemax"))
+        if (key == "ArrowRight" and now >= high) or (key == "ArrowLeft" and now <= low):
+            key = flip[key]  # at a bound: the move goes the other way
         seen = page.evaluate(f"() => window.__changes['{case.source}'].length")
         page.keyboard.press(key)
         page.wait_for_function(f"() => window.__changes['{case.source}'].length > {seen}",

@@ -269,6 +269,9 @@ class Explorer(pn.viewable.Viewer):
         self._loaded = threading.Event()
         self._pending: list = []
         self._pending_lock = threading.Lock()
+        # the latest background request of each kind (see run_latest), and its Future
+        self._latest: dict[str, object] = {}
+        self.background: dict[str, Future] = {}
         if self._doc is not None and self._doc.session_context is not None:
             # work of a page that was closed stops at its next check, or never starts
             self._doc.on_session_destroyed(lambda _context: self.close())
@@ -277,6 +280,14 @@ class Explorer(pn.viewable.Viewer):
             self._loaded.set()
 
     # -- lecture mode and images ----------------------------------------------------------
+    def clear_sources(self, *names: str) -> None:
+        """Empty the named sources; one already empty is left alone (an assignment would
+        still be sent to the page and redrawn)."""
+        for name in names:
+            source = self.sources[name]
+            if any(len(column) for column in source.data.values()):
+                source.data = {k: [] for k in source.data}
+
     def figures(self) -> list:
         """Every Bokeh figure of this explorer."""
         return [v for v in vars(self).values() if isinstance(v, figure)]
@@ -416,6 +427,74 @@ class Explorer(pn.viewable.Viewer):
 
         future = _EXECUTOR.submit(guarded_work, check_cancel)
         future.add_done_callback(lambda done: self._deliver(done, on_done, on_error))
+        return future
+
+    def run_latest(self, slot: str, work, *, on_done, on_error=None, loading=None) -> Future:
+        """Background work of which only the latest request per ``slot`` matters (the curve
+        for the parameters now on screen): a request overtaken while queued never starts, one
+        overtaken while running is cancelled at its next check, and a result that arrives
+        after a newer request is dropped, so the last value moved always wins.
+
+        ``work`` is a list of ``processes.Step`` (run in the short-solve worker processes,
+        where it cannot hold this process's GIL) or a callable ``work(check_cancel)`` (run on
+        this process's threads, for work that is mostly a lookup in its caches).
+        ``on_done(result)`` (the steps' list of results, or the callable's return value) and
+        ``on_error(exception)`` run on the page's event loop; ``loading``, a layout, shows a
+        spinner until the latest request has answered. The Future is kept in
+        ``self.background[slot]``."""
+        token = object()
+        self._latest[slot] = token
+
+        def stale() -> bool:
+            return self._closed.is_set() or self._latest.get(slot) is not token
+
+        if loading is not None:
+            loading.loading = True
+
+        def settle():
+            if loading is not None and self._latest.get(slot) is token:
+                loading.loading = False
+
+        def done(result):
+            if stale():
+                return
+            settle()
+            on_done(result)
+
+        def failed(exc):
+            if stale():
+                return
+            settle()
+            if isinstance(exc, Cancelled):
+                return
+            if on_error is not None:
+                on_error(exc)
+            else:
+                self.show_message(f"**Background computation failed:** {exc}", "danger")
+
+        if callable(work):
+            def check_cancel():
+                if stale():
+                    raise Cancelled
+
+            def run(check):
+                check()  # overtaken while queued: never starts
+                return work(check)
+
+            future = _EXECUTOR.submit(run, check_cancel)
+        else:
+            future = processes.submit(work, should_cancel=stale, kind="solve")
+        self.background[slot] = future
+        future.add_done_callback(lambda finished: self._deliver(finished, done, failed))
+        return future
+
+    def latest_future(self, slot: str) -> Future:
+        """The Future of the latest ``run_latest`` request of ``slot`` (a finished one with
+        result None when there was none: the view then came from a cache)."""
+        future = self.background.get(slot)
+        if future is None:
+            future = Future()
+            future.set_result(None)
         return future
 
     def run_in_process(self, steps, *, on_done, on_error=None, on_progress=None) -> Future:

@@ -55,6 +55,10 @@ def cached_digits() -> datasets.DataSet:
     return datasets.digits()
 
 
+#: noised samples of the excess-entropy estimate of t_C
+COLLAPSE_SAMPLES = 200
+
+
 # excess-entropy collapse times of the built-in data sets, shared by every page (an upload
 # is private to its page and never cached)
 COLLAPSE_TIMES = BoundedCache(256)
@@ -159,7 +163,6 @@ class DiffusionExplorer(Explorer):
     def __init__(self, **params):
         super().__init__(**params)
         self._uploaded: datasets.DataSet | None = None
-        self._t_c_key = None
         self._build_plots()
         self._build_controls()
         self.param.watch(self._on_data_change, ["source", "d", "n", "separation", "variance",
@@ -422,9 +425,9 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
 
     # -- updates -------------------------------------------------------------------------
     def _on_data_change(self, *_):
-        self._sync_widgets()
-        self._clear_simulation()
-        with pn.io.hold():
+        with pn.io.hold():  # one message to the page, not one per cleared source
+            self._sync_widgets()
+            self._clear_simulation()
             self.guarded(self._refresh)()
 
     def _on_sim_settings(self, *_):
@@ -447,16 +450,24 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
         else:
             self._on_data_change()
 
+    def data_statistics(self):
+        """(n, d, Lambda, v_bar, image shape or None, description) of the current data. For
+        the mixture they are the population's, known without drawing a point: a slider move
+        then costs closed forms only, and the points are drawn where they are used."""
+        if self.source == "mixture":
+            d, n = int(self.d), int(self.n)
+            top, v_bar = diffusion.mixture_statistics(d=d, separation=float(self.separation),
+                                                      variance=float(self.variance))
+            return n, d, top, v_bar, None, f"two-class Gaussian mixture, d = {d}, n = {n}"
+        points, _, _, shape, description = self.current_data()
+        n, d = points.shape
+        top = float(diffusion.covariance_spectrum(points)[0])
+        return n, d, top, float(points.var(axis=0).mean()), shape, description
+
     def _refresh(self):
         self.clear_message()
-        points, _, mixture, shape, description = self.current_data()
-        n, d = points.shape
-        key = self._data_key()
-        top = (mixture.top_eigenvalue if mixture is not None
-               else float(diffusion.covariance_spectrum(points)[0]))
+        n, d, top, v_bar, shape, description = self.data_statistics()
         t_s = diffusion.speciation_time(eigenvalues=[top])
-        v_bar = float(points.var(axis=0).mean()) if mixture is None else \
-            mixture.variance + float(mixture.mean @ mixture.mean) / d
         t_c = float(diffusion.collapse_time(n=n, d=d, variance=v_bar))
         self._times = (t_s, t_c)
         self._draw_times(t_s, t_c, None)
@@ -473,7 +484,7 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
                                f"log n / d = {np.log(n) / d:.3f}); the empirical estimate "
                                "follows below.")
         self.images_box.visible = shape is not None
-        self._estimate_collapse(points, key, t_s, t_c)
+        self._estimate_collapse(t_s, t_c)
 
     def _draw_times(self, t_s, t_c, t_c_empirical):
         def clip(t):
@@ -496,33 +507,46 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
             "x": [m[0] for m in marks], "y0": [0] * len(marks), "y1": [1.05] * len(marks),
             "time": [m[1] for m in marks], "color": [m[2] for m in marks]}
 
-    def _estimate_collapse(self, points, key, t_s, t_c):
-        """The excess-entropy estimate of t_C (~0.1-2 s): in the background."""
-        self._t_c_key = key
-
+    def _estimate_collapse(self, t_s, t_c):
+        """The excess-entropy estimate of t_C (~0.1-2 s): in a short-solve worker process,
+        the latest request winning; the built-in data's estimates are shared by every page
+        (an upload is private to its page and never cached)."""
+        key = self._data_key()
         shared = key if self.source != "upload" else None
 
-        def work(check_cancel):
-            if self._t_c_key != key:
-                return None  # stale: the data changed while this waited in the queue
-            known = COLLAPSE_TIMES.get(shared) if shared is not None else None
-            if known is not None:
-                return known
-            estimate = diffusion.collapse_time_empirical(data=points, samples=200, seed=0)
-            if shared is not None:
-                COLLAPSE_TIMES.put(shared, estimate)
-            return estimate
-
-        def done(estimate):
-            if self._t_c_key != key:
-                return
+        def show(estimate):
             self._draw_times(t_s, t_c, estimate)
             text = (f"{estimate:.3f}" if np.isfinite(estimate) else "not reached")
             self.summary.object = self.summary.object.replace(
                 "the empirical estimate follows below.",
                 f"excess-entropy estimate t_C = {text}.")
 
-        self.t_c_future = self.run_in_background(work, on_done=done, cancellable=False)
+        known = COLLAPSE_TIMES.get(shared) if shared is not None else None
+        if known is not None:
+            self._latest.pop("collapse", None)  # an older request still running is stale
+            show(known)
+            return
+        if self.source == "mixture":
+            step = Step(diffusion.mixture_collapse_time_empirical, dict(
+                d=int(self.d), n=int(self.n), separation=float(self.separation),
+                variance=float(self.variance), seed=int(self.seed), samples=COLLAPSE_SAMPLES))
+        else:
+            points = self.current_data()[0]
+            step = Step(diffusion.collapse_time_empirical,
+                        dict(data=points, samples=COLLAPSE_SAMPLES, seed=0))
+
+        def done(results):
+            estimate, = results
+            if shared is not None:
+                COLLAPSE_TIMES.put(shared, estimate)
+            show(estimate)
+
+        self.run_latest("collapse", [step], on_done=done)
+
+    @property
+    def t_c_future(self):
+        """The latest request for the empirical t_C (tests wait on it)."""
+        return self.latest_future("collapse")
 
     # -- simulation ----------------------------------------------------------------------
     def run_backward(self):
@@ -622,8 +646,7 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
             + (f"; no memorisation up to τ = {tau_max:g} for n = {never}." if never else "."))
 
     def _clear_window(self, *_):
-        for name in ("window", "window_fit", "losses"):
-            self.sources[name].data = {k: [] for k in self.sources[name].data}
+        self.clear_sources("window", "window_fit", "losses")
         self.window_box.visible = False
         self.window_sim.status.object = ""
 
@@ -643,8 +666,7 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
                                        "dw": [0.9] * len(xs), "dh": [0.9] * len(xs)}
 
     def _clear_simulation(self):
-        for name in ("curves", "trajectories", "images"):
-            self.sources[name].data = {k: [] for k in self.sources[name].data}
+        self.clear_sources("curves", "trajectories", "images")
         self.sim.status.object = ""
 
     # -- layout --------------------------------------------------------------------------

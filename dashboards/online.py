@@ -22,6 +22,7 @@ from theory import online
 
 from .base import (
     PALETTE,
+    BoundedCache,
     Explorer,
     Preset,
     SimulationPanel,
@@ -30,6 +31,7 @@ from .base import (
     legend_items,
     make_figure,
 )
+from . import processes
 from .processes import Step
 
 TIME_POINTS = 300  # log-spaced times of the ODE curves (and animation frames)
@@ -63,13 +65,27 @@ def cached_trajectory(K: int, M: int, N: int, init_scale: float, seed: int, lr: 
                             activation=activation)
 
 
-@lru_cache(maxsize=64)
-def cached_sweep(K: int, M: int, N: int, init_scale: float, seed: int, noise: float,
-                 alpha_max: float, activation: str, lr_max: float):
+#: learning-rate sweeps by their parameters, shared by every page of this process
+SWEEPS = BoundedCache(64)
+
+
+def sweep_steps(K: int, M: int, N: int, init_scale: float, seed: int, noise: float,
+                alpha_max: float, activation: str, lr_max: float) -> list[Step]:
+    """The learning-rate sweep as a background run: the final error of the ODE at
+    ``SWEEP_POINTS`` rates up to ``lr_max``, from the sampled start of these parameters."""
     Q0, R0, T = cached_start(K, M, N, init_scale, seed)
     lrs = np.linspace(lr_max / SWEEP_POINTS, lr_max, SWEEP_POINTS)
-    return online.lr_sweep(Q0=Q0, R0=R0, T=T, lrs=lrs, noise=noise, alpha=alpha_max,
-                           activation=activation)
+    return [Step(online.lr_sweep, dict(Q0=Q0, R0=R0, T=T, lrs=lrs, noise=noise, alpha=alpha_max,
+                                       activation=activation))]
+
+
+def cached_sweep(*key):
+    """The sweep of ``key`` (the arguments of ``sweep_steps``), computed here if not cached."""
+    result = SWEEPS.get(key)
+    if result is None:
+        result = processes.run_steps(sweep_steps(*key), lambda _: None, lambda: False)[0]
+        SWEEPS.put(key, result)
+    return result
 
 
 @lru_cache(maxsize=32)
@@ -171,7 +187,6 @@ class OnlineExplorer(Explorer):
     def __init__(self, **params):
         super().__init__(**params)
         self._trajectory: online.Trajectory | None = None
-        self._sweep_key = None
         self._build_plots()
         self._build_controls()
         self.param.watch(self._on_model_change, ["K", "M", "lr", "noise", "init_scale", "N",
@@ -470,23 +485,14 @@ print(online.find_plateau(trajectory))
         self.fig_heat.title.text = f"Normalised overlaps R_km / √(Q_kk T_mm) at α = {alpha:.3g}"
 
     def _update_sweep(self):
-        """Final error vs learning rate: ~0.1-1 s, computed in the background."""
+        """Final error vs learning rate: ~0.1-1 s, in a short-solve worker process (the
+        latest request wins), or at once from the shared cache."""
         K, M, N, init_scale, seed, _, noise, alpha_max, activation = self.model_key
         lr_max = float(self.param.lr.bounds[1])
         key = (K, M, N, init_scale, seed, noise, alpha_max, activation, lr_max)
-        self._sweep_key = key
-        self.sweep_pane.loading = True
-
-        def work(check_cancel):
-            if self._sweep_key != key:
-                return None  # stale: the parameters moved on while this waited in the queue
-            return cached_sweep(*key)
 
         def done(result):
-            if self._sweep_key != key:
-                return  # parameters moved on
             lrs, final, diverged = result
-            self.sweep_pane.loading = False
             learned = np.isfinite(final) & (final <= EPS_FLOOR)
             shown = np.isfinite(final) & ~learned
             self.sources["sweep"].data = {"lr": lrs, "eps": np.where(shown, final, np.nan)}
@@ -519,11 +525,26 @@ print(online.find_plateau(trajectory))
             self._update_sweep_point()
 
         def failed(exc):
-            self.sweep_pane.loading = False
             self.show_message(f"**Learning-rate sweep failed:** {exc}", "danger")
 
-        self.sweep_future = self.run_in_background(work, on_done=done, on_error=failed,
-                                                   cancellable=False)
+        known = SWEEPS.get(key)
+        if known is not None:
+            self._latest.pop("sweep", None)  # an older request still running is stale
+            self.sweep_pane.loading = False
+            done(known)
+            return
+
+        def arrived(results):
+            SWEEPS.put(key, results[0])
+            done(results[0])
+
+        self.run_latest("sweep", sweep_steps(*key), on_done=arrived, on_error=failed,
+                        loading=self.sweep_pane)
+
+    @property
+    def sweep_future(self):
+        """The latest learning-rate sweep request (tests wait on it)."""
+        return self.latest_future("sweep")
 
     def _update_sweep_point(self):
         traj = self._trajectory

@@ -37,6 +37,11 @@ NICENESS = 19
 RUNS_PER_WORKER = 20
 #: how often progress and cancel requests are carried between server and workers (seconds)
 POLL_S = 0.2
+#: short solves (a sweep, an estimate, a phase diagram: 0.1-3 s) have workers of their own,
+#: so that they never wait behind a minutes-long simulation, at a priority between the pages'
+#: event loops and the simulations
+SOLVE_WORKERS = 2
+SOLVE_NICENESS = 10
 
 
 class Cancelled(Exception):
@@ -102,13 +107,13 @@ def _exit_with_server(server: int) -> None:
     os._exit(0)
 
 
-def _start_worker(progress_slots, cancel_slots) -> None:
+def _start_worker(progress_slots, cancel_slots, niceness=NICENESS) -> None:
     global _progress_slots, _cancel_slots
     _progress_slots, _cancel_slots = progress_slots, cancel_slots
     threading.Thread(target=_exit_with_server, args=(os.getppid(),), daemon=True,
                      name="learning-phases-orphan-check").start()
     with contextlib.suppress(OSError):  # no priorities here: still correct, only less polite
-        os.nice(NICENESS - os.nice(0))
+        os.nice(max(niceness - os.nice(0), 0))
     try:
         from threadpoolctl import threadpool_limits
 
@@ -138,7 +143,8 @@ class _Pool:
     """The worker processes of this server process, their shared slots and the thread that
     carries progress and cancel requests between them."""
 
-    def __init__(self):
+    def __init__(self, workers: int = WORKERS, niceness: int = NICENESS):
+        self.workers, self.niceness = workers, niceness
         self.lock = threading.Lock()
         self.context = multiprocessing.get_context("spawn")
         self.progress = self.context.RawArray("d", SLOTS)
@@ -151,8 +157,9 @@ class _Pool:
     def _executor(self) -> ProcessPoolExecutor:
         if self.executor is None or getattr(self.executor, "_broken", False):
             self.executor = ProcessPoolExecutor(
-                max_workers=WORKERS, mp_context=self.context, initializer=_start_worker,
-                initargs=(self.progress, self.cancel), max_tasks_per_child=RUNS_PER_WORKER)
+                max_workers=self.workers, mp_context=self.context, initializer=_start_worker,
+                initargs=(self.progress, self.cancel, self.niceness),
+                max_tasks_per_child=RUNS_PER_WORKER)
         return self.executor
 
     def submit(self, steps, on_progress, should_cancel) -> Future:
@@ -221,14 +228,19 @@ class _Pool:
                 self.cancel[slot] = 1
 
 
-_pool: _Pool | None = None
+_pool: _Pool | None = None  # simulations
+_solve_pool: _Pool | None = None  # short solves
 _pool_lock = threading.Lock()
 _threads = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="learning-phases-run")
 
 
-def _get_pool() -> _Pool:
-    global _pool
+def _get_pool(kind: str = "simulation") -> _Pool:
+    global _pool, _solve_pool
     with _pool_lock:
+        if kind == "solve":
+            if _solve_pool is None:
+                _solve_pool = _Pool(SOLVE_WORKERS, SOLVE_NICENESS)
+            return _solve_pool
         if _pool is None:
             _pool = _Pool()
         return _pool
@@ -236,8 +248,8 @@ def _get_pool() -> _Pool:
 
 def _after_fork_in_child():
     # `panel serve --num-procs` forks: a child owns no workers, poller or threads of its own
-    global _pool, _pool_lock, _threads
-    _pool, _pool_lock = None, threading.Lock()
+    global _pool, _solve_pool, _pool_lock, _threads
+    _pool, _solve_pool, _pool_lock = None, None, threading.Lock()
     _threads = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="learning-phases-run")
 
 
@@ -246,8 +258,9 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 
 def _stop_runs_at_exit():
     # the executors join their workers at exit: stop running simulations at their next check
-    if _pool is not None:
-        _pool.cancel_all()
+    for pool in (_pool, _solve_pool):
+        if pool is not None:
+            pool.cancel_all()
 
 
 threading._register_atexit(_stop_runs_at_exit)  # runs before concurrent.futures' own joins
@@ -259,10 +272,11 @@ def mode() -> str:
 
 
 def submit(steps, *, on_progress: Callable[[float], None] | None = None,
-           should_cancel: Callable[[], bool] = lambda: False) -> Future:
+           should_cancel: Callable[[], bool] = lambda: False, kind: str = "simulation") -> Future:
     """Run ``steps`` in the background (worker processes, or threads: see ``mode``); the
     Future's result is the list of their results, or its exception ``Cancelled``,
-    ``ServerBusy`` (queue full), ``WorkerDied`` or whatever a step raised."""
+    ``ServerBusy`` (queue full), ``WorkerDied`` or whatever a step raised. ``kind``:
+    "simulation" (the simulation workers) or "solve" (the short-solve workers)."""
     if mode() == "threads":
         report = on_progress or (lambda fraction: None)
         outer: Future = Future()
@@ -275,16 +289,23 @@ def submit(steps, *, on_progress: Callable[[float], None] | None = None,
 
         _threads.submit(run)
         return outer
-    return _get_pool().submit(steps, on_progress, should_cancel)
+    return _get_pool(kind).submit(steps, on_progress, should_cancel)
 
 
-def worker_count() -> int:
+def start_solve_workers() -> None:
+    """Start the short-solve workers now (they take a second or two to import ``theory``),
+    so that the first page's first background solve does not wait for them."""
+    if mode() == "processes" and _solve_pool is None:
+        submit([Step(os.getpid)], kind="solve")
+
+
+def worker_count(kind: str = "simulation") -> int:
     """Worker processes alive now (for tests and the load benchmark)."""
-    pool = _pool
+    pool = _solve_pool if kind == "solve" else _pool
     if pool is None or pool.executor is None:
         return 0
     return sum(p.is_alive() for p in (pool.executor._processes or {}).values())
 
 
-__all__ = ["Cancelled", "ServerBusy", "Step", "WorkerDied", "mode", "run_steps", "submit",
-           "worker_count"]
+__all__ = ["Cancelled", "ServerBusy", "Step", "WorkerDied", "mode", "run_steps",
+           "start_solve_workers", "submit", "worker_count"]

@@ -136,6 +136,25 @@ def gaussian_mixture(*, d: int, n: int, separation: float = 2.0, variance: float
     return MixtureData(points=points, labels=labels, mean=mean, variance=variance)
 
 
+def mixture_statistics(*, d: int, separation: float, variance: float) -> tuple[float, float]:
+    """(Lambda, v_bar) of the population of ``gaussian_mixture``: the top eigenvalue of its
+    covariance v I + mu mu^T, v + |mu|^2, and its variance per dimension, v + |mu|^2 / d.
+    What t_S and the Gaussian t_C need, without drawing a single point."""
+    d = _check_size(d, "d", MAX_D)
+    separation = float(check_range(separation, "separation", 0.0, 1e3))
+    variance = float(check_range(variance, "variance", 1e-6, 1e3))
+    return variance + separation**2, variance + separation**2 / d
+
+
+def mixture_collapse_time_empirical(*, d: int, n: int, separation: float = 2.0,
+                                    variance: float = 1.0, seed: int = 0,
+                                    samples: int = 500) -> float:
+    """``collapse_time_empirical`` of ``gaussian_mixture(d, n, separation, variance, seed)``:
+    the data are drawn where the estimate runs (e.g. a worker process), not sent to it."""
+    mixture = gaussian_mixture(d=d, n=n, separation=separation, variance=variance, seed=seed)
+    return collapse_time_empirical(data=mixture.points, samples=samples, seed=0)
+
+
 def _check_size(value, name, high):
     if int(value) != value or not 1 <= value <= high:
         raise ValueError(f"{name} must be an integer in [1, {high}], got {value!r}")

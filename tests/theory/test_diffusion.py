@@ -209,3 +209,19 @@ def test_score_training_refuses_bad_input():
         df.score_training(n=10, t=float("nan"))
     with pytest.raises(ValueError, match="at least one"):
         df.training_window(n_values=[])
+
+
+def test_mixture_statistics_are_the_population_moments_of_the_samples():
+    top, v_bar = df.mixture_statistics(d=8, separation=2.5, variance=0.7)
+    m = df.gaussian_mixture(d=8, n=20_000, separation=2.5, variance=0.7, seed=3)
+    assert top == pytest.approx(m.top_eigenvalue, rel=1e-12)
+    # large-sample moments: top eigenvalue of the covariance, mean variance per dimension
+    assert top == pytest.approx(df.covariance_spectrum(m.points)[0], rel=4e-2)
+    assert v_bar == pytest.approx(float(m.points.var(axis=0).mean()), rel=4e-2)
+
+
+def test_mixture_collapse_estimate_draws_the_same_data():
+    m = df.gaussian_mixture(d=16, n=300, separation=3.0, variance=1.0, seed=5)
+    assert df.mixture_collapse_time_empirical(
+        d=16, n=300, separation=3.0, variance=1.0, seed=5, samples=100) == \
+        df.collapse_time_empirical(data=m.points, samples=100, seed=0)

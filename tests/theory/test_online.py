@@ -216,3 +216,13 @@ def test_simulation_refuses_huge_sizes():
         online.simulate_sgd(K=2, M=2, N=10_000, lr=0.5, alphas=[5000.0])
     with pytest.raises(ValueError, match="K must"):
         online.random_init(K=100, M=2, N=100)
+
+
+def test_an_integration_that_runs_out_of_steps_says_so(monkeypatch):
+    """LSODA stopped early: not converged, and no number where it did not reach."""
+    monkeypatch.setattr(online, "MAX_ODE_STEPS", 5)
+    Q0, R0, T = online.random_init(K=2, M=2, N=100, init_scale=0.5, seed=0)
+    traj = online.integrate(Q0=Q0, R0=R0, T=T, lr=1.0, alphas=np.linspace(0, 100, 5))
+    assert not traj.converged
+    assert np.isfinite(traj.eps_g[0])
+    assert np.isnan(traj.eps_g[-1])
