@@ -7,11 +7,12 @@ from dashboards import DiffusionExplorer, GlmExplorer, OnlineExplorer, SpikedExp
 from dashboards.about import about_panel
 from dashboards.base import restore_query, sanitize_query
 from dashboards.processes import start_solve_workers
-from dashboards.warm import warm_caches
+from dashboards.warm import fill_atlases, warm_caches
 
 pn.extension("katex", throttled=True, notifications=False)
 warm_caches()  # slow only once per process: during `panel serve --warm`, before any visitor
 start_solve_workers()  # once per server process (also after --num-procs forks)
+fill_atlases()  # the sliders' precomputed grids, in those workers
 
 TITLE = "learning-phases · phase transitions in learning"
 

@@ -26,6 +26,7 @@ from theory import channels, erm, glm, priors
 
 from .base import (
     PALETTE,
+    Atlas,
     Explorer,
     OrderedRange,
     Preset,
@@ -41,6 +42,7 @@ from .base import (
     shaded_regions,
     submit_background,
     threshold_lines,
+    value_key,
 )
 from .processes import Step
 
@@ -76,7 +78,7 @@ PRIOR_LABELS = {
     "Gauss-Bernoulli": "gauss_bernoulli",
     "Sparse Rademacher": "sparse_rademacher",
 }
-CURVE_POINTS = 240
+CURVE_POINTS = 150  # enough for smooth curves; thresholds are drawn exactly
 SIM_ALPHA_POINTS = 8
 DD_LAMBDAS = (0.0, 1e-3, 1e-2, 1e-1, 1.0)
 THRESHOLD_STYLE = {
@@ -95,14 +97,56 @@ def make_channel(key: str, noise: float, flip: float) -> channels.Channel:
     return channels.Linear(noise=noise)
 
 
+#: the label-flip slider's grid, on which the binary perceptron is computed ahead
+FLIP_GRID = tuple(round(0.01 * k, 2) for k in range(46))
+DEFAULT_ALPHA_RANGE = (0.05, 3.0)
+DEFAULT_ALPHA = 1.3
+
+
+def _atlas_entries():
+    prior, (lo, hi) = priors.Rademacher(), DEFAULT_ALPHA_RANGE
+    entries = []
+    for flip in FLIP_GRID:
+        channel = channels.Sign(flip=flip)
+        entries += [
+            (value_key("curve", prior, channel, lo, hi, CURVE_POINTS), Step(glm.curve, dict(
+                prior=prior, channel=channel, alpha=np.linspace(lo, hi, CURVE_POINTS)))),
+            (value_key("thresholds", prior, channel), Step(glm.thresholds, dict(
+                prior=prior, channel=channel))),
+            (value_key("landscape", prior, channel, DEFAULT_ALPHA), Step(
+                glm.free_entropy_landscape, dict(prior=prior, channel=channel,
+                                                 alpha=DEFAULT_ALPHA))),
+        ]
+    return entries
+
+
+#: the binary perceptron's curves, thresholds and landscape at every label-flip rate
+FLIP_ATLAS = Atlas(_atlas_entries)
+
+
 @lru_cache(maxsize=128)
-def cached_curve(prior, channel, lo: float, hi: float, points: int) -> glm.GlmCurve:
+def _curve(prior, channel, lo: float, hi: float, points: int) -> glm.GlmCurve:
     return glm.curve(prior=prior, channel=channel, alpha=np.linspace(lo, hi, points))
 
 
+def cached_curve(prior, channel, lo: float, hi: float, points: int) -> glm.GlmCurve:
+    found = FLIP_ATLAS.get(value_key("curve", prior, channel, lo, hi, points))
+    return found if found is not None else _curve(prior, channel, lo, hi, points)
+
+
+def cached_thresholds(prior, channel) -> glm.GlmThresholds:
+    found = FLIP_ATLAS.get(value_key("thresholds", prior, channel))
+    return found if found is not None else glm.thresholds(prior=prior, channel=channel)
+
+
 @lru_cache(maxsize=512)
-def cached_landscape(prior, channel, alpha: float) -> glm.GlmLandscape:
+def _landscape(prior, channel, alpha: float) -> glm.GlmLandscape:
     return glm.free_entropy_landscape(prior=prior, channel=channel, alpha=alpha)
+
+
+def cached_landscape(prior, channel, alpha: float) -> glm.GlmLandscape:
+    found = FLIP_ATLAS.get(value_key("landscape", prior, channel, alpha))
+    return found if found is not None else _landscape(prior, channel, alpha)
 
 
 @lru_cache(maxsize=64)
@@ -473,7 +517,7 @@ print("converged everywhere:", bool(curve.converged.all()))
         lo = max(float(lo), 1e-3)
         prior, channel = self.current_prior, self.current_channel
         self._curve = cached_curve(prior, channel, lo, float(hi), CURVE_POINTS)
-        self._thresholds = glm.thresholds(prior=prior, channel=channel)
+        self._thresholds = cached_thresholds(prior, channel)
         self.fig_curve.x_range.update(start=lo, end=hi)
         self._update_curve_sources()
         self._update_double_descent(lo, float(hi))

@@ -15,6 +15,7 @@ from theory import priors, spiked, sweep
 
 from .base import (
     PALETTE,
+    Atlas,
     Explorer,
     OrderedRange,
     Preset,
@@ -30,6 +31,7 @@ from .base import (
     shaded_regions,
     submit_background,
     threshold_lines,
+    value_key,
 )
 from .processes import Step
 
@@ -47,7 +49,7 @@ FAMILY_OF = {
     "gaussian": "gauss_bernoulli",
 }
 FAMILY_LABEL = {"sparse_rademacher": "sparse Rademacher", "gauss_bernoulli": "Gauss-Bernoulli"}
-CURVE_POINTS = 300
+CURVE_POINTS = 150  # enough for smooth curves; thresholds are drawn exactly
 AMP_SNR_POINTS = 8
 AMP_ITERATIONS = 300
 MAX_SNR = 20.0
@@ -59,10 +61,37 @@ THRESHOLD_STYLE = {  # label, colour
 }
 
 
+#: the sparsity slider's grid, on which thresholds and default-range curves are computed ahead
+RHO_GRID = tuple(round(0.01 * k, 2) for k in range(1, 101))
+DEFAULT_SNR_RANGE = (0.2, 1.6)
+
+
+def _atlas_entries():
+    entries = []
+    for family, cls in spiked.SPARSE_FAMILIES.items():
+        for rho in RHO_GRID:
+            prior = cls(rho=rho)
+            entries.append((value_key("thresholds", prior), Step(spiked.thresholds, dict(
+                prior=prior))))
+            lo, hi = DEFAULT_SNR_RANGE
+            entries.append((value_key("curve", prior, lo, hi, CURVE_POINTS), Step(
+                spiked.curve, dict(prior=prior, snr=np.linspace(lo, hi, CURVE_POINTS)))))
+    return entries
+
+
+#: thresholds and default-range curves of both sparse families at every rho of the slider
+RHO_ATLAS = Atlas(_atlas_entries)
+
+
 # Bounded caches at the boundary between views and theory (arguments are hashable).
 @lru_cache(maxsize=128)
-def cached_curve(prior: priors.Prior, lo: float, hi: float, points: int) -> spiked.Curve:
+def _curve(prior: priors.Prior, lo: float, hi: float, points: int) -> spiked.Curve:
     return spiked.curve(prior=prior, snr=np.linspace(lo, hi, points))
+
+
+def cached_curve(prior: priors.Prior, lo: float, hi: float, points: int) -> spiked.Curve:
+    found = RHO_ATLAS.get(value_key("curve", prior, lo, hi, points))
+    return found if found is not None else _curve(prior, lo, hi, points)
 
 
 @lru_cache(maxsize=512)
@@ -71,7 +100,8 @@ def cached_landscape(prior: priors.Prior, snr: float) -> spiked.Landscape:
 
 
 def cached_thresholds(prior: priors.Prior) -> spiked.Thresholds:
-    return spiked.thresholds(prior=prior)  # lru_cache'd in theory
+    found = RHO_ATLAS.get(value_key("thresholds", prior))
+    return found if found is not None else spiked.thresholds(prior=prior)  # lru_cache'd
 
 
 def cached_phase_diagram(family: str) -> spiked.PhaseDiagram:

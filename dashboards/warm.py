@@ -49,3 +49,11 @@ def warm_caches() -> float:
         diffusion_view.cached_digits()  # imports scikit-learn once (~1 s)
         _done = True
         return time.perf_counter() - start
+
+
+def fill_atlases() -> None:
+    """Queue the sliders' atlases (once per server process, also after a fork): results on
+    the grids of the sliders whose solves take tens of milliseconds, computed ahead by a
+    short-solve worker."""
+    spiked_view.RHO_ATLAS.fill()
+    glm_view.FLIP_ATLAS.fill()
