@@ -154,3 +154,16 @@ JS_WATCH_SOURCE = """(name) => {
   window.__changes[name] = [];
   model.change.connect(() => window.__changes[name].push(performance.now()));
 }"""
+
+
+def wait_until_idle(threshold: float = 30.0, timeout: float = 120.0) -> float:
+    """Wait until the machine's CPU use (all cores, over one second) drops below
+    ``threshold`` percent, e.g. once a fresh server has filled its atlases; returns the
+    seconds waited."""
+    import psutil
+
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if psutil.cpu_percent(interval=1.0) < threshold:
+            break
+    return time.monotonic() - start

@@ -27,6 +27,7 @@ from theory import channels, erm, glm, priors
 from .base import (
     PALETTE,
     Atlas,
+    BoundedCache,
     Explorer,
     OrderedRange,
     Preset,
@@ -44,6 +45,7 @@ from .base import (
     threshold_lines,
     value_key,
 )
+from . import processes
 from .processes import Step
 
 # task -> (prior key, channel key, description)
@@ -149,9 +151,24 @@ def cached_landscape(prior, channel, alpha: float) -> glm.GlmLandscape:
     return found if found is not None else _landscape(prior, channel, alpha)
 
 
-@lru_cache(maxsize=64)
+#: logistic-regression curves by their arguments (those of ``logistic_steps``), shared by
+#: every page of this process; each takes 0.3-3 s, in a short-solve worker
+LOGISTIC_CURVES = BoundedCache(64)
+
+
+def logistic_steps(lo: float, hi: float, points: int, lam: float, flip: float) -> list[Step]:
+    return [Step(erm.logistic_curve, dict(alpha=np.linspace(lo, hi, points), lam=lam,
+                                          flip=flip))]
+
+
 def cached_logistic(lo: float, hi: float, points: int, lam: float, flip: float):
-    return erm.logistic_curve(alpha=np.linspace(lo, hi, points), lam=lam, flip=flip)
+    """The logistic curve of these arguments, computed here if not cached (warm-up)."""
+    key = (lo, hi, points, lam, flip)
+    result = LOGISTIC_CURVES.get(key)
+    if result is None:
+        result = processes.run_steps(logistic_steps(*key), lambda _: None, lambda: False)[0]
+        LOGISTIC_CURVES.put(key, result)
+    return result
 
 
 @lru_cache(maxsize=128)
@@ -573,10 +590,11 @@ print("converged everywhere:", bool(curve.converged.all()))
 
     def _update_erm(self, lo: float, hi: float):
         """The ERM curve at lambda: ridge (linear channels, instant) or logistic regression
-        (sign channel, a few seconds for small lambda: computed in the background)."""
+        (sign channel, a few seconds for small lambda: in a short-solve worker, the latest
+        request winning)."""
         item = self._legend_items["ridge"]
         empty = {"alpha": [], "error": []}
-        self._erm_key = None  # a logistic curve still being computed is now out of date
+        self._latest.pop("logistic", None)  # a logistic curve still being computed is stale
         if self.quantity != "test error" or self.channel_key == "abs":
             self.sources["erm"].data = empty
             item.visible = False
@@ -601,17 +619,8 @@ print("converged everywhere:", bool(curve.converged.all()))
                               "(the weights diverge on separable data); showing "
                               f"λ = {lam:g}.", "info")
         key = (max(lo, 0.05), hi, LOGISTIC_POINTS, lam, float(self.flip))
-        self._erm_key = key
-        self.sources["erm"].data = empty
 
-        def work(check_cancel):
-            if self._erm_key != key:
-                return None  # stale: the parameters moved on while this waited in the queue
-            return cached_logistic(*key)
-
-        def done(result):
-            if self._erm_key != key:
-                return  # parameters moved on
+        def show_logistic(result):
             ok = result.converged
             self.sources["erm"].data = {"alpha": result.alpha[ok],
                                         "error": show(result.test_error[ok])}
@@ -619,7 +628,22 @@ print("converged everywhere:", bool(curve.converged.all()))
                 self.show_message(f"Logistic regression: {int((~ok).sum())} value(s) of α "
                                   "did not converge and are left out.")
 
-        self.erm_future = self.run_in_background(work, on_done=done, cancellable=False)
+        known = LOGISTIC_CURVES.get(key)
+        if known is not None:
+            show_logistic(known)
+            return
+        self.sources["erm"].data = empty
+
+        def arrived(results):
+            LOGISTIC_CURVES.put(key, results[0])
+            show_logistic(results[0])
+
+        self.run_latest("logistic", logistic_steps(*key), on_done=arrived)
+
+    @property
+    def erm_future(self):
+        """The latest logistic-regression request (tests wait on it)."""
+        return self.latest_future("logistic")
 
     def _summary_text(self) -> str:
         th = self._thresholds

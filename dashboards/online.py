@@ -22,6 +22,7 @@ from theory import online
 
 from .base import (
     PALETTE,
+    Atlas,
     BoundedCache,
     Explorer,
     Preset,
@@ -30,6 +31,7 @@ from .base import (
     add_legend_defaults,
     legend_items,
     make_figure,
+    value_key,
 )
 from . import processes
 from .processes import Step
@@ -58,11 +60,42 @@ def cached_start(K: int, M: int, N: int, init_scale: float, seed: int):
 
 
 @lru_cache(maxsize=128)
-def cached_trajectory(K: int, M: int, N: int, init_scale: float, seed: int, lr: float,
-                      noise: float, alpha_max: float, activation: str) -> online.Trajectory:
+def _trajectory(K: int, M: int, N: int, init_scale: float, seed: int, lr: float,
+                noise: float, alpha_max: float, activation: str) -> online.Trajectory:
     Q0, R0, T = cached_start(K, M, N, init_scale, seed)
     return online.integrate(Q0=Q0, R0=R0, T=T, lr=lr, noise=noise, alphas=times(alpha_max),
                             activation=activation)
+
+
+def _atlas_entries():
+    """The ODE of every (K, M) of the unit sliders, the other parameters at their defaults
+    (K = M = 8 alone takes ~60 ms)."""
+    defaults = OnlineExplorer.param
+    rest = (defaults.N.default, defaults.init_scale.default, defaults.seed.default)
+    run = (defaults.lr.default, defaults.noise.default, defaults.alpha_max.default,
+           defaults.activation.default)
+    entries = []
+    for K in range(1, defaults.K.bounds[1] + 1):
+        for M in range(1, defaults.M.bounds[1] + 1):
+            Q0, R0, T = online.random_init(K=K, M=M, N=rest[0], init_scale=rest[1], seed=rest[2])
+            lr, noise, alpha_max, activation = run
+            entries.append((value_key("trajectory", K, M, *rest, *run), Step(
+                online.integrate, dict(Q0=Q0, R0=R0, T=T, lr=lr, noise=noise,
+                                       alphas=times(alpha_max), activation=activation))))
+    return entries
+
+
+#: ODE trajectories on the grid of the unit sliders K and M
+UNITS_ATLAS = Atlas(_atlas_entries)
+
+
+def cached_trajectory(K: int, M: int, N: int, init_scale: float, seed: int, lr: float,
+                      noise: float, alpha_max: float, activation: str) -> online.Trajectory:
+    found = UNITS_ATLAS.get(value_key("trajectory", K, M, N, init_scale, seed, lr, noise,
+                                      alpha_max, activation))
+    if found is not None:
+        return found
+    return _trajectory(K, M, N, init_scale, seed, lr, noise, alpha_max, activation)
 
 
 #: learning-rate sweeps by their parameters, shared by every page of this process

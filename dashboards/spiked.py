@@ -384,8 +384,8 @@ print("converged everywhere:", bool(curve.converged.all()))
                 self.snr = float(np.clip(self.snr, lo, hi))  # triggers the snr update
             else:
                 self.guarded(self._update_snr)()
-            if any(e.name in ("prior", "rho") for e in events):
-                self.guarded(self._update_phase_diagram)()
+            if FAMILY_OF[self.prior] != getattr(self, "_phase_family", None):
+                self.guarded(self._update_phase_diagram)()  # rho moves along the same one
 
     def _on_snr_change(self, *_):
         lo, hi = self.snr_range

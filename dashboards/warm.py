@@ -44,7 +44,9 @@ def warm_caches() -> float:
                                       default.alpha_max.default, default.activation.default)
         online_view.cached_sweep(*key, default.noise.default, default.alpha_max.default,
                                  default.activation.default, default.lr.bounds[1])
-        online_view.cached_critical_rate(default.K.default, default.activation.default)
+        for units in range(1, default.K.bounds[1] + 1):  # K = 8 alone takes 0.3 s
+            for activation in default.activation.objects.values():
+                online_view.cached_critical_rate(units, activation)
         online.simulate_sgd(K=2, M=2, N=100, lr=0.5, alphas=np.array([1.0]))
         diffusion_view.cached_digits()  # imports scikit-learn once (~1 s)
         _done = True
@@ -55,5 +57,6 @@ def fill_atlases() -> None:
     """Queue the sliders' atlases (once per server process, also after a fork): results on
     the grids of the sliders whose solves take tens of milliseconds, computed ahead by a
     short-solve worker."""
+    online_view.UNITS_ATLAS.fill()
     spiked_view.RHO_ATLAS.fill()
     glm_view.FLIP_ATLAS.fill()
