@@ -6,13 +6,10 @@ import param
 from dashboards import DiffusionExplorer, GlmExplorer, OnlineExplorer, SpikedExplorer
 from dashboards.about import about_panel
 from dashboards.base import restore_query, sanitize_query
-from dashboards.processes import start_solve_workers
-from dashboards.warm import fill_atlases, warm_caches
+from dashboards.warm import start_background_work, warm_caches
 
 pn.extension("katex", throttled=True, notifications=False)
 warm_caches()  # slow only once per process: during `panel serve --warm`, before any visitor
-start_solve_workers()  # once per server process (also after --num-procs forks)
-fill_atlases()  # the sliders' precomputed grids, in those workers
 
 TITLE = "learning-phases · phase transitions in learning"
 
@@ -64,6 +61,7 @@ class LazyTabs:
             self.build(titles[self.tabs.active])
 
     def build(self, title: str) -> pn.viewable.Viewer:
+        start_background_work()  # served pages only; once per server process
         if title not in self.built:
             explorer = EXPLORERS[title]()
             explorer.sync_url()
@@ -106,4 +104,10 @@ def build_page() -> pn.template.BootstrapTemplate:
     return template
 
 
-build_page().servable(title=TITLE)
+page = build_page()
+if pn.state.curdoc is not None:
+    # one recomputation of the document's model graph instead of one per added root
+    with pn.state.curdoc.models.freeze():
+        page.servable(title=TITLE)
+else:
+    page.servable(title=TITLE)

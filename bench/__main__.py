@@ -1,8 +1,9 @@
 """`make bench`: prints one JSON object per line with what was measured.
 
-Solver timings (theory, in-process) and, in headless Chromium against a served app, the time
-from a slider key press to the updated data source and the first full render of the page,
-next to a plain-Bokeh "floor" app measured in the same run.
+Solver timings (theory, in-process); in headless Chromium against a served app, the time from
+a key press on every plot-changing slider of every explorer to the new plotted data, next to
+a plain-Bokeh "floor" app measured in the same run (``bench.sliders``); and a class of 12
+opening the page at once while a student already in moves a slider (``bench.wave``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 
 from theory import channels, diffusion, erm, glm, online, priors, spiked
 
-from . import browser
+from . import sliders, wave
 
 PRIORS = {
     "gaussian": priors.Gaussian(),
@@ -189,109 +190,11 @@ def bench_diffusion():
                                                          window.generalization_time.max())])
 
 
-def measure_slider_latency(page, source_name, handle_selector, moves=20, pause_ms=250):
-    page.evaluate(browser.JS_WATCH_SOURCE, source_name)
-    page.evaluate("() => document.addEventListener('keydown', "
-                  "() => { window.__keydown = performance.now(); }, true)")
-    handle = page.locator(handle_selector).first
-    handle.focus()
-    latencies = []
-    for _ in range(moves):
-        seen = page.evaluate(f"() => window.__changes['{source_name}'].length")
-        page.keyboard.press("ArrowRight")
-        page.wait_for_function(f"() => window.__changes['{source_name}'].length > {seen}",
-                               timeout=10_000)
-        latencies.append(page.evaluate(
-            f"() => window.__changes['{source_name}'][{seen}] - window.__keydown"))
-        page.wait_for_timeout(pause_ms)
-    return latencies
-
-
-def summary(values):
-    arr = np.asarray(values)
-    return {"p50_ms": float(np.percentile(arr, 50)), "p95_ms": float(np.percentile(arr, 95)),
-            "max_ms": float(arr.max()), "n": int(arr.size)}
-
-
-def wait_for_data(page, name, timeout=60_000):
-    page.wait_for_function(
-        f"() => {{ const d = ({browser.JS_SOURCE_DATA})('{name}');"
-        " return d && Object.values(d)[0].length > 0; }", timeout=timeout)
-
-
-def bench_browser():
-    with browser.chromium() as chrome:
-        port = browser.free_port()
-        floor_cmd = [sys.executable, "-m", "bokeh", "serve", "bench/floor_app.py", "--port",
-                     str(port), "--address", "127.0.0.1",
-                     "--allow-websocket-origin", f"127.0.0.1:{port}"]
-        with browser.served(floor_cmd, port, ready_path="/floor_app") as url:
-            page = chrome.new_page()
-            page.goto(url + "/floor_app")
-            wait_for_data(page, "floor-source")
-            floor = summary(measure_slider_latency(page, "floor-source", ".noUi-handle"))
-            page.close()
-        emit(bench="slider_latency_floor", app="plain Bokeh server", **floor)
-
-        with browser.serve_app() as url:
-            renders = []
-            for _ in range(3):
-                context = chrome.new_context(viewport={"width": 1400, "height": 1000})
-                page = context.new_page()
-                t0 = time.perf_counter()
-                page.goto(url + "/app")
-                wait_for_data(page, "spiked-curves")
-                wait_for_data(page, "spiked-phase")
-                renders.append(time.perf_counter() - t0)
-                if len(renders) < 3:
-                    context.close()
-            emit(bench="first_render", seconds=renders, median_s=statistics.median(renders),
-                 target_s=3.0, note="navigation to all plot data present, fresh browser context")
-            app = summary(measure_slider_latency(page, "spiked-landscape",
-                                                 ".snr-slider .noUi-handle"))
-            context.close()
-            context = chrome.new_context(viewport={"width": 1400, "height": 1000})
-            page = context.new_page()
-            page.goto(url + "/app?tab=1")
-            wait_for_data(page, "glm-curves")
-            wait_for_data(page, "glm-landscape")
-            glm_latency = summary(measure_slider_latency(page, "glm-landscape",
-                                                         ".alpha-slider .noUi-handle"))
-            context.close()
-            context = chrome.new_context(viewport={"width": 1400, "height": 1000})
-            page = context.new_page()
-            page.goto(url + "/app?tab=2")
-            wait_for_data(page, "sgd-eps")
-            wait_for_data(page, "sgd-sweep")
-            online_latency = summary(measure_slider_latency(page, "sgd-eps",
-                                                            ".lr-slider .noUi-handle"))
-            context.close()
-            context = chrome.new_context(viewport={"width": 1400, "height": 1000})
-            page = context.new_page()
-            page.goto(url + "/app?tab=3")
-            wait_for_data(page, "dm-times")
-            wait_for_data(page, "dm-phase")
-            page.wait_for_timeout(3000)  # let the background t_C estimate land first
-            diffusion_latency = summary(measure_slider_latency(
-                page, "dm-phase", ".separation-slider .noUi-handle"))
-            context.close()
-        emit(bench="slider_latency", app="spiked explorer, current λ -> landscape", **app,
-             target_p95_ms=150, ratio_p95_to_floor=app["p95_ms"] / floor["p95_ms"])
-        emit(bench="slider_latency", app="teacher-student explorer, current α -> landscape",
-             **glm_latency, target_p95_ms=150,
-             ratio_p95_to_floor=glm_latency["p95_ms"] / floor["p95_ms"])
-        emit(bench="slider_latency", app="diffusion explorer, separation -> phase diagram",
-             **diffusion_latency, target_p95_ms=150,
-             ratio_p95_to_floor=diffusion_latency["p95_ms"] / floor["p95_ms"])
-        emit(bench="slider_latency", app="online SGD explorer, learning rate -> ODE curve",
-             **online_latency, target_p95_ms=150,
-             ratio_p95_to_floor=online_latency["p95_ms"] / floor["p95_ms"])
-
-
 def main():
     bench_solvers()
     if "--no-browser" not in sys.argv:
-        bench_browser()
+        sliders.run()  # every plot-changing slider against the plain-Bokeh floor
+        wave.run()  # a class arriving at once, with a student already in the page
 
 
 if __name__ == "__main__":

@@ -52,6 +52,16 @@ SESSION_FLAGS = ["--check-unused-sessions", "5000", "--unused-session-lifetime",
                  "--session-token-expiration", "300"]
 
 
+def default_procs() -> int:
+    """`make run`'s default number of server processes (its PROCS)."""
+    import re
+
+    text = (ROOT / "Makefile").read_text()
+    found = re.search(r"^PROCS\s*\?=\s*(\S+)", text, re.M)
+    value = found.group(1) if found else "1"
+    return int(value) if value.isdigit() else max(1, os.cpu_count() or 1)
+
+
 def serve_command(port: int, app: str = "app.py", procs: int = 1) -> list[str]:
     """The same command line as `make run` (and the Dockerfile), on ``port``."""
     panel = str(Path(sys.executable).with_name("panel"))

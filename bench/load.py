@@ -121,6 +121,9 @@ class Session:
         request = HTTPRequest(ws_url, headers={"Origin": self.base})
         self._ws = await websocket_connect(request, subprotocols=["bokeh", token.group(1)],
                                            max_message_size=64 * 2**20)
+        # a message goes out as three frames: without this, Nagle's algorithm holds the last
+        # ones for the server's delayed acknowledgement (~40 ms), which no browser waits for
+        self._ws.stream.set_nodelay(True)
         ack = await self._next_message()
         if ack.msgtype != "ACK":
             raise RuntimeError(f"expected ACK, got {ack.msgtype}")

@@ -264,6 +264,18 @@ def make_figure(*, title: str, x_label: str, y_label: str, height: int = 360, **
     return fig
 
 
+def slim_figure(fig) -> None:
+    """Leave the non-selected and muted look of every glyph to BokehJS ("auto"): nothing
+    here is selected or muted, and the two glyph models the plotting API makes for each
+    renderer were a third of a page's models, each built, sent and pulled per session."""
+    from bokeh.models import GlyphRenderer
+
+    for renderer in fig.renderers:
+        if isinstance(renderer, GlyphRenderer):
+            renderer.nonselection_glyph = "auto"
+            renderer.muted_glyph = "auto"
+
+
 #: plot fonts, normal and in lecture mode (readable from the back of a hall)
 FONTS = {False: {"title": "13pt", "axis_label": "12pt", "major_label": "10pt", "legend": "10pt"},
          True: {"title": "22pt", "axis_label": "19pt", "major_label": "16pt", "legend": "15pt"}}
@@ -376,6 +388,13 @@ class Explorer(pn.viewable.Viewer):
             if name is not None:
                 found.setdefault(name, widget)
         return found
+
+    def finish_build(self) -> None:
+        """Called by each explorer once its plots and controls exist: tags the controls and
+        slims the figures."""
+        self.tag_controls()
+        for fig in self.figures():
+            slim_figure(fig)
 
     def tag_controls(self) -> None:
         """Give each parameter's widget the CSS class ``param-<name>`` (tests, benchmarks

@@ -412,7 +412,7 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
             self.export_widget(),
             width=300,
         )
-        self.tag_controls()
+        self.finish_build()
 
     def _sync_widgets(self):
         mixture = self.source == "mixture"

@@ -24,6 +24,7 @@ from bokeh.models import (
 
 from theory import channels, erm, glm, priors
 
+from . import processes
 from .base import (
     PALETTE,
     Atlas,
@@ -45,7 +46,6 @@ from .base import (
     threshold_lines,
     value_key,
 )
-from . import processes
 from .processes import Step
 
 # task -> (prior key, channel key, description)
@@ -465,7 +465,7 @@ print("converged everywhere:", bool(curve.converged.all()))
             self.export_widget(),
             width=300,
         )
-        self.tag_controls()
+        self.finish_build()
 
     def _sync_widgets(self):
         key = self.channel_key

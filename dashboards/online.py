@@ -20,6 +20,7 @@ from bokeh.palettes import PuOr11
 
 from theory import online
 
+from . import processes
 from .base import (
     PALETTE,
     Atlas,
@@ -33,7 +34,6 @@ from .base import (
     make_figure,
     value_key,
 )
-from . import processes
 from .processes import Step
 
 TIME_POINTS = 300  # log-spaced times of the ODE curves (and animation frames)
@@ -389,7 +389,7 @@ print(online.find_plateau(trajectory))
             self.export_widget(),
             width=300,
         )
-        self.tag_controls()
+        self.finish_build()
 
     # -- updates -------------------------------------------------------------------------
     def _refresh_all(self):

@@ -68,7 +68,7 @@ DEFAULT_SNR_RANGE = (0.2, 1.6)
 
 def _atlas_entries():
     entries = []
-    for family, cls in spiked.SPARSE_FAMILIES.items():
+    for cls in spiked.SPARSE_FAMILIES.values():
         for rho in RHO_GRID:
             prior = cls(rho=rho)
             entries.append((value_key("thresholds", prior), Step(spiked.thresholds, dict(
@@ -362,7 +362,7 @@ print("converged everywhere:", bool(curve.converged.all()))
             self.export_widget(),
             width=300,
         )
-        self.tag_controls()
+        self.finish_build()
         self.rho_widget.disabled = not self.is_sparse
 
     # -- updates -------------------------------------------------------------------------

@@ -11,12 +11,14 @@ import threading
 import time
 
 import numpy as np
+import panel as pn
 
 from theory import channels, online, priors, spiked
 
 from . import diffusion as diffusion_view
 from . import glm as glm_view
 from . import online as online_view
+from . import processes
 from . import spiked as spiked_view
 
 _lock = threading.Lock()
@@ -53,10 +55,15 @@ def warm_caches() -> float:
         return time.perf_counter() - start
 
 
-def fill_atlases() -> None:
-    """Queue the sliders' atlases (once per server process, also after a fork): results on
-    the grids of the sliders whose solves take tens of milliseconds, computed ahead by a
-    short-solve worker."""
+def start_background_work() -> None:
+    """In a served page (not on import, not in tests): start the short-solve workers and
+    queue the sliders' atlases, once per server process (again after a --num-procs fork).
+    The atlases hold results on the grids of the sliders whose solves take tens of
+    milliseconds, computed ahead by a short-solve worker."""
+    doc = pn.state.curdoc
+    if doc is None or doc.session_context is None:
+        return
+    processes.start_solve_workers()
     online_view.UNITS_ATLAS.fill()
     spiked_view.RHO_ATLAS.fill()
     glm_view.FLIP_ATLAS.fill()

@@ -16,7 +16,6 @@ are closed forms for erf. The generalisation error is eps_g = E[(yhat - y_noisel
 from __future__ import annotations
 
 import warnings
-
 from dataclasses import dataclass
 
 import numpy as np

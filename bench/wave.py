@@ -1,0 +1,146 @@
+"""A class arriving at once: ``--arrivals`` sessions opened together against the served app
+(the `make run` command line), while a student already in the page moves a slider.
+
+A session is ready when its page was fetched (the server builds the session), its websocket
+connected and the document pulled: what a browser needs before it can draw. Prints one JSON
+object per measurement: one session alone, then the wave (readiness of each arrival, and the
+in-class student's slider latency while the wave lasts, against the same student's latency
+before it).
+
+    python -m bench.wave [--arrivals 12] [--procs N] [--waves 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import time
+
+import numpy as np
+
+from . import browser
+from .load import Session, _slider_grid
+
+IN_CLASS = (0, "Current λ", "spiked-landscape")  # tab, slider title, the source it changes
+
+
+def emit(**record):
+    print(json.dumps(record), flush=True)
+
+
+def ms(values) -> dict:
+    arr = 1e3 * np.asarray(values, dtype=float)
+    if arr.size == 0:
+        return {"n": 0}
+    return {"p50_ms": round(float(np.percentile(arr, 50)), 1),
+            "p95_ms": round(float(np.percentile(arr, 95)), 1),
+            "max_ms": round(float(arr.max()), 1), "n": int(arr.size)}
+
+
+async def open_timed(base: str, tab: int) -> tuple[Session, float]:
+    session = Session(base, tab)
+    start = time.perf_counter()
+    await session.open()
+    return session, time.perf_counter() - start
+
+
+class Student:
+    """Moves one slider every ``pause`` seconds and records each move's latency, with the
+    time it was sent."""
+
+    def __init__(self, base: str, seed: int = 0, pause: float = 0.25):
+        self.base, self.pause, self.rng = base, pause, random.Random(seed)
+        self.moves: list[tuple[float, float]] = []  # (sent at, latency)
+        self._stop = asyncio.Event()
+
+    async def run(self):
+        tab, title, source_name = IN_CLASS
+        session, _ = await open_timed(self.base, tab)
+        try:
+            slider = session.find("Slider", title=title)
+            source = session.find("ColumnDataSource", name=source_name)
+            grid = _slider_grid(session.models[slider])
+            current = session.models[slider]["attributes"]["value"]
+            while not self._stop.is_set():
+                value = self.rng.choice([v for v in grid if v != current])
+                changed = session.expect_change(source)
+                sent = time.perf_counter()
+                await session.set_value(slider, value)
+                try:
+                    arrived = await asyncio.wait_for(changed, 30)
+                    self.moves.append((sent, arrived - sent))
+                except TimeoutError:
+                    self.moves.append((sent, float("inf")))
+                current = value
+                await asyncio.sleep(self.pause)
+        finally:
+            await session.close()
+
+    def stop(self):
+        self._stop.set()
+
+    def latencies(self, start: float, end: float) -> list[float]:
+        return [lat for sent, lat in self.moves if start <= sent <= end]
+
+
+async def measure(base: str, arrivals: int, waves: int, tab: int) -> None:
+    # one session alone, a few times (sequential readiness)
+    alone = []
+    for _ in range(5):
+        session, seconds = await open_timed(base, tab)
+        alone.append(seconds)
+        await session.close()
+        await asyncio.sleep(0.5)
+    emit(bench="session_ready_alone", **ms(alone), target_ms=150)
+
+    student = Student(base)
+    runner = asyncio.create_task(student.run())
+    await asyncio.sleep(4.0)
+    before_end = time.perf_counter()
+    ready_all, during_all = [], []
+    for wave in range(waves):
+        start = time.perf_counter()
+        results = await asyncio.gather(*(open_timed(base, tab) for _ in range(arrivals)),
+                                       return_exceptions=True)
+        end = time.perf_counter()
+        ok = [r for r in results if not isinstance(r, BaseException)]
+        errors = [repr(r)[:200] for r in results if isinstance(r, BaseException)]
+        ready = [seconds for _, seconds in ok]
+        during = student.latencies(start, end)
+        ready_all += ready
+        during_all += during
+        emit(bench="arrival_wave", wave=wave + 1, arrivals=arrivals, ready=ms(ready),
+             wave_s=round(end - start, 2), in_class_slider=ms(during), errors=errors)
+        await asyncio.gather(*(session.close() for session, _ in ok))
+        await asyncio.sleep(3.0)
+    student.stop()
+    await runner
+    emit(bench="arrival_wave_summary", arrivals=arrivals, waves=waves, ready=ms(ready_all),
+         ready_target_p95_ms=1000,
+         in_class_slider_during=ms(during_all), in_class_target_p95_ms=250,
+         in_class_slider_before=ms(student.latencies(0, before_end)))
+
+
+def run(arrivals: int = 12, procs: int | None = None, waves: int = 3, tab: int = 0) -> None:
+    procs = procs or browser.default_procs()
+    port = browser.free_port()
+    with browser.served(browser.serve_command(port, procs=procs), port, timeout=180) as url:
+        emit(bench="wave_server", procs=procs, settled_s=round(browser.wait_until_idle(), 1))
+        asyncio.run(measure(url, arrivals, waves, tab))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--arrivals", type=int, default=12)
+    parser.add_argument("--procs", type=int, default=None,
+                        help="panel serve --num-procs (default: as make run)")
+    parser.add_argument("--waves", type=int, default=3)
+    parser.add_argument("--tab", type=int, default=0, help="the explorer the class opens")
+    args = parser.parse_args(argv)
+    run(args.arrivals, args.procs, args.waves, args.tab)
+
+
+if __name__ == "__main__":
+    main()
