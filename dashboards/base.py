@@ -1,4 +1,24 @@
-"""What every explorer shares: messages, guarded callbacks, URL state, background work, figures."""
+"""What every explorer shares: messages, guarded callbacks, URL state, background work, figures.
+
+An explorer is a ``pn.viewable.Viewer`` whose ``param`` parameters are its controls (bounds,
+presets, URL names, lecture visibility). A watcher turns a parameter change into theory
+calls through bounded caches and assigns the results to named ``ColumnDataSource`` s in
+place, inside one ``pn.io.hold`` (one message to the page). What keeps a slider move inside
+its latency budget (``python -m bench.sliders``):
+
+* released sliders, selects and players are processed on the next tick, without Panel's
+  50 ms debounce (it was most of a move's response time);
+* each move does only what it needs: ``clear_sources`` sends nothing for a source already
+  empty, the Python script is built when asked for (``export_widget``), and a plot that
+  does not depend on the moved parameter is left alone;
+* solves above a few milliseconds are either on an ``Atlas`` (results on the slider's own
+  grid, computed ahead by a short-solve worker process and shared by every page) or run
+  through ``Explorer.run_latest``: one service for background work, in the short-solve
+  worker processes (``processes.submit(kind="solve")``) or on threads, where the latest
+  request per slot wins, an overtaken one is cancelled or dropped, and a loading indicator
+  shows until the latest answers. Simulations (``run_in_process``) have workers of their
+  own, so a minutes-long run never delays a 0.3 s solve.
+"""
 
 from __future__ import annotations
 

@@ -210,8 +210,9 @@ class _Pool:
             time.sleep(POLL_S)
             with self.lock:
                 runs = list(self.runs.items())
-            if not runs:
-                return
+                if not runs:  # decided under the lock: a run submitted now starts a new one
+                    self.poller = None
+                    return
             for slot, run in runs:
                 if run.should_cancel():
                     self.cancel[slot] = 1
