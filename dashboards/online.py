@@ -32,6 +32,7 @@ from .base import (
     add_legend_defaults,
     legend_items,
     make_figure,
+    slim_figure,
     value_key,
 )
 from .processes import Step
@@ -226,6 +227,7 @@ class OnlineExplorer(Explorer):
                                                  "seed", "alpha_max", "activation"])
         self.param.watch(self._on_frame, ["frame"])
         self.param.watch(self._on_log_scale, ["log_scale"])
+        self._on_log_scale()
         self.guarded(self._refresh_all)()
 
     @property
@@ -274,7 +276,7 @@ print(online.find_plateau(trajectory))
         }
         self._sgd_legend = []  # legend entries of the SGD runs, shown once there are runs
         self.fig_eps_log = self._eps_figure("log")
-        self.fig_eps_lin = self._eps_figure("linear")
+        self.fig_eps_lin = None  # the linear-axes twin: built when first shown
 
         s = self.sources
         order = make_figure(title="Order parameters", x_label="time α = steps / N",
@@ -323,8 +325,7 @@ print(online.find_plateau(trajectory))
         # visibility and loading act on layouts: a Bokeh pane hands its figure over as is
         self.eps_log_pane = pn.Column(pn.pane.Bokeh(self.fig_eps_log, sizing_mode="stretch_width"),
                                       sizing_mode="stretch_width")
-        self.eps_lin_pane = pn.Column(pn.pane.Bokeh(self.fig_eps_lin, sizing_mode="stretch_width"),
-                                      sizing_mode="stretch_width", visible=False)
+        self.eps_lin_pane = pn.Column(sizing_mode="stretch_width", visible=False)
         self.order_pane = pn.pane.Bokeh(self.fig_order, sizing_mode="stretch_width")
         self.heat_pane = pn.pane.Bokeh(self.fig_heat, sizing_mode="stretch_width")
         self.sweep_pane = pn.Column(pn.pane.Bokeh(self.fig_sweep, sizing_mode="stretch_width"),
@@ -411,6 +412,15 @@ print(online.find_plateau(trajectory))
             self.guarded(self._update_cursor)()
 
     def _on_log_scale(self, *_):
+        if not self.log_scale and self.fig_eps_lin is None:
+            self.fig_eps_lin = self._eps_figure("linear")
+            self.fig_eps_lin.title.text = self.fig_eps_log.title.text
+            slim_figure(self.fig_eps_lin)
+            self._sgd_legend[-1].visible = bool(len(self.sources["sgd"].data["xs"]))
+            if self.lecture_mode:
+                self.set_lecture_mode(True)
+            self.eps_lin_pane.objects = [pn.pane.Bokeh(self.fig_eps_lin,
+                                                       sizing_mode="stretch_width")]
         self.eps_log_pane.visible = bool(self.log_scale)
         self.eps_lin_pane.visible = not self.log_scale
 
@@ -421,7 +431,7 @@ print(online.find_plateau(trajectory))
         self._trajectory = traj
         positive = np.where((traj.alpha > 0) & (traj.eps_g > EPS_FLOOR), traj.eps_g, np.nan)
         self.sources["eps"].data = {"alpha": traj.alpha, "eps": positive}
-        for fig in (self.fig_eps_log, self.fig_eps_lin):
+        for fig in filter(None, (self.fig_eps_log, self.fig_eps_lin)):
             fig.title.text = f"Generalisation error: K = {K}, M = {M}, η = {lr:g}"
         self._update_plateau(traj)
         self._update_order(traj)

@@ -40,7 +40,7 @@ POLL_S = 0.2
 #: short solves (a sweep, an estimate, a phase diagram: 0.1-3 s) have workers of their own,
 #: so that they never wait behind a minutes-long simulation, at a priority between the pages'
 #: event loops and the simulations
-SOLVE_WORKERS = 1
+SOLVE_WORKERS = 2
 SOLVE_NICENESS = 10
 
 

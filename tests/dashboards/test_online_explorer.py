@@ -148,3 +148,18 @@ def test_log_scale_toggle(explorer):
     explorer.log_scale = False
     assert explorer.eps_lin_pane.visible
     assert not explorer.eps_log_pane.visible
+
+
+def test_the_linear_twin_is_built_when_first_shown():
+    explorer = OnlineExplorer()
+    assert explorer.fig_eps_lin is None  # not built for a page that never shows it
+    explorer.log_scale = False
+    fig = explorer.fig_eps_lin
+    assert fig is not None
+    assert explorer.eps_lin_pane.visible
+    assert fig.title.text == explorer.fig_eps_log.title.text
+    plotted = {r.data_source.name for r in fig.renderers if hasattr(r, "data_source")}
+    assert "sgd-eps" in plotted
+    explorer.K = 3  # it follows the model from now on
+    assert "K = 3" in fig.title.text
+    assert OnlineExplorer(log_scale=False).fig_eps_lin is not None

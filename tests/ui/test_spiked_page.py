@@ -6,6 +6,7 @@ import urllib.parse
 import pytest
 
 from bench.browser import JS_SOURCE_DATA, JS_WATCH_SOURCE, is_local
+from dashboards import spiked as spiked_view
 
 pytestmark = pytest.mark.ui
 
@@ -48,7 +49,7 @@ def test_page_renders_without_errors_and_makes_no_outside_request(page, app_url)
     assert errors == []
     assert page.blocked == []
     assert all(is_local(u) for u in page.requests_seen)
-    assert len(source(page, "spiked-curves")["snr"]) == 300
+    assert len(source(page, "spiked-curves")["snr"]) == spiked_view.CURVE_POINTS
     wait_visible(page, "First-order transition")
 
 
@@ -91,7 +92,7 @@ def test_a_hostile_link_gives_a_message_not_a_crash(page, app_url):
     wait_visible(page, "Some link parameters were adjusted")
     errors = [m for m in page.console_messages_seen if m[0] in ("error", "pageerror")]
     assert errors == []
-    assert len(source(page, "spiked-curves")["snr"]) == 300
+    assert len(source(page, "spiked-curves")["snr"]) == spiked_view.CURVE_POINTS
 
 
 def test_a_running_simulation_does_not_block_another_user(browser, app_url):
