@@ -499,10 +499,10 @@ print("converged everywhere:", bool(curve.converged.all()))
         self._on_model_change()
 
     def _on_model_change(self, *events):
-        self._sync_widgets()
-        self._clear_simulations()
         lo, hi = self.alpha_range
-        with pn.io.hold():
+        with pn.io.hold():  # one message to the page
+            self._sync_widgets()
+            self._clear_simulations()
             self.guarded(self._update_model)()
             if not lo <= self.alpha <= hi:
                 self.alpha = float(np.clip(self.alpha, lo, hi))
@@ -754,8 +754,8 @@ print("converged everywhere:", bool(curve.converged.all()))
 
     def _clear_simulations(self):
         self._sim = None
+        self.clear_sources("sim", "ridge_sim")
         for key in ("sim", "ridge_sim"):
-            self.sources[key].data = {"alpha": [], "mean": [], "low": [], "high": []}
             self._legend_items[key].visible = False
         self.sim.status.object = ""
 

@@ -399,8 +399,8 @@ print(online.find_plateau(trajectory))
             self._update_sweep()
 
     def _on_model_change(self, *events):
-        self._clear_sgd()
         with pn.io.hold():
+            self._clear_sgd()
             self.guarded(self._update_model)()
             if any(e.name != "lr" for e in events):
                 self.guarded(self._update_sweep)()
@@ -646,7 +646,7 @@ print(online.find_plateau(trajectory))
                                    on_progress=self.sim.show_progress)
 
     def _clear_sgd(self):
-        self.sources["sgd"].data = {"xs": [], "ys": [], "color": [], "run": []}
+        self.clear_sources("sgd")
         for item in self._sgd_legend:
             item.visible = False
 

@@ -373,12 +373,12 @@ print("converged everywhere:", bool(curve.converged.all()))
             self._update_phase_diagram()
 
     def _on_model_change(self, *events):
-        self.rho_widget.disabled = not self.is_sparse
-        if any(e.name in ("prior", "rho") for e in events):
-            self._clear_amp()
         lo, hi = self.snr_range
-        self.snr_widget.param.update(start=lo, end=hi)
-        with pn.io.hold():
+        with pn.io.hold():  # one message to the page
+            self.rho_widget.disabled = not self.is_sparse
+            if any(e.name in ("prior", "rho") for e in events):
+                self._clear_amp()
+            self.snr_widget.param.update(start=lo, end=hi)
             self.guarded(self._update_model)()
             if not lo <= self.snr <= hi:
                 self.snr = float(np.clip(self.snr, lo, hi))  # triggers the snr update
@@ -542,7 +542,7 @@ print("converged everywhere:", bool(curve.converged.all()))
 
     def _clear_amp(self):
         self._amp = None
-        self.sources["amp"].data = {"snr": [], "mean": [], "low": [], "high": []}
+        self.clear_sources("amp")
         self._optional_legend["amp"].visible = False
         self.sim.status.object = ""
 
