@@ -144,7 +144,8 @@ class Atlas:
         if self._started:
             return False
         self._started = True
-        missing = [(k, step) for k, step in self._entries() if self.cache.get(k) is None]
+        missing = {k: step for k, step in self._entries() if self.cache.get(k) is None}
+        missing = list(missing.items())  # one run per key, however often it is listed
         batches = [missing[i:i + chunk] for i in range(0, len(missing), chunk)]
 
         def next_batch(_done=None):

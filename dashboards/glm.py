@@ -99,31 +99,51 @@ def make_channel(key: str, noise: float, flip: float) -> channels.Channel:
     return channels.Linear(noise=noise)
 
 
-#: the label-flip slider's grid, on which the binary perceptron is computed ahead
+#: slider grids on which the teacher-student curves are computed ahead (default ranges)
 FLIP_GRID = tuple(round(0.01 * k, 2) for k in range(46))
+NOISE_GRID = tuple(round(0.01 * k, 2) for k in range(201))
+PSI_GRID = tuple(round(0.1 * k, 1) for k in range(1, 101))
 DEFAULT_ALPHA_RANGE = (0.05, 3.0)
 DEFAULT_ALPHA = 1.3
+RF_DEFAULTS = {"alpha_range": (0.1, 5.0), "lam": 1e-3, "noise": 0.1}  # set with the task
+
+
+def _bayes_entries(prior, channel, lo, hi):
+    return [
+        (value_key("curve", prior, channel, lo, hi, CURVE_POINTS), Step(glm.curve, dict(
+            prior=prior, channel=channel, alpha=np.linspace(lo, hi, CURVE_POINTS)))),
+        (value_key("thresholds", prior, channel), Step(glm.thresholds, dict(
+            prior=prior, channel=channel))),
+        (value_key("landscape", prior, channel, DEFAULT_ALPHA), Step(
+            glm.free_entropy_landscape, dict(prior=prior, channel=channel,
+                                             alpha=DEFAULT_ALPHA))),
+    ]
 
 
 def _atlas_entries():
-    prior, (lo, hi) = priors.Rademacher(), DEFAULT_ALPHA_RANGE
+    """The binary perceptron at every label-flip rate, compressed sensing (rho = 0.3) at
+    every noise level, the random-features curves at every psi: each task's sliders from
+    its defaults."""
+    lo, hi = DEFAULT_ALPHA_RANGE
     entries = []
     for flip in FLIP_GRID:
-        channel = channels.Sign(flip=flip)
-        entries += [
-            (value_key("curve", prior, channel, lo, hi, CURVE_POINTS), Step(glm.curve, dict(
-                prior=prior, channel=channel, alpha=np.linspace(lo, hi, CURVE_POINTS)))),
-            (value_key("thresholds", prior, channel), Step(glm.thresholds, dict(
-                prior=prior, channel=channel))),
-            (value_key("landscape", prior, channel, DEFAULT_ALPHA), Step(
-                glm.free_entropy_landscape, dict(prior=prior, channel=channel,
-                                                 alpha=DEFAULT_ALPHA))),
-        ]
+        entries += _bayes_entries(priors.Rademacher(), channels.Sign(flip=flip), lo, hi)
+    sparse = priors.GaussBernoulli(rho=GlmExplorer.param.rho.default)
+    for noise in NOISE_GRID:
+        entries += _bayes_entries(sparse, channels.Linear(noise=noise), lo, hi)
+    rf_lo, rf_hi = RF_DEFAULTS["alpha_range"]
+    for psi in PSI_GRID:
+        for lam in (RF_DEFAULTS["lam"], *DD_LAMBDAS):
+            args = (rf_lo, rf_hi, CURVE_POINTS, psi, lam, RF_DEFAULTS["noise"])
+            entries.append((value_key("random_features", *args), Step(
+                erm.random_features_curve, dict(alpha=np.linspace(rf_lo, rf_hi, CURVE_POINTS),
+                                                psi=psi, lam=max(lam, 1e-6),
+                                                noise=RF_DEFAULTS["noise"]))))
     return entries
 
 
-#: the binary perceptron's curves, thresholds and landscape at every label-flip rate
-FLIP_ATLAS = Atlas(_atlas_entries)
+#: results on the grids of the teacher-student sliders, computed ahead
+ATLAS = Atlas(_atlas_entries, size=2048)
 
 
 @lru_cache(maxsize=128)
@@ -132,12 +152,12 @@ def _curve(prior, channel, lo: float, hi: float, points: int) -> glm.GlmCurve:
 
 
 def cached_curve(prior, channel, lo: float, hi: float, points: int) -> glm.GlmCurve:
-    found = FLIP_ATLAS.get(value_key("curve", prior, channel, lo, hi, points))
+    found = ATLAS.get(value_key("curve", prior, channel, lo, hi, points))
     return found if found is not None else _curve(prior, channel, lo, hi, points)
 
 
 def cached_thresholds(prior, channel) -> glm.GlmThresholds:
-    found = FLIP_ATLAS.get(value_key("thresholds", prior, channel))
+    found = ATLAS.get(value_key("thresholds", prior, channel))
     return found if found is not None else glm.thresholds(prior=prior, channel=channel)
 
 
@@ -147,7 +167,7 @@ def _landscape(prior, channel, alpha: float) -> glm.GlmLandscape:
 
 
 def cached_landscape(prior, channel, alpha: float) -> glm.GlmLandscape:
-    found = FLIP_ATLAS.get(value_key("landscape", prior, channel, alpha))
+    found = ATLAS.get(value_key("landscape", prior, channel, alpha))
     return found if found is not None else _landscape(prior, channel, alpha)
 
 
@@ -172,10 +192,16 @@ def cached_logistic(lo: float, hi: float, points: int, lam: float, flip: float):
 
 
 @lru_cache(maxsize=128)
-def cached_random_features(lo: float, hi: float, points: int, psi: float, lam: float,
-                           noise: float) -> erm.RandomFeaturesCurve:
+def _random_features(lo: float, hi: float, points: int, psi: float, lam: float,
+                     noise: float) -> erm.RandomFeaturesCurve:
     return erm.random_features_curve(alpha=np.linspace(lo, hi, points), psi=psi,
                                      lam=max(lam, 1e-6), noise=noise)
+
+
+def cached_random_features(lo: float, hi: float, points: int, psi: float, lam: float,
+                           noise: float) -> erm.RandomFeaturesCurve:
+    found = ATLAS.get(value_key("random_features", lo, hi, points, psi, lam, noise))
+    return found if found is not None else _random_features(lo, hi, points, psi, lam, noise)
 
 
 @lru_cache(maxsize=128)
@@ -490,7 +516,7 @@ print("converged everywhere:", bool(curve.converged.all()))
         if event.new == "Ridge regression":
             defaults.update(noise=0.25, lam=0.01)
         elif event.new == "Random features":
-            defaults.update(noise=0.1, lam=1e-3, psi=2.0, alpha_range=(0.1, 5.0))
+            defaults.update(psi=2.0, **RF_DEFAULTS)
         elif channel == "sign":
             defaults.update(lam=0.1, flip=0.0)
         elif event.new == "Compressed sensing" or channel == "abs":

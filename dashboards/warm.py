@@ -74,4 +74,4 @@ def start_background_work() -> None:
     processes.start_solve_workers()
     online_view.UNITS_ATLAS.fill()
     spiked_view.RHO_ATLAS.fill()
-    glm_view.FLIP_ATLAS.fill()
+    glm_view.ATLAS.fill()
