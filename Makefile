@@ -20,7 +20,7 @@ $(VENV)/.installed: $(BIN)/activate pyproject.toml
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
-	$(BIN)/python -m pip install --quiet --group test
+	$(BIN)/python -m pip install --quiet -e ".[sweep]" --group test
 	touch $@
 
 install: $(VENV)/.installed
