@@ -54,6 +54,8 @@ class Student:
         self.base, self.pause, self.rng = base, pause, random.Random(seed)
         self.moves: list[tuple[float, float]] = []  # (sent at, latency)
         self._stop = asyncio.Event()
+        self.active = asyncio.Event()
+        self.active.set()
 
     async def run(self):
         tab, title, source_name = IN_CLASS
@@ -64,6 +66,7 @@ class Student:
             grid = _slider_grid(session.models[slider])
             current = session.models[slider]["attributes"]["value"]
             while not self._stop.is_set():
+                await self.active.wait()
                 value = self.rng.choice([v for v in grid if v != current])
                 changed = session.expect_change(source)
                 sent = time.perf_counter()
@@ -95,6 +98,9 @@ async def measure(base: str, arrivals: int, waves: int, tab: int) -> None:
         await asyncio.sleep(0.5)
     emit(bench="session_ready_alone", **ms(alone), target_ms=150)
 
+    # the lecturer opened the link a little before the class: the server settles (a page
+    # pool, when there is one, fills meanwhile); then a student is in and moving a slider
+    await asyncio.to_thread(browser.wait_until_idle, 30.0, 60.0)
     student = Student(base)
     runner = asyncio.create_task(student.run())
     await asyncio.sleep(4.0)
@@ -114,7 +120,12 @@ async def measure(base: str, arrivals: int, waves: int, tab: int) -> None:
         emit(bench="arrival_wave", wave=wave + 1, arrivals=arrivals, ready=ms(ready),
              wave_s=round(end - start, 2), in_class_slider=ms(during), errors=errors)
         await asyncio.gather(*(session.close() for session, _ in ok))
-        await asyncio.sleep(3.0)
+        if wave + 1 < waves:  # the class settles before the next one arrives
+            student.active.clear()
+            await asyncio.sleep(2.0)
+            await asyncio.to_thread(browser.wait_until_idle, 30.0, 60.0)
+            student.active.set()
+            await asyncio.sleep(4.0)
     student.stop()
     await runner
     emit(bench="arrival_wave_summary", arrivals=arrivals, waves=waves, ready=ms(ready_all),

@@ -1,0 +1,88 @@
+"""The pool of pages built ahead, on a real Bokeh server in this process: an arrival gets a
+ready session of its link, pages stay independent, and another link is built as usual."""
+
+import asyncio
+import time
+
+import panel as pn
+import pytest
+
+from bench.load import Session
+from dashboards import SpikedExplorer, pool
+from tests.waiting import run_async, wait_until
+
+from .test_sessions import _listening, free_port
+
+
+@pytest.fixture
+def pooled_server(monkeypatch):
+    built: list[tuple[float, SpikedExplorer]] = []
+
+    def page():
+        explorer = SpikedExplorer()
+        explorer.sync_url()  # the link's query sets its controls
+        built.append((time.monotonic(), explorer))
+        return explorer
+
+    monkeypatch.setattr(pool, "POOL", pool.SessionPool(size=2))
+    monkeypatch.setattr(pool, "QUIET_S", 0.2)
+    monkeypatch.setattr(pool, "PAUSE_S", 0.1)
+    assert pool.install()
+    port = free_port()
+    thread = pn.serve({"app": page}, port=port, address="127.0.0.1", show=False, threaded=True,
+                      websocket_origin=[f"127.0.0.1:{port}"])
+    try:
+        wait_until(lambda: _listening(port), timeout=30)
+        yield f"http://127.0.0.1:{port}", built
+    finally:
+        thread.stop()
+        pool.uninstall()
+
+
+def test_arrivals_get_pages_built_ahead_and_stay_independent(pooled_server):
+    base, built = pooled_server
+
+    async def scenario():
+        first = Session(base, tab=0)
+        await first.open()  # the link is new: built on request, and its pool fills
+        await asyncio.to_thread(wait_until, lambda: pool.POOL.ready_count() == 2, 60)
+        before = time.monotonic()
+        second, third = Session(base, tab=0), Session(base, tab=0)
+        await second.open()
+        await third.open()
+        sliders = [s.find("Slider", title="Sparsity ρ") for s in (second, third)]
+        source = second.find("ColumnDataSource", name="spiked-curves")
+        changed = second.expect_change(source)
+        await second.set_value(sliders[0], 0.4)
+        await asyncio.wait_for(changed, 30)
+        for s in (first, second, third):
+            await s.close()
+        return before
+
+    before = run_async(scenario())
+    assert pool.POOL.handed_out == 2
+    # the two arrivals' pages existed before they asked: no explorer built for them then
+    # (later ones are the pool refilling itself)
+    ahead = [e for t, e in built if t < before]
+    assert len(ahead) == 3  # the first page and the two pooled ones
+    rhos = sorted(e.rho for _, e in built[:3])
+    assert rhos == pytest.approx([0.05, 0.05, 0.4])  # only the moved page changed
+
+
+def test_another_link_is_built_on_request(pooled_server):
+    base, built = pooled_server
+
+    async def scenario():
+        plain = Session(base, tab=0)
+        await plain.open()
+        await asyncio.to_thread(wait_until, lambda: pool.POOL.ready_count() == 2, 60)
+        other = Session(base, tab=0, query="rho=0.3")
+        await other.open()
+        slider = other.find("Slider", title="Sparsity ρ")
+        value = other.models[slider]["attributes"]["value"]
+        await plain.close()
+        await other.close()
+        return value
+
+    assert run_async(scenario()) == pytest.approx(0.3)
+    assert pool.POOL.handed_out == 0
