@@ -24,6 +24,8 @@ from . import browser
 from .load import Session, _slider_grid
 
 IN_CLASS = (0, "Current λ", "spiked-landscape")  # tab, slider title, the source it changes
+#: quiet seconds before a wave: the lecturer opened the link a little before the class
+SETTLE_S = 20.0
 
 
 def emit(**record):
@@ -101,6 +103,7 @@ async def measure(base: str, arrivals: int, waves: int, tab: int) -> None:
     # the lecturer opened the link a little before the class: the server settles (a page
     # pool, when there is one, fills meanwhile); then a student is in and moving a slider
     await asyncio.to_thread(browser.wait_until_idle, 30.0, 60.0)
+    await asyncio.sleep(SETTLE_S)
     student = Student(base)
     runner = asyncio.create_task(student.run())
     await asyncio.sleep(4.0)
@@ -124,6 +127,7 @@ async def measure(base: str, arrivals: int, waves: int, tab: int) -> None:
             student.active.clear()
             await asyncio.sleep(2.0)
             await asyncio.to_thread(browser.wait_until_idle, 30.0, 60.0)
+            await asyncio.sleep(SETTLE_S)
             student.active.set()
             await asyncio.sleep(4.0)
     student.stop()
