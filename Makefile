@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5006
-# worker processes (`panel serve --num-procs`): 1 for a laptop, one per core for a class room
+# server processes (`panel serve --num-procs`): 1 (with the page pool, one process answers a
+# class of 12 faster than two; more cores: several servers behind a sticky proxy, see README)
 PROCS  ?= 1
 ADDRESS ?= localhost
 # the host:port that browsers use to reach the server (websocket origin check)

@@ -153,6 +153,8 @@ def install() -> bool:
 
     async def get_session(self):
         session = POOL.take(self)
+        # says whether the page was built ahead (for operators and tests)
+        self.set_header("X-Page-Pool", "hit" if session is not None else "miss")
         if session is None:
             session = await original(self)
         POOL.note(self)

@@ -3,6 +3,7 @@ websocket protocol the load benchmark speaks."""
 
 import asyncio
 import re
+import time
 import urllib.error
 import urllib.request
 
@@ -11,9 +12,11 @@ import pytest
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
-from bench.browser import free_port, serve_command, served
+from bench.browser import JS_WATCH_SOURCE, free_port, serve_command, served
 from bench.load import Session
 from tests.waiting import run_async
+
+from .test_spiked_page import open_page, source
 
 pytestmark = pytest.mark.ui
 
@@ -130,3 +133,34 @@ def test_a_stopped_server_leaves_no_process_behind():
         assert len(group) >= 5  # the server, 2 forked workers, >= 2 simulation workers
     _, alive = psutil.wait_procs(group, timeout=15)
     assert alive == []
+
+
+def test_pages_of_a_link_come_built_ahead_and_work(browser, app_url):
+    """The page pool of the served app: once a link was opened and the server was quiet, the
+    next arrivals are handed pages built ahead, and such a page works like any other."""
+    link = f"{app_url}?tab=0&quantity=overlap"
+
+    def pool_header():
+        with urllib.request.urlopen(link, timeout=60) as response:
+            response.read()
+            return response.headers.get("X-Page-Pool")
+
+    assert pool_header() == "miss"  # a link nobody asked for yet is built on request
+    deadline = time.monotonic() + 90
+    while pool_header() != "hit":  # filled while the server is quiet
+        assert time.monotonic() < deadline, "no page of the link was built ahead"
+        time.sleep(3)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    try:
+        open_page(page, link, ready="spiked-landscape", timeout=60_000)
+        assert page.blocked == []
+        before = source(page, "spiked-landscape")
+        page.evaluate(JS_WATCH_SOURCE, "spiked-landscape")
+        page.locator(".param-snr .noUi-handle").first.focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function("() => window.__changes['spiked-landscape'].length > 0",
+                               timeout=30_000)
+        assert source(page, "spiked-landscape") != before
+    finally:
+        context.close()
