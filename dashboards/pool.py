@@ -10,9 +10,9 @@ arrival: its page is served at once and its websocket finds the session built.
 
 A pooled session is an ordinary Bokeh session that nobody has connected to yet, with its own
 id, document and explorers (pages stay independent). Its token carries the link's query only
-(no visitor's headers or cookies), and a session older than ``MAX_AGE`` of the token lifetime
-is let go (the server discards it as unused) and rebuilt, so that a handed-out token is
-always fresh. ``LEARNING_PHASES_POOL`` sets ``SIZE`` (0: no pool).
+(no visitor's headers or cookies) and is issued afresh when the session is handed out (a
+pooled page can wait longer than a token lives); a session older than ``MAX_AGE_S`` is let go
+(the server discards it as unused) and rebuilt. ``LEARNING_PHASES_POOL`` sets ``SIZE`` (0: no pool).
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ log = logging.getLogger("learning_phases")
 SIZE = int(os.environ.get("LEARNING_PHASES_POOL", "12") or 0)
 #: links with a pool of their own (the least recently asked for gives way)
 LINKS = 3
-#: a pooled session older than this share of the token lifetime is rebuilt
-MAX_AGE = 0.6
+#: a pooled session older than this (seconds) is let go and rebuilt: rarely, since every
+#: rebuild holds the event loop for one page build while the server is quiet
+MAX_AGE_S = 1800.0
 #: no refill while a page was requested or a page sent anything in the last QUIET_S
 #: seconds: arrivals and slider moves come first (a refill holds the loop for one build)
 QUIET_S = 1.5
@@ -65,9 +66,6 @@ class SessionPool:
         self.handed_out = 0
         self._task: asyncio.Task | None = None
 
-    def max_age(self, link: _Link) -> float:
-        return MAX_AGE * float(link.app.session_token_expiration)
-
     def take(self, handler):
         """A ready session for this request's link, or None."""
         self.last_request = time.monotonic()
@@ -75,8 +73,10 @@ class SessionPool:
         while link is not None and link.ready:
             built, session = link.ready.popleft()
             session.unblock_expiration()
-            if time.monotonic() - built < self.max_age(link) and not session.destroyed:
+            if time.monotonic() - built < MAX_AGE_S and not session.destroyed:
                 self.handed_out += 1
+                # the token the page carries: valid from now, for the session built ahead
+                session._token = _token(link, session.id)
                 return session
         return None
 
@@ -114,7 +114,7 @@ class SessionPool:
     def _next_link(self) -> _Link | None:
         now = time.monotonic()
         for link in reversed(self.links.values()):  # the most recent link first
-            while link.ready and now - link.ready[0][0] > self.max_age(link):
+            while link.ready and now - link.ready[0][0] > MAX_AGE_S:
                 _, stale = link.ready.popleft()
                 stale.unblock_expiration()
             if len(link.ready) < self.size:
@@ -122,17 +122,23 @@ class SessionPool:
         return None
 
     async def _build(self, link: _Link) -> None:
-        from bokeh.util.token import generate_jwt_token, generate_session_id
+        from bokeh.util.token import generate_session_id
 
         app = link.app
         session_id = generate_session_id(secret_key=app.secret_key, signed=app.sign_sessions)
-        token = generate_jwt_token(session_id, secret_key=app.secret_key,
-                                   signed=app.sign_sessions,
-                                   expiration=app.session_token_expiration,
-                                   extra_payload=link.payload)
-        session = await link.context.create_session_if_needed(session_id, link.request, token)
+        session = await link.context.create_session_if_needed(session_id, link.request,
+                                                              _token(link, session_id))
         session.block_expiration()  # unused, yet kept until handed out or too old
         link.ready.append((time.monotonic(), session))
+
+
+def _token(link: _Link, session_id: str) -> str:
+    from bokeh.util.token import generate_jwt_token
+
+    app = link.app
+    return generate_jwt_token(session_id, secret_key=app.secret_key, signed=app.sign_sessions,
+                              expiration=app.session_token_expiration,
+                              extra_payload=link.payload)
 
 
 POOL = SessionPool()

@@ -86,3 +86,30 @@ def test_another_link_is_built_on_request(pooled_server):
 
     assert run_async(scenario()) == pytest.approx(0.3)
     assert pool.POOL.handed_out == 0
+
+
+def test_a_page_handed_out_late_gets_a_fresh_token(pooled_server, monkeypatch):
+    """A pooled page may wait longer than a token lives: its token is issued when it is
+    handed out, so its websocket is still accepted."""
+    from bokeh.util.token import get_token_payload
+
+    base, _ = pooled_server
+
+    async def scenario():
+        first = Session(base, tab=0)
+        await first.open()
+        await asyncio.to_thread(wait_until, lambda: pool.POOL.ready_count() == 2, 60)
+        pooled = next(iter(pool.POOL.links.values())).ready[0][1]
+        built_token = pooled.token
+        await asyncio.sleep(1.1)  # token expiry has a one-second resolution
+        late = Session(base, tab=0)
+        await late.open()  # would fail on an expired token
+        await late.close()
+        await first.close()
+        return built_token, pooled.token
+
+    built_token, handed_token = run_async(scenario())
+    assert pool.POOL.handed_out == 1
+    assert handed_token != built_token
+    assert get_token_payload(handed_token)["session_expiry"] > \
+        get_token_payload(built_token)["session_expiry"]
