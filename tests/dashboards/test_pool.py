@@ -86,6 +86,7 @@ def test_another_link_is_built_on_request(pooled_server):
 
     assert run_async(scenario()) == pytest.approx(0.3)
     assert pool.POOL.handed_out == 0
+    assert any(e.rho == pytest.approx(0.3) for _, e in built)  # built for that link
 
 
 def test_a_page_handed_out_late_gets_a_fresh_token(pooled_server, monkeypatch):
