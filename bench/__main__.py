@@ -195,6 +195,7 @@ def main():
     if "--no-browser" not in sys.argv:
         sliders.run()  # every plot-changing slider against the plain-Bokeh floor
         wave.run()  # a class arriving at once, with a student already in the page
+        wave.run(pool=12)  # the same with the (opt-in) page pool
 
 
 if __name__ == "__main__":

@@ -94,12 +94,14 @@ def stop_process_group(proc: subprocess.Popen, timeout: float = 15) -> None:
 
 
 @contextlib.contextmanager
-def served(command: list[str], port: int, *, ready_path: str = "/liveness", timeout: float = 90):
-    """Run a server command until the context exits; wait for ``ready_path`` to answer."""
+def served(command: list[str], port: int, *, ready_path: str = "/liveness", timeout: float = 90,
+           env: dict | None = None):
+    """Run a server command until the context exits; wait for ``ready_path`` to answer.
+    ``env``: the server's environment (this process's by default)."""
     log = open(ROOT / f".server-{port}.log", "w")  # noqa: SIM115
     # a session of its own: `--num-procs` forks workers that outlive a parent stopped alone
     proc = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+                            start_new_session=True, env=env)
     try:
         deadline = time.monotonic() + timeout
         while True:

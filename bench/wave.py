@@ -7,7 +7,7 @@ object per measurement: one session alone, then the wave (readiness of each arri
 in-class student's slider latency while the wave lasts, against the same student's latency
 before it).
 
-    python -m bench.wave [--arrivals 12] [--procs N] [--waves 3]
+    python -m bench.wave [--arrivals 12] [--procs N] [--waves 3] [--pool 12]
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import time
 
@@ -138,11 +139,15 @@ async def measure(base: str, arrivals: int, waves: int, tab: int) -> None:
          in_class_slider_before=ms(student.latencies(0, before_end)))
 
 
-def run(arrivals: int = 12, procs: int | None = None, waves: int = 3, tab: int = 0) -> None:
+def run(arrivals: int = 12, procs: int | None = None, waves: int = 3, tab: int = 0,
+        pool: int = 0) -> None:
     procs = procs or browser.default_procs()
     port = browser.free_port()
-    with browser.served(browser.serve_command(port, procs=procs), port, timeout=180) as url:
-        emit(bench="wave_server", procs=procs, settled_s=round(browser.wait_until_idle(), 1))
+    environ = dict(os.environ, LEARNING_PHASES_POOL=str(pool))
+    with browser.served(browser.serve_command(port, procs=procs), port, timeout=180,
+                        env=environ) as url:
+        emit(bench="wave_server", procs=procs, page_pool=pool,
+             settled_s=round(browser.wait_until_idle(), 1))
         asyncio.run(measure(url, arrivals, waves, tab))
 
 
@@ -153,8 +158,10 @@ def main(argv=None):
                         help="panel serve --num-procs (default: as make run)")
     parser.add_argument("--waves", type=int, default=3)
     parser.add_argument("--tab", type=int, default=0, help="the explorer the class opens")
+    parser.add_argument("--pool", type=int, default=0,
+                        help="pages built ahead per link (LEARNING_PHASES_POOL; 0: none)")
     args = parser.parse_args(argv)
-    run(args.arrivals, args.procs, args.waves, args.tab)
+    run(args.arrivals, args.procs, args.waves, args.tab, args.pool)
 
 
 if __name__ == "__main__":

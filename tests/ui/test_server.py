@@ -2,6 +2,7 @@
 websocket protocol the load benchmark speaks."""
 
 import asyncio
+import os
 import re
 import time
 import urllib.error
@@ -135,10 +136,20 @@ def test_a_stopped_server_leaves_no_process_behind():
     assert alive == []
 
 
-def test_pages_of_a_link_come_built_ahead_and_work(browser, app_url):
+@pytest.fixture(scope="module")
+def pooled_app_url():
+    """The served app with its page pool switched on (LEARNING_PHASES_POOL)."""
+    port = free_port()
+    environ = dict(os.environ, LEARNING_PHASES_POOL="4")
+    with served(serve_command(port), port, env=environ) as url:
+        yield url + "/app"
+
+
+def test_pages_of_a_link_come_built_ahead_and_work(browser, pooled_app_url):
     """The page pool of the served app: once a link was opened and the server was quiet, the
-    next arrivals are handed pages built ahead, and such a page works like any other."""
-    link = f"{app_url}?tab=0&quantity=overlap"
+    next arrivals are handed pages built ahead, and such a page works like any other, with no
+    error and no request leaving the machine."""
+    link = f"{pooled_app_url}?tab=0&quantity=overlap"
 
     def pool_header():
         with urllib.request.urlopen(link, timeout=60) as response:
@@ -152,9 +163,14 @@ def test_pages_of_a_link_come_built_ahead_and_work(browser, app_url):
         time.sleep(3)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
+    page.console_messages_seen = []
+    page.on("console", lambda m: page.console_messages_seen.append((m.type, m.text)))
+    page.on("pageerror", lambda e: page.console_messages_seen.append(("pageerror", str(e))))
     try:
         open_page(page, link, ready="spiked-landscape", timeout=60_000)
+        page.wait_for_timeout(1000)
         assert page.blocked == []
+        assert [m for m in page.console_messages_seen if m[0] in ("error", "pageerror")] == []
         before = source(page, "spiked-landscape")
         page.evaluate(JS_WATCH_SOURCE, "spiked-landscape")
         page.locator(".param-snr .noUi-handle").first.focus()
