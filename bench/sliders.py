@@ -98,9 +98,12 @@ def wait_for_data(page, name, timeout=60_000):
         " return d && Object.values(d)[0].length > 0; }", timeout=timeout)
 
 
-def move_and_time(page, case: SliderCase, moves: int, pause_ms: int) -> list[float]:
-    page.evaluate(JS_WATCH, case.source)
-    handle = page.locator(case.selector).first
+def move_and_time(page, source: str, selector: str, moves: int, pause_ms: int) -> list[float]:
+    """Focus the slider handle at ``selector`` and move it ``moves`` times with the keyboard
+    (half right, half back, turning at a bound); the latency of each move to new data in
+    ``source``."""
+    page.evaluate(JS_WATCH, source)
+    handle = page.locator(selector).first
     handle.focus()
     latencies = []
     keys = ["ArrowRight"] * (moves // 2) + ["ArrowLeft"] * (moves - moves // 2)
@@ -110,12 +113,12 @@ def move_and_time(page, case: SliderCase, moves: int, pause_ms: int) -> list[flo
                           ("aria-valuenow", "aria-valuemin", "aria-valuemax"))
         if (key == "ArrowRight" and now >= high) or (key == "ArrowLeft" and now <= low):
             key = flip[key]  # at a bound: the move goes the other way
-        seen = page.evaluate(f"() => window.__changes['{case.source}'].length")
+        seen = page.evaluate(f"() => window.__changes['{source}'].length")
         page.keyboard.press(key)
-        page.wait_for_function(f"() => window.__changes['{case.source}'].length > {seen}",
+        page.wait_for_function(f"() => window.__changes['{source}'].length > {seen}",
                                timeout=15_000)
         latencies.append(page.evaluate(
-            f"() => window.__changes['{case.source}'][{seen}] - window.__keydown"))
+            f"() => window.__changes['{source}'][{seen}] - window.__keydown"))
         page.wait_for_timeout(pause_ms)
     return latencies
 
@@ -124,22 +127,11 @@ def floor_latency(chrome, moves: int, pause_ms: int) -> dict:
     port = browser.free_port()
     command = [sys.executable, "-m", "bokeh", "serve", "bench/floor_app.py", "--port", str(port),
                "--address", "127.0.0.1", "--allow-websocket-origin", f"127.0.0.1:{port}"]
-    case = SliderCase("floor", "", "", "floor-source")
     with browser.served(command, port, ready_path="/floor_app") as url:
         page = chrome.new_page()
         page.goto(url + "/floor_app")
         wait_for_data(page, "floor-source")
-        page.evaluate(JS_WATCH, case.source)
-        page.locator(".noUi-handle").first.focus()
-        latencies = []
-        for i in range(moves):
-            seen = page.evaluate("() => window.__changes['floor-source'].length")
-            page.keyboard.press("ArrowRight" if i < moves // 2 else "ArrowLeft")
-            page.wait_for_function(f"() => window.__changes['floor-source'].length > {seen}",
-                                   timeout=15_000)
-            latencies.append(page.evaluate(
-                f"() => window.__changes['floor-source'][{seen}] - window.__keydown"))
-            page.wait_for_timeout(pause_ms)
+        latencies = move_and_time(page, "floor-source", ".noUi-handle", moves, pause_ms)
         page.close()
     return summary(latencies)
 
@@ -163,7 +155,8 @@ def run(moves: int = MOVES, pause_ms: int = PAUSE_MS, only: str | None = None) -
                     page.goto(f"{url}/app?{case.query}")
                     wait_for_data(page, case.source)
                     page.wait_for_timeout(1500)  # background work of the first render lands
-                    stats = summary(move_and_time(page, case, moves, pause_ms))
+                    stats = summary(move_and_time(page, case.source, case.selector, moves,
+                                                  pause_ms))
                     record = dict(bench="slider_latency", explorer=case.explorer,
                                   query=case.query, slider=case.parameter, source=case.source,
                                   **stats,

@@ -134,8 +134,10 @@ class Atlas:
     def get(self, key):
         return self.cache.get(key)
 
-    def put(self, key, value) -> None:
-        self.cache.put(key, value)
+    def get_or(self, key, compute):
+        """The atlas's result for ``key``, or ``compute()`` while it has none."""
+        found = self.cache.get(key)
+        return found if found is not None else compute()
 
     def fill(self, chunk: int = 8) -> bool:
         """Queue the missing entries, ``chunk`` steps per run, each run queued when the one
@@ -148,7 +150,7 @@ class Atlas:
         missing = list(missing.items())  # one run per key, however often it is listed
         batches = [missing[i:i + chunk] for i in range(0, len(missing), chunk)]
 
-        def next_batch(_done=None):
+        def next_batch():
             if not batches:
                 return
             batch = batches.pop(0)
@@ -166,6 +168,16 @@ class Atlas:
 
         next_batch()
         return bool(missing)
+
+
+def solve_now(cache: BoundedCache, key, steps) -> list:
+    """The results of ``steps`` (``processes.Step`` s) from ``cache``, or computed here and
+    stored: what ``Explorer.run_latest(..., cache=, key=)`` would deliver, for the warm-up."""
+    results = cache.get(key)
+    if results is None:
+        results = processes.run_steps(steps, lambda _: None, lambda: False)
+        cache.put(key, results)
+    return results
 
 
 def value_key(*values):
@@ -540,7 +552,8 @@ class Explorer(pn.viewable.Viewer):
         future.add_done_callback(lambda done: self._deliver(done, on_done, on_error))
         return future
 
-    def run_latest(self, slot: str, work, *, on_done, on_error=None, loading=None) -> Future:
+    def run_latest(self, slot: str, work, *, on_done, on_error=None, loading=None,
+                   cache: BoundedCache | None = None, key=None) -> Future:
         """Background work of which only the latest request per ``slot`` matters (the curve
         for the parameters now on screen): a request overtaken while queued never starts, one
         overtaken while running is cancelled at its next check, and a result that arrives
@@ -552,7 +565,21 @@ class Explorer(pn.viewable.Viewer):
         ``on_done(result)`` (the steps' list of results, or the callable's return value) and
         ``on_error(exception)`` run on the page's event loop; ``loading``, a layout, shows a
         spinner until the latest request has answered. The Future is kept in
-        ``self.background[slot]``."""
+        ``self.background[slot]``.
+
+        With ``cache`` and ``key`` (None: nothing to share, e.g. an upload) results are shared
+        by every page: a result already there is handed to ``on_done`` at once (an older
+        request still running is then stale), and one that arrives is stored, even if its
+        page has moved on."""
+        if cache is not None and key is not None:
+            known = cache.get(key)
+            if known is not None:
+                self._latest.pop(slot, None)
+                self.background.pop(slot, None)
+                if loading is not None:
+                    loading.loading = False
+                on_done(known)
+                return self.latest_future(slot)
         token = object()
         self._latest[slot] = token
 
@@ -567,6 +594,8 @@ class Explorer(pn.viewable.Viewer):
                 loading.loading = False
 
         def done(result):
+            if cache is not None and key is not None:
+                cache.put(key, result)
             if stale():
                 return
             settle()

@@ -59,8 +59,8 @@ def cached_digits() -> datasets.DataSet:
 COLLAPSE_SAMPLES = 200
 
 
-# excess-entropy collapse times of the built-in data sets, shared by every page (an upload
-# is private to its page and never cached)
+# excess-entropy collapse times ([t_C], as run_latest delivers them) of the built-in data
+# sets, shared by every page (an upload is private to its page and never cached)
 COLLAPSE_TIMES = BoundedCache(256)
 
 
@@ -511,8 +511,7 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
         """The excess-entropy estimate of t_C (~0.1-2 s): in a short-solve worker process,
         the latest request winning; the built-in data's estimates are shared by every page
         (an upload is private to its page and never cached)."""
-        key = self._data_key()
-        shared = key if self.source != "upload" else None
+        shared = self._data_key() if self.source != "upload" else None
 
         def show(estimate):
             self._draw_times(t_s, t_c, estimate)
@@ -521,27 +520,15 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
                 "the empirical estimate follows below.",
                 f"excess-entropy estimate t_C = {text}.")
 
-        known = COLLAPSE_TIMES.get(shared) if shared is not None else None
-        if known is not None:
-            self._latest.pop("collapse", None)  # an older request still running is stale
-            show(known)
-            return
         if self.source == "mixture":
             step = Step(diffusion.mixture_collapse_time_empirical, dict(
                 d=int(self.d), n=int(self.n), separation=float(self.separation),
                 variance=float(self.variance), seed=int(self.seed), samples=COLLAPSE_SAMPLES))
         else:
-            points = self.current_data()[0]
             step = Step(diffusion.collapse_time_empirical,
-                        dict(data=points, samples=COLLAPSE_SAMPLES, seed=0))
-
-        def done(results):
-            estimate, = results
-            if shared is not None:
-                COLLAPSE_TIMES.put(shared, estimate)
-            show(estimate)
-
-        self.run_latest("collapse", [step], on_done=done)
+                        dict(data=self.current_data()[0], samples=COLLAPSE_SAMPLES, seed=0))
+        self.run_latest("collapse", [step], on_done=lambda results: show(results[0]),
+                        cache=COLLAPSE_TIMES, key=shared)
 
     @property
     def t_c_future(self):

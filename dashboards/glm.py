@@ -24,7 +24,6 @@ from bokeh.models import (
 
 from theory import channels, erm, glm, priors
 
-from . import processes
 from .base import (
     PALETTE,
     Atlas,
@@ -152,13 +151,13 @@ def _curve(prior, channel, lo: float, hi: float, points: int) -> glm.GlmCurve:
 
 
 def cached_curve(prior, channel, lo: float, hi: float, points: int) -> glm.GlmCurve:
-    found = ATLAS.get(value_key("curve", prior, channel, lo, hi, points))
-    return found if found is not None else _curve(prior, channel, lo, hi, points)
+    return ATLAS.get_or(value_key("curve", prior, channel, lo, hi, points),
+                        lambda: _curve(prior, channel, lo, hi, points))
 
 
 def cached_thresholds(prior, channel) -> glm.GlmThresholds:
-    found = ATLAS.get(value_key("thresholds", prior, channel))
-    return found if found is not None else glm.thresholds(prior=prior, channel=channel)
+    return ATLAS.get_or(value_key("thresholds", prior, channel),
+                        lambda: glm.thresholds(prior=prior, channel=channel))
 
 
 @lru_cache(maxsize=512)
@@ -167,28 +166,18 @@ def _landscape(prior, channel, alpha: float) -> glm.GlmLandscape:
 
 
 def cached_landscape(prior, channel, alpha: float) -> glm.GlmLandscape:
-    found = ATLAS.get(value_key("landscape", prior, channel, alpha))
-    return found if found is not None else _landscape(prior, channel, alpha)
+    return ATLAS.get_or(value_key("landscape", prior, channel, alpha),
+                        lambda: _landscape(prior, channel, alpha))
 
 
-#: logistic-regression curves by their arguments (those of ``logistic_steps``), shared by
-#: every page of this process; each takes 0.3-3 s, in a short-solve worker
+#: logistic-regression curves (the results of ``logistic_steps``) by its arguments, shared
+#: by every page of this process; each takes 0.3-3 s, in a short-solve worker
 LOGISTIC_CURVES = BoundedCache(64)
 
 
 def logistic_steps(lo: float, hi: float, points: int, lam: float, flip: float) -> list[Step]:
     return [Step(erm.logistic_curve, dict(alpha=np.linspace(lo, hi, points), lam=lam,
                                           flip=flip))]
-
-
-def cached_logistic(lo: float, hi: float, points: int, lam: float, flip: float):
-    """The logistic curve of these arguments, computed here if not cached (warm-up)."""
-    key = (lo, hi, points, lam, flip)
-    result = LOGISTIC_CURVES.get(key)
-    if result is None:
-        result = processes.run_steps(logistic_steps(*key), lambda _: None, lambda: False)[0]
-        LOGISTIC_CURVES.put(key, result)
-    return result
 
 
 @lru_cache(maxsize=128)
@@ -200,8 +189,8 @@ def _random_features(lo: float, hi: float, points: int, psi: float, lam: float,
 
 def cached_random_features(lo: float, hi: float, points: int, psi: float, lam: float,
                            noise: float) -> erm.RandomFeaturesCurve:
-    found = ATLAS.get(value_key("random_features", lo, hi, points, psi, lam, noise))
-    return found if found is not None else _random_features(lo, hi, points, psi, lam, noise)
+    return ATLAS.get_or(value_key("random_features", lo, hi, points, psi, lam, noise),
+                        lambda: _random_features(lo, hi, points, psi, lam, noise))
 
 
 @lru_cache(maxsize=128)
@@ -646,7 +635,8 @@ print("converged everywhere:", bool(curve.converged.all()))
                               f"λ = {lam:g}.", "info")
         key = (max(lo, 0.05), hi, LOGISTIC_POINTS, lam, float(self.flip))
 
-        def show_logistic(result):
+        def show_logistic(results):
+            result = results[0]
             ok = result.converged
             self.sources["erm"].data = {"alpha": result.alpha[ok],
                                         "error": show(result.test_error[ok])}
@@ -654,17 +644,10 @@ print("converged everywhere:", bool(curve.converged.all()))
                 self.show_message(f"Logistic regression: {int((~ok).sum())} value(s) of α "
                                   "did not converge and are left out.")
 
-        known = LOGISTIC_CURVES.get(key)
-        if known is not None:
-            show_logistic(known)
-            return
-        self.sources["erm"].data = empty
-
-        def arrived(results):
-            LOGISTIC_CURVES.put(key, results[0])
-            show_logistic(results[0])
-
-        self.run_latest("logistic", logistic_steps(*key), on_done=arrived)
+        if LOGISTIC_CURVES.get(key) is None:
+            self.sources["erm"].data = empty  # until the curve of this λ arrives
+        self.run_latest("logistic", logistic_steps(*key), on_done=show_logistic,
+                        cache=LOGISTIC_CURVES, key=key)
 
     @property
     def erm_future(self):

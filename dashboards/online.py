@@ -20,7 +20,6 @@ from bokeh.palettes import PuOr11
 
 from theory import online
 
-from . import processes
 from .base import (
     PALETTE,
     Atlas,
@@ -92,14 +91,13 @@ UNITS_ATLAS = Atlas(_atlas_entries)
 
 def cached_trajectory(K: int, M: int, N: int, init_scale: float, seed: int, lr: float,
                       noise: float, alpha_max: float, activation: str) -> online.Trajectory:
-    found = UNITS_ATLAS.get(value_key("trajectory", K, M, N, init_scale, seed, lr, noise,
-                                      alpha_max, activation))
-    if found is not None:
-        return found
-    return _trajectory(K, M, N, init_scale, seed, lr, noise, alpha_max, activation)
+    return UNITS_ATLAS.get_or(
+        value_key("trajectory", K, M, N, init_scale, seed, lr, noise, alpha_max, activation),
+        lambda: _trajectory(K, M, N, init_scale, seed, lr, noise, alpha_max, activation))
 
 
-#: learning-rate sweeps by their parameters, shared by every page of this process
+#: learning-rate sweeps (the results of ``sweep_steps``) by its arguments, shared by every
+#: page of this process
 SWEEPS = BoundedCache(64)
 
 
@@ -111,15 +109,6 @@ def sweep_steps(K: int, M: int, N: int, init_scale: float, seed: int, noise: flo
     lrs = np.linspace(lr_max / SWEEP_POINTS, lr_max, SWEEP_POINTS)
     return [Step(online.lr_sweep, dict(Q0=Q0, R0=R0, T=T, lrs=lrs, noise=noise, alpha=alpha_max,
                                        activation=activation))]
-
-
-def cached_sweep(*key):
-    """The sweep of ``key`` (the arguments of ``sweep_steps``), computed here if not cached."""
-    result = SWEEPS.get(key)
-    if result is None:
-        result = processes.run_steps(sweep_steps(*key), lambda _: None, lambda: False)[0]
-        SWEEPS.put(key, result)
-    return result
 
 
 @lru_cache(maxsize=32)
@@ -534,8 +523,8 @@ print(online.find_plateau(trajectory))
         lr_max = float(self.param.lr.bounds[1])
         key = (K, M, N, init_scale, seed, noise, alpha_max, activation, lr_max)
 
-        def done(result):
-            lrs, final, diverged = result
+        def done(results):
+            lrs, final, diverged = results[0]
             learned = np.isfinite(final) & (final <= EPS_FLOOR)
             shown = np.isfinite(final) & ~learned
             self.sources["sweep"].data = {"lr": lrs, "eps": np.where(shown, final, np.nan)}
@@ -570,19 +559,8 @@ print(online.find_plateau(trajectory))
         def failed(exc):
             self.show_message(f"**Learning-rate sweep failed:** {exc}", "danger")
 
-        known = SWEEPS.get(key)
-        if known is not None:
-            self._latest.pop("sweep", None)  # an older request still running is stale
-            self.sweep_pane.loading = False
-            done(known)
-            return
-
-        def arrived(results):
-            SWEEPS.put(key, results[0])
-            done(results[0])
-
-        self.run_latest("sweep", sweep_steps(*key), on_done=arrived, on_error=failed,
-                        loading=self.sweep_pane)
+        self.run_latest("sweep", sweep_steps(*key), on_done=done, on_error=failed,
+                        loading=self.sweep_pane, cache=SWEEPS, key=key)
 
     @property
     def sweep_future(self):

@@ -90,8 +90,8 @@ def _curve(prior: priors.Prior, lo: float, hi: float, points: int) -> spiked.Cur
 
 
 def cached_curve(prior: priors.Prior, lo: float, hi: float, points: int) -> spiked.Curve:
-    found = RHO_ATLAS.get(value_key("curve", prior, lo, hi, points))
-    return found if found is not None else _curve(prior, lo, hi, points)
+    return RHO_ATLAS.get_or(value_key("curve", prior, lo, hi, points),
+                            lambda: _curve(prior, lo, hi, points))
 
 
 @lru_cache(maxsize=512)
@@ -100,8 +100,8 @@ def cached_landscape(prior: priors.Prior, snr: float) -> spiked.Landscape:
 
 
 def cached_thresholds(prior: priors.Prior) -> spiked.Thresholds:
-    found = RHO_ATLAS.get(value_key("thresholds", prior))
-    return found if found is not None else spiked.thresholds(prior=prior)  # lru_cache'd
+    return RHO_ATLAS.get_or(value_key("thresholds", prior),
+                            lambda: spiked.thresholds(prior=prior))  # lru_cache'd in theory
 
 
 def cached_phase_diagram(family: str) -> spiked.PhaseDiagram:

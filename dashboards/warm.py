@@ -21,6 +21,7 @@ from . import glm as glm_view
 from . import online as online_view
 from . import processes
 from . import spiked as spiked_view
+from .base import solve_now
 
 _lock = threading.Lock()
 _done = False
@@ -38,15 +39,17 @@ def warm_caches() -> float:
         glm_view.cached_curve(priors.Gaussian(), channels.Abs(), 0.05, 3.0,
                               glm_view.CURVE_POINTS)
         # the default view's logistic-regression curve (binary perceptron, lam = 0.1)
-        glm_view.cached_logistic(0.05, 3.0, glm_view.LOGISTIC_POINTS, 0.1, 0.0)
+        logistic = (0.05, 3.0, glm_view.LOGISTIC_POINTS, 0.1, 0.0)
+        solve_now(glm_view.LOGISTIC_CURVES, logistic, glm_view.logistic_steps(*logistic))
         # the online-SGD view: its default curves, and the compiled kernels loaded once
         default = online_view.OnlineExplorer.param
         key = (default.K.default, default.M.default, default.N.default,
                default.init_scale.default, default.seed.default)
         online_view.cached_trajectory(*key, default.lr.default, default.noise.default,
                                       default.alpha_max.default, default.activation.default)
-        online_view.cached_sweep(*key, default.noise.default, default.alpha_max.default,
-                                 default.activation.default, default.lr.bounds[1])
+        sweep = (*key, default.noise.default, default.alpha_max.default,
+                 default.activation.default, default.lr.bounds[1])
+        solve_now(online_view.SWEEPS, sweep, online_view.sweep_steps(*sweep))
         for units in range(1, default.K.bounds[1] + 1):  # K = 8 alone takes 0.3 s
             for activation in default.activation.objects.values():
                 online_view.cached_critical_rate(units, activation)
