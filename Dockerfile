@@ -25,5 +25,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
 
 # Set ORIGIN to the host:port users type in their browser (e.g. lecture.example.org:5006).
 # PROCS: worker processes (one per core the container may use).
-ENV ORIGIN=localhost:5006 PROCS=1
+# LEARNING_PHASES_POOL: pages built ahead per link for arriving students (0: none).
+ENV ORIGIN=localhost:5006 PROCS=1 LEARNING_PHASES_POOL=12
 CMD ["sh", "-c", "exec panel serve app.py --address 0.0.0.0 --port 5006 --allow-websocket-origin \"$ORIGIN\" --static-dirs assets=assets --global-loading-spinner --warm --liveness --num-procs \"$PROCS\" --check-unused-sessions 5000 --unused-session-lifetime 15000 --session-token-expiration 300"]

@@ -6,6 +6,9 @@ PORT   ?= 5006
 # server processes (`panel serve --num-procs`): 1 (with the page pool, one process answers a
 # class of 12 faster than two; more cores: several servers behind a sticky proxy, see README)
 PROCS  ?= 1
+# pages built ahead per link while the server is quiet, handed to arriving students
+# (dashboards/pool.py; 0: every page built on request)
+POOL   ?= 12
 ADDRESS ?= localhost
 # the host:port that browsers use to reach the server (websocket origin check)
 ORIGIN ?= localhost:$(PORT)
@@ -28,7 +31,7 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 run: $(VENV)/.installed
-	$(BIN)/panel serve app.py --address $(ADDRESS) --port $(PORT) --allow-websocket-origin $(ORIGIN) \
+	LEARNING_PHASES_POOL=$(POOL) $(BIN)/panel serve app.py --address $(ADDRESS) --port $(PORT) --allow-websocket-origin $(ORIGIN) \
 		--static-dirs assets=assets --global-loading-spinner --warm --liveness --num-procs $(PROCS) \
 		--check-unused-sessions 5000 --unused-session-lifetime 15000 --session-token-expiration 300
 

@@ -3,9 +3,9 @@
 
 A session is ready when its page was fetched (the server builds the session), its websocket
 connected and the document pulled: what a browser needs before it can draw. Prints one JSON
-object per measurement: one session alone, then the wave (readiness of each arrival, and the
-in-class student's slider latency while the wave lasts, against the same student's latency
-before it).
+object per measurement: the link's first page, students arriving one at a time, then the wave
+(readiness of each arrival, and the in-class student's slider latency while the wave lasts,
+against the same student's latency before it).
 
     python -m bench.wave [--arrivals 12] [--procs N] [--waves 3] [--pool 12]
 """
@@ -92,13 +92,19 @@ class Student:
 
 
 async def measure(base: str, arrivals: int, waves: int, tab: int) -> None:
-    # one session alone, a few times (sequential readiness)
+    # the first page of the link (the lecturer, before the class): built on request
+    session, seconds = await open_timed(base, tab)
+    await session.close()
+    emit(bench="session_ready_first", **ms([seconds]))
+    # then one student at a time, a few seconds apart (sequential readiness)
+    await asyncio.to_thread(browser.wait_until_idle, 30.0, 60.0)
+    await asyncio.sleep(SETTLE_S)
     alone = []
-    for _ in range(5):
+    for _ in range(6):
         session, seconds = await open_timed(base, tab)
         alone.append(seconds)
         await session.close()
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(2.0)
     emit(bench="session_ready_alone", **ms(alone), target_ms=150)
 
     # the lecturer opened the link a little before the class: the server settles (a page

@@ -8,15 +8,19 @@ page path and its query: a lecturer's link with ``?tab=2`` is a link of its own)
 a time by the server's own machinery while no page is being requested, and hands one to each
 arrival: its page is served at once and its websocket finds the session built.
 
+The reply to a pooled page's first document pull (the whole document serialised: about 75 ms of
+the event loop per page, most of what an arrival still cost) is also prepared ahead, and sent
+only if the document has not changed since (any change, even one held back, drops it).
+
 A pooled session is an ordinary Bokeh session that nobody has connected to yet, with its own
 id, document and explorers (pages stay independent). Its token carries the link's query and
 headers (no visitor's cookies or credentials) and is issued afresh when the session is handed out (a
 pooled page can wait longer than a token lives); a session older than ``MAX_AGE_S`` is let go
 (the server discards it as unused) and rebuilt.
 
-Opt-in for now: ``LEARNING_PHASES_POOL=12`` sets ``SIZE`` (default 0, no pool). In one full
-browser-test run a page served from the pool reported nine failed resource loads that did not
-reproduce; until that is understood the default server builds every page on request.
+``LEARNING_PHASES_POOL`` sets ``SIZE``: `make run` and the Docker image serve with 12 (a class),
+a bare ``panel serve app.py`` with none (every page built on request, as the shared test server
+does; the pool has browser tests of its own on a pooled server).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import asyncio
 import logging
 import os
 import time
+import weakref
 from collections import OrderedDict, deque
 from urllib.parse import urlencode
 
@@ -70,6 +75,7 @@ class SessionPool:
         self.links: OrderedDict[tuple, _Link] = OrderedDict()
         self.last_request = 0.0
         self.handed_out = 0
+        self.prepared_pulls = 0  # first pulls answered with the document serialised ahead
         self._task: asyncio.Task | None = None
 
     def take(self, handler):
@@ -135,7 +141,80 @@ class SessionPool:
         session = await link.context.create_session_if_needed(session_id, link.request,
                                                               _token(link, session_id))
         session.block_expiration()  # unused, yet kept until handed out or too old
+        prepare_pull(session)
         link.ready.append((time.monotonic(), session))
+
+
+class _PreparedPull:
+    """The serialised document of a session nobody has pulled yet, valid until it changes."""
+
+    def __init__(self, session):
+        from bokeh.protocol import Protocol
+
+        self.document = session.document
+        self.valid = True
+        # what serving the page does first (Panel points the stylesheets at the server's
+        # static files), done now: the page's request then finds nothing left to patch
+        self.dist_url = _dist_url(self.document)
+        for root in self.document.roots:
+            _patch_model_css(root, self.dist_url)
+        self.reply = Protocol().create("PULL-DOC-REPLY", None, self.document)
+        _ = self.reply.content_json  # serialised now, while the server is quiet
+        self.document.on_change(self.invalidate)
+
+    def invalidate(self, event) -> None:
+        self.valid = False
+
+    def unchanged(self) -> bool:
+        callbacks = self.document.callbacks
+        return self.valid and callbacks.hold_value is None and not callbacks._held_events
+
+    def take(self, request_id: str):
+        """The reply for this pull request, or None when the document changed since."""
+        self.document.remove_on_change(self.invalidate)
+        if not self.unchanged():
+            return None
+        reply = self.reply
+        reply.header = {**reply.header, "reqid": request_id}
+        return reply
+
+
+_PREPARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # session -> prepared
+_PREPARED_DOCS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # document -> same
+
+
+def prepare_pull(session) -> None:
+    """Serialise the session's document for its first pull, ahead of the pull."""
+    prepared = _PREPARED[session] = _PreparedPull(session)
+    _PREPARED_DOCS[session.document] = prepared
+
+
+def take_prepared_pull(session, request_id: str):
+    prepared = _PREPARED.pop(session, None)
+    _PREPARED_DOCS.pop(session.document, None)
+    return None if prepared is None else prepared.take(request_id)
+
+
+def _dist_url(document) -> str:
+    # as panel.io.server.server_html_page_for_session computes it
+    from panel.io.resources import LOCAL_DIST
+    from panel.io.state import set_curdoc, state
+
+    with set_curdoc(document):
+        return f"{state.rel_path}/{LOCAL_DIST}" if state.rel_path else LOCAL_DIST
+
+
+def _patch_model_css(root, dist_url):
+    from panel.io import resources
+
+    return resources.patch_model_css(root, dist_url=dist_url)
+
+
+def _patch_model_css_unless_done(root, dist_url):
+    prepared = _PREPARED_DOCS.get(root.document) if root.document is not None else None
+    if prepared is not None and prepared.dist_url == dist_url and prepared.unchanged():
+        return None  # patched when the page was built ahead, and unchanged since
+    return _patch_model_css(root, dist_url)
 
 
 def _token(link: _Link, session_id: str) -> str:
@@ -183,6 +262,28 @@ def install() -> bool:
 
     on_message_noted.original = on_message
     WSHandler.on_message = on_message_noted
+
+    from bokeh.server.session import ServerSession
+
+    pull = ServerSession.__dict__["pull"]
+
+    def pull_prepared(cls, message, connection):
+        reply = take_prepared_pull(connection.session, message.header["msgid"])
+        if reply is None:
+            return pull.__func__(cls, message, connection)
+        POOL.prepared_pulls += 1
+
+        async def prepared():
+            return reply
+        return prepared()
+
+    pull_prepared.original = pull
+    ServerSession.pull = classmethod(pull_prepared)
+
+    from panel.io import server as panel_server
+
+    _patch_model_css_unless_done.original = panel_server.patch_model_css
+    panel_server.patch_model_css = _patch_model_css_unless_done
     _installed = True
     return True
 
@@ -199,4 +300,14 @@ def uninstall() -> None:
     original = getattr(WSHandler.on_message, "original", None)
     if original is not None:
         WSHandler.on_message = original
+    from bokeh.server.session import ServerSession
+
+    original = getattr(ServerSession.pull, "original", None)
+    if original is not None:
+        ServerSession.pull = original
+    from panel.io import server as panel_server
+
+    original = getattr(panel_server.patch_model_css, "original", None)
+    if original is not None:
+        panel_server.patch_model_css = original
     _installed = False

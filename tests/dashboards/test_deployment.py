@@ -59,3 +59,14 @@ def test_the_docker_image_runs_as_a_user_without_privileges():
     last_user = max(i for i, line in enumerate(lines) if line.startswith("USER "))
     cmd = next(i for i, line in enumerate(lines) if line.startswith("CMD "))
     assert last_user < cmd
+
+
+def test_the_served_app_builds_pages_ahead_for_a_class():
+    """`make run` and the Docker image keep pages ready for a class of 12 arriving at once
+    (dashboards/pool.py); both say the same size."""
+    makefile = (ROOT / "Makefile").read_text()
+    size = int(re.search(r"^POOL\s*\?=\s*(\d+)", makefile, re.MULTILINE).group(1))
+    assert "LEARNING_PHASES_POOL=$(POOL)" in _makefile_command()[0]
+    docker = re.search(r"LEARNING_PHASES_POOL=(\d+)", (ROOT / "Dockerfile").read_text())
+    assert size >= 12
+    assert int(docker.group(1)) == size

@@ -61,6 +61,7 @@ def test_arrivals_get_pages_built_ahead_and_stay_independent(pooled_server):
 
     before = run_async(scenario())
     assert pool.POOL.handed_out == 2
+    assert pool.POOL.prepared_pulls == 2  # their documents were serialised ahead, and work
     # the two arrivals' pages existed before they asked: no explorer built for them then
     # (later ones are the pool refilling itself)
     ahead = [e for t, e in built if t < before]
@@ -114,3 +115,57 @@ def test_a_page_handed_out_late_gets_a_fresh_token(pooled_server, monkeypatch):
     assert handed_token != built_token
     assert get_token_payload(handed_token)["session_expiry"] > \
         get_token_payload(built_token)["session_expiry"]
+
+
+class _Session:  # what the prepared pull reads of a Bokeh ServerSession
+    def __init__(self, document):
+        self.document = document
+
+
+def _prepared_session():
+    import json
+
+    from bokeh.document import Document
+    from bokeh.layouts import column
+    from bokeh.models import ColumnDataSource, Slider
+
+    doc = Document()
+    slider = Slider(start=0, end=1, value=0.25, step=0.05, title="ρ")
+    source = ColumnDataSource({"x": [1.0, 2.0]}, name="curve")
+    doc.add_root(column(slider, name="page"))
+    doc.add_root(source)
+    session = _Session(doc)
+    pool.prepare_pull(session)
+
+    def sent(reply):
+        content = json.loads(reply.content_json)["doc"]
+        return {r["id"]: r for r in content["roots"]}
+
+    return session, slider, source, sent
+
+
+def test_the_first_pull_of_a_pooled_page_is_the_document_serialised_ahead():
+    session, _, _, sent = _prepared_session()
+    reply = pool.take_prepared_pull(session, "request-7")
+    assert reply is not None
+    assert reply.header["reqid"] == "request-7"
+    roots = sent(reply)
+    assert set(roots) == {r.id for r in session.document.roots}
+    page = roots[session.document.roots[0].id]
+    assert page["attributes"]["children"][0]["attributes"]["value"] == 0.25
+    assert pool.take_prepared_pull(session, "again") is None  # one pull only
+
+
+@pytest.mark.parametrize("change", ["set", "held", "root"])
+def test_a_pooled_page_changed_since_it_was_serialised_is_pulled_afresh(change):
+    from bokeh.models import Div
+
+    session, slider, source, _ = _prepared_session()
+    if change == "set":
+        slider.value = 0.5
+    elif change == "held":  # a change held back (pn.io.hold) is a change too
+        session.document.hold("combine")
+        source.data = {"x": [3.0]}
+    else:
+        session.document.add_root(Div(text="more"))
+    assert pool.take_prepared_pull(session, "request-8") is None
