@@ -194,8 +194,10 @@ def main():
     bench_solvers()
     if "--no-browser" not in sys.argv:
         sliders.run()  # every plot-changing slider against the plain-Bokeh floor
-        wave.run()  # a class arriving at once, with a student already in the page
-        wave.run(pool=12)  # the same with the (opt-in) page pool
+        # a class arriving at once, with a student already in the page: as `make run` serves
+        # (page pool of 12), then with every page built on request
+        wave.run()
+        wave.run(pool=0)
 
 
 if __name__ == "__main__":

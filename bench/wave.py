@@ -7,7 +7,7 @@ object per measurement: the link's first page, students arriving one at a time, 
 (readiness of each arrival, and the in-class student's slider latency while the wave lasts,
 against the same student's latency before it).
 
-    python -m bench.wave [--arrivals 12] [--procs N] [--waves 3] [--pool 12]
+    python -m bench.wave [--arrivals 12] [--procs N] [--waves 3] [--pool 12|0]
 """
 
 from __future__ import annotations
@@ -145,8 +145,12 @@ async def measure(base: str, arrivals: int, waves: int, tab: int) -> None:
          in_class_slider_before=ms(student.latencies(0, before_end)))
 
 
+#: pages built ahead per link, as `make run` serves (Makefile POOL)
+MAKE_RUN_POOL = 12
+
+
 def run(arrivals: int = 12, procs: int | None = None, waves: int = 3, tab: int = 0,
-        pool: int = 0) -> None:
+        pool: int = MAKE_RUN_POOL) -> None:
     procs = procs or browser.default_procs()
     port = browser.free_port()
     environ = dict(os.environ, LEARNING_PHASES_POOL=str(pool))
@@ -164,8 +168,9 @@ def main(argv=None):
                         help="panel serve --num-procs (default: as make run)")
     parser.add_argument("--waves", type=int, default=3)
     parser.add_argument("--tab", type=int, default=0, help="the explorer the class opens")
-    parser.add_argument("--pool", type=int, default=0,
-                        help="pages built ahead per link (LEARNING_PHASES_POOL; 0: none)")
+    parser.add_argument("--pool", type=int, default=MAKE_RUN_POOL,
+                        help="pages built ahead per link (LEARNING_PHASES_POOL; 0: none; "
+                             "default: as make run)")
     args = parser.parse_args(argv)
     run(args.arrivals, args.procs, args.waves, args.tab, args.pool)
 

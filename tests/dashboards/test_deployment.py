@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bench.browser import serve_command
+from bench.wave import MAKE_RUN_POOL
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRED = {
@@ -70,3 +71,4 @@ def test_the_served_app_builds_pages_ahead_for_a_class():
     docker = re.search(r"LEARNING_PHASES_POOL=(\d+)", (ROOT / "Dockerfile").read_text())
     assert size >= 12
     assert int(docker.group(1)) == size
+    assert MAKE_RUN_POOL == size  # the arrival-wave benchmark measures what make run serves
