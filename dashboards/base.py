@@ -29,7 +29,6 @@ import math
 import os
 import threading
 import zipfile
-from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import wraps
@@ -41,7 +40,15 @@ from bokeh.models import CustomAction, CustomJS, HoverTool, SaveTool, Span
 from bokeh.plotting import figure
 
 from . import processes
+from .caches import Atlas, BoundedCache, solve_now, value_key  # noqa: F401 (re-exported)
 from .processes import Cancelled
+from .recipes import (  # noqa: F401 (re-exported)
+    OrderedRange,
+    Preset,
+    maxima_data,
+    shaded_regions,
+    threshold_lines,
+)
 
 log = logging.getLogger("learning_phases")
 
@@ -57,30 +64,6 @@ PALETTE = {
     "black": "#000000",
     "grey": "#7F7F7F",
 }
-
-
-class BoundedCache:
-    """A thread-safe least-recently-used map of at most ``size`` entries."""
-
-    def __init__(self, size: int):
-        self.size, self._items, self._lock = size, OrderedDict(), threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        return None
-
-    def put(self, key, value) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-    def __len__(self):
-        return len(self._items)
 
 
 # Short background solves (phase diagrams, ERM curves, sweeps) from every session share two
@@ -112,103 +95,6 @@ def submit_background(fn, *args) -> Future:
 for _widget in (pn.widgets.slider._SliderBase, pn.widgets.Select, pn.widgets.RadioButtonGroup,
                 pn.widgets.Checkbox, pn.widgets.Switch, pn.widgets.player.PlayerBase):
     _widget._debounce = 0
-
-
-class Atlas:
-    """Results on a slider's own grid, computed ahead by a short-solve worker process and
-    shared by every page of this server process, so that moving the slider is a lookup.
-
-    ``entries`` are ``(key, processes.Step)``; ``fill()`` queues the missing ones once per
-    process (again after a ``--num-procs`` fork) and returns at once; ``get(key)`` is the
-    result or None while it is not there yet (the page then computes it itself)."""
-
-    def __init__(self, entries, size: int = 1024):
-        self._entries = entries  # a callable returning the (key, step) list, built lazily
-        self.cache = BoundedCache(size)
-        self._started = False
-        os.register_at_fork(after_in_child=self._forget)
-
-    def _forget(self):
-        self._started = False  # the parent's worker and its pending results stay there
-
-    def get(self, key):
-        return self.cache.get(key)
-
-    def get_or(self, key, compute):
-        """The atlas's result for ``key``, or ``compute()`` while it has none."""
-        found = self.cache.get(key)
-        return found if found is not None else compute()
-
-    def fill(self, chunk: int = 8) -> bool:
-        """Queue the missing entries, ``chunk`` steps per run, each run queued when the one
-        before has finished: a page's own request waits for one chunk at most, not for the
-        whole atlas. False if nothing was queued."""
-        if self._started:
-            return False
-        self._started = True
-        missing = {k: step for k, step in self._entries() if self.cache.get(k) is None}
-        missing = list(missing.items())  # one run per key, however often it is listed
-        batches = [missing[i:i + chunk] for i in range(0, len(missing), chunk)]
-
-        def next_batch():
-            if not batches:
-                return
-            batch = batches.pop(0)
-            future = processes.submit([step for _, step in batch], kind="solve")
-
-            def store(done: Future):
-                if done.exception() is None:
-                    for (key, _), result in zip(batch, done.result(), strict=True):
-                        self.cache.put(key, result)
-                    next_batch()
-                else:
-                    log.warning("atlas left unfilled: %s", done.exception())
-
-            future.add_done_callback(store)
-
-        next_batch()
-        return bool(missing)
-
-
-def solve_now(cache: BoundedCache, key, steps) -> list:
-    """The results of ``steps`` (``processes.Step`` s) from ``cache``, or computed here and
-    stored: what ``Explorer.run_latest(..., cache=, key=)`` would deliver, for the warm-up."""
-    results = cache.get(key)
-    if results is None:
-        results = processes.run_steps(steps, lambda _: None, lambda: False)
-        cache.put(key, results)
-    return results
-
-
-def value_key(*values):
-    """A hashable key of priors, channels and numbers in which slider values that differ by
-    float rounding (0.07 and 0.07000000000000001) are the same: atlases are looked up by
-    it. Dataclasses become (class name, fields), floats are rounded to 9 digits."""
-    import dataclasses
-
-    def norm(v):
-        if dataclasses.is_dataclass(v) and not isinstance(v, type):
-            return (type(v).__name__, *(norm(getattr(v, f.name)) for f in dataclasses.fields(v)))
-        if isinstance(v, (float, np.floating)):
-            return round(float(v), 9)
-        if isinstance(v, (tuple, list)):
-            return tuple(norm(x) for x in v)
-        return v
-
-    return tuple(norm(v) for v in values)
-
-
-class OrderedRange(param.Range):
-    """A (low, high) range that must be finite with low < high: anything else is refused
-    (and, from a link, clamped or dropped by ``Explorer.apply_values``)."""
-
-    def _validate(self, val):
-        super()._validate(val)
-        if val is None:
-            return
-        lo, hi = val
-        if not (math.isfinite(lo) and math.isfinite(hi)) or not lo < hi:
-            raise ValueError(f"{self.name} must be a finite range with low < high, got {val!r}")
 
 
 #: longest query value taken from a link; longer ones are dropped before anything parses them
@@ -350,19 +236,129 @@ def add_hover(fig, renderers, tooltips):
     fig.add_tools(HoverTool(renderers=renderers, tooltips=tooltips, mode="mouse"))
 
 
+# -- the declarative view ------------------------------------------------------------------
+class Glyph:
+    """A glyph of a figure: the figure method ``method`` ("line", "scatter", "quad", ...)
+    drawing columns of the source ``source`` (its key), with Bokeh properties ``props``
+    (``legend_label`` included). ``key`` names the renderer (``explorer.renderers[key]``, for
+    hover tools); ``optional``: its legend entry shows only while its source has data (an
+    overlay that is empty most of the time)."""
+
+    def __init__(self, method: str, source: str, *, key: str | None = None,
+                 optional: bool = False, **props):
+        self.method, self.source, self.key, self.optional, self.props = (
+            method, source, key, optional, props)
+
+
 @dataclass(frozen=True)
-class Preset:
-    """A named classic result: the control values that show it, a one-line explanation and
-    its reference."""
+class Marker:
+    """A vertical line at the value of the parameter ``parameter`` (``explorer.<key>``)."""
+
+    key: str
+    parameter: str
+    props: tuple = (("line_color", "black"), ("line_width", 1.5), ("line_alpha", 0.6))
+
+
+@dataclass(frozen=True)
+class Hover:
+    """A hover tool over the renderers named ``glyphs``."""
+
+    glyphs: tuple[str, ...]
+    tooltips: tuple
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure (``explorer.fig_<key>``, in the pane ``explorer.<key>_pane``): ``options`` go
+    to ``make_figure`` (``x_range`` / ``y_range`` as (start, end) pairs); ``loading``: the
+    background recipe whose solve shows a spinner on this figure."""
+
+    key: str
+    title: str
+    x_label: str
+    y_label: str
+    glyphs: tuple
+    height: int = 360
+    legend: str = "bottom_right"
+    legend_outside: bool = False
+    markers: tuple[Marker, ...] = ()
+    hover: tuple[Hover, ...] = ()
+    loading: str | None = None
+    options: tuple = ()
+
+
+@dataclass(frozen=True)
+class Control:
+    """The widget of parameter ``name`` (``explorer.widgets[name]``, ``explorer.<name>_widget``):
+    ``widget`` a ``pn.widgets`` class name (default: Panel's for the parameter's type),
+    ``follows`` a range parameter giving the slider its start and end, ``enabled`` a function
+    of the parameters; ``options`` go to ``from_param``."""
 
     name: str
-    values: dict
-    explanation: str
-    reference: str
+    widget: str | None = None
+    follows: str | None = None
+    enabled: object = None
+    options: tuple = ()
+
+
+def control(name, widget=None, *, follows=None, enabled=None, **options) -> Control:
+    return Control(name, widget, follows, enabled, tuple(options.items()))
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """Run / Cancel buttons (``explorer.sim``, a ``SimulationPanel``) under ``title`` and its
+    controls; the Run button calls the explorer's method ``run``."""
+
+    label: str
+    title: str
+    controls: tuple[Control, ...]
+    run: str
+
+
+def bands_and_thresholds(regions: str, thresholds: str) -> tuple[Glyph, ...]:
+    """Shaded bands (columns left/right/bottom/top/color/alpha/region) and dashed vertical
+    threshold segments (x/y0/y1/color/threshold), both with legend entries from the data."""
+    return (Glyph("quad", regions, left="left", right="right", bottom="bottom", top="top",
+                  fill_color="color", fill_alpha="alpha", line_alpha=0, legend_field="region"),
+            Glyph("segment", thresholds, x0="x", x1="x", y0="y0", y1="y1", color="color",
+                  line_width=2, line_dash="dashed", legend_field="threshold"))
+
+
+def error_bars(source: str, x: str, *, color: str, label: str, optional=False, marker="circle",
+               size=7) -> tuple[Glyph, ...]:
+    """Mean markers with +-1 standard-error segments (columns mean/low/high)."""
+    return (Glyph("segment", source, x0=x, x1=x, y0="low", y1="high", color=color,
+                  line_width=1.5),
+            Glyph("scatter", source, optional=optional, x=x, y="mean", size=size,
+                  marker=marker, color=color, legend_label=label))
+
+
+def landscape_glyphs(x: str, y: str, curve_label: str) -> tuple[Glyph, ...]:
+    """A free-entropy landscape (source ``landscape``) and its global (filled, ``global_max``)
+    and metastable (hollow, ``local_max``) maxima."""
+    return (Glyph("line", "landscape", x=x, y=y, color=PALETTE["blue"], line_width=2.5,
+                  legend_label=curve_label),
+            Glyph("scatter", "global_max", x=x, y=y, size=12, color=PALETTE["vermillion"],
+                  legend_label="global maximum"),
+            Glyph("scatter", "local_max", x=x, y=y, size=12, fill_color="white",
+                  line_color=PALETTE["vermillion"], line_width=2,
+                  legend_label="metastable maximum"))
+
+
+#: a recipe output's entry of messages for the page (not a source)
+NOTES = "notes"
 
 
 class Explorer(pn.viewable.Viewer):
-    """Base of every explorer: a message area, guarded updates, URL sync, background runs."""
+    """Base of every explorer: a message area, guarded updates, URL sync, background runs,
+    and the declarative view (``SOURCES``, ``RECIPES``, ``FIGURES``, ``CONTROLS``) of an
+    explorer built on a parameter model (``class X(XParameters, Explorer)``)."""
+
+    SOURCES: tuple = ()  # recipes.Source
+    RECIPES: tuple = ()  # recipes.Recipe
+    FIGURES: tuple[Figure, ...] = ()
+    CONTROLS: tuple = ()  # Control, Simulation, "presets", "divider", "export"
 
     #: parameters mirrored in the page URL (query string), under ``url_prefix`` + name
     url_parameters: tuple[str, ...] = ()
@@ -395,6 +391,171 @@ class Explorer(pn.viewable.Viewer):
         else:
             self._loaded.set()
 
+    # -- the declarative view -------------------------------------------------------------
+    def build_view(self) -> None:
+        """Build the sources, figures and controls that the explorer's specs describe, watch
+        its parameter model, and draw the first view."""
+        from bokeh.models import ColumnDataSource
+
+        self.sources = {s.key: ColumnDataSource({c: [] for c in s.columns}, name=s.name)
+                        for s in self.SOURCES}
+        self.renderers, self.markers, self.panes = {}, {}, {}
+        self.optional_legend: dict[str, list] = {}
+        for spec in self.FIGURES:
+            fig = self._build_figure(spec)
+            setattr(self, f"fig_{spec.key}", fig)
+            pane = pn.pane.Bokeh(fig, sizing_mode="stretch_width")
+            if spec.loading is not None:  # loading acts on a layout: on a Bokeh pane, Panel's
+                pane = pn.Column(pane, sizing_mode="stretch_width")  # spinner fails to stop
+                self.panes[spec.loading] = pane
+            setattr(self, f"{spec.key}_pane", pane)
+        self.widgets: dict[str, pn.widgets.Widget] = {}
+        builders = {"presets": self.preset_widget, "divider": pn.layout.Divider,
+                    "export": self.export_widget}
+        self.controls = pn.Column(*(builders[item]() if isinstance(item, str) else
+                                    self._build_control(item) for item in self.CONTROLS),
+                                  width=300)
+        self.finish_build()
+        self._recipe_keys: dict[str, object] = {}
+        self._constraining = False
+        self.param.watch(self._on_parameters, self.model_parameters())
+        self.update_view()
+
+    def _build_figure(self, spec: Figure):
+        from bokeh.models import Range1d
+
+        options = {k: Range1d(*v) if k in ("x_range", "y_range") else v
+                   for k, v in spec.options}
+        fig = make_figure(title=spec.title, x_label=spec.x_label, y_label=spec.y_label,
+                          height=spec.height, **options)
+        optional = {}
+        for glyph in spec.glyphs:
+            renderer = getattr(fig, glyph.method)(source=self.sources[glyph.source],
+                                                  **glyph.props)
+            if glyph.key is not None:
+                self.renderers[glyph.key] = renderer
+            if glyph.optional:
+                optional[glyph.source] = renderer
+        for marker in spec.markers:
+            span = Span(location=getattr(self, marker.parameter), dimension="height",
+                        **dict(marker.props))
+            fig.add_layout(span)
+            self.markers[marker.parameter] = span
+            setattr(self, marker.key, span)
+        add_legend_defaults(fig, spec.legend)
+        if spec.legend_outside:
+            fig.add_layout(fig.legend[0], "right")
+        for source, item in legend_items(fig, optional).items():
+            item.visible = False
+            self.optional_legend.setdefault(source, []).append(item)
+        for hover in spec.hover:
+            add_hover(fig, [self.renderers[k] for k in hover.glyphs], list(hover.tooltips))
+        return fig
+
+    def _build_control(self, spec):
+        if isinstance(spec, Simulation):
+            self.sim = SimulationPanel(self, spec.label)
+            self.sim.run_button.on_click(lambda *_: getattr(self, spec.run)())
+            return self.sim.layout(pn.pane.Markdown(spec.title, margin=(0, 10)),
+                                   *(self._build_control(c) for c in spec.controls))
+        parameter = self.param[spec.name]
+        cls = (getattr(pn.widgets, spec.widget) if spec.widget is not None
+               else pn.Param.widget_type(parameter))
+        widget = cls.from_param(parameter, **dict(spec.options))
+        self.widgets[spec.name] = widget
+        setattr(self, f"{spec.name}_widget", widget)
+        self.__dict__.setdefault("_control_specs", []).append(spec)
+        return widget
+
+    def _on_parameters(self, *events) -> None:
+        """The one watcher of the parameter model: corrections first (``constrain``, applied
+        here, once: their own events are not handled again), then the view, in one message."""
+        if self._constraining:
+            return  # the corrections below: the call that made them updates the view
+        changed = {e.name for e in events}
+        fixes = self.constrain()
+        if fixes:
+            self._constraining = True
+            try:
+                self.param.update(**fixes)
+            finally:
+                self._constraining = False
+            changed |= set(fixes)
+        with pn.io.hold():
+            self.update_view(changed)
+
+    def update_view(self, changed: set[str] | None = None) -> None:
+        """Call the recipes that depend on a ``changed`` parameter (all when None), bind their
+        outputs to the sources, then ``after_<recipe>()`` if the explorer has one; controls
+        and markers follow their parameters."""
+        self.clear_message()
+        for spec in self.__dict__.get("_control_specs", ()):
+            widget = self.widgets[spec.name]
+            if spec.follows is not None and (changed is None or spec.follows in changed):
+                lo, hi = getattr(self, spec.follows)
+                widget.param.update(start=lo, end=hi)
+            if spec.enabled is not None:
+                widget.disabled = not spec.enabled(self)
+        for name, span in self.markers.items():
+            if changed is None or name in changed:
+                span.location = getattr(self, name)
+        for recipe in self.RECIPES:
+            if changed is not None and not changed.intersection(recipe.depends):
+                continue
+            if recipe.key is not None:
+                key = recipe.key(self)
+                if changed is not None and self._recipe_keys.get(recipe.name) == key:
+                    continue  # e.g. another prior of the same family
+                self._recipe_keys[recipe.name] = key
+            if recipe.background:
+                self._run_background(recipe)
+            else:
+                self.guarded(self._run_recipe)(recipe)
+
+    def _run_recipe(self, recipe) -> None:
+        self.bind(recipe.fn(self))
+        after = getattr(self, f"after_{recipe.name}", None)
+        if after is not None:
+            after()
+
+    def _run_background(self, recipe) -> Future:
+        """A slow recipe through ``run_latest`` (latest wins, loading shown on its figure),
+        on a snapshot of the parameters; its Future is ``explorer.<recipe>_future``."""
+        p = self.snapshot()
+
+        def failed(exc):
+            self._recipe_keys.pop(recipe.name, None)  # the next change tries again
+            self.show_message(f"**Could not compute the {recipe.label or recipe.name}:** {exc}",
+                              "danger")
+
+        future = self.run_latest(recipe.name, lambda check: recipe.fn(p),
+                                 on_done=lambda outputs: self._bound(recipe, outputs),
+                                 on_error=failed, loading=self.panes.get(recipe.name))
+        setattr(self, f"{recipe.name}_future", future)
+        return future
+
+    def _bound(self, recipe, outputs) -> None:
+        self.bind(outputs)
+        after = getattr(self, f"after_{recipe.name}", None)
+        if after is not None:
+            after()
+
+    def bind(self, outputs: dict) -> None:
+        """The one binder: assign each recipe output to its source in place (an empty source
+        given empty columns is left alone: nothing is sent), show an optional overlay's
+        legend entry while it has data, and show the output's notes."""
+        for key, columns in outputs.items():
+            if key == NOTES:
+                if columns:
+                    self.show_message(" ".join(columns))
+                continue
+            source = self.sources[key]
+            empty = not any(len(v) for v in columns.values())
+            if not (empty and not any(len(v) for v in source.data.values())):
+                source.data = dict(columns)
+            for item in self.optional_legend.get(key, ()):
+                item.visible = not empty
+
     # -- lecture mode and images ----------------------------------------------------------
     def clear_sources(self, *names: str) -> None:
         """Empty the named sources; one already empty is left alone (an assignment would
@@ -409,8 +570,11 @@ class Explorer(pn.viewable.Viewer):
         return [v for v in vars(self).values() if isinstance(v, figure)]
 
     def control_widgets(self) -> dict[str, pn.widgets.Widget]:
-        """The widget of each parameter shown in the controls, by parameter name (matched
-        through the parameter's label, which ``from_param`` gives the widget)."""
+        """The widget of each parameter shown in the controls, by parameter name: those the
+        declarative view built, else (an explorer not converted yet) matched through the
+        parameter's label, which ``from_param`` gives the widget."""
+        if "widgets" in self.__dict__:
+            return dict(self.widgets)
         names = {self.param[name].label: name for name in self.param if name != "name"}
         controls = getattr(self, "controls", None)
         if controls is None:
@@ -443,12 +607,12 @@ class Explorer(pn.viewable.Viewer):
         originals = self.__dict__.setdefault("_normal_style", {})
         for fig in self.figures():
             style_figure(fig, bool(on), originals)
-        labels = {self.param[name].label for name in self.advanced_parameters}
         controls = getattr(self, "controls", None)
         if controls is not None:
-            for widget in controls.select(pn.widgets.Widget):
-                if getattr(widget, "label", None) in labels or widget.name in labels:
-                    widget.visible = not on
+            widgets = self.control_widgets()
+            for name in self.advanced_parameters:  # by parameter name, not by label
+                if name in widgets:
+                    widgets[name].visible = not on
             controls.width = 380 if on else 300
         for pane in (controls, getattr(self, "summary", None), self.message):
             if pane is not None:
@@ -671,8 +835,11 @@ class Explorer(pn.viewable.Viewer):
         if preset is None:
             raise ValueError(f"unknown preset {name!r}")
         self.clear_message()
-        for key, value in preset.values.items():  # in order: e.g. a task before its options
-            self.param.update(**{key: value})
+        if hasattr(self, "preset_values"):  # a parameter model: one batched update
+            self.param.update(**self.preset_values(name))
+        else:
+            for key, value in preset.values.items():  # in order: e.g. a task before its options
+                self.param.update(**{key: value})
         if hasattr(self, "preset_note"):
             self.preset_note.object = f"{preset.explanation} *{preset.reference}.*"
         return preset
@@ -918,32 +1085,3 @@ def landscape_figure(sources, *, x: str, y: str, title: str, x_label: str, y_lab
                 line_color=PALETTE["vermillion"], line_width=2, legend_label="metastable maximum")
     add_legend_defaults(fig, "top_left")
     return fig
-
-
-def maxima_data(maxima, values, x: str, y: str):
-    """Split a landscape's maxima into the global one and the metastable ones (finite only)."""
-    maxima, values = np.asarray(maxima), np.asarray(values, dtype=float)
-    finite = np.isfinite(values)
-    best = int(np.argmax(np.where(np.isnan(values), -np.inf, values)))
-    others = [i for i in range(maxima.size) if i != best and finite[i]]
-    top = [best] if finite[best] else []
-    return ({x: maxima[top], y: values[top]}, {x: maxima[others], y: values[others]})
-
-
-def threshold_lines(entries, y0, y1):
-    """Data for vertical threshold segments: entries are (x, label, colour); NaN skipped."""
-    rows = [(x, label, color) for x, label, color in entries if np.isfinite(x)]
-    return {
-        "x": [r[0] for r in rows], "y0": [y0] * len(rows), "y1": [y1] * len(rows),
-        "threshold": [r[1] for r in rows], "color": [r[2] for r in rows],
-    }
-
-
-def shaded_regions(entries, bottom=0.0, top=1.0):
-    """Data for shaded vertical bands from ``bottom`` to ``top``: entries are
-    (left, right, label, colour, alpha); empty or undefined bands are skipped."""
-    rows = [e for e in entries if np.isfinite(e[0]) and np.isfinite(e[1]) and e[1] > e[0]]
-    keys = ("left", "right", "region", "color", "alpha")
-    data = {k: [r[i] for r in rows] for i, k in enumerate(keys)}
-    data.update(bottom=[bottom] * len(rows), top=[top] * len(rows))
-    return data

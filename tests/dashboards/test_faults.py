@@ -6,7 +6,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-import dashboards.spiked as spiked_view
+import dashboards.recipes.spiked as spiked_view  # the recipes look their caches up there
 from dashboards import OnlineExplorer, SpikedExplorer, processes
 from tests.dashboards import worker_faults
 from tests.waiting import wait_until

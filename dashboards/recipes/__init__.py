@@ -1,0 +1,180 @@
+"""Parameter models and recipes of the explorers: numpy, ``param`` and ``theory`` only.
+
+Nothing here imports Panel or Bokeh, so that the "Python script" a page exports, the tests
+and a notebook run the same code as the page wherever ``theory`` is installed:
+
+* a **parameter model** (``ExplorerParameters`` subclass) holds an explorer's parameters
+  with their bounds, its presets (``preset_values``: applied as one batched
+  ``param.update``), the names that links use, the parameters that lecture mode hides,
+  and ``constrain``: the corrections that keep parameters consistent with each other (e.g.
+  the current lambda inside the plotted range);
+* a **recipe** is a pure function ``recipe(p) -> {source key: {column: array}}`` of a
+  parameter model (or of anything with the same attributes, such as the page itself),
+  calling ``theory`` through the bounded caches of ``dashboards.caches``; ``Recipe`` says
+  which parameters it depends on, and ``SOURCES`` names the data sources recipes fill
+  (their names are what the page's Bokeh sources, the CSV files and the script call them).
+  An output may also hold ``"notes"``: a list of messages for the page (e.g. points that
+  did not converge).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import param
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named classic result: the control values that show it, a one-line explanation and
+    its reference."""
+
+    name: str
+    values: dict
+    explanation: str
+    reference: str
+
+
+@dataclass(frozen=True)
+class Source:
+    """A data source that recipes fill: its key (in recipe outputs and ``explorer.sources``),
+    its public name (Bokeh source name, CSV file, script key; None: not exported) and its
+    columns."""
+
+    key: str
+    name: str | None
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A recipe and the parameters it depends on: the page calls it again only when one of
+    them changed and, with ``key``, only when ``key(p)`` changed too (e.g. a phase diagram
+    that depends on the prior's family, not on the prior). ``background``: solved off the
+    page's event loop through ``Explorer.run_latest``; ``script``: part of the exported
+    script's ``data``."""
+
+    name: str
+    fn: Callable
+    depends: tuple[str, ...]
+    key: Callable | None = None
+    background: bool = False
+    script: bool = True
+    label: str = ""
+
+
+class ExplorerParameters(param.Parameterized):
+    """Base of every explorer's parameter model."""
+
+    #: parameters mirrored in the page URL (query string), under ``url_prefix`` + name
+    url_parameters: tuple[str, ...] = ()
+    url_prefix: str = ""
+    #: controls hidden in lecture mode (sizes, seeds: what a lecture does not need)
+    advanced_parameters: tuple[str, ...] = ()
+    #: classic results, one click each
+    presets: tuple[Preset, ...] = ()
+
+    @classmethod
+    def model_parameters(cls) -> list[str]:
+        """The names of this model's own parameters (not those of a page built on it)."""
+        model = next(c for c in cls.__mro__ if ExplorerParameters in c.__bases__)
+        return [n for n in model.param if n != "name"]
+
+    def values(self) -> dict:
+        return {n: getattr(self, n) for n in self.model_parameters()}
+
+    def snapshot(self) -> ExplorerParameters:
+        """A copy of the current values as a plain parameter model (for background work,
+        which must not read values that change meanwhile)."""
+        model = next(c for c in type(self).__mro__ if ExplorerParameters in c.__bases__)
+        return model(**self.values())
+
+    def constrain(self, values: dict | None = None) -> dict:
+        """The corrections that make ``values`` (over the current ones) consistent: none by
+        default."""
+        return {}
+
+    def preset_values(self, name: str) -> dict:
+        """The values of the preset ``name``, with the corrections they need: what a page
+        applies as one batched ``param.update`` (``Explorer.apply_preset``)."""
+        preset = next((p for p in self.presets if p.name == name), None)
+        if preset is None:
+            raise ValueError(f"unknown preset {name!r}")
+        values = dict(preset.values)
+        values.update(self.constrain(values))
+        return values
+
+
+def named(outputs: dict, sources: tuple[Source, ...]) -> dict:
+    """Recipe outputs keyed by the public names of their sources (unnamed ones left out)."""
+    names = {s.key: s.name for s in sources}
+    return {names[k]: v for k, v in outputs.items() if names.get(k)}
+
+
+def python_script(p: ExplorerParameters, module: str, recipes: tuple[Recipe, ...], *,
+                  title: str) -> str:
+    """A standalone script building the parameter model with ``p``'s values and calling the
+    recipes: ``data = {source name: {column: array}}`` is what the page plots."""
+    model = next(c for c in type(p).__mro__ if ExplorerParameters in c.__bases__)
+    values = ",\n    ".join(f"{n}={v!r}" for n, v in p.values().items())
+    calls = "\n".join(f"data.update(recipes.named(recipes.{r.fn.__name__}(p), recipes.SOURCES))"
+                      for r in recipes if r.script)
+    return f'''\
+"""{title}: the data of the current view of learning-phases, from the same recipes as the
+page (``{module}``: numpy, param and theory only)."""
+from {module.rpartition(".")[0]} import {module.rpartition(".")[2]} as recipes
+
+p = recipes.{model.__name__}(
+    {values},
+)
+data = {{}}
+{calls}
+for name, columns in data.items():
+    print(name, {{column: len(values) for column, values in columns.items()}})
+'''
+
+
+class OrderedRange(param.Range):
+    """A (low, high) range that must be finite with low < high: anything else is refused
+    (and, from a link, clamped or dropped by ``Explorer.apply_values``)."""
+
+    def _validate(self, val):
+        super()._validate(val)
+        if val is None:
+            return
+        lo, hi = val
+        if not (math.isfinite(lo) and math.isfinite(hi)) or not lo < hi:
+            raise ValueError(f"{self.name} must be a finite range with low < high, got {val!r}")
+
+
+# -- plotted data that recipes of several explorers build ----------------------------------
+def threshold_lines(entries, y0, y1):
+    """Data for vertical threshold segments: entries are (x, label, colour); NaN skipped."""
+    rows = [(x, label, color) for x, label, color in entries if np.isfinite(x)]
+    return {
+        "x": [r[0] for r in rows], "y0": [y0] * len(rows), "y1": [y1] * len(rows),
+        "threshold": [r[1] for r in rows], "color": [r[2] for r in rows],
+    }
+
+
+def shaded_regions(entries, bottom=0.0, top=1.0):
+    """Data for shaded vertical bands from ``bottom`` to ``top``: entries are
+    (left, right, label, colour, alpha); empty or undefined bands are skipped."""
+    rows = [e for e in entries if np.isfinite(e[0]) and np.isfinite(e[1]) and e[1] > e[0]]
+    keys = ("left", "right", "region", "color", "alpha")
+    data = {k: [r[i] for r in rows] for i, k in enumerate(keys)}
+    data.update(bottom=[bottom] * len(rows), top=[top] * len(rows))
+    return data
+
+
+def maxima_data(maxima, values, x: str, y: str):
+    """Split a landscape's maxima into the global one and the metastable ones (finite only)."""
+    maxima, values = np.asarray(maxima), np.asarray(values, dtype=float)
+    finite = np.isfinite(values)
+    best = int(np.argmax(np.where(np.isnan(values), -np.inf, values)))
+    others = [i for i in range(maxima.size) if i != best and finite[i]]
+    top = [best] if finite[best] else []
+    return ({x: maxima[top], y: values[top]}, {x: maxima[others], y: values[others]})
