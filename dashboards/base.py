@@ -1,10 +1,28 @@
 """What every explorer shares: messages, guarded callbacks, URL state, background work, figures.
 
-An explorer is a ``pn.viewable.Viewer`` whose ``param`` parameters are its controls (bounds,
-presets, URL names, lecture visibility). A watcher turns a parameter change into theory
-calls through bounded caches and assigns the results to named ``ColumnDataSource`` s in
-place, inside one ``pn.io.hold`` (one message to the page). What keeps a slider move inside
-its latency budget (``python -m bench.sliders``):
+The explorer structure (``dashboards/spiked.py`` is built on it; the others are still
+hand-written Viewers on the same base):
+
+* a **parameter model**, ``dashboards.recipes.<explorer>.<X>Parameters`` (an
+  ``ExplorerParameters``: Panel-free): parameters with bounds, presets applied as one batched
+  ``param.update``, URL names (``url_parameters``, ``url_prefix``), lecture visibility by
+  parameter name (``advanced_parameters``), ``constrain`` for values that depend on others;
+* **recipes** in the same module: pure functions ``recipe(p) -> {source key: {column:
+  array}}`` (plus optional ``"notes"``, messages for the page) calling ``theory`` through
+  the bounded caches and atlases of ``dashboards.caches``; ``RECIPES`` lists them with the
+  parameters each depends on (``Recipe``), ``SOURCES`` the sources they fill and their
+  public names. The exported script builds the parameter model and calls them;
+* a **declarative page**, ``class XExplorer(XParameters, Explorer)``, whose ``FIGURES``
+  (``Figure`` of ``Glyph``, ``Marker``, ``Hover``) and ``CONTROLS`` (``control``,
+  ``Simulation``, "presets", "divider", "export") are data built by ``build_view``; one
+  watcher (``_on_parameters``) applies the model's corrections once, then ``update_view``
+  runs the recipes whose parameters changed and ``bind`` (the one binder) assigns their
+  outputs to the ``ColumnDataSource`` s in place, inside one ``pn.io.hold``; a recipe marked
+  ``background`` goes through ``run_latest``; ``after_<recipe>`` methods of the page set
+  what data does not (titles, axis labels, summaries).
+
+A parameter change thus reaches the browser in one hop each way. What keeps a slider move
+inside its latency budget (``python -m bench.sliders``):
 
 * released sliders, selects and players are processed on the next tick, without Panel's
   50 ms debounce (it was most of a move's response time);

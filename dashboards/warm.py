@@ -20,8 +20,8 @@ from . import diffusion as diffusion_view
 from . import glm as glm_view
 from . import online as online_view
 from . import processes
-from . import spiked as spiked_view
 from .base import solve_now
+from .recipes import spiked as spiked_recipes
 
 _lock = threading.Lock()
 _done = False
@@ -35,7 +35,7 @@ def warm_caches() -> float:
             return 0.0
         start = time.perf_counter()
         for family in spiked.SPARSE_FAMILIES:
-            spiked_view.cached_phase_diagram(family)
+            spiked_recipes.cached_phase_diagram(family)
         glm_view.cached_curve(priors.Gaussian(), channels.Abs(), 0.05, 3.0,
                               glm_view.CURVE_POINTS)
         # the default view's logistic-regression curve (binary perceptron, lam = 0.1)
@@ -76,5 +76,5 @@ def start_background_work() -> None:
         return
     processes.start_solve_workers()
     online_view.UNITS_ATLAS.fill()
-    spiked_view.RHO_ATLAS.fill()
+    spiked_recipes.RHO_ATLAS.fill()
     glm_view.ATLAS.fill()
