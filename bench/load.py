@@ -111,6 +111,9 @@ class Session:
         self._reader: asyncio.Task | None = None
         self._pulled: asyncio.Future | None = None
         self._waiting: dict[str, asyncio.Future] = {}
+        #: whether the server handed out a page built ahead ("hit"), built it ("miss"), or
+        #: has no page pool (None): its X-Page-Pool header
+        self.pool: str | None = None
 
     async def open(self) -> None:
         page = await asyncio.to_thread(self._get_page)
@@ -138,6 +141,7 @@ class Session:
         query = f"tab={self.tab}" + (f"&{self.query}" if self.query else "")
         with urllib.request.urlopen(f"{self.base}/app?{query}",
                                     timeout=OPEN_TIMEOUT_S) as response:
+            self.pool = response.headers.get("X-Page-Pool")
             return response.read().decode()
 
     async def close(self) -> None:

@@ -99,13 +99,14 @@ async def measure(base: str, arrivals: int, waves: int, tab: int) -> None:
     # then one student at a time, a few seconds apart (sequential readiness)
     await asyncio.to_thread(browser.wait_until_idle, 30.0, 60.0)
     await asyncio.sleep(SETTLE_S)
-    alone = []
+    alone, hits = [], 0
     for _ in range(6):
         session, seconds = await open_timed(base, tab)
         alone.append(seconds)
+        hits += session.pool == "hit"
         await session.close()
         await asyncio.sleep(2.0)
-    emit(bench="session_ready_alone", **ms(alone), target_ms=150)
+    emit(bench="session_ready_alone", **ms(alone), target_ms=150, built_ahead=hits)
 
     # the lecturer opened the link a little before the class: the server settles (a page
     # pool, when there is one, fills meanwhile); then a student is in and moving a slider
@@ -124,10 +125,12 @@ async def measure(base: str, arrivals: int, waves: int, tab: int) -> None:
         ok = [r for r in results if not isinstance(r, BaseException)]
         errors = [repr(r)[:200] for r in results if isinstance(r, BaseException)]
         ready = [seconds for _, seconds in ok]
+        hits = sum(session.pool == "hit" for session, _ in ok)
         during = student.latencies(start, end)
         ready_all += ready
         during_all += during
         emit(bench="arrival_wave", wave=wave + 1, arrivals=arrivals, ready=ms(ready),
+             built_ahead=hits,
              wave_s=round(end - start, 2), in_class_slider=ms(during), errors=errors)
         await asyncio.gather(*(session.close() for session, _ in ok))
         if wave + 1 < waves:  # the class settles before the next one arrives

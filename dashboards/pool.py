@@ -44,6 +44,9 @@ MAX_AGE_S = 1800.0
 #: no refill while a page was requested or a page sent anything in the last QUIET_S
 #: seconds: arrivals and slider moves come first (a refill holds the loop for one build)
 QUIET_S = 1.5
+#: ... and while a link still has half its pages ready, none in the last QUIET_HALF_S
+#: seconds: students arriving one by one take pages without a rebuild under their feet
+QUIET_HALF_S = 10.0
 #: pause between two refills (each holds the event loop for one page build)
 PAUSE_S = 0.5
 
@@ -111,11 +114,14 @@ class SessionPool:
     async def _refill(self) -> None:
         while True:
             await asyncio.sleep(PAUSE_S)
-            if time.monotonic() - self.last_request < QUIET_S:
+            quiet = time.monotonic() - self.last_request
+            if quiet < QUIET_S:
                 continue
             link = self._next_link()
             if link is None:
                 await asyncio.sleep(5 * PAUSE_S)
+                continue
+            if quiet < QUIET_HALF_S and 2 * len(link.ready) >= self.size:
                 continue
             try:
                 await self._build(link)

@@ -26,6 +26,7 @@ def pooled_server(monkeypatch):
 
     monkeypatch.setattr(pool, "POOL", pool.SessionPool(size=2))
     monkeypatch.setattr(pool, "QUIET_S", 0.2)
+    monkeypatch.setattr(pool, "QUIET_HALF_S", 0.4)
     monkeypatch.setattr(pool, "PAUSE_S", 0.1)
     assert pool.install()
     port = free_port()
