@@ -6,12 +6,13 @@ import param
 from dashboards import DiffusionExplorer, GlmExplorer, OnlineExplorer, SpikedExplorer, pool
 from dashboards.about import about_panel
 from dashboards.base import restore_query, sanitize_query
-from dashboards.warm import start_background_work, warm_caches
+from dashboards.warm import lighten_session_cleanup, start_background_work, warm_caches
 
 pn.extension("katex", throttled=True, notifications=False)
 warm_caches()  # slow only once per process: during `panel serve --warm`, before any visitor
 if pn.state.curdoc is not None:
     pool.install()  # served: later pages of a link come from a pool built ahead (idempotent)
+    lighten_session_cleanup()  # no full garbage collection of every live page per closed one
 
 TITLE = "learning-phases · phase transitions in learning"
 

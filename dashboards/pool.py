@@ -47,6 +47,9 @@ QUIET_S = 1.5
 #: ... and while a link still has half its pages ready, none in the last QUIET_HALF_S
 #: seconds: students arriving one by one take pages without a rebuild under their feet
 QUIET_HALF_S = 10.0
+#: a session handed out is kept this long for its page to connect (`make run`'s
+#: --unused-session-lifetime: what a session built on request gets)
+HANDED_OUT_S = 15.0
 #: pause between two refills (each holds the event loop for one page build)
 PAUSE_S = 0.5
 
@@ -87,12 +90,15 @@ class SessionPool:
         link = self.links.get(link_key(handler.request))
         while link is not None and link.ready:
             built, session = link.ready.popleft()
-            session.unblock_expiration()
             if time.monotonic() - built < MAX_AGE_S and not session.destroyed:
                 self.handed_out += 1
                 # the token the page carries: valid from now, for the session built ahead
                 session._token = _token(link, session.id)
+                # kept until its page connects, as a session built now would be: unused
+                # since it was built, the server's clean-up would discard it at once
+                asyncio.get_running_loop().call_later(HANDED_OUT_S, session.unblock_expiration)
                 return session
+            session.unblock_expiration()
         return None
 
     def note(self, handler) -> None:

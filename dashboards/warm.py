@@ -66,6 +66,25 @@ def warm_caches() -> float:
         return time.perf_counter() - start
 
 
+def _collect_young_generations() -> None:
+    gc.collect(1)
+
+
+def lighten_session_cleanup() -> None:
+    """In a served app: after a page closes, collect the young generations only, not all.
+
+    Panel runs a full garbage collection a few seconds after each closed page. It scans every
+    live page (about 13 000 objects each: 12 pages ~50-150 ms, 24 pages ~120-350 ms on this
+    machine, on the event loop) and so grows with the class and the page pool, stalling every
+    slider as students come and go. Cycles left by closed pages are still collected: by
+    these collections while they are young, and by Python's own full collections, which run
+    once the long-lived objects grew by a quarter."""
+    from panel.io import document
+
+    if getattr(document, "_garbage_collect", None) is not _collect_young_generations:
+        document._garbage_collect = _collect_young_generations
+
+
 def start_background_work() -> None:
     """In a served page (not on import, not in tests): start the short-solve workers and
     queue the sliders' atlases, once per server process (again after a --num-procs fork).

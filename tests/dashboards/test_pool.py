@@ -15,7 +15,7 @@ from .test_sessions import _listening, free_port
 
 
 @pytest.fixture
-def pooled_server(monkeypatch):
+def pooled_server(monkeypatch, request):
     built: list[tuple[float, SpikedExplorer]] = []
 
     def page():
@@ -30,8 +30,9 @@ def pooled_server(monkeypatch):
     monkeypatch.setattr(pool, "PAUSE_S", 0.1)
     assert pool.install()
     port = free_port()
+    server_options = getattr(request, "param", {})
     thread = pn.serve({"app": page}, port=port, address="127.0.0.1", show=False, threaded=True,
-                      websocket_origin=[f"127.0.0.1:{port}"])
+                      websocket_origin=[f"127.0.0.1:{port}"], **server_options)
     try:
         wait_until(lambda: _listening(port), timeout=30)
         yield f"http://127.0.0.1:{port}", built
@@ -89,6 +90,42 @@ def test_another_link_is_built_on_request(pooled_server):
     assert run_async(scenario()) == pytest.approx(0.3)
     assert pool.POOL.handed_out == 0
     assert any(e.rho == pytest.approx(0.3) for _, e in built)  # built for that link
+
+
+# the server's clean-up of unused sessions every 100 ms, after 300 ms without a page
+@pytest.mark.parametrize("pooled_server", [{"check_unused_sessions_milliseconds": 100,
+                                            "unused_session_lifetime_milliseconds": 300}],
+                         indirect=True)
+def test_a_page_handed_out_is_kept_until_it_connects(pooled_server, monkeypatch):
+    """A pooled session was unused since it was built: handed out, it must survive the
+    server's clean-up until its page's websocket connects (else that page waits for a
+    rebuild, and the old one is garbage-collected under everyone's feet)."""
+    base, built = pooled_server
+    get_page = Session._get_page
+
+    def slow_page(self):  # a browser loading scripts before it opens the websocket
+        page = get_page(self)
+        time.sleep(1.0)
+        return page
+
+    async def scenario():
+        first = Session(base, tab=0)
+        await first.open()
+        await asyncio.to_thread(wait_until, lambda: pool.POOL.ready_count() == 2, 60)
+        await asyncio.sleep(0.5)  # the pooled pages are older than the unused lifetime
+        count = len(built)
+        monkeypatch.setattr(Session, "_get_page", slow_page)
+        late = Session(base, tab=0)
+        await late.open()
+        rebuilt = len(built) - count
+        await late.close()
+        await first.close()
+        return late.pool, rebuilt
+
+    answer, rebuilt = run_async(scenario())
+    assert answer == "hit"
+    assert pool.POOL.prepared_pulls == 1  # the page pulled the session it was handed
+    assert rebuilt <= 1  # at most the pool's own refill, not a rebuild for the page
 
 
 def test_a_page_handed_out_late_gets_a_fresh_token(pooled_server, monkeypatch):

@@ -72,3 +72,37 @@ def test_after_warm_up_a_full_collection_no_longer_scans_the_warmed_heap():
 
     warm_caches()
     assert gc.get_freeze_count() > 100_000
+
+
+def test_a_closed_page_collects_young_garbage_without_scanning_every_live_page(monkeypatch):
+    """Served, Panel's collection after a closed page is a young-generation one: a fresh
+    cycle is collected, an old one is left to Python's own full collections."""
+    import gc
+    import weakref
+
+    from panel.io import document
+
+    from dashboards.warm import lighten_session_cleanup
+
+    monkeypatch.setattr(document, "_garbage_collect", document._garbage_collect)
+    lighten_session_cleanup()
+
+    class Node:
+        pass
+
+    def cycle():
+        a, b = Node(), Node()
+        a.other, b.other = b, a
+        return a
+
+    old = cycle()
+    gc.collect()  # survives: now in the oldest generation
+    old_ref = weakref.ref(old)
+    del old
+    young_ref = weakref.ref(cycle())
+    document._garbage_collect()
+    assert young_ref() is None
+    assert old_ref() is not None
+    assert gc.isenabled()
+    gc.collect()
+    assert old_ref() is None
