@@ -297,7 +297,7 @@ class Figure:
     y_label: str
     glyphs: tuple
     height: int = 360
-    legend: str = "bottom_right"
+    legend: object = "bottom_right"  # a location, or a function placing the legend of a figure
     legend_outside: bool = False
     markers: tuple[Marker, ...] = ()
     hover: tuple[Hover, ...] = ()
@@ -460,7 +460,10 @@ class Explorer(pn.viewable.Viewer):
             fig.add_layout(span)
             self.markers[marker.parameter] = span
             setattr(self, marker.key, span)
-        add_legend_defaults(fig, spec.legend)
+        if callable(spec.legend):
+            spec.legend(fig)
+        else:
+            add_legend_defaults(fig, spec.legend)
         if spec.legend_outside:
             fig.add_layout(fig.legend[0], "right")
         for source, item in legend_items(fig, optional).items():
