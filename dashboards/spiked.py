@@ -202,9 +202,6 @@ class SpikedExplorer(SpikedParameters, Explorer):
                 + ("" if th.converged else " (the free-entropy crossing did not converge)"))
 
     # -- AMP -----------------------------------------------------------------------------
-    def amp_snr_points(self):
-        return recipes.amp_snr_points(self)
-
     def run_amp(self):
         """Start finite-N AMP runs in a worker process; returns the Future."""
         p = self.snapshot()
