@@ -24,7 +24,7 @@ import numpy as np
 from scipy import optimize
 
 from ._fixedpoint import find_roots
-from ._result import Result, Status, worst
+from ._result import Result, Status, readonly, worst
 
 __all__ = ["Branch", "Curve", "FixedPoint", "Landscape", "Spinodals", "bayes_optimal_curve",
            "spinodals", "stable_branches"]
@@ -114,7 +114,7 @@ class Curve(_OverControl, Result):
 
     @property
     def status(self) -> np.ndarray:
-        return worst(self.uninformed.status, self.informed.status)
+        return readonly(worst(self.uninformed.status, self.informed.status))
 
 
 @dataclass(frozen=True, kw_only=True)

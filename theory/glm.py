@@ -318,10 +318,14 @@ def thresholds(*, prior: Prior, channel: Channel) -> GlmThresholds:
         # threshold d(P0) / d(out) is the information-theoretic one
         return GlmThresholds(weak, float(alpha_dyn), float(limit), float(alpha_alg), perfect,
                              status=spin.status)
+    beyond = hi > MAX_ALPHA
     hi = min(hi, MAX_ALPHA)
     if not lo < hi or informed_wins(lo) or not informed_wins(hi):
+        # the crossing is not inside the window: beyond MAX_ALPHA when the window was cut
+        # there, else the free entropies do not cross as they should
         return GlmThresholds(weak, alpha_dyn, np.nan, alpha_alg, perfect,
-                             status=Status.NOT_CONVERGED)
+                             status=Status.OUT_OF_RANGE if beyond and lo < hi
+                             else Status.NOT_CONVERGED)
     # bisection on the sign of the free-entropy gap (which may jump to +inf at the
     # counting threshold of a noiseless channel with a continuous prior)
     status = Status.NOT_CONVERGED
@@ -395,8 +399,11 @@ def simulate_gamp(
             status = Status.CONVERGED
             break
     overlaps = np.clip(np.array(overlaps), 0.0, 1.0)
-    return GampRun(alpha=alpha, n=n, overlap=overlaps,
-                   test_error=channel.label_error(overlaps), status=status, seed=int(seed))
+    test_error = np.full(overlaps.shape, np.nan)  # NaN after a blow-up
+    finite = np.isfinite(overlaps)
+    test_error[finite] = channel.label_error(overlaps[finite])
+    return GampRun(alpha=alpha, n=n, overlap=overlaps, test_error=test_error, status=status,
+                   seed=int(seed))
 
 
 # ---------------------------------------------------------------------------------------

@@ -378,6 +378,7 @@ def _integrate_batch(Q0, R0, T, lrs, noise, alphas, activation, rtol,
     if t_end == 0.0:
         sol_y = np.repeat(y0[:, None], alphas.size, axis=1)
         success = True
+        reached = np.ones(alphas.size, dtype=bool)
     else:
         # odeint drives LSODA from Fortran (solve_ivp's LSODA steps it from Python: 2-3x
         # slower on these small systems); a failure leaves the later rows unreached
@@ -398,8 +399,9 @@ def _integrate_batch(Q0, R0, T, lrs, noise, alphas, activation, rtol,
         Q = states[:, i, :K * K].reshape(-1, K, K)
         Q = 0.5 * (Q + np.swapaxes(Q, 1, 2))
         R = states[:, i, K * K:].reshape(-1, K, M)
-        blown = (np.abs(Q).reshape(alphas.size, -1).max(axis=1) > scale) | \
-            ~np.isfinite(Q).all(axis=(1, 2))
+        # rows the integrator never reached are NaN without having blown up (not converged)
+        blown = ((np.abs(Q).reshape(alphas.size, -1).max(axis=1) > scale) |
+                 ~np.isfinite(Q).all(axis=(1, 2))) & reached
         blown |= alphas >= freeze_time[i]
         diverged = bool(frozen[i] or blown.any())
         if diverged:
