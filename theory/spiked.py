@@ -291,7 +291,8 @@ def _spinodals(prior: Prior):
         found = spinodals(lambda x: _S(prior, x), g, S, rtol=1e-11)
         if found is not None and found.i_min is None:
             found = None
-        if found is None or found.x_min < g_max / 2:
+        # g = snr m <= S(g) <= S_max: both spinodals lie well inside this table
+        if found is None or found.S_max < g_max / 2:
             return found
     return found
 
