@@ -108,6 +108,10 @@ class Frozen:
             object.__setattr__(self, field.name, value)
 
     def __setstate__(self, state):
+        missing = [f.name for f in dataclasses.fields(self) if f.name not in state]
+        if missing:  # e.g. a worker process that imported another version of theory
+            raise TypeError(f"cannot unpickle {type(self).__name__}: pickled without "
+                            f"{missing} (by another version of theory?)")
         for name, value in state.items():
             object.__setattr__(self, name, value)
         self._freeze()

@@ -512,3 +512,13 @@ def test_the_package_reexports_its_api():
     for name in ("Curve", "Branch", "FixedPoint", "Landscape", "BackwardRun", "Plateau",
                  "TrainingWindow", "LogisticCurve", "RidgeSimulation", "AmpEnsemble"):
         assert name in theory.__all__
+
+
+def test_unpickling_a_result_of_another_version_says_so(cheap_results):
+    """A worker that imported another version of theory (no ``status`` yet) is refused with
+    a message, not turned into a half-built result."""
+    run = cheap_results["AmpRun"]
+    state = {k: v for k, v in vars(run).items() if k != "status"}
+    blank = object.__new__(type(run))
+    with pytest.raises(TypeError, match="status"):
+        blank.__setstate__(state)
