@@ -324,11 +324,11 @@ class BackwardRun(Result):
     that end within ``radius`` of a training point count). ``projection`` holds the
     trajectories of the first ``kept`` samples projected on the top principal direction.
 
-    ``status``: diverged when a sample stopped being finite (the run stops there: the
-    curves' later entries are NaN), not converged when the time grid is too coarse for
-    Euler-Maruyama to follow the collapse onto the training points (a step with
-    |1 + dt - 2 dt / Delta_t| >= 1 amplifies, instead of damping, the distance to a point:
-    more ``steps`` are needed)."""
+    ``status``: diverged when a sample stopped being finite (the run stops there; its
+    projections are kept up to that step, its curves are NaN), not converged when the time
+    grid is too coarse for Euler-Maruyama to be stable: a step with
+    1 + dt - 2 dt / Delta_t <= -1 amplifies, instead of damping, the distance to a training
+    point (in the collapse) or to the origin (dt > 2 early on); more ``steps`` are needed."""
 
     t: np.ndarray
     committed: np.ndarray
@@ -444,8 +444,9 @@ def simulate_backward(*, data, labels=None, n_samples: int = 200, t_max: float =
             diverged_at = i + 1
             break
     if diverged_at is not None:
-        return _diverged_run(t, diverged_at, projection, classes, x, score)
-    # Euler's factor on the distance to a training point, 1 + dt - 2 dt / Delta_t
+        return _diverged_run(t, diverged_at, projection, x, score)
+    # Euler's factor on the distance to a training point, 1 + dt - 2 dt / Delta_t: unstable
+    # at or below -1
     dts = t[:-1] - t[1:]
     coarse = bool(np.any(1.0 + dts - 2.0 * dts / delta(t[:-1]) <= -1.0))
     # at t = 0: the nearest training point and the class of the end point
@@ -471,9 +472,10 @@ def simulate_backward(*, data, labels=None, n_samples: int = 200, t_max: float =
                        status=Status.NOT_CONVERGED if coarse else Status.CONVERGED)
 
 
-def _diverged_run(t, steps_done, projection, classes, x, score) -> BackwardRun:
+def _diverged_run(t, steps_done, projection, x, score) -> BackwardRun:
     """What a backward run that blew up after ``steps_done`` steps can still say: its
-    curves and projections up to there, NaN (class -1, nearest point -1) afterwards."""
+    projections up to there (NaN afterwards); its curves, which need the end points, NaN;
+    final classes and nearest points -1."""
     projection = projection.copy()
     projection[steps_done:] = np.nan
     curve = np.full(t.size, np.nan)
