@@ -8,15 +8,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._result import Frozen
+
+__all__ = ["MAX_DIMENSION", "MAX_FILE_BYTES", "MAX_POINTS", "DataSet", "digits", "parse_file",
+           "principal_side", "standardise"]
+
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_POINTS = 20_000
 MAX_DIMENSION = 1024
 
 
 @dataclass(frozen=True)
-class DataSet:
+class DataSet(Frozen):
     """Points (n, d), standardised; class labels (from the data set, or the side of the top
-    principal direction when there are none); ``image_shape`` for image data."""
+    principal direction when there are none); ``image_shape`` for image data. Read-only
+    arrays; no status: a data set that cannot be read is refused with a ValueError."""
 
     name: str
     points: np.ndarray
