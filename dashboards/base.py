@@ -211,26 +211,19 @@ class OrderedRange(param.Range):
             raise ValueError(f"{self.name} must be a finite range with low < high, got {val!r}")
 
 
-#: longest query value taken from a link; longer ones are dropped before anything parses them
-MAX_QUERY_VALUE = 200
-
-
-def sanitize_query(location) -> list[str]:
-    """Drop query pairs that Panel's own parser cannot take (it calls int() on any
-    str.isdigit() value, which raises for digits such as '³') or that are absurdly long, so
-    that no link can break a session. Returns the dropped keys."""
-    from urllib.parse import parse_qsl, urlencode
+def sanitize_query(location, schema: dict[str, str] | None = None) -> list[str]:
+    """Drop the query pairs of ``location`` that Panel's parser cannot take (digits such as
+    '³', thousands of digits), that are absurdly long, or that are not what their key in
+    ``schema`` expects (``links.schema_of``: e.g. 'true' for a number), so that no link can
+    break a session. Returns notes on what was dropped (Markdown, safe to show)."""
+    from . import links
 
     if location is None or not location.search:
         return []
-    pairs = parse_qsl(location.search.lstrip("?"), keep_blank_values=True)
-    kept = [(k, v) for k, v in pairs
-            if len(v) <= MAX_QUERY_VALUE and len(k) <= MAX_QUERY_VALUE
-            and not (v.isdigit() and not v.isascii())]
-    dropped = [k[:40] for k, v in pairs if (k, v) not in kept]
-    if dropped:
-        location.search = "?" + urlencode(kept) if kept else ""
-    return dropped
+    search, notes = links.clean_query(location.search, schema or {})
+    if notes:
+        location.search = search
+    return notes
 
 
 def restore_query(location, arguments) -> bool:
@@ -483,33 +476,38 @@ class Explorer(pn.viewable.Viewer):
         location = pn.state.location if location is None else location
         if not self.url_parameters or location is None:
             return
-        dropped = sanitize_query(location)
+        from . import links
+
+        dropped = sanitize_query(location, links.schema_of([type(self)]))
         mapping = {name: self.url_prefix + name for name in self.url_parameters}
         location.sync(self, mapping, on_error=self.apply_values)
-        if dropped:
-            self.show_message("Some link parameters could not be read and were dropped: "
-                              + ", ".join(f"`{k}`" for k in dropped) + ".")
+        if dropped:  # with what apply_values said, if anything
+            adjusted = self.message.object if self.message.visible else ""
+            self.show_message(links.notes_text(dropped) + ("\n\n" + adjusted if adjusted else ""))
 
     def apply_values(self, values: dict) -> list[str]:
         """Apply values one by one, clamping numbers to their bounds and refusing the rest.
 
         Returns the notes shown to the user (also shown in the message area).
         """
+        from .links import shown
+
         notes = []
         for name, value in values.items():
             if name not in self.param or name not in self.url_parameters:
                 continue
             parameter = self.param[name]
             fixed = _coerce(parameter, value)
+            given = f"`{name}={shown(repr(value))}`"  # a link's text: safe in Markdown
             if fixed is None:
-                notes.append(f"`{name}={value!r}` is not valid and was ignored")
+                notes.append(f"{given} is not valid and was ignored")
                 continue
             if fixed != value:
-                notes.append(f"`{name}={value!r}` is out of range; using {fixed!r}")
+                notes.append(f"{given} is out of range; using `{shown(repr(fixed))}`")
             try:
                 self.param.update(**{name: fixed})
             except Exception as exc:  # still refused (e.g. a constraint between parameters)
-                notes.append(f"`{name}={value!r}` was refused: {exc}")
+                notes.append(f"{given} was refused: {shown(str(exc), 80)}")
         if notes:
             self.show_message("Some link parameters were adjusted: " + "; ".join(notes) + ".")
         return notes
@@ -806,7 +804,11 @@ def _coerce(parameter: param.Parameter, value):
         options = parameter.objects
         values = list(options.values()) if isinstance(options, dict) else list(options)
         return value if value in values else None
+    if isinstance(value, bool) and not isinstance(parameter, param.Boolean):
+        return None  # True is a number to Python and param, not to Bokeh's widgets
     if isinstance(parameter, param.Range):
+        if any(isinstance(v, bool) for v in (value if isinstance(value, list | tuple) else ())):
+            return None
         try:
             lo, hi = (float(v) for v in value)
         except (TypeError, ValueError, OverflowError):
