@@ -498,7 +498,7 @@ class Explorer(pn.viewable.Viewer):
                 continue
             parameter = self.param[name]
             fixed = _coerce(parameter, value)
-            given = f"`{name}={shown(repr(value))}`"  # a link's text: safe in Markdown
+            given = f"`{self.url_prefix}{name}={shown(repr(value))}`"  # as in the link, safely
             if fixed is None:
                 notes.append(f"{given} is not valid and was ignored")
                 continue
