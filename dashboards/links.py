@@ -174,22 +174,43 @@ def clean_session_query(schema: dict[str, str]) -> list[str]:
     for key, value in kept:
         arguments.setdefault(key, []).append(value.encode("utf-8"))
     try:
-        _give_location(doc, request, urlencode(kept))
+        _give_location(doc, request, urlencode(kept), schema)
     except Exception:  # a Panel whose internals moved: no URL state rather than no page
         log.exception("could not build the page's location from the cleaned link")
-        _give_location(doc, None, "")
+        _give_location(doc, None, "", schema)
         notes.append("the link's settings (the page could not read its address)")
     return notes
 
 
-def _give_location(doc, request, query: str) -> None:
+def clean_location(schema: dict[str, str]):
+    """A Panel ``Location`` that cleans the query the browser sends it (``clean_query``).
+
+    The page's Location is not only built from the request: once loaded, the browser sends
+    its own address (``window.location.search``, the raw link) to the server, and any client
+    can send any ``search`` at any time; Panel would parse it as it came."""
+    from panel.io.location import Location
+
+    class CleanLocation(Location):
+        def _process_property_change(self, props):
+            params = super()._process_property_change(props)
+            search = params.get("search")
+            if isinstance(search, str) and search:
+                params["search"], dropped = clean_query(search, schema)
+                if dropped:  # the page said so when it was built from the same link
+                    log.info("dropped from a query sent by a page: %s", "; ".join(dropped))
+            return params
+
+    return CleanLocation()
+
+
+def _give_location(doc, request, query: str, schema: dict[str, str]) -> None:
     """Register the page's ``Location`` (what ``pn.state.location`` returns) with the
     cleaned ``query``; from the request's protocol, host and path as Panel would."""
-    from panel.io.location import Location, _get_location_params
+    from panel.io.location import _get_location_params
     from panel.io.state import state
     from panel.util import edit_readonly
 
-    location = Location()
+    location = clean_location(schema)
     # a request proxy without a request (`panel serve --warm`) has none of these
     protocol, host, uri = (getattr(request, name, None) for name in ("protocol", "host", "uri"))
     if protocol or host or uri:

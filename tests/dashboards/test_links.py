@@ -168,3 +168,28 @@ def test_many_hostile_links_at_once(server):
     for (errors, text), query in zip(run_async(all_at_once()), queries, strict=True):
         assert errors == [], query
         assert "could not be used" in text, query
+
+
+def test_the_address_a_page_sends_back_is_cleaned_too(server):
+    """Once loaded, the browser sends its own address (the raw link) to the server's
+    Location, and any client can send any address at any time."""
+    base, built = server
+
+    async def scenario():
+        session = Session(base, tab=0, query="rho=0.2")
+        await session.open()
+        try:
+            location = session.find("Location")
+            await session._send("PATCH-DOC", {"events": [{
+                "kind": "ModelChanged", "model": {"id": location}, "attr": "search",
+                "new": "?rho=%C2%B3&amp_n=true&x=" + "9" * 5000 + "&snr=1.25"}]})
+            explorer = built[-1][2]
+            await asyncio.to_thread(wait_until, lambda: explorer.snr == pytest.approx(1.25), 30)
+            return session.errors, explorer
+        finally:
+            await session.close()
+
+    errors, explorer = run_async(scenario())
+    assert errors == []
+    assert explorer.rho == pytest.approx(0.2)
+    assert explorer.amp_n == SpikedExplorer.param.amp_n.default
