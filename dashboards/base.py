@@ -114,6 +114,25 @@ for _widget in (pn.widgets.slider._SliderBase, pn.widgets.Select, pn.widgets.Rad
     _widget._debounce = 0
 
 
+def _ignoring_disabled_clicks(process_event):
+    """A disabled button is disabled in the browser only: the page (or any client) can still
+    send its click event, and Panel would run its callbacks. The server ignores it."""
+
+    @wraps(process_event)
+    def _process_event(self, event):
+        if self.disabled:
+            log.info("ignored a click on the disabled button %r", self.label)
+            return None
+        return process_event(self, event)
+
+    _process_event.original = process_event
+    return _process_event
+
+
+if not hasattr(pn.widgets.Button._process_event, "original"):  # once, even if reloaded
+    pn.widgets.Button._process_event = _ignoring_disabled_clicks(pn.widgets.Button._process_event)
+
+
 class Atlas:
     """Results on a slider's own grid, computed ahead by a short-solve worker process and
     shared by every page of this server process, so that moving the slider is a lookup.
@@ -354,6 +373,17 @@ class Preset:
     reference: str
 
 
+#: simulations (``Explorer.run_in_process``) that one page may have queued or running at
+#: once, per explorer: one running and one waiting is what a person needs (each Run button
+#: is disabled while its run is under way); the server's queue (``processes.SLOTS``) is
+#: shared by every page
+SIMULATIONS_PER_EXPLORER = 2
+
+
+class TooManySimulations(processes.ServerBusy):
+    """This page already has ``SIMULATIONS_PER_EXPLORER`` simulations under way here."""
+
+
 class Explorer(pn.viewable.Viewer):
     """Base of every explorer: a message area, guarded updates, URL sync, background runs."""
 
@@ -373,6 +403,9 @@ class Explorer(pn.viewable.Viewer):
         self._doc = pn.state.curdoc
         self._cancel = threading.Event()
         self._closed = threading.Event()
+        # this page's simulations queued or running (run_in_process), each with its cancel
+        self._runs: dict[Future, threading.Event] = {}
+        self._runs_lock = threading.Lock()
         # results that arrive before the browser has connected would change a document the
         # page already rendered without them, and be lost: hold them until it has loaded
         self._loaded = threading.Event()
@@ -637,15 +670,41 @@ class Explorer(pn.viewable.Viewer):
 
     def run_in_process(self, steps, *, on_done, on_error=None, on_progress=None) -> Future:
         """Run a simulation (``processes.Step`` s) in a worker process, then
-        ``on_done(results)`` here; ``on_progress(fraction)`` follows it, cancel stops it."""
-        self._cancel.clear()
+        ``on_done(results)`` here; ``on_progress(fraction)`` follows it, cancel stops it.
+
+        At most ``SIMULATIONS_PER_EXPLORER`` of this page's runs are queued or running at
+        once: one more is refused at once (``TooManySimulations``, to ``on_error``), so that
+        one page cannot fill the server's queue (``processes.SLOTS``), which every page
+        shares. A run still counts while a cancel is on its way to it."""
+        cancel = threading.Event()  # this run's own: a cancel reaches the runs under way only
 
         def should_cancel():
-            return self._closed.is_set() or self._cancel.is_set()
+            return self._closed.is_set() or cancel.is_set()
 
-        future = processes.submit(steps, on_progress=on_progress, should_cancel=should_cancel)
+        with self._runs_lock:
+            if len(self._runs) >= SIMULATIONS_PER_EXPLORER:
+                future = Future()
+                future.set_exception(TooManySimulations(
+                    f"{len(self._runs)} simulations of this page are already running or "
+                    "waiting here; wait for one to finish, or cancel it, and run again."))
+                log.info("refused a simulation: %d of this page's are under way",
+                         len(self._runs))
+            else:
+                future = processes.submit(steps, on_progress=on_progress,
+                                          should_cancel=should_cancel)
+                self._runs[future] = cancel
+        future.add_done_callback(self._run_finished)
         future.add_done_callback(lambda done: self._deliver(done, on_done, on_error))
         return future
+
+    def _run_finished(self, future: Future) -> None:
+        with self._runs_lock:
+            self._runs.pop(future, None)
+
+    def simulations_under_way(self) -> int:
+        """This page's simulations queued or running now."""
+        with self._runs_lock:
+            return len(self._runs)
 
     def _deliver(self, future: Future, on_done, on_error) -> None:
         """Hand a finished background future to ``on_done`` or ``on_error`` on this page."""
@@ -656,7 +715,12 @@ class Explorer(pn.viewable.Viewer):
             self.schedule(lambda: on_error(exc))
 
     def cancel(self, *_):
+        """Cancel this page's work under way: its simulations, and cancellable work on threads
+        (work started later is not affected)."""
         self._cancel.set()
+        with self._runs_lock:
+            for cancel in self._runs.values():
+                cancel.set()
 
     def close(self) -> None:
         """The page is gone: running work stops at its next check, queued work never runs."""
@@ -842,13 +906,29 @@ def _clamp(x, bounds):
     return x
 
 
+class GuardedButton(pn.widgets.Button):
+    """A button whose ``on_click`` callbacks do nothing while it is disabled, whoever clicks:
+    a page's click event (also refused by every button, see ``_ignoring_disabled_clicks``)
+    or Python code that bumps ``clicks``."""
+
+    def on_click(self, callback):
+        @wraps(callback)
+        def unless_disabled(event):
+            if self.disabled:
+                log.info("ignored a click on the disabled button %r", self.label)
+                return None
+            return callback(event)
+
+        return super().on_click(unless_disabled)
+
+
 class SimulationPanel:
     """Run / Cancel buttons, a progress bar and a status line for background simulations."""
 
     def __init__(self, explorer: Explorer, label: str):
         self.explorer = explorer
-        self.run_button = pn.widgets.Button(label=label, color="primary")
-        self.cancel_button = pn.widgets.Button(label="Cancel", disabled=True)
+        self.run_button = GuardedButton(label=label, color="primary")
+        self.cancel_button = GuardedButton(label="Cancel", disabled=True)
         self.progress = pn.indicators.Progress(label="Simulation progress", value=0, max=100,
                                                visible=False,
                                                sizing_mode="stretch_width")
@@ -873,7 +953,9 @@ class SimulationPanel:
         self.explorer.schedule(lambda: setattr(self.progress, "value", value))
 
     def failed(self, exc: BaseException) -> None:
-        if isinstance(exc, Cancelled):
+        if isinstance(exc, TooManySimulations):  # the runs under way keep the buttons
+            self.explorer.show_message(f"**Not started:** {exc}", "warning")
+        elif isinstance(exc, Cancelled):
             self.finish("Simulation cancelled.")
         else:
             self.finish("")
