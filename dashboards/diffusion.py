@@ -382,7 +382,8 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
                                   label="Your data (.npy or .csv)")
         self.upload.param.watch(self._on_upload, ["value"])
         # while a file is read in a worker process (seconds for a large one)
-        self.upload_progress = pn.indicators.Progress(value=-1, active=True, visible=False,
+        self.upload_progress = pn.indicators.Progress(label="Reading your file", value=-1,
+                                                      active=True, visible=False,
                                                       sizing_mode="stretch_width",
                                                       css_classes=["upload-progress"])
         self.upload_status = pn.pane.Markdown("", margin=(0, 10), visible=False,

@@ -125,3 +125,24 @@ def test_a_large_upload_leaves_other_requests_and_pages_answering(app_url):
     assert len(during_slider) >= 2
     assert max(during_liveness) < LIVENESS_MAX_S, during_liveness
     assert float(np.percentile(during_slider, 95)) < SLIDER_P95_S, during_slider
+
+
+def test_a_file_chosen_in_the_browser_is_read_and_a_bad_one_is_refused(page, app_url, tmp_path):
+    """The FileInput's path in Chromium: the file is read in the background, the page says
+    so, then uses it; a bad file gives a message and the data shown stay."""
+    from .test_online_page import no_errors
+    from .test_spiked_page import open_page, wait_visible
+
+    good, bad = tmp_path / "mine.npy", tmp_path / "evil.csv"
+    np.save(good, np.random.default_rng(1).standard_normal((300, 5)))
+    bad.write_text("1,2\n3,oops\n")
+    open_page(page, f"{app_url}?tab=3&dm_source=upload", ready="dm-regimes", timeout=60_000)
+    wait_visible(page, "upload a .npy or .csv file")
+    chooser = page.locator("input[type=file]").first
+    chooser.set_input_files(str(good))
+    wait_visible(page, "300 points, d = 5", timeout=60_000)
+    wait_visible(page, "mine.npy, d = 5, n = 300 of 300", timeout=60_000)
+    chooser.set_input_files(str(bad))
+    wait_visible(page, "Could not use the file", timeout=60_000)
+    wait_visible(page, "mine.npy, d = 5, n = 300 of 300")  # the data shown stay
+    no_errors(page)
