@@ -19,7 +19,7 @@ import pytest
 from bench.load import Session
 from tests.waiting import run_async
 
-pytestmark = [pytest.mark.ui, pytest.mark.slow]
+pytestmark = pytest.mark.ui
 
 #: a valid file just under the server's websocket message limit (20 MiB): 19.1 MB of base64
 ROWS, COLUMNS = 14_000, 1_024
@@ -115,6 +115,7 @@ async def upload_while_others_work(base: str, content: str, n: int = 20_000) -> 
             "slider": slider[sent[1]:], "errors": uploader.errors + slider_errors}
 
 
+@pytest.mark.slow
 def test_a_large_upload_leaves_other_requests_and_pages_answering(app_url):
     base = app_url.rsplit("/app", 1)[0]
     # all 14,000 points: their covariance spectrum (seconds) is computed in a worker too
