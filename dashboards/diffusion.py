@@ -377,9 +377,10 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
 
     def _build_controls(self):
         w = pn.widgets
-        # the server's websocket message limit (20 MB by default) bounds uploads too
+        # the browser sends the file's base64 in one websocket message, which the server
+        # refuses above 20 MiB by closing the page's connection: files up to ~15 MB fit
         self.upload = w.FileInput(accept=".npy,.csv", multiple=False,
-                                  label="Your data (.npy or .csv)")
+                                  label="Your data (.npy or .csv, up to 15 MB)")
         self.upload.param.watch(self._on_upload, ["value"])
         # while a file is read in a worker process (seconds for a large one)
         self.upload_progress = pn.indicators.Progress(label="Reading your file", value=-1,
