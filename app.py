@@ -3,7 +3,7 @@
 import panel as pn
 import param
 
-from dashboards import DiffusionExplorer, GlmExplorer, OnlineExplorer, SpikedExplorer, pool
+from dashboards import DiffusionExplorer, GlmExplorer, OnlineExplorer, SpikedExplorer, links, pool
 from dashboards.about import about_panel
 from dashboards.base import restore_query, sanitize_query
 from dashboards.warm import lighten_session_cleanup, start_background_work, warm_caches
@@ -32,6 +32,10 @@ class PageSettings(param.Parameterized):
     lecture = param.Boolean(default=False, label="Lecture mode")
 
 
+#: what each key of a link must look like (the explorers' and the page's own)
+QUERY_SCHEMA = links.schema_of(EXPLORERS.values(), {"tab": "integer", "lecture": "boolean"})
+
+
 class LazyTabs:
     """Tabs whose explorers are built on first view, so a page opens with one explorer's
     work; the active tab is mirrored in the URL (``?tab=1``)."""
@@ -46,7 +50,7 @@ class LazyTabs:
         self.tabs.param.watch(self._on_active, ["active"])
         if pn.state.location is not None:
             restore_query(pn.state.location, pn.state.session_args)  # see its docstring
-            sanitize_query(pn.state.location)  # before anything parses a hostile link
+            sanitize_query(pn.state.location, QUERY_SCHEMA)  # already clean when served
             pn.state.location.sync(self.tabs, {"active": "tab"})
             pn.state.location.sync(settings, {"lecture": "lecture"})
         self._on_active()
@@ -86,7 +90,15 @@ def theme_switch() -> pn.widgets.Button:
     return button
 
 
+def link_notice(notes: list[str]) -> pn.pane.Alert:
+    """What the page dropped from its link, above the explorers."""
+    return pn.pane.Alert(links.notes_text(notes), alert_type="warning",
+                         sizing_mode="stretch_width", margin=(5, 10), css_classes=["link-notice"])
+
+
 def build_page() -> pn.template.BootstrapTemplate:
+    # first of all: Panel parses the link when anything touches pn.state.location or the theme
+    notes = links.clean_session_query(QUERY_SCHEMA)
     template = pn.template.BootstrapTemplate(
         title=TITLE,
         favicon="assets/favicon.svg",
@@ -103,6 +115,8 @@ def build_page() -> pn.template.BootstrapTemplate:
                                            css_classes=["lecture-switch"],
                                            stylesheets=[":host { color: white; }"])
     template.header.append(pn.Row(lecture, theme_switch(), align="center"))
+    if notes:
+        template.main.append(link_notice(notes))
     template.main.append(tabs.tabs)
     return template
 

@@ -115,26 +115,38 @@ for _widget in (pn.widgets.slider._SliderBase, pn.widgets.Select, pn.widgets.Rad
     _widget._debounce = 0
 
 
-#: longest query value taken from a link; longer ones are dropped before anything parses them
-MAX_QUERY_VALUE = 200
+def _ignoring_disabled_clicks(process_event):
+    """A disabled button is disabled in the browser only: the page (or any client) can still
+    send its click event, and Panel would run its callbacks. The server ignores it."""
+
+    @wraps(process_event)
+    def _process_event(self, event):
+        if self.disabled:
+            log.info("ignored a click on the disabled button %r", self.label)
+            return None
+        return process_event(self, event)
+
+    _process_event.original = process_event
+    return _process_event
 
 
-def sanitize_query(location) -> list[str]:
-    """Drop query pairs that Panel's own parser cannot take (it calls int() on any
-    str.isdigit() value, which raises for digits such as '³') or that are absurdly long, so
-    that no link can break a session. Returns the dropped keys."""
-    from urllib.parse import parse_qsl, urlencode
+if not hasattr(pn.widgets.Button._process_event, "original"):  # once, even if reloaded
+    pn.widgets.Button._process_event = _ignoring_disabled_clicks(pn.widgets.Button._process_event)
+
+
+def sanitize_query(location, schema: dict[str, str] | None = None) -> list[str]:
+    """Drop the query pairs of ``location`` that Panel's parser cannot take (digits such as
+    '³', thousands of digits), that are absurdly long, or that are not what their key in
+    ``schema`` expects (``links.schema_of``: e.g. 'true' for a number), so that no link can
+    break a session. Returns notes on what was dropped (Markdown, safe to show)."""
+    from . import links
 
     if location is None or not location.search:
         return []
-    pairs = parse_qsl(location.search.lstrip("?"), keep_blank_values=True)
-    kept = [(k, v) for k, v in pairs
-            if len(v) <= MAX_QUERY_VALUE and len(k) <= MAX_QUERY_VALUE
-            and not (v.isdigit() and not v.isascii())]
-    dropped = [k[:40] for k, v in pairs if (k, v) not in kept]
-    if dropped:
-        location.search = "?" + urlencode(kept) if kept else ""
-    return dropped
+    search, notes = links.clean_query(location.search, schema or {})
+    if notes:
+        location.search = search
+    return notes
 
 
 def restore_query(location, arguments) -> bool:
@@ -368,6 +380,17 @@ def landscape_glyphs(x: str, y: str, curve_label: str) -> tuple[Glyph, ...]:
 NOTES = "notes"
 
 
+#: simulations (``Explorer.run_in_process``) that one page may have queued or running at
+#: once, per explorer: one running and one waiting is what a person needs (each Run button
+#: is disabled while its run is under way); the server's queue (``processes.SLOTS``) is
+#: shared by every page
+SIMULATIONS_PER_EXPLORER = 2
+
+
+class TooManySimulations(processes.ServerBusy):
+    """This page already has ``SIMULATIONS_PER_EXPLORER`` simulations under way here."""
+
+
 class Explorer(pn.viewable.Viewer):
     """Base of every explorer: a message area, guarded updates, URL sync, background runs,
     and the declarative view (``SOURCES``, ``RECIPES``, ``FIGURES``, ``CONTROLS``) of an
@@ -394,6 +417,9 @@ class Explorer(pn.viewable.Viewer):
         self._doc = pn.state.curdoc
         self._cancel = threading.Event()
         self._closed = threading.Event()
+        # this page's simulations queued or running (run_in_process), each with its cancel
+        self._runs: dict[Future, threading.Event] = {}
+        self._runs_lock = threading.Lock()
         # results that arrive before the browser has connected would change a document the
         # page already rendered without them, and be lost: hold them until it has loaded
         self._loaded = threading.Event()
@@ -668,33 +694,38 @@ class Explorer(pn.viewable.Viewer):
         location = pn.state.location if location is None else location
         if not self.url_parameters or location is None:
             return
-        dropped = sanitize_query(location)
+        from . import links
+
+        dropped = sanitize_query(location, links.schema_of([type(self)]))
         mapping = {name: self.url_prefix + name for name in self.url_parameters}
         location.sync(self, mapping, on_error=self.apply_values)
-        if dropped:
-            self.show_message("Some link parameters could not be read and were dropped: "
-                              + ", ".join(f"`{k}`" for k in dropped) + ".")
+        if dropped:  # with what apply_values said, if anything
+            adjusted = self.message.object if self.message.visible else ""
+            self.show_message(links.notes_text(dropped) + ("\n\n" + adjusted if adjusted else ""))
 
     def apply_values(self, values: dict) -> list[str]:
         """Apply values one by one, clamping numbers to their bounds and refusing the rest.
 
         Returns the notes shown to the user (also shown in the message area).
         """
+        from .links import shown
+
         notes = []
         for name, value in values.items():
             if name not in self.param or name not in self.url_parameters:
                 continue
             parameter = self.param[name]
             fixed = _coerce(parameter, value)
+            given = f"`{self.url_prefix}{name}={shown(repr(value))}`"  # as in the link, safely
             if fixed is None:
-                notes.append(f"`{name}={value!r}` is not valid and was ignored")
+                notes.append(f"{given} is not valid and was ignored")
                 continue
             if fixed != value:
-                notes.append(f"`{name}={value!r}` is out of range; using {fixed!r}")
+                notes.append(f"{given} is out of range; using `{shown(repr(fixed))}`")
             try:
                 self.param.update(**{name: fixed})
             except Exception as exc:  # still refused (e.g. a constraint between parameters)
-                notes.append(f"`{name}={value!r}` was refused: {exc}")
+                notes.append(f"{given} was refused: {shown(str(exc), 80)}")
         if notes:
             self.show_message("Some link parameters were adjusted: " + "; ".join(notes) + ".")
         return notes
@@ -824,15 +855,41 @@ class Explorer(pn.viewable.Viewer):
 
     def run_in_process(self, steps, *, on_done, on_error=None, on_progress=None) -> Future:
         """Run a simulation (``processes.Step`` s) in a worker process, then
-        ``on_done(results)`` here; ``on_progress(fraction)`` follows it, cancel stops it."""
-        self._cancel.clear()
+        ``on_done(results)`` here; ``on_progress(fraction)`` follows it, cancel stops it.
+
+        At most ``SIMULATIONS_PER_EXPLORER`` of this page's runs are queued or running at
+        once: one more is refused at once (``TooManySimulations``, to ``on_error``), so that
+        one page cannot fill the server's queue (``processes.SLOTS``), which every page
+        shares. A run still counts while a cancel is on its way to it."""
+        cancel = threading.Event()  # this run's own: a cancel reaches the runs under way only
 
         def should_cancel():
-            return self._closed.is_set() or self._cancel.is_set()
+            return self._closed.is_set() or cancel.is_set()
 
-        future = processes.submit(steps, on_progress=on_progress, should_cancel=should_cancel)
+        with self._runs_lock:
+            if len(self._runs) >= SIMULATIONS_PER_EXPLORER:
+                future = Future()
+                future.set_exception(TooManySimulations(
+                    f"{len(self._runs)} simulations of this page are already running or "
+                    "waiting here; wait for one to finish, or cancel it, and run again."))
+                log.info("refused a simulation: %d of this page's are under way",
+                         len(self._runs))
+            else:
+                future = processes.submit(steps, on_progress=on_progress,
+                                          should_cancel=should_cancel)
+                self._runs[future] = cancel
+        future.add_done_callback(self._run_finished)
         future.add_done_callback(lambda done: self._deliver(done, on_done, on_error))
         return future
+
+    def _run_finished(self, future: Future) -> None:
+        with self._runs_lock:
+            self._runs.pop(future, None)
+
+    def simulations_under_way(self) -> int:
+        """This page's simulations queued or running now."""
+        with self._runs_lock:
+            return len(self._runs)
 
     def _deliver(self, future: Future, on_done, on_error) -> None:
         """Hand a finished background future to ``on_done`` or ``on_error`` on this page."""
@@ -843,7 +900,12 @@ class Explorer(pn.viewable.Viewer):
             self.schedule(lambda: on_error(exc))
 
     def cancel(self, *_):
+        """Cancel this page's work under way: its simulations, and cancellable work on threads
+        (work started later is not affected)."""
         self._cancel.set()
+        with self._runs_lock:
+            for cancel in self._runs.values():
+                cancel.set()
 
     def close(self) -> None:
         """The page is gone: running work stops at its next check, queued work never runs."""
@@ -994,7 +1056,11 @@ def _coerce(parameter: param.Parameter, value):
         options = parameter.objects
         values = list(options.values()) if isinstance(options, dict) else list(options)
         return value if value in values else None
+    if isinstance(value, bool) and not isinstance(parameter, param.Boolean):
+        return None  # True is a number to Python and param, not to Bokeh's widgets
     if isinstance(parameter, param.Range):
+        if any(isinstance(v, bool) for v in (value if isinstance(value, list | tuple) else ())):
+            return None
         try:
             lo, hi = (float(v) for v in value)
         except (TypeError, ValueError, OverflowError):
@@ -1028,13 +1094,29 @@ def _clamp(x, bounds):
     return x
 
 
+class GuardedButton(pn.widgets.Button):
+    """A button whose ``on_click`` callbacks do nothing while it is disabled, whoever clicks:
+    a page's click event (also refused by every button, see ``_ignoring_disabled_clicks``)
+    or Python code that bumps ``clicks``."""
+
+    def on_click(self, callback):
+        @wraps(callback)
+        def unless_disabled(event):
+            if self.disabled:
+                log.info("ignored a click on the disabled button %r", self.label)
+                return None
+            return callback(event)
+
+        return super().on_click(unless_disabled)
+
+
 class SimulationPanel:
     """Run / Cancel buttons, a progress bar and a status line for background simulations."""
 
     def __init__(self, explorer: Explorer, label: str):
         self.explorer = explorer
-        self.run_button = pn.widgets.Button(label=label, color="primary")
-        self.cancel_button = pn.widgets.Button(label="Cancel", disabled=True)
+        self.run_button = GuardedButton(label=label, color="primary")
+        self.cancel_button = GuardedButton(label="Cancel", disabled=True)
         self.progress = pn.indicators.Progress(label="Simulation progress", value=0, max=100,
                                                visible=False,
                                                sizing_mode="stretch_width")
@@ -1059,7 +1141,9 @@ class SimulationPanel:
         self.explorer.schedule(lambda: setattr(self.progress, "value", value))
 
     def failed(self, exc: BaseException) -> None:
-        if isinstance(exc, Cancelled):
+        if isinstance(exc, TooManySimulations):  # the runs under way keep the buttons
+            self.explorer.show_message(f"**Not started:** {exc}", "warning")
+        elif isinstance(exc, Cancelled):
             self.finish("Simulation cancelled.")
         else:
             self.finish("")

@@ -55,6 +55,11 @@ def cached_digits() -> datasets.DataSet:
     return datasets.digits()
 
 
+#: data (points x dimensions x the smaller of the two) whose covariance spectrum is computed
+#: on the event loop (~10 ms at 500 x 200); larger uploads have theirs computed in a worker
+#: (1000 x 1024 took 0.1 s alone, 1.4 s on a busy machine: every page would wait)
+DIRECT_SPECTRUM = 2e7
+
 #: noised samples of the excess-entropy estimate of t_C
 COLLAPSE_SAMPLES = 200
 
@@ -372,10 +377,18 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
 
     def _build_controls(self):
         w = pn.widgets
-        # the server's websocket message limit (20 MB by default) bounds uploads too
+        # the browser sends the file's base64 in one websocket message, which the server
+        # refuses above 20 MiB by closing the page's connection: files up to ~15 MB fit
         self.upload = w.FileInput(accept=".npy,.csv", multiple=False,
-                                  label="Your data (.npy or .csv)")
+                                  label="Your data (.npy or .csv, up to 15 MB)")
         self.upload.param.watch(self._on_upload, ["value"])
+        # while a file is read in a worker process (seconds for a large one)
+        self.upload_progress = pn.indicators.Progress(label="Reading your file", value=-1,
+                                                      active=True, visible=False,
+                                                      sizing_mode="stretch_width",
+                                                      css_classes=["upload-progress"])
+        self.upload_status = pn.pane.Markdown("", margin=(0, 10), visible=False,
+                                              css_classes=["upload-status"])
         self.d_widget = w.IntSlider.from_param(self.param.d)
         self.separation_widget = w.FloatSlider.from_param(self.param.separation,
                                                           css_classes=["separation-slider"])
@@ -389,6 +402,8 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
             self.preset_widget(),
             w.Select.from_param(self.param.source),
             self.upload,
+            self.upload_progress,
+            self.upload_status,
             self.d_widget,
             w.DiscreteSlider.from_param(self.param.n, css_classes=["n-slider"]),
             self.separation_widget,
@@ -419,6 +434,7 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
         for widget in (self.d_widget, self.separation_widget, self.variance_widget):
             widget.disabled = not mixture
         self.upload.visible = self.source == "upload"
+        self.upload_status.visible = self.source == "upload" and bool(self.upload_status.object)
         if not mixture and self.score == "exact":
             self.score = "empirical"
         self.score_widget.disabled = not mixture
@@ -437,18 +453,43 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
         self._clear_simulation()
 
     def _on_upload(self, event):
+        """Read the file in a short-solve worker process: parsing and checking a large one
+        takes seconds (its principal direction above all), which on the event loop would
+        freeze every page of this server. The latest file wins; the data shown until it
+        has been read are the previous ones."""
         if not event.new:
             return
-        try:
-            self._uploaded = datasets.parse_file(event.new, self.upload.filename or "upload")
-        except ValueError as exc:
-            self._uploaded = None
-            self.show_message(f"**Could not use the file:** {exc}", "danger")
-            return
+        from .links import shown
+
+        name = self.upload.filename or "upload"
+        size = len(event.new) / 2**20
+        self.upload_status.param.update(
+            object=f"Reading `{shown(name, 40)}` ({size:.1f} MiB)…", visible=True)
+        self.upload_progress.visible = True
+        self.run_latest("upload", [Step(datasets.parse_file,
+                                        dict(content=event.new, filename=name))],
+                        on_done=lambda results: self._use_upload(results[0]),
+                        on_error=self._upload_failed)
+
+    def _use_upload(self, dataset: datasets.DataSet):
+        from .links import shown
+
+        self._uploaded = dataset
+        n, d = dataset.points.shape
+        self.upload_progress.visible = False
+        self.upload_status.object = f"`{shown(dataset.name, 40)}`: {n} points, d = {d}."
         if self.source != "upload":
             self.source = "upload"  # triggers the refresh
         else:
             self._on_data_change()
+
+    def _upload_failed(self, exc: BaseException):
+        self.upload_progress.visible = False
+        self.upload_status.param.update(object="", visible=False)
+        if isinstance(exc, ValueError):  # what parse_file says of a bad file
+            self.show_message(f"**Could not use the file:** {exc}", "danger")
+        else:
+            self.show_message(f"**Could not read the file:** {exc}", "danger")
 
     def data_statistics(self):
         """(n, d, Lambda, v_bar, image shape or None, description) of the current data. For
@@ -466,7 +507,25 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
 
     def _refresh(self):
         self.clear_message()
-        n, d, top, v_bar, shape, description = self.data_statistics()
+        if self.source == "upload" and self._uploaded is not None:
+            points, _, _, shape, description = self.current_data()
+            if points.size * min(points.shape) > DIRECT_SPECTRUM:
+                # seconds of SVD for a large upload: in a worker, the summary saying so
+                n, d = points.shape
+                v_bar = float(points.var(axis=0).mean())
+                self.summary.object = (f"**{description}.** Computing the covariance "
+                                       "spectrum of the data…")
+                self.run_latest(
+                    "statistics", [Step(diffusion.covariance_spectrum, dict(data=points))],
+                    on_done=lambda results: self._show_statistics(
+                        n, d, float(results[0][0]), v_bar, shape, description),
+                    loading=self.summary)
+                return
+        if self._latest.pop("statistics", None) is not None:  # under way, and stale now
+            self.summary.loading = False
+        self._show_statistics(*self.data_statistics())
+
+    def _show_statistics(self, n, d, top, v_bar, shape, description):
         t_s = diffusion.speciation_time(eigenvalues=[top])
         t_c = float(diffusion.collapse_time(n=n, d=d, variance=v_bar))
         self._times = (t_s, t_c)

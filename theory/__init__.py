@@ -1,15 +1,29 @@
 """learning-phases theory: pure numpy/scipy solvers for phase transitions in learning.
 
+Every solver returns a frozen result with read-only arrays and a ``status`` (a ``Status``, or
+an array of them when vectorised) that says whether it converged, did not, diverged or was
+asked for something out of its range; ``converged`` is derived from it.
+
 ``theory.sweep`` (Dask sweeps and their on-disk cache) is imported on its own:
 ``from theory import sweep``."""
 
-from . import channels, diffusion, erm, glm, online, priors, spiked
+from . import channels, data, diffusion, erm, glm, online, priors, spiked
+from ._result import Status
+from ._state_evolution import Branch, Curve, FixedPoint, Landscape
 from .channels import Abs, Channel, Linear, Sign
-from .diffusion import BackwardRun, MixtureData
-from .glm import GampRun, GlmBranch, GlmCurve, GlmFixedPoint, GlmThresholds
+from .diffusion import BackwardRun, MixtureData, ScoreTraining, TrainingWindow
+from .erm import (
+    LogisticCurve,
+    LogisticSimulation,
+    RandomFeaturesCurve,
+    RandomFeaturesSimulation,
+    RidgeCurve,
+    RidgeSimulation,
+)
+from .glm import GampRun, GlmBranch, GlmCurve, GlmFixedPoint, GlmLandscape, GlmThresholds
 from .online import Plateau, SymmetricFixedPoint, Trajectory
 from .priors import GaussBernoulli, Gaussian, Prior, Rademacher, SparseRademacher, make_prior
-from .spiked import AmpEnsemble, AmpRun, Branch, Curve, FixedPoint, Landscape, Thresholds
+from .spiked import AmpEnsemble, AmpRun, PhaseDiagram, Thresholds
 
 __all__ = [
     "Abs",
@@ -23,22 +37,35 @@ __all__ = [
     "GampRun",
     "GaussBernoulli",
     "Gaussian",
+    # the GLM names of the shared state-evolution results (aliases of Branch, Curve, ...)
     "GlmBranch",
     "GlmCurve",
     "GlmFixedPoint",
+    "GlmLandscape",
     "GlmThresholds",
     "Landscape",
     "Linear",
+    "LogisticCurve",
+    "LogisticSimulation",
     "MixtureData",
+    "PhaseDiagram",
     "Plateau",
     "Prior",
     "Rademacher",
+    "RandomFeaturesCurve",
+    "RandomFeaturesSimulation",
+    "RidgeCurve",
+    "RidgeSimulation",
+    "ScoreTraining",
     "Sign",
     "SparseRademacher",
+    "Status",
     "SymmetricFixedPoint",
     "Thresholds",
+    "TrainingWindow",
     "Trajectory",
     "channels",
+    "data",
     "diffusion",
     "erm",
     "glm",

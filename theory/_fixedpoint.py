@@ -1,8 +1,27 @@
-"""Fixed-point and root-finding machinery shared by the state-evolution solvers."""
+"""Fixed-point and root-finding machinery shared by the solvers, vectorised over
+independent problems, each with its own status."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
+
+from ._result import STATUS_DTYPE, Status, from_flags
+
+__all__ = ["Roots", "Solution", "anderson_iteration", "damped_iteration", "find_roots"]
+
+
+class Solution(NamedTuple):
+    """Fixed points of independent problems: ``x``, one ``status`` and iteration count each."""
+
+    x: np.ndarray
+    status: np.ndarray
+    iterations: np.ndarray
+
+    @property
+    def converged(self) -> np.ndarray:
+        return self.status == Status.CONVERGED.value
 
 
 def damped_iteration(update, start, *, damping=0.0, tol=1e-10, max_iter=5000):
@@ -13,7 +32,9 @@ def damped_iteration(update, start, *, damping=0.0, tol=1e-10, max_iter=5000):
     their step is below ``tol``; only the active entries are re-evaluated, through
     ``update(x, idx)`` which receives the (integer) indices of the entries to update.
 
-    Returns ``(x, converged, iterations)`` with per-entry arrays.
+    Returns a ``Solution`` (x, status, iterations) with per-entry arrays: an entry whose
+    iterate is not finite is ``DIVERGED``, one still moving after ``max_iter`` steps
+    ``NOT_CONVERGED``.
     """
     x = np.array(start, dtype=float, copy=True)
     converged = np.zeros(x.shape, dtype=bool)
@@ -40,112 +61,71 @@ def damped_iteration(update, start, *, damping=0.0, tol=1e-10, max_iter=5000):
         done = remaining <= tol
         converged[idx[done]] = True
         active[idx[done]] = False
-    return x, converged, iterations
+    return Solution(x, from_flags(converged, diverged=~np.isfinite(x)), iterations)
 
 
-def bracketed_roots(func, lo, hi, f_lo=None, f_hi=None, *, xtol=1e-14, ftol=1e-13, max_iter=100):
-    """Vectorised Illinois (modified regula falsi) on brackets ``[lo, hi]``.
+class Roots(NamedTuple):
+    """Roots of independent scalar equations: ``x``, one ``status`` each, ``value`` = f(x)
+    and the iterations taken."""
+
+    x: np.ndarray
+    status: np.ndarray
+    value: np.ndarray
+    iterations: np.ndarray
+
+
+#: scipy's find_root exit codes -> Status: converged; invalid bracket (no sign change: the
+#: root is not inside it); iteration limit; a non-finite value
+_FIND_ROOT_STATUS = {0: Status.CONVERGED, -1: Status.OUT_OF_RANGE, -2: Status.NOT_CONVERGED,
+                     -3: Status.DIVERGED}
+
+
+def find_roots(func, lo, hi, f_lo=None, f_hi=None, *, xtol=None, ftol=None,
+               max_iter=None) -> Roots:
+    """Roots of ``func`` in the brackets ``[lo, hi]`` (``lo < hi``), vectorised with one
+    status per bracket: ``scipy.optimize.elementwise.find_root`` (Chandrupatla's method).
 
     ``func(x, idx)`` returns the function values at abscissae ``x`` for the problems of
-    (integer) indices ``idx``; every bracket must have ``f(lo) * f(hi) <= 0``.
-    Returns ``(root, converged, value)``, ``value`` the function at ``root``.
+    (integer) indices ``idx``; ``f_lo`` / ``f_hi``, when known (e.g. from a table), spare
+    evaluating it at the ends. Convergence: the bracket narrower than
+    ``xtol * (1 + |x|)`` or ``|f(x)| <= ftol`` (defaults: a few ulps, the smallest normal
+    float). A bracket without a sign change is ``OUT_OF_RANGE``, the iteration limit
+    ``NOT_CONVERGED``, a non-finite value ``DIVERGED``; the root is NaN for those.
     """
-    lo = np.array(lo, dtype=float, copy=True)
-    hi = np.array(hi, dtype=float, copy=True)
-    everything = np.arange(lo.size)
-    f_lo = func(lo, everything) if f_lo is None else np.array(f_lo, dtype=float, copy=True)
-    f_hi = func(hi, everything) if f_hi is None else np.array(f_hi, dtype=float, copy=True)
-    if np.any(f_lo * f_hi > 0):
-        raise ValueError("bracketed_roots needs a sign change on every bracket")
-    root = np.where(np.abs(f_lo) < np.abs(f_hi), lo, hi)
-    converged = (f_lo == 0) | (f_hi == 0)
-    root = np.where(f_lo == 0, lo, np.where(f_hi == 0, hi, root))
-    value = np.where(np.abs(f_lo) < np.abs(f_hi), f_lo, f_hi)
-    side = np.zeros(lo.shape, dtype=int)  # which end was kept last time, for Illinois
-    for _ in range(max_iter):
-        active = ~converged
-        if not active.any():
-            break
-        a, b, fa, fb = lo[active], hi[active], f_lo[active], f_hi[active]
-        denom = fb - fa
-        x = np.where(denom != 0, b - fb * (b - a) / np.where(denom != 0, denom, 1.0), 0.5 * (a + b))
-        # keep strictly inside the bracket; fall back to bisection when regula falsi stalls
-        outside = ~((x > np.minimum(a, b)) & (x < np.maximum(a, b)))
-        x = np.where(outside, 0.5 * (a + b), x)
-        idx = np.flatnonzero(active)
-        fx = func(x, idx)
-        root[idx] = x
-        value[idx] = fx
-        same_as_lo = np.sign(fx) == np.sign(fa)
-        s = side[idx]
-        # the end that stays gets its value halved if it stayed twice in a row (Illinois)
-        new_lo = np.where(same_as_lo, x, a)
-        new_flo = np.where(same_as_lo, fx, np.where(s == -1, 0.5 * fa, fa))
-        new_hi = np.where(same_as_lo, b, x)
-        new_fhi = np.where(same_as_lo, np.where(s == 1, 0.5 * fb, fb), fx)
-        side[idx] = np.where(same_as_lo, 1, -1)
-        lo[idx], hi[idx], f_lo[idx], f_hi[idx] = new_lo, new_hi, new_flo, new_fhi
-        width = np.abs(new_hi - new_lo)
-        done = (np.abs(fx) <= ftol) | (width <= xtol * np.maximum(1.0, np.abs(x)))
-        converged[idx[done]] = True
-    return root, converged, value
+    from scipy.optimize.elementwise import find_root
 
+    lo, hi = np.broadcast_arrays(np.asarray(lo, dtype=float), np.asarray(hi, dtype=float))
+    known = [(end, np.broadcast_to(np.asarray(f, dtype=float), lo.shape))
+             for end, f in ((lo, f_lo), (hi, f_hi)) if f is not None]
 
-def stable_branches(S_of, r, S, control, *, perfect_above=None, tol=1e-9):
-    """The stable fixed points reached from an uninformed and an informed start.
+    def f(x, idx):
+        if not known:
+            return func(x, idx)
+        out = np.full(x.shape, np.nan)
+        todo = np.ones(x.shape, dtype=bool)
+        for end, values in known:
+            at_end = todo & (x == end.flat[idx])
+            out[at_end] = values.flat[idx[at_end]]
+            todo &= ~at_end
+        if todo.any():
+            out[todo] = func(x[todo], idx[todo])
+        return out
 
-    A scalar state evolution x <- F(x; a), monotone in x, whose fixed points at control
-    value ``a`` (snr, alpha) are the solutions r of ``a = S(r)`` for a parametrisation
-    ``S``. ``r``/``S`` tabulate it on a grid starting at r = 0 (S[0] the limit there); the
-    crossings of ``a`` upwards are the stable fixed points. ``S_of(r)`` evaluates S exactly
-    (vectorised) to refine them.
-
-    * r = 0 is the zero-overlap state, stable where a < S[0];
-    * with ``perfect_above`` (the limit of S at r -> inf) the state r = inf, perfect
-      recovery, is stable where a > perfect_above.
-
-    Returns ``(r_un, ok_un, r_in, ok_in)``: the uninformed start converges to the smallest
-    stable fixed point, the informed start to the largest; 0 and inf mark those two states.
-    Each distinct fixed point is refined once.
-    """
-    control = np.asarray(control, dtype=float)
-    diff = S[None, :] - control[:, None]
-    up = (diff[:, :-1] < 0) & (diff[:, 1:] >= 0)
-    n_cells = up.shape[1]
-    has_up = up.any(axis=1)
-    first_up = np.argmax(up, axis=1)
-    last_up = n_cells - 1 - np.argmax(up[:, ::-1], axis=1)
-    zero_stable = diff[:, 0] > 0
-    perfect = (control > perfect_above if perfect_above is not None
-               else np.zeros(control.shape, bool))
-
-    # informed: perfect if stable, else the last upward crossing, else zero
-    in_finite = ~perfect & has_up
-    # uninformed: zero if stable, else the first upward crossing, else perfect
-    un_finite = ~zero_stable & has_up
-    un_same = un_finite & in_finite & (first_up == last_up)
-    rows_in = np.flatnonzero(in_finite)
-    rows_un = np.flatnonzero(un_finite & ~un_same)
-    rows = np.concatenate([rows_in, rows_un])
-    cells = np.concatenate([last_up[rows_in], first_up[rows_un]])
-    a = control[rows]
-
-    def k(x, idx):
-        return S_of(x) - a[idx]
-
-    root, ok, value = bracketed_roots(k, r[cells], r[cells + 1], f_lo=S[cells] - a,
-                                      f_hi=S[cells + 1] - a)
-    ok &= np.abs(value) <= tol * np.maximum(1.0, np.abs(a))
-
-    r_in = np.where(perfect, np.inf, 0.0)
-    r_un = np.where(~zero_stable & ~has_up & perfect, np.inf, 0.0)
-    ok_in = np.ones(control.shape, bool)
-    ok_un = np.ones(control.shape, bool)
-    n_in = rows_in.size
-    r_in[rows_in], ok_in[rows_in] = root[:n_in], ok[:n_in]
-    r_un[un_same], ok_un[un_same] = r_in[un_same], ok_in[un_same]
-    r_un[rows_un], ok_un[rows_un] = root[n_in:], ok[n_in:]
-    return r_un, ok_un, r_in, ok_in
+    tolerances = {}
+    if xtol is not None:
+        tolerances.update(xatol=float(xtol), xrtol=float(xtol))
+    if ftol is not None:
+        tolerances["fatol"] = float(ftol)
+    index = np.arange(lo.size).reshape(lo.shape)
+    result = find_root(f, (lo, hi), args=(index,), tolerances=tolerances or None,
+                       maxiter=max_iter)
+    code = np.asarray(result.status)
+    status = np.full(code.shape, Status.NOT_CONVERGED.value, dtype=STATUS_DTYPE)
+    for value, flag in _FIND_ROOT_STATUS.items():
+        status[code == value] = flag.value
+    return Roots(x=np.asarray(result.x, dtype=float), status=status,
+                 value=np.asarray(result.f_x, dtype=float),
+                 iterations=np.asarray(result.nit, dtype=int))
 
 
 def anderson_iteration(update, start, *, tol=1e-10, max_iter=500, memory=3, max_step=np.inf,
@@ -162,7 +142,9 @@ def anderson_iteration(update, start, *, tol=1e-10, max_iter=500, memory=3, max_
     log variables, where an extrapolated step can otherwise leave the map's domain).
 
     A problem is converged when its residual max|G(x) - x| is below ``tol``; the returned
-    x is then G(x), one plain step further. Returns ``(x, converged, iterations)``.
+    x is then G(x), one plain step further. Returns a ``Solution`` (x, status, iterations):
+    a problem whose map stops being finite is ``DIVERGED`` (x is its last finite iterate),
+    one that runs out of iterations ``NOT_CONVERGED``.
     """
     x = np.array(start, dtype=float, copy=True)
     n, d = x.shape
@@ -188,7 +170,7 @@ def anderson_iteration(update, start, *, tol=1e-10, max_iter=500, memory=3, max_
         done = norm <= tol
         x[idx[done]] = gx[done]
         converged[idx[done]] = True
-        failed[idx[bad]] = True  # a non-finite map: stop there, reported unconverged
+        failed[idx[bad]] = True  # a non-finite map: stop there, reported diverged
         # restart the history where the residual blew up or was not finite
         restart = bad | (norm > 10.0 * last_norm[idx])
         have = np.isfinite(last_norm[idx]) & ~restart
@@ -213,4 +195,4 @@ def anderson_iteration(update, start, *, tol=1e-10, max_iter=500, memory=3, max_
             step[mixing] = r[mixing] - np.einsum("ndi,ni->nd", dX[idx[mixing]] + A, gamma)
         active = ~done & ~bad
         x[idx[active]] = xi[active] + np.clip(step[active], -max_step, max_step)
-    return x, converged, iterations
+    return Solution(x, from_flags(converged, diverged=failed), iterations)

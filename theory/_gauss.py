@@ -14,6 +14,8 @@ from functools import lru_cache
 
 import numpy as np
 
+__all__ = ["DEFAULT_NODES", "mixture_expectation", "normal_rule", "scaled_normal_rule"]
+
 DEFAULT_NODES = 249
 _T_MAX = 3.1  # sinh(3.1) = 11.1 standard deviations
 

@@ -7,6 +7,8 @@ import numpy as np
 from ._gauss import DEFAULT_NODES, mixture_expectation
 from .priors import Prior
 
+__all__ = ["scalar_free_entropy", "scalar_overlap"]
+
 
 def scalar_overlap(prior: Prior, g, nodes: int = DEFAULT_NODES) -> np.ndarray:
     """M(g) = E[f(y)^2] = E[x f(y)] for y = sqrt(g) x + z: one state-evolution step."""

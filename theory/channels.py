@@ -27,6 +27,8 @@ from scipy.special import log_ndtr, ndtr
 
 from ._gauss import normal_rule, scaled_normal_rule
 
+__all__ = ["CHANNELS", "Abs", "Channel", "Linear", "Sign"]
+
 _LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 # below this residual variance V = 1 - q a state is numerically perfect recovery
 _V_FLOOR = 1e-14

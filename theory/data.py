@@ -8,15 +8,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._result import Frozen
+
+__all__ = ["MAX_DIMENSION", "MAX_FILE_BYTES", "MAX_POINTS", "DataSet", "digits", "parse_file",
+           "principal_side", "standardise"]
+
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_POINTS = 20_000
 MAX_DIMENSION = 1024
 
 
 @dataclass(frozen=True)
-class DataSet:
+class DataSet(Frozen):
     """Points (n, d), standardised; class labels (from the data set, or the side of the top
-    principal direction when there are none); ``image_shape`` for image data."""
+    principal direction when there are none); ``image_shape`` for image data. Read-only
+    arrays; no status: a data set that cannot be read is refused with a ValueError."""
 
     name: str
     points: np.ndarray
@@ -34,8 +40,15 @@ def standardise(points: np.ndarray) -> np.ndarray:
 def principal_side(points: np.ndarray) -> np.ndarray:
     """Two classes for unlabelled data: the sign of the projection on the top principal
     direction."""
-    _, _, vt = np.linalg.svd(points - points.mean(axis=0), full_matrices=False)
-    return (points @ vt[0] > np.median(points @ vt[0])).astype(int)
+    centred = points - points.mean(axis=0)
+    if centred.shape[0] > centred.shape[1]:
+        # the top eigenvector of the d x d scatter matrix: for 14,000 x 1,024 points about
+        # 0.5 s, where an SVD of all the rows took 15 s
+        top = np.linalg.eigh(centred.T @ centred)[1][:, -1]
+    else:
+        top = np.linalg.svd(centred, full_matrices=False)[2][0]
+    projection = points @ top
+    return (projection > np.median(projection)).astype(int)
 
 
 def digits() -> DataSet:

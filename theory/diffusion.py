@@ -22,7 +22,42 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
+from ._result import Frozen, Result, Status, from_flags, statuses
 from ._validate import check_range
+
+__all__ = [
+    "COLLAPSE_EXCESS",
+    "CONFIDENT",
+    "EQUATIONS",
+    "MAX_D",
+    "MAX_FEATURES",
+    "MAX_N",
+    "MAX_SAMPLES",
+    "MAX_STEPS",
+    "MAX_TRAIN_N",
+    "MAX_WORK",
+    "REFERENCES",
+    "WINDOW",
+    "BackwardRun",
+    "MixtureData",
+    "ScoreTraining",
+    "Status",
+    "TrainingWindow",
+    "collapse_time",
+    "collapse_time_empirical",
+    "covariance_spectrum",
+    "crossing_time",
+    "delta",
+    "excess_entropy",
+    "gaussian_mixture",
+    "mixture_collapse_time_empirical",
+    "mixture_statistics",
+    "score_training",
+    "simulate_backward",
+    "speciation_time",
+    "time_grid",
+    "training_window",
+]
 
 EQUATIONS = {
     "forward": r"x_t = e^{-t} x_0 + \sqrt{\Delta_t}\, z,\qquad \Delta_t = 1 - e^{-2t}",
@@ -106,7 +141,7 @@ def collapse_time(*, n, d, variance=1.0):
 
 
 @dataclass(frozen=True)
-class MixtureData:
+class MixtureData(Frozen):
     """Two Gaussian classes +-mu with isotropic variance: sampled points, labels (0 / 1),
     and the generating parameters (for the exact score and the exact t_S)."""
 
@@ -280,14 +315,20 @@ def collapse_time_empirical(*, data, samples: int = 500, seed: int = 0, t_max: f
 
 
 @dataclass(frozen=True)
-class BackwardRun:
+class BackwardRun(Result):
     """Diagnostics of backward trajectories over the time grid ``t`` (decreasing from
     t_max to 0): ``committed[i]`` is the fraction of trajectories whose class no longer
     changes from t[i] down to 0, a class being chosen once its posterior exceeds
     ``CONFIDENT`` (speciation curve), ``collapsed[i]`` the fraction that sit
     on the training point they end on from t[i] down to 0 (collapse curve; only trajectories
     that end within ``radius`` of a training point count). ``projection`` holds the
-    trajectories of the first ``kept`` samples projected on the top principal direction."""
+    trajectories of the first ``kept`` samples projected on the top principal direction.
+
+    ``status``: diverged when a sample stopped being finite (the run stops there; its
+    projections are kept up to that step, its curves are NaN), not converged when the time
+    grid is too coarse for Euler-Maruyama to be stable: a step with
+    1 + dt - 2 dt / Delta_t <= -1 amplifies, instead of damping, the distance to a training
+    point (in the collapse) or to the origin (dt > 2 early on); more ``steps`` are needed."""
 
     t: np.ndarray
     committed: np.ndarray
@@ -298,6 +339,7 @@ class BackwardRun:
     samples: np.ndarray
     nearest: np.ndarray
     score: str
+    status: Status
 
 
 def time_grid(t_max: float, steps: int, t_min: float = 5e-5) -> np.ndarray:
@@ -389,13 +431,24 @@ def simulate_backward(*, data, labels=None, n_samples: int = 200, t_max: float =
         return data32 if w.dtype == np.float32 else data
 
     data32 = data.astype(np.float32)
+    diverged_at = None
     for i in range(t.size - 1):
         w = step_diagnostics(i, x, t[i])
         dt = t[i] - t[i + 1]
-        drift = x + 2.0 * score_at(x, t[i], w)
-        x = x + drift * dt + np.sqrt(2.0 * dt) * rng.standard_normal(x.shape)
+        with np.errstate(over="ignore", invalid="ignore"):
+            drift = x + 2.0 * score_at(x, t[i], w)
+            x = x + drift * dt + np.sqrt(2.0 * dt) * rng.standard_normal(x.shape)
         if progress is not None:
             progress(i + 1, t.size - 1)
+        if not np.all(np.isfinite(x)):
+            diverged_at = i + 1
+            break
+    if diverged_at is not None:
+        return _diverged_run(t, diverged_at, projection, x, score)
+    # Euler's factor on the distance to a training point, 1 + dt - 2 dt / Delta_t: unstable
+    # at or below -1
+    dts = t[:-1] - t[1:]
+    coarse = bool(np.any(1.0 + dts - 2.0 * dts / delta(t[:-1]) <= -1.0))
     # at t = 0: the nearest training point and the class of the end point
     projection[-1] = (x[:keep] - center) @ direction
     c2 = np.einsum("nd,nd->n", data, data)
@@ -415,7 +468,21 @@ def simulate_backward(*, data, labels=None, n_samples: int = 200, t_max: float =
     return BackwardRun(t=t, committed=committed_from.mean(axis=1),
                        collapsed=sits_from.mean(axis=1), final_collapsed=float(on_point.mean()),
                        final_class=final_class, projection=projection, samples=x,
-                       nearest=owner[-1], score=score)
+                       nearest=owner[-1], score=score,
+                       status=Status.NOT_CONVERGED if coarse else Status.CONVERGED)
+
+
+def _diverged_run(t, steps_done, projection, x, score) -> BackwardRun:
+    """What a backward run that blew up after ``steps_done`` steps can still say: its
+    projections up to there (NaN afterwards); its curves, which need the end points, NaN;
+    final classes and nearest points -1."""
+    projection = projection.copy()
+    projection[steps_done:] = np.nan
+    curve = np.full(t.size, np.nan)
+    return BackwardRun(t=t, committed=curve, collapsed=curve.copy(), final_collapsed=np.nan,
+                       final_class=np.full(x.shape[0], -1), projection=projection,
+                       samples=x, nearest=np.full(x.shape[0], -1), score=score,
+                       status=Status.DIVERGED)
 
 
 def crossing_time(run: BackwardRun, curve: str = "committed", level: float = 0.5) -> float:
@@ -477,13 +544,15 @@ def _fourier_moments(centres, frequencies, spread, noise_var):
 
 
 @dataclass(frozen=True)
-class ScoreTraining:
+class ScoreTraining(Result):
     """Train and test denoising losses of the random-features score over training time
     ``tau`` for one training set of ``n`` points, and the generalisation window: from
     ``generalization_time`` (the test loss first comes within ``WINDOW`` of its drop, from
     1 at A = 0, above its minimum)
     to ``memorization_time`` (it leaves again: the model starts fitting the training
-    points themselves; inf if not within the times computed)."""
+    points themselves; inf if not within the times computed). ``status``: out of range when
+    the window does not close within the times computed (memorisation time inf), diverged
+    when a loss is not finite."""
 
     n: int
     tau: np.ndarray
@@ -495,12 +564,15 @@ class ScoreTraining:
     d: int
     features: int
     t: float
+    status: Status
 
 
 @dataclass(frozen=True)
-class TrainingWindow:
+class TrainingWindow(Result):
     """tau_gen and tau_mem for each training-set size ``n`` and the fitted exponent of
-    tau_mem ~ n^exponent (NaN with fewer than two finite tau_mem)."""
+    tau_mem ~ n^exponent (NaN with fewer than two finite tau_mem). ``status`` per n, that
+    of its ``ScoreTraining`` run (out of range where tau_mem lies beyond the times
+    computed)."""
 
     n: np.ndarray
     generalization_time: np.ndarray
@@ -510,6 +582,7 @@ class TrainingWindow:
     d: int
     features: int
     t: float
+    status: np.ndarray
 
 
 def _score_instance(n, d, features, separation, variance, bandwidth, seed):
@@ -569,10 +642,12 @@ def score_training(*, n: int, d: int = 16, features: int = 2048, t: float = 0.1,
     gen = float(tau[np.argmax(inside)])
     after = np.flatnonzero(~inside[best:])
     mem = float(tau[best + after[0]]) if after.size else np.inf
+    finite = bool(np.all(np.isfinite(train_loss)) and np.all(np.isfinite(test_loss)))
+    status = from_flags(True, diverged=not finite, out_of_range=not np.isfinite(mem))
     return ScoreTraining(n=n, tau=tau, train_loss=train_loss, test_loss=test_loss,
                          generalization_time=gen, memorization_time=mem,
                          minimum_test_loss=float(test_loss[best]), d=d, features=features,
-                         t=t)
+                         t=t, status=str(status))
 
 
 def training_window(*, n_values, progress=None, **options) -> TrainingWindow:
@@ -594,4 +669,5 @@ def training_window(*, n_values, progress=None, **options) -> TrainingWindow:
                 if finite.sum() >= 2 else np.nan)
     return TrainingWindow(n=n_values, generalization_time=gen, memorization_time=mem,
                           exponent=exponent, runs=tuple(runs), d=runs[0].d,
-                          features=runs[0].features, t=runs[0].t)
+                          features=runs[0].features, t=runs[0].t,
+                          status=statuses([r.status for r in runs]))

@@ -26,7 +26,30 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._fixedpoint import anderson_iteration
+from ._fixedpoint import anderson_iteration, find_roots
+from ._result import STATUS_DTYPE, Result, Status, from_flags, worst, worst_of
+
+__all__ = [
+    "EQUATIONS",
+    "MAX_LOGISTIC_N",
+    "MAX_RF_D",
+    "MAX_RIDGE_N",
+    "MIN_LOGISTIC_LAMBDA",
+    "REFERENCES",
+    "LogisticCurve",
+    "LogisticSimulation",
+    "RandomFeaturesCurve",
+    "RandomFeaturesSimulation",
+    "RidgeCurve",
+    "RidgeSimulation",
+    "Status",
+    "logistic_curve",
+    "random_features_curve",
+    "ridge_curve",
+    "simulate_logistic",
+    "simulate_random_features",
+    "simulate_ridge",
+]
 
 EQUATIONS = {
     "ridge": r"\hat w = \arg\min_w \sum_\mu \tfrac12\big(y_\mu - F_\mu\!\cdot w/\sqrt N\big)^2"
@@ -48,8 +71,10 @@ MAX_RIDGE_N = 2000
 
 
 @dataclass(frozen=True)
-class RidgeCurve:
-    """Asymptotic ridge learning curve: test error = bias + variance + noise."""
+class RidgeCurve(Result):
+    """Asymptotic ridge learning curve: test error = bias + variance + noise. ``status`` per
+    alpha: a closed form, converged wherever the error is finite, diverged where it is
+    infinite (the ridgeless interpolation peak, alpha = 1 with noise)."""
 
     alpha: np.ndarray
     lam: float
@@ -57,11 +82,14 @@ class RidgeCurve:
     test_error: np.ndarray
     bias: np.ndarray
     variance: np.ndarray
+    status: np.ndarray
 
 
 @dataclass(frozen=True)
-class RidgeSimulation:
-    """Finite-size ridge fits: mean and standard error of the test error over seeds."""
+class RidgeSimulation(Result):
+    """Finite-size ridge fits: mean and standard error of the test error over seeds.
+    ``status`` per alpha: exact linear solves, converged unless an error is not finite
+    (diverged)."""
 
     alpha: np.ndarray
     lam: float
@@ -70,6 +98,13 @@ class RidgeSimulation:
     runs: int
     test_error_mean: np.ndarray
     test_error_sem: np.ndarray
+    status: np.ndarray
+
+
+def _finite_status(values) -> np.ndarray:
+    """Converged where ``values`` are finite, diverged elsewhere (closed forms, exact solves)."""
+    values = np.asarray(values, dtype=float)
+    return from_flags(np.isfinite(values), diverged=~np.isfinite(values))
 
 
 def _check(alpha, lam, noise):
@@ -101,8 +136,9 @@ def ridge_curve(*, alpha, lam: float, noise: float) -> RidgeCurve:
         dm = -(m * m + m) / (2.0 * lam * m + b)
         bias = -lam * lam * dm
         variance = noise * (m + lam * dm)
-    return RidgeCurve(alpha=alpha, lam=lam, noise=noise, test_error=bias + variance + noise,
-                      bias=bias, variance=variance)
+    error = bias + variance + noise
+    return RidgeCurve(alpha=alpha, lam=lam, noise=noise, test_error=error, bias=bias,
+                      variance=variance, status=_finite_status(error))
 
 
 def simulate_ridge(*, alpha, lam: float, noise: float, n: int = 500, runs: int = 5,
@@ -129,8 +165,10 @@ def simulate_ridge(*, alpha, lam: float, noise: float, n: int = 500, runs: int =
                 w = np.linalg.lstsq(Phi, y, rcond=None)[0]  # minimum-norm solution
             errors[i, r] = np.sum((w - x) ** 2) / n + noise
     sem = errors.std(axis=1, ddof=1) / np.sqrt(runs) if runs > 1 else np.zeros(alpha.size)
+    mean = errors.mean(axis=1)
     return RidgeSimulation(alpha=alpha, lam=lam, noise=noise, n=n, runs=runs,
-                           test_error_mean=errors.mean(axis=1), test_error_sem=sem)
+                           test_error_mean=mean, test_error_sem=sem,
+                           status=_finite_status(mean))
 
 
 # ---------------------------------------------------------------------------------------
@@ -149,9 +187,11 @@ MAX_LOGISTIC_NODES = 16384
 
 
 @dataclass(frozen=True)
-class LogisticCurve:
+class LogisticCurve(Result):
     """Asymptotic logistic regression: overlaps m = w.x/N, q = |w|^2/N, V, the test error
-    arccos(m / sqrt(q)) / pi, and per-alpha convergence of the fixed-point iteration."""
+    arccos(m / sqrt(q)) / pi, and per-alpha status of the fixed-point iteration (not
+    converged after ``max_iter`` steps; diverged where the replica map stopped being
+    finite)."""
 
     alpha: np.ndarray
     lam: float
@@ -159,18 +199,23 @@ class LogisticCurve:
     q: np.ndarray
     V: np.ndarray
     test_error: np.ndarray
-    converged: np.ndarray
+    status: np.ndarray
     iterations: np.ndarray
 
 
 @dataclass(frozen=True)
-class LogisticSimulation:
+class LogisticSimulation(Result):
+    """Finite-size logistic fits: mean and standard error of the test error over seeds.
+    ``status`` per alpha, the worst of its fits: not converged when L-BFGS stopped with a
+    gradient above 1e-6 (relative to the loss), diverged when the weights are not finite."""
+
     alpha: np.ndarray
     lam: float
     n: int
     runs: int
     test_error_mean: np.ndarray
     test_error_sem: np.ndarray
+    status: np.ndarray
 
 
 def _sigmoid(x):
@@ -263,7 +308,7 @@ def logistic_curve(*, alpha, lam: float, flip: float = 0.0, tol: float = 1e-9,
     w* = m xi / sqrt(q), V* = 1 - m^2/q, and f_out = (p - w)/V at the proximal point p of
     the loss at w = sqrt(q) xi, p = w + V y s(-y p). Solved in log variables by
     Anderson-accelerated iteration (plain iteration is slow and oscillates at small lam
-    and alpha); ``converged`` where the relative residual is below ``tol``.
+    and alpha); ``Status.CONVERGED`` where the relative residual is below ``tol``.
     """
     alpha, lam, _ = _check(alpha, lam, 0.0)
     flip = _check_flip(flip)
@@ -291,18 +336,19 @@ def logistic_curve(*, alpha, lam: float, flip: float = 0.0, tol: float = 1e-9,
         def coarse_update(x, idx):
             return update(x, coarse[idx])
 
-        x_coarse, ok, _ = anderson_iteration(coarse_update, start[coarse], tol=1e-6,
+        coarse_solution = anderson_iteration(coarse_update, start[coarse], tol=1e-6,
                                              max_iter=max_iter, max_step=1.0)
-        if ok.all():
+        x_coarse = coarse_solution.x
+        if coarse_solution.converged.all():
             log_alpha = np.log(alpha)
             start = np.column_stack([np.interp(log_alpha, log_alpha[coarse], x_coarse[:, k])
                                      for k in range(3)])
-    x, converged, iterations = anderson_iteration(update, start, tol=tol, max_iter=max_iter,
-                                                  max_step=1.0)
+    x, status, iterations = anderson_iteration(update, start, tol=tol, max_iter=max_iter,
+                                               max_step=1.0)
     m, q, V = to_state(x)
     error = np.arccos(np.clip(m / np.sqrt(q), -1.0, 1.0)) / np.pi
     return LogisticCurve(alpha=alpha, lam=lam, m=m, q=q, V=V, test_error=error,
-                         converged=converged, iterations=iterations)
+                         status=status, iterations=iterations)
 
 
 def _coarse_subset(alpha, stride=8):
@@ -336,6 +382,7 @@ def simulate_logistic(*, alpha, lam: float, flip: float = 0.0, n: int = 500, run
     if lam < MIN_LOGISTIC_LAMBDA:
         raise ValueError(f"lam must be at least {MIN_LOGISTIC_LAMBDA:g}")
     errors = np.empty((alpha.size, runs))
+    status = np.empty((alpha.size, runs), dtype=STATUS_DTYPE)
     for i, a in enumerate(alpha):
         m = max(1, round(a * n))
         for r in range(runs):
@@ -357,11 +404,17 @@ def simulate_logistic(*, alpha, lam: float, flip: float = 0.0, n: int = 500, run
             wv = res.x
             cos = wv @ x / (np.linalg.norm(wv) * np.linalg.norm(x))
             errors[i, r] = np.arccos(np.clip(cos, -1, 1)) / np.pi
+            # L-BFGS often ends on a line search at machine precision: judge by the gradient
+            gradient = np.max(np.abs(res.jac)) if np.all(np.isfinite(res.jac)) else np.inf
+            status[i, r] = from_flags(
+                res.success or gradient <= 1e-6 * max(1.0, abs(float(res.fun))),
+                diverged=not (np.all(np.isfinite(wv)) and np.isfinite(errors[i, r])))
             if progress is not None:
                 progress(i * runs + r + 1, alpha.size * runs)
     sem = errors.std(axis=1, ddof=1) / np.sqrt(runs) if runs > 1 else np.zeros(alpha.size)
     return LogisticSimulation(alpha=alpha, lam=lam, n=n, runs=runs,
-                              test_error_mean=errors.mean(axis=1), test_error_sem=sem)
+                              test_error_mean=errors.mean(axis=1), test_error_sem=sem,
+                              status=worst_of(status, axis=1))
 
 
 # ---------------------------------------------------------------------------------------
@@ -371,21 +424,26 @@ MAX_RF_D = 1000
 
 
 @dataclass(frozen=True)
-class RandomFeaturesCurve:
+class RandomFeaturesCurve(Result):
     """Asymptotic test error of ridge regression on random features u = tanh(F x / sqrt(d))
     (F: p x d Gaussian), learning a noisy linear teacher of x; alpha = n/d samples per input
-    dimension, psi = p/d features per input dimension."""
+    dimension, psi = p/d features per input dimension. ``status`` per alpha, that of the
+    root solve for the effective regularisation k (out of range when no bracket was
+    found), diverged where the error is not finite."""
 
     alpha: np.ndarray
     psi: float
     lam: float
     noise: float
     test_error: np.ndarray
-    converged: np.ndarray
+    status: np.ndarray
 
 
 @dataclass(frozen=True)
-class RandomFeaturesSimulation:
+class RandomFeaturesSimulation(Result):
+    """Finite-size random-features ridge fits: mean and standard error of the test error
+    over seeds; ``status`` per alpha: converged unless an error is not finite (diverged)."""
+
     alpha: np.ndarray
     psi: float
     lam: float
@@ -394,6 +452,7 @@ class RandomFeaturesSimulation:
     runs: int
     test_error_mean: np.ndarray
     test_error_sem: np.ndarray
+    status: np.ndarray
 
 
 EQUATIONS["random_features"] = (
@@ -451,8 +510,6 @@ def random_features_curve(*, alpha, psi: float, lam: float, noise: float) -> Ran
 
     The interpolation peak (lam -> 0) sits at n = p, alpha = psi.
     """
-    from ._fixedpoint import bracketed_roots
-
     alpha, lam, noise = _check(alpha, lam, noise)
     psi = float(psi)
     if not np.isfinite(psi) or not 0.05 <= psi <= 50:
@@ -476,14 +533,16 @@ def random_features_curve(*, alpha, psi: float, lam: float, noise: float) -> Ran
         if not low.any():
             break
         hi = np.where(low, 2.0 * hi, hi)
-    k, converged, _ = bracketed_roots(equation, np.zeros_like(a), hi, xtol=1e-15,
-                                      ftol=1e-14 * max(lam, 1e-300))
+    k, status, _, _ = find_roots(equation, np.zeros_like(a), hi, xtol=1e-15,
+                                 ftol=1e-14 * max(lam, 1e-300))
     kk = k[:, None]
-    d2 = mean(omega**2 / (omega + kk) ** 2) / a
-    bias = psi * mean(kk * kk * k1 * k1 * s / (omega * (omega + kk) ** 2))
-    errors = sigma2 + (bias + sigma2 * d2) / (1.0 - d2)
+    with np.errstate(invalid="ignore", divide="ignore"):  # NaN k: reported by its status
+        d2 = mean(omega**2 / (omega + kk) ** 2) / a
+        bias = psi * mean(kk * kk * k1 * k1 * s / (omega * (omega + kk) ** 2))
+        errors = sigma2 + (bias + sigma2 * d2) / (1.0 - d2)
+    infinite = ~np.isfinite(errors) & (status == Status.CONVERGED.value)
     return RandomFeaturesCurve(alpha=alpha, psi=psi, lam=lam, noise=noise, test_error=errors,
-                               converged=converged)
+                               status=worst(status, from_flags(True, diverged=infinite)))
 
 
 def simulate_random_features(*, alpha, psi: float, lam: float, noise: float, d: int = 200,
@@ -515,6 +574,7 @@ def simulate_random_features(*, alpha, psi: float, lam: float, noise: float, d: 
             if progress is not None:
                 progress(i * runs + r + 1, alpha.size * runs)
     sem = errors.std(axis=1, ddof=1) / np.sqrt(runs) if runs > 1 else np.zeros(alpha.size)
+    mean = errors.mean(axis=1)
     return RandomFeaturesSimulation(alpha=alpha, psi=float(psi), lam=lam, noise=noise, d=d,
-                                    runs=runs, test_error_mean=errors.mean(axis=1),
-                                    test_error_sem=sem)
+                                    runs=runs, test_error_mean=mean, test_error_sem=sem,
+                                    status=_finite_status(mean))

@@ -23,14 +23,48 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import optimize
 
-from ._fixedpoint import damped_iteration, stable_branches
+from ._fixedpoint import damped_iteration
+from ._result import Result, Status
 from ._scalar import scalar_free_entropy, scalar_overlap
+from ._state_evolution import (
+    Branch,
+    Curve,
+    FixedPoint,
+    Landscape,
+    bayes_optimal_curve,
+    spinodals,
+    stable_branches,
+)
 from ._validate import check_init as _check_init
 from ._validate import check_range
 from .channels import Channel
 from .priors import Prior
+
+__all__ = [
+    "EQUATIONS",
+    "MAX_ALPHA",
+    "MAX_GAMP_N",
+    "REFERENCES",
+    "Branch",
+    "Curve",
+    "FixedPoint",
+    "GampRun",
+    "GlmBranch",
+    "GlmCurve",
+    "GlmFixedPoint",
+    "GlmLandscape",
+    "GlmThresholds",
+    "Landscape",
+    "Status",
+    "curve",
+    "free_entropy",
+    "free_entropy_landscape",
+    "sample_instance",
+    "simulate_gamp",
+    "state_evolution",
+    "thresholds",
+]
 
 EQUATIONS = {
     "model": r"y_\mu \sim P_{\rm out}\big(\cdot \,\big|\, F_\mu \cdot x / \sqrt{N}\big),"
@@ -61,47 +95,16 @@ _RESIDUAL_TOL = 1e-9
 # ---------------------------------------------------------------------------------------
 # Results
 # ---------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class GlmFixedPoint:
-    """A state-evolution fixed point (arrays when alpha was an array)."""
-
-    alpha: np.ndarray
-    overlap: np.ndarray
-    mse: np.ndarray
-    generalization_error: np.ndarray
-    free_entropy: np.ndarray
-    converged: np.ndarray
-    iterations: np.ndarray
-    init: str
+#: the GLM names of the shared state-evolution results (one type each for both models; a GLM
+#: result has ``alpha`` where a spiked one has ``snr``, and a ``generalization_error``)
+GlmFixedPoint = FixedPoint
+GlmBranch = Branch
+GlmCurve = Curve
+GlmLandscape = Landscape
 
 
 @dataclass(frozen=True)
-class GlmBranch:
-    overlap: np.ndarray
-    mse: np.ndarray
-    generalization_error: np.ndarray
-    free_entropy: np.ndarray
-    converged: np.ndarray
-
-
-@dataclass(frozen=True)
-class GlmCurve:
-    """Uninformed (GAMP), informed and Bayes-optimal branches over an alpha grid."""
-
-    alpha: np.ndarray
-    uninformed: GlmBranch
-    informed: GlmBranch
-    bayes_optimal: GlmBranch
-    metastable: np.ndarray
-    hard: np.ndarray
-
-    @property
-    def converged(self) -> np.ndarray:
-        return self.uninformed.converged & self.informed.converged
-
-
-@dataclass(frozen=True)
-class GlmThresholds:
+class GlmThresholds(Result):
     """Sample-complexity thresholds in alpha; NaN where one does not exist.
 
     ``weak_recovery``: q = 0 stops being a stable fixed point (symmetric channels only).
@@ -109,6 +112,10 @@ class GlmThresholds:
     ``information_theoretic``: the free entropies of the two states cross.
     ``algorithmic``: GAMP's (uninformed) branch jumps to the high-overlap state.
     ``perfect_recovery``: whether the high state is exact recovery (q = 1).
+    ``status``: out of range when a spinodal or the transition lies beyond what the solver
+    covers (alpha above ``MAX_ALPHA``, the high-overlap spinodal beyond the tabulated
+    range), not converged when the free-entropy crossing cannot be bracketed or a spinodal
+    was not refined to tolerance; the thresholds not found are NaN.
     """
 
     weak_recovery: float
@@ -116,18 +123,20 @@ class GlmThresholds:
     information_theoretic: float
     algorithmic: float
     perfect_recovery: bool
-    converged: bool
+    status: Status
 
 
 @dataclass(frozen=True)
-class GampRun:
-    """A finite-size GAMP run: overlap x_hat . x / |x|^2 and test error per iteration."""
+class GampRun(Result):
+    """A finite-size GAMP run: overlap x_hat . x / |x|^2 and test error per iteration.
+    ``status``: converged at a fixed point (or exact recovery) within the iterations
+    allowed, diverged when an estimate stopped being finite (the run stops there)."""
 
     alpha: float
     n: int
     overlap: np.ndarray
     test_error: np.ndarray
-    converged: bool
+    status: Status
     seed: int
 
 
@@ -165,9 +174,9 @@ def free_entropy(prior: Prior, channel: Channel, alpha, overlap) -> np.ndarray:
     return out
 
 
-def _branch(prior, channel, alpha, q, ok) -> GlmBranch:
-    return GlmBranch(overlap=q, mse=1.0 - q, generalization_error=channel.label_error(q),
-                     free_entropy=free_entropy(prior, channel, alpha, q), converged=ok)
+def _branch(prior, channel, alpha, q, status) -> Branch:
+    return Branch(overlap=q, mse=1.0 - q, generalization_error=channel.label_error(q),
+                  free_entropy=free_entropy(prior, channel, alpha, q), status=status)
 
 
 # ---------------------------------------------------------------------------------------
@@ -176,10 +185,10 @@ def _branch(prior, channel, alpha, q, ok) -> GlmBranch:
 def state_evolution(
     *, prior: Prior, channel: Channel, alpha, init: str = "uninformed",
     damping: float = 0.0, tol: float = 1e-11, max_iter: int = 20000,
-) -> GlmFixedPoint:
+) -> FixedPoint:
     """Iterate q <- M(alpha R(q)) from q0 = 1e-6 (uninformed) or q0 = 1 - 1e-10 (informed).
 
-    Vectorised over alpha; ``converged`` and ``iterations`` per alpha. An overlap within
+    Vectorised over alpha; ``status`` and ``iterations`` per alpha. An overlap within
     1e-10 of 1 is reported as exact recovery, q = 1.
     """
     alpha = _as_alpha(alpha)
@@ -190,14 +199,14 @@ def state_evolution(
     def update(q, idx):
         return np.minimum(scalar_overlap(prior, flat[idx] * channel.overlap_rate(q)), 1.0)
 
-    q, converged, iterations = damped_iteration(update, np.full(flat.shape, q0),
-                                                damping=damping, tol=tol, max_iter=max_iter)
+    q, status, iterations = damped_iteration(update, np.full(flat.shape, q0),
+                                             damping=damping, tol=tol, max_iter=max_iter)
     q = np.where(q > 1.0 - 1e-10, 1.0, q).reshape(alpha.shape)
-    br = _branch(prior, channel, alpha, q, converged.reshape(alpha.shape))
-    return GlmFixedPoint(alpha=alpha, overlap=q, mse=br.mse,
-                         generalization_error=br.generalization_error,
-                         free_entropy=br.free_entropy, converged=br.converged,
-                         iterations=iterations.reshape(alpha.shape), init=init)
+    br = _branch(prior, channel, alpha, q, status.reshape(alpha.shape))
+    return FixedPoint(control_name="alpha", control=alpha, overlap=q, mse=br.mse,
+                      generalization_error=br.generalization_error,
+                      free_entropy=br.free_entropy, status=br.status,
+                      iterations=iterations.reshape(alpha.shape), init=init)
 
 
 # ---------------------------------------------------------------------------------------
@@ -244,13 +253,13 @@ def _perfect_limit(prior, channel) -> float | None:
     return 0.0 if prior.information_dimension == 0 else None
 
 
-def curve(*, prior: Prior, channel: Channel, alpha) -> GlmCurve:
+def curve(*, prior: Prior, channel: Channel, alpha) -> Curve:
     """Uninformed (GAMP), informed and Bayes-optimal branches over an array of alpha."""
     alpha = np.atleast_1d(_as_alpha(alpha)).astype(float)
     if alpha.ndim != 1:
         raise ValueError("curve needs a 1-d array of alpha")
     r, S = _table(prior, channel)
-    r_un, ok_un, r_in, ok_in = stable_branches(
+    r_un, st_un, r_in, st_in = stable_branches(
         _S_of(prior, channel), r, S, alpha, perfect_above=_perfect_limit(prior, channel),
         tol=_RESIDUAL_TOL)
 
@@ -260,18 +269,10 @@ def curve(*, prior: Prior, channel: Channel, alpha) -> GlmCurve:
         q[finite] = np.minimum(scalar_overlap(prior, rr[finite]), 1.0)
         return q
 
-    q_un, q_in = overlap(r_un), overlap(r_in)
-    un = _branch(prior, channel, alpha, q_un, ok_un)
-    inf = _branch(prior, channel, alpha, q_in, ok_in)
-    metastable = np.abs(q_in - q_un) > 1e-6
-    informed_wins = inf.free_entropy > un.free_entropy
-    pick = lambda a, b: np.where(informed_wins, b, a)  # noqa: E731
-    bayes = GlmBranch(
-        overlap=pick(q_un, q_in), mse=pick(un.mse, inf.mse),
-        generalization_error=pick(un.generalization_error, inf.generalization_error),
-        free_entropy=np.maximum(un.free_entropy, inf.free_entropy), converged=ok_un & ok_in)
-    return GlmCurve(alpha=alpha, uninformed=un, informed=inf, bayes_optimal=bayes,
-                    metastable=metastable, hard=metastable & informed_wins)
+    un = _branch(prior, channel, alpha, overlap(r_un), st_un)
+    inf = _branch(prior, channel, alpha, overlap(r_in), st_in)
+    return bayes_optimal_curve(control_name="alpha", control=alpha, uninformed=un,
+                               informed=inf)
 
 
 # ---------------------------------------------------------------------------------------
@@ -285,26 +286,18 @@ def thresholds(*, prior: Prior, channel: Channel) -> GlmThresholds:
     weak = float(S[0]) if channel.symmetric else np.nan
     limit = _perfect_limit(prior, channel)
     perfect = limit is not None
-    dS = np.diff(S)
-    turns = np.flatnonzero(np.sign(dS[:-1]) != np.sign(dS[1:])) + 1
-    maxima = [i for i in turns if dS[i - 1] > 0 >= dS[i]]
-    if not maxima:
+    spin = spinodals(S_of, r, S, rtol=1e-10)
+    if spin is None:
         # no jump: GAMP follows the optimal branch; perfect recovery (if any) from its limit
         lim = limit if perfect else np.nan
-        return GlmThresholds(weak, lim, lim, lim, perfect_recovery=perfect, converged=True)
-
-    def extremum(i, sign):
-        lo, hi = r[max(i - 1, 0)], r[min(i + 1, r.size - 1)]
-        res = optimize.minimize_scalar(lambda x: sign * float(S_of(x)), bounds=(lo, hi),
-                                       method="bounded", options={"xatol": 1e-10 * hi})
-        return float(sign * res.fun)
-
-    i_max = maxima[0]
-    alpha_alg = extremum(i_max, -1.0)
-    minima = [i for i in turns if i > i_max and dS[i - 1] < 0 <= dS[i]]
-    candidates = ([extremum(minima[0], +1.0)] if minima else []) + ([limit] if perfect else [])
+        return GlmThresholds(weak, lim, lim, lim, perfect_recovery=perfect,
+                             status=Status.CONVERGED)
+    i_max, alpha_alg = spin.i_max, spin.S_max
+    candidates = ([spin.S_min] if spin.i_min is not None else []) + ([limit] if perfect else [])
     if not candidates:
-        return GlmThresholds(weak, np.nan, np.nan, alpha_alg, False, converged=False)
+        # the high-overlap state's spinodal lies beyond the tabulated r (q_hat <= _R_MAX)
+        return GlmThresholds(weak, np.nan, np.nan, alpha_alg, False,
+                             status=Status.OUT_OF_RANGE)
     alpha_dyn = min(candidates)
 
     def informed_wins(alpha):
@@ -315,27 +308,35 @@ def thresholds(*, prior: Prior, channel: Channel) -> GlmThresholds:
     # the grid, so it sees the spinodals at the grid's extreme values of S
     hi = min(alpha_alg * (1 - 1e-9), float(S[i_max]))
     lo = alpha_dyn * (1 + 1e-9) + 1e-12
-    if minima and alpha_dyn < (limit if perfect else np.inf):
-        lo = max(lo, float(S[minima[0]]))
+    if spin.i_min is not None and alpha_dyn < (limit if perfect else np.inf):
+        lo = max(lo, float(S[spin.i_min]))
     if lo >= MAX_ALPHA:  # a transition beyond the solvable range is reported as NaN
-        return GlmThresholds(weak, alpha_dyn, np.nan, alpha_alg, perfect, converged=False)
+        return GlmThresholds(weak, alpha_dyn, np.nan, alpha_alg, perfect,
+                             status=Status.OUT_OF_RANGE)
     if informed_wins(lo) and perfect and alpha_dyn == limit and channel.perfect_dimension > 0:
         # perfect recovery's free entropy is +inf as soon as it is stable: the counting
         # threshold d(P0) / d(out) is the information-theoretic one
         return GlmThresholds(weak, float(alpha_dyn), float(limit), float(alpha_alg), perfect,
-                             converged=True)
+                             status=spin.status)
+    beyond = hi > MAX_ALPHA
     hi = min(hi, MAX_ALPHA)
     if not lo < hi or informed_wins(lo) or not informed_wins(hi):
-        return GlmThresholds(weak, alpha_dyn, np.nan, alpha_alg, perfect, converged=False)
+        # the crossing is not inside the window: beyond MAX_ALPHA when the window was cut
+        # there, else the free entropies do not cross as they should
+        return GlmThresholds(weak, alpha_dyn, np.nan, alpha_alg, perfect,
+                             status=Status.OUT_OF_RANGE if beyond and lo < hi
+                             else Status.NOT_CONVERGED)
     # bisection on the sign of the free-entropy gap (which may jump to +inf at the
     # counting threshold of a noiseless channel with a continuous prior)
+    status = Status.NOT_CONVERGED
     for _ in range(60):
         mid = 0.5 * (lo + hi)
         lo, hi = (lo, mid) if informed_wins(mid) else (mid, hi)
         if hi - lo < 1e-11 * hi:
+            status = spin.status
             break
     return GlmThresholds(weak, float(alpha_dyn), float(0.5 * (lo + hi)), float(alpha_alg),
-                         perfect, converged=True)
+                         perfect, status=status)
 
 
 # ---------------------------------------------------------------------------------------
@@ -378,45 +379,42 @@ def simulate_gamp(
     v = np.ones(n)
     g = np.zeros(m)
     overlaps = [abs(x_hat @ x) / (x @ x)]
-    converged = False
+    status = Status.NOT_CONVERGED
     for _ in range(int(iterations)):
-        V = max(float(v.mean()), 1e-12)
-        omega = Phi @ x_hat - V * g
-        g, dg = channel.g_out(y, omega, V)
-        A = max(-float(dg.mean()) * m / n, 1e-12)
-        B = Phi.T @ g + A * x_hat
-        x_new, v = prior.posterior(B, A)
-        overlaps.append(abs(x_new @ x) / (x @ x))
+        with np.errstate(invalid="ignore", over="ignore"):
+            V = max(float(v.mean()), 1e-12)
+            omega = Phi @ x_hat - V * g
+            g, dg = channel.g_out(y, omega, V)
+            A = max(-float(dg.mean()) * m / n, 1e-12)
+            B = Phi.T @ g + A * x_hat
+            x_new, v = prior.posterior(B, A)
+            overlaps.append(abs(x_new @ x) / (x @ x))
+        if not (np.all(np.isfinite(x_new)) and np.all(np.isfinite(v))):
+            status = Status.DIVERGED
+            overlaps[-1] = np.nan
+            break
         step = np.sum((x_new - x_hat) ** 2) / n
         x_hat = x_new
         if step < tol**2 or v.mean() < 1e-13:  # a fixed point, or exact recovery
-            converged = True
+            status = Status.CONVERGED
             break
     overlaps = np.clip(np.array(overlaps), 0.0, 1.0)
-    return GampRun(alpha=alpha, n=n, overlap=overlaps,
-                   test_error=channel.label_error(overlaps), converged=converged,
+    test_error = np.full(overlaps.shape, np.nan)  # NaN after a blow-up
+    finite = np.isfinite(overlaps)
+    test_error[finite] = channel.label_error(overlaps[finite])
+    return GampRun(alpha=alpha, n=n, overlap=overlaps, test_error=test_error, status=status,
                    seed=int(seed))
 
 
 # ---------------------------------------------------------------------------------------
 # Free-entropy landscape
 # ---------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class GlmLandscape:
-    """The replica potential f(q) = psi(r(q)) - r(q) q / 2 + alpha Psi_out(q), r(q) = M^-1(q),
-    whose stationary points are the state-evolution fixed points; its local maxima (the
-    stable fixed points, q = 1 for perfect recovery) and their free entropies."""
-
-    alpha: float
-    overlaps: np.ndarray
-    free_entropy: np.ndarray
-    maxima: np.ndarray
-    maxima_free_entropy: np.ndarray
-
-
 def free_entropy_landscape(*, prior: Prior, channel: Channel, alpha: float,
-                           points: int = 300) -> GlmLandscape:
-    """f(q) on a grid of q in [0, 1) traced through r (no inversion of M needed)."""
+                           points: int = 300) -> Landscape:
+    """The replica potential f(q) = psi(r(q)) - r(q) q / 2 + alpha Psi_out(q), r(q) = M^-1(q),
+    on a grid of q in [0, 1) traced through r (no inversion of M needed). Its stationary
+    points are the state-evolution fixed points; its local maxima (the stable fixed points,
+    q = 1 for perfect recovery) and their free entropies come from the branch solve."""
     alpha = float(_as_alpha(alpha))
     r = np.concatenate([[0.0], np.geomspace(1e-4, 1e5, int(points) - 1)])
     q = np.minimum(scalar_overlap(prior, r), 1.0)
@@ -425,5 +423,7 @@ def free_entropy_landscape(*, prior: Prior, channel: Channel, alpha: float,
     f = scalar_free_entropy(prior, r) - 0.5 * r * q + alpha * channel.free_entropy(q)
     c = curve(prior=prior, channel=channel, alpha=[alpha])
     maxima = np.unique(np.array([c.uninformed.overlap[0], c.informed.overlap[0]]))
-    return GlmLandscape(alpha=alpha, overlaps=q, free_entropy=f, maxima=maxima,
-                        maxima_free_entropy=free_entropy(prior, channel, alpha, maxima))
+    return Landscape(control_name="alpha", control=alpha, overlaps=q, free_entropy=f,
+                     maxima=maxima,
+                     maxima_free_entropy=free_entropy(prior, channel, alpha, maxima),
+                     status=c.status[0])

@@ -23,7 +23,35 @@ from scipy import integrate as scipy_integrate
 from scipy import optimize
 
 from . import _online_kernels as _kernels
+from ._result import Frozen, Result, Status
 from ._validate import check_range
+
+__all__ = [
+    "ACTIVATIONS",
+    "DIVERGENCE",
+    "EQUATIONS",
+    "MAX_ALPHA",
+    "MAX_LR",
+    "MAX_NOISE",
+    "MAX_SGD_N",
+    "MAX_SGD_RUNS",
+    "MAX_SGD_STEPS",
+    "MAX_UNITS",
+    "REFERENCES",
+    "Plateau",
+    "Status",
+    "SymmetricFixedPoint",
+    "Trajectory",
+    "critical_learning_rate",
+    "find_plateau",
+    "generalization_error",
+    "integrate",
+    "lr_sweep",
+    "random_init",
+    "simulate_sgd",
+    "specialization_time",
+    "symmetric_fixed_point",
+]
 
 EQUATIONS = {
     "model": r"\hat y = \sum_{k=1}^K g(\lambda_k),\quad y = \sum_{m=1}^M g(\nu_m) + \sigma\zeta,"
@@ -63,12 +91,13 @@ DIVERGENCE = 1e4
 
 
 @dataclass(frozen=True)
-class Trajectory:
+class Trajectory(Frozen):
     """Order parameters and generalisation error along time alpha = steps / N.
 
     ``source`` is "ode" or "sgd" (then ``n`` is the input dimension). ``diverged`` marks a
     run whose weights blew up (alphas after that hold NaN); ``converged`` whether the ODE
-    integrator met its tolerances (always True for a simulation)."""
+    integrator met its tolerances (always True for a simulation). ``status`` sums both up:
+    diverged, else not converged when the integrator failed, else converged."""
 
     alpha: np.ndarray
     Q: np.ndarray
@@ -84,6 +113,12 @@ class Trajectory:
     n: int | None = None
 
     @property
+    def status(self) -> Status:
+        if self.diverged:
+            return Status.DIVERGED
+        return Status.CONVERGED if self.converged else Status.NOT_CONVERGED
+
+    @property
     def K(self) -> int:
         return self.Q.shape[1]
 
@@ -93,14 +128,22 @@ class Trajectory:
 
 
 @dataclass(frozen=True)
-class Plateau:
+class Plateau(Result):
     """The unspecialised plateau of a trajectory: where eps_g stays flat before dropping
-    by at least half. ``found`` is False (other fields NaN) when there is none."""
+    by at least half. ``found`` (status converged) is False, the other fields NaN, when
+    there is none; ``status`` then says why: not converged when the trajectory ends on a
+    flat stretch it has not left yet (a longer run decides whether it is a plateau),
+    diverged when the trajectory blew up first, out of range when there is no plateau
+    within the trajectory's time window."""
 
-    found: bool
+    status: Status
     start: float
     end: float
     height: float
+
+    @property
+    def found(self) -> bool:
+        return self.status is Status.CONVERGED
 
     @property
     def length(self) -> float:
@@ -108,9 +151,10 @@ class Plateau:
 
 
 @dataclass(frozen=True)
-class SymmetricFixedPoint:
+class SymmetricFixedPoint(Result):
     """The symmetric (unspecialised) fixed point of a realisable K = M network with
-    orthonormal teacher, T = I: Q_kk = Q, Q_kl = C, R_km = R for all k, m."""
+    orthonormal teacher, T = I: Q_kk = Q, Q_kl = C, R_km = R for all k, m. ``status``:
+    converged when the root solve succeeded with a residual below 1e-10."""
 
     K: int
     lr: float
@@ -118,7 +162,7 @@ class SymmetricFixedPoint:
     C: float
     R: float
     eps_g: float
-    converged: bool
+    status: Status
 
 
 # ---------------------------------------------------------------- Gaussian averages
@@ -334,6 +378,7 @@ def _integrate_batch(Q0, R0, T, lrs, noise, alphas, activation, rtol,
     if t_end == 0.0:
         sol_y = np.repeat(y0[:, None], alphas.size, axis=1)
         success = True
+        reached = np.ones(alphas.size, dtype=bool)
     else:
         # odeint drives LSODA from Fortran (solve_ivp's LSODA steps it from Python: 2-3x
         # slower on these small systems); a failure leaves the later rows unreached
@@ -354,8 +399,9 @@ def _integrate_batch(Q0, R0, T, lrs, noise, alphas, activation, rtol,
         Q = states[:, i, :K * K].reshape(-1, K, K)
         Q = 0.5 * (Q + np.swapaxes(Q, 1, 2))
         R = states[:, i, K * K:].reshape(-1, K, M)
-        blown = (np.abs(Q).reshape(alphas.size, -1).max(axis=1) > scale) | \
-            ~np.isfinite(Q).all(axis=(1, 2))
+        # rows the integrator never reached are NaN without having blown up (not converged)
+        blown = ((np.abs(Q).reshape(alphas.size, -1).max(axis=1) > scale) |
+                 ~np.isfinite(Q).all(axis=(1, 2))) & reached
         blown |= alphas >= freeze_time[i]
         diverged = bool(frozen[i] or blown.any())
         if diverged:
@@ -488,12 +534,18 @@ def find_plateau(trajectory: Trajectory, *, flatness: float = 0.05) -> Plateau:
     alpha, eps = trajectory.alpha, trajectory.eps_g
     ok = (alpha > 0) & np.isfinite(eps) & (eps > 0)
     alpha, eps = alpha[ok], eps[ok]
-    nothing = Plateau(found=False, start=np.nan, end=np.nan, height=np.nan)
+
+    def nothing(status):
+        if trajectory.diverged:
+            status = Status.DIVERGED
+        return Plateau(status=status, start=np.nan, end=np.nan, height=np.nan)
+
     if alpha.size < 5:
-        return nothing
+        return nothing(Status.OUT_OF_RANGE)
     slope = np.gradient(np.log(eps), np.log(alpha))
     flat = np.abs(slope) < flatness
     best, best_len = None, 0.0
+    unfinished = False  # the last flat stretch, reached from above, is not left in the window
     i = 0
     while i < flat.size:
         if not flat[i]:
@@ -510,11 +562,13 @@ def find_plateau(trajectory: Trajectory, *, flatness: float = 0.05) -> Plateau:
         if (later.size and later.min() < 0.5 * height and earlier.max() > 1.25 * height
                 and span > best_len and j > i):
             best, best_len = (i, j, height), span
+        unfinished = (j == flat.size - 1 and j > i and earlier.max() > 1.25 * height)
         i = j + 1
     if best is None:
-        return nothing
+        return nothing(Status.NOT_CONVERGED if unfinished else Status.OUT_OF_RANGE)
     i, j, height = best
-    return Plateau(found=True, start=float(alpha[i]), end=float(alpha[j]), height=height)
+    return Plateau(status=Status.CONVERGED, start=float(alpha[i]), end=float(alpha[j]),
+                   height=height)
 
 
 def specialization_time(trajectory: Trajectory, plateau: Plateau | None = None) -> float:
@@ -566,7 +620,8 @@ def symmetric_fixed_point(*, K: int, lr: float = 0.0, noise: float = 0.0,
     converged = bool(sol.success and np.max(np.abs(residual(v))) < 1e-10)
     eps = float(_eps_g(_covariance(Qm, Rm, T), K, K, activation))
     return SymmetricFixedPoint(K=K, lr=float(lr), Q=float(v[0]), C=float(v[1]), R=float(v[2]),
-                               eps_g=eps, converged=converged)
+                               eps_g=eps,
+                               status=Status.CONVERGED if converged else Status.NOT_CONVERGED)
 
 
 def critical_learning_rate(*, K: int, activation: str = "erf") -> float:

@@ -18,6 +18,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+__all__ = [
+    "PRIORS",
+    "SPARSE_PRIORS",
+    "GaussBernoulli",
+    "Gaussian",
+    "Prior",
+    "Rademacher",
+    "SparseRademacher",
+    "make_prior",
+]
+
 
 def _logsumexp(a, axis=-1, keepdims=False):
     """log(sum(exp(a))) along an axis; plain numpy (scipy's version costs more per call)."""

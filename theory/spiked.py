@@ -29,11 +29,50 @@ from functools import lru_cache
 import numpy as np
 from scipy import optimize
 
-from ._fixedpoint import damped_iteration, stable_branches
+from ._fixedpoint import damped_iteration
+from ._result import STATUS_DTYPE, Result, Status, statuses, worst_of
 from ._scalar import scalar_free_entropy, scalar_overlap
+from ._state_evolution import (
+    Branch,
+    Curve,
+    FixedPoint,
+    Landscape,
+    bayes_optimal_curve,
+    spinodals,
+    stable_branches,
+)
 from ._validate import check_init as _check_init
 from ._validate import check_range
 from .priors import GaussBernoulli, Prior, SparseRademacher
+
+__all__ = [
+    "EQUATIONS",
+    "MAX_AMP_N",
+    "MAX_SNR",
+    "REFERENCES",
+    "SPARSE_FAMILIES",
+    "AmpEnsemble",
+    "AmpRun",
+    "Branch",
+    "Curve",
+    "FixedPoint",
+    "Landscape",
+    "PhaseDiagram",
+    "Status",
+    "Thresholds",
+    "amp_ensemble",
+    "curve",
+    "free_entropy",
+    "free_entropy_landscape",
+    "pca_overlap",
+    "phase_diagram",
+    "sample_instance",
+    "scalar_free_entropy",
+    "scalar_overlap",
+    "simulate_amp",
+    "state_evolution",
+    "thresholds",
+]
 
 EQUATIONS = {
     "model": r"Y = \sqrt{\lambda/N}\; x x^\top + W,\qquad W_{ij}\sim\mathcal N(0,1)",
@@ -73,50 +112,7 @@ def free_entropy(prior: Prior, snr, overlap) -> np.ndarray:
 # Results
 # ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class FixedPoint:
-    """A state-evolution fixed point (arrays when the snr was an array)."""
-
-    snr: np.ndarray
-    overlap: np.ndarray
-    mmse: np.ndarray
-    free_entropy: np.ndarray
-    converged: np.ndarray
-    iterations: np.ndarray
-    init: str
-
-
-@dataclass(frozen=True)
-class Branch:
-    """One branch of fixed points along a snr grid."""
-
-    overlap: np.ndarray
-    mmse: np.ndarray
-    free_entropy: np.ndarray
-    converged: np.ndarray
-
-
-@dataclass(frozen=True)
-class Curve:
-    """Both state-evolution branches and the Bayes-optimal one over a snr grid.
-
-    ``metastable`` marks where the two branches differ (two stable fixed points);
-    ``hard`` where the uninformed (AMP) branch is worse than the Bayes-optimal one.
-    """
-
-    snr: np.ndarray
-    uninformed: Branch
-    informed: Branch
-    bayes_optimal: Branch
-    metastable: np.ndarray
-    hard: np.ndarray
-
-    @property
-    def converged(self) -> np.ndarray:
-        return self.uninformed.converged & self.informed.converged
-
-
-@dataclass(frozen=True)
-class Thresholds:
+class Thresholds(Result):
     """Phase-transition thresholds in snr; NaN where a threshold does not exist.
 
     ``weak_recovery``: m = 0 stops being stable (1 for every prior here; also PCA's BBP).
@@ -126,6 +122,8 @@ class Thresholds:
     ``algorithmic``: the uninformed (AMP) branch leaves the low-overlap state.
     For a continuous transition (``first_order`` False), dynamic is NaN and
     information-theoretic = algorithmic = weak recovery: there is no hard phase.
+    ``status``: not converged when a spinodal or the free-entropy crossing was not found
+    to tolerance (the crossing is then NaN).
     """
 
     weak_recovery: float
@@ -133,24 +131,15 @@ class Thresholds:
     information_theoretic: float
     algorithmic: float
     first_order: bool
-    converged: bool
+    status: Status
 
 
 @dataclass(frozen=True)
-class Landscape:
-    """phi(m) at one snr, with its local maxima (the stable fixed points)."""
-
-    snr: float
-    overlaps: np.ndarray
-    free_entropy: np.ndarray
-    maxima: np.ndarray
-    maxima_free_entropy: np.ndarray
-
-
-@dataclass(frozen=True)
-class AmpRun:
+class AmpRun(Result):
     """A finite-N AMP run after each iteration: overlap |x_hat . x| / |x|^2 and the relative matrix
-    error |x x^T - x_hat x_hat^T|_F^2 / |x x^T|_F^2 (-> 1 - m^2 on the Nishimori line)."""
+    error |x x^T - x_hat x_hat^T|_F^2 / |x x^T|_F^2 (-> 1 - m^2 on the Nishimori line).
+    ``status``: converged when the iterates stopped moving (to ``tol``) within the
+    iterations allowed, diverged when an estimate stopped being finite (the run stops there)."""
 
     snr: float
     n: int
@@ -159,12 +148,14 @@ class AmpRun:
     state_evolution: np.ndarray
     init: str
     seed: int
-    converged: bool
+    status: Status
 
 
 @dataclass(frozen=True)
-class AmpEnsemble:
-    """Final AMP overlaps over several runs per snr: mean and standard error."""
+class AmpEnsemble(Result):
+    """Final AMP overlaps over several runs per snr: mean and standard error. ``status`` per
+    snr: the worst of its runs' (one run that did not converge makes the point not
+    converged); ``runs_converged`` counts the runs that did."""
 
     snr: np.ndarray
     n: int
@@ -173,6 +164,8 @@ class AmpEnsemble:
     overlap_sem: np.ndarray
     mmse_mean: np.ndarray
     mmse_sem: np.ndarray
+    status: np.ndarray
+    runs_converged: np.ndarray
 
 
 # ---------------------------------------------------------------------------------------
@@ -197,9 +190,9 @@ def state_evolution(
 ) -> FixedPoint:
     """Iterate m <- M(snr m) from an uninformed (m0 = 1e-6) or informed (m0 = 1) start.
 
-    Vectorised over an array ``snr``; ``converged`` and ``iterations`` are per snr. Close
+    Vectorised over an array ``snr``; ``status`` and ``iterations`` are per snr. Close
     to a continuous transition the iteration slows down critically and may report
-    ``converged=False``: that is the honest answer, not an error.
+    ``Status.NOT_CONVERGED``: that is the honest answer, not an error.
     """
     snr = _as_snr(snr)
     _check_init(init)
@@ -209,16 +202,17 @@ def state_evolution(
     def update(m, idx):
         return scalar_overlap(prior, flat[idx] * m)
 
-    m, converged, iterations = damped_iteration(
+    m, status, iterations = damped_iteration(
         update, np.full(flat.shape, m0), damping=damping, tol=tol, max_iter=max_iter
     )
     m = m.reshape(snr.shape)
     return FixedPoint(
-        snr=snr,
+        control_name="snr",
+        control=snr,
         overlap=m,
-        mmse=1.0 - m**2,
+        mse=1.0 - m**2,
         free_entropy=free_entropy(prior, snr, m),
-        converged=converged.reshape(snr.shape),
+        status=status.reshape(snr.shape),
         iterations=iterations.reshape(snr.shape),
         init=init,
     )
@@ -247,14 +241,14 @@ def _table_for(prior: Prior, snr_max: float):
 
 
 def _branches(prior: Prior, snr: np.ndarray):
-    """Uninformed and informed branches (overlap, convergence, free entropy) at every snr."""
+    """Uninformed and informed branches (overlap, status, free entropy) at every snr."""
     g, S = _table_for(prior, float(snr.max(initial=0.0)))
 
     def S_of(gg):
         return gg / scalar_overlap(prior, gg)
 
     # |S(g) - snr| <= tol snr  <=>  |M(snr m) - m| <= tol m: the fixed-point residual itself
-    g_un, ok_un, g_in, ok_in = stable_branches(S_of, g, S, snr, tol=_RESIDUAL_TOL)
+    g_un, st_un, g_in, st_in = stable_branches(S_of, g, S, snr, tol=_RESIDUAL_TOL)
     m_un = np.divide(g_un, snr, out=np.zeros_like(snr), where=snr > 0)
     m_in = np.divide(g_in, snr, out=np.zeros_like(snr), where=snr > 0)
     phi_in = np.zeros_like(snr)
@@ -263,8 +257,8 @@ def _branches(prior: Prior, snr: np.ndarray):
     own = (m_un > 0) & (m_un != m_in)
     phi_un[own] = free_entropy(prior, snr[own], m_un[own])
     branches = [
-        Branch(overlap=m, mmse=1.0 - m**2, free_entropy=phi, converged=ok)
-        for m, phi, ok in ((m_un, phi_un, ok_un), (m_in, phi_in, ok_in))
+        Branch(overlap=m, mse=1.0 - m**2, free_entropy=phi, status=st)
+        for m, phi, st in ((m_un, phi_un, st_un), (m_in, phi_in, st_in))
     ]
     return branches[0], branches[1]
 
@@ -275,20 +269,7 @@ def curve(*, prior: Prior, snr) -> Curve:
     if snr.ndim != 1:
         raise ValueError("curve needs a 1-d array of snr")
     un, inf = _branches(prior, snr)
-    m_un, m_in = un.overlap, inf.overlap
-    ok_un, ok_in = un.converged, inf.converged
-    metastable = np.abs(m_in - m_un) > 1e-6
-    informed_wins = inf.free_entropy > un.free_entropy
-    pick = lambda a, b: np.where(informed_wins, b, a)  # noqa: E731
-    bayes = Branch(
-        overlap=pick(m_un, m_in),
-        mmse=pick(un.mmse, inf.mmse),
-        free_entropy=np.maximum(un.free_entropy, inf.free_entropy),
-        converged=ok_un & ok_in,
-    )
-    hard = metastable & informed_wins
-    return Curve(snr=snr, uninformed=un, informed=inf, bayes_optimal=bayes,
-                 metastable=metastable, hard=hard)
+    return bayes_optimal_curve(control_name="snr", control=snr, uninformed=un, informed=inf)
 
 
 # ---------------------------------------------------------------------------------------
@@ -307,36 +288,13 @@ def _spinodals(prior: Prior):
     """The first local maximum of S(g) and the local minimum after it, or None."""
     for g_max in _THRESHOLD_G_MAX:
         g, S = _g_table(prior, g_max, 400)
-        found = _spinodals_on(prior, g, S)
-        if found is None or found[1] < g_max / 2:
+        found = spinodals(lambda x: _S(prior, x), g, S, rtol=1e-11)
+        if found is not None and found.i_min is None:
+            found = None
+        # g = snr m <= S(g) <= S_max: both spinodals lie well inside this table
+        if found is None or found.S_max < g_max / 2:
             return found
     return found
-
-
-def _spinodals_on(prior, g, S):
-    dS = np.diff(S)
-    # a local max: S rises then falls; a local min: falls then rises
-    turns = np.flatnonzero(np.sign(dS[:-1]) != np.sign(dS[1:])) + 1
-    maxima = [i for i in turns if dS[i - 1] > 0 >= dS[i]]
-    if not maxima:
-        return None
-    i_max = maxima[0]
-    minima = [i for i in turns if i > i_max and dS[i - 1] < 0 <= dS[i]]
-    if not minima:
-        return None
-    i_min = minima[0]
-
-    def extremum(i, sign):
-        lo, hi = g[max(i - 1, 0)], g[min(i + 1, len(g) - 1)]
-        res = optimize.minimize_scalar(
-            lambda x: sign * _S(prior, x), bounds=(lo, hi), method="bounded",
-            options={"xatol": 1e-11 * max(hi, 1e-12)},
-        )
-        return float(res.x), float(sign * res.fun)
-
-    g_alg, snr_alg = extremum(i_max, -1.0)
-    g_dyn, snr_dyn = extremum(i_min, +1.0)
-    return g_alg, snr_alg, g_dyn, snr_dyn
 
 
 def _root_in(prior, snr, lo, hi):
@@ -351,8 +309,8 @@ def thresholds(*, prior: Prior) -> Thresholds:
     weak = 1.0
     spin = _spinodals(prior)
     if spin is None:
-        return Thresholds(weak, np.nan, weak, weak, first_order=False, converged=True)
-    g_alg, snr_alg, g_dyn, snr_dyn = spin
+        return Thresholds(weak, np.nan, weak, weak, first_order=False, status=Status.CONVERGED)
+    g_alg, snr_alg, g_dyn, snr_dyn = spin.x_max, spin.S_max, spin.x_min, spin.S_min
 
     def gap(snr):
         # uninformed branch: 0 below snr = 1, else the root on the rising piece [0, g_alg]
@@ -364,10 +322,12 @@ def thresholds(*, prior: Prior) -> Thresholds:
     g_lo, g_hi = gap(lo), gap(hi)
     if not g_lo < 0 < g_hi:
         # crossing outside the metastable window: should not happen for a genuine spinodal pair
-        return Thresholds(weak, snr_dyn, np.nan, snr_alg, first_order=True, converged=False)
+        return Thresholds(weak, snr_dyn, np.nan, snr_alg, first_order=True,
+                          status=Status.NOT_CONVERGED)
     snr_it, info = optimize.brentq(gap, lo, hi, xtol=1e-12, rtol=1e-12, full_output=True)
+    ok = info.converged and spin.status is Status.CONVERGED
     return Thresholds(weak, snr_dyn, float(snr_it), snr_alg, first_order=True,
-                      converged=bool(info.converged))
+                      status=Status.CONVERGED if ok else Status.NOT_CONVERGED)
 
 
 # ---------------------------------------------------------------------------------------
@@ -382,8 +342,9 @@ def free_entropy_landscape(*, prior: Prior, snr: float, overlaps=None) -> Landsc
     phi = free_entropy(prior, snr, m)
     c = curve(prior=prior, snr=np.array([snr]))
     maxima = np.unique(np.array([c.uninformed.overlap[0], c.informed.overlap[0]]))
-    return Landscape(snr=snr, overlaps=m, free_entropy=phi, maxima=maxima,
-                     maxima_free_entropy=free_entropy(prior, snr, maxima))
+    return Landscape(control_name="snr", control=snr, overlaps=m, free_entropy=phi,
+                     maxima=maxima, maxima_free_entropy=free_entropy(prior, snr, maxima),
+                     status=c.status[0])
 
 
 def pca_overlap(snr) -> np.ndarray:
@@ -419,8 +380,10 @@ def simulate_amp(
     x^{t+1}, v^{t+1} = posterior mean and variance of the prior in channel (B^t, A^t).
     Uninformed start: x^0 i.i.d. N(0, 10^-6), independent of the signal; informed start:
     x^0 = x (the truth). Runs at most ``iterations`` steps and stops
-    once |x^{t+1} - x^t|^2 / N < tol^2 (``converged``). Returns the overlap and relative
-    matrix error per iteration, and state evolution from the overlap after the first step.
+    once |x^{t+1} - x^t|^2 / N < tol^2 (``Status.CONVERGED``), or when an estimate is not
+    finite (``Status.DIVERGED``, the last recorded values NaN). Returns the overlap and
+    relative matrix error per iteration, and state evolution from the overlap after the
+    first step.
     """
     snr = float(_as_snr(snr))
     _check_init(init)
@@ -455,15 +418,20 @@ def simulate_amp(
         mses[t] = (xx**2 + hh**2 - 2.0 * xh_**2) / xx**2
 
     record(0, x_hat)
-    converged, steps = False, iterations
+    status, steps = Status.NOT_CONVERGED, iterations
     for t in range(iterations):
         B = np.sqrt(snr) * (A_mat @ x_hat) - snr * v.mean() * x_old
         A = snr * (x_hat @ x_hat) / n
         x_old = x_hat
-        x_hat, v = prior.posterior(B, A)
-        record(t + 1, x_hat)
+        with np.errstate(invalid="ignore", over="ignore"):
+            x_hat, v = prior.posterior(B, A)
+            finite = bool(np.all(np.isfinite(x_hat)) and np.all(np.isfinite(v)))
+            record(t + 1, np.where(np.isfinite(x_hat), x_hat, np.nan))
+        if not finite:
+            status, steps = Status.DIVERGED, t + 1
+            break
         if np.sum((x_hat - x_old) ** 2) / n < tol**2:
-            converged, steps = True, t + 1
+            status, steps = Status.CONVERGED, t + 1
             break
     overlaps, mses = overlaps[: steps + 1], mses[: steps + 1]
     # state evolution from the overlap after AMP's first step (on the Nishimori line from then on)
@@ -471,7 +439,7 @@ def simulate_amp(
     for t in range(2, steps + 1):
         se_traj[t] = float(scalar_overlap(prior, snr * se_traj[t - 1]))
     return AmpRun(snr=snr, n=n, overlap=overlaps, mse=mses, state_evolution=se_traj,
-                  init=init, seed=int(seed), converged=converged)
+                  init=init, seed=int(seed), status=status)
 
 
 def amp_ensemble(
@@ -488,6 +456,7 @@ def amp_ensemble(
         raise ValueError("runs must lie in [1, 50]")
     finals = np.empty((snr.size, runs))
     mses = np.empty((snr.size, runs))
+    status = np.empty((snr.size, runs), dtype=STATUS_DTYPE)
     total = snr.size * runs
     for i, s in enumerate(snr):
         for r in range(runs):
@@ -495,19 +464,23 @@ def amp_ensemble(
                                seed=seed + 1000 * i + r, init=init)
             finals[i, r] = run.overlap[-1]
             mses[i, r] = run.mse[-1]
+            status[i, r] = run.status
             if progress is not None:
                 progress(i * runs + r + 1, total)
     sem = lambda a: (a.std(axis=1, ddof=1) / np.sqrt(runs)) if runs > 1 else np.zeros(snr.size)  # noqa: E731
     return AmpEnsemble(snr=snr, n=int(n), runs=runs, overlap_mean=finals.mean(axis=1),
-                       overlap_sem=sem(finals), mmse_mean=mses.mean(axis=1), mmse_sem=sem(mses))
+                       overlap_sem=sem(finals), mmse_mean=mses.mean(axis=1), mmse_sem=sem(mses),
+                       status=worst_of(status, axis=1),
+                       runs_converged=np.sum(status == Status.CONVERGED.value, axis=1))
 
 
 # ---------------------------------------------------------------------------------------
 # Phase diagram
 # ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class PhaseDiagram:
-    """Thresholds over the sparsity rho of a prior family (NaN where a line does not exist)."""
+class PhaseDiagram(Result):
+    """Thresholds over the sparsity rho of a prior family (NaN where a line does not exist);
+    ``status`` per rho, that of its ``Thresholds``."""
 
     family: str
     rho: np.ndarray
@@ -516,7 +489,7 @@ class PhaseDiagram:
     information_theoretic: np.ndarray
     algorithmic: np.ndarray
     first_order: np.ndarray
-    converged: np.ndarray
+    status: np.ndarray
 
 
 SPARSE_FAMILIES = {"sparse_rademacher": SparseRademacher, "gauss_bernoulli": GaussBernoulli}
@@ -531,7 +504,7 @@ def _phase_diagram(family: str, rho: tuple[float, ...]) -> PhaseDiagram:
         family=family, rho=np.array(rho), weak_recovery=col("weak_recovery"),
         dynamic=col("dynamic"), information_theoretic=col("information_theoretic"),
         algorithmic=col("algorithmic"), first_order=col("first_order").astype(bool),
-        converged=col("converged").astype(bool),
+        status=statuses([t.status for t in rows]),
     )
 
 

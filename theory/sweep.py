@@ -28,6 +28,10 @@ from pathlib import Path
 import numpy as np
 
 from . import priors, spiked
+from ._result import Result, from_flags, statuses
+
+__all__ = ["CACHE_ENV", "CACHE_VERSION", "SCHEDULER_ENV", "AmpSweep", "amp_sweep", "cache_root",
+           "finest_cached_phase_diagram", "get_client", "main", "phase_diagram"]
 
 #: bump when a cached solver's output changes: older files are then ignored
 CACHE_VERSION = 1
@@ -102,20 +106,24 @@ def _map(function, *iterables, client=None, scheduler=None):
 # Spiked Wigner phase diagrams
 # ---------------------------------------------------------------------------------------
 PHASE_FIELDS = ("weak_recovery", "dynamic", "information_theoretic", "algorithmic",
-                "first_order", "converged")
+                "first_order", "converged", "status")
 
 
 def _thresholds_row(family: str, rho: float) -> tuple:
     t = spiked.thresholds(prior=spiked.SPARSE_FAMILIES[family](rho=rho))
-    return tuple(getattr(t, name) for name in PHASE_FIELDS)
+    return tuple(str(t.status) if name == "status" else getattr(t, name)
+                 for name in PHASE_FIELDS)
 
 
 def _diagram(family: str, stored: dict) -> spiked.PhaseDiagram:
-    flags = ("first_order", "converged")
+    # files written before statuses existed hold only the converged flags
+    status = (statuses(stored["status"]) if "status" in stored
+              else from_flags(np.asarray(stored["converged"], dtype=bool)))
+    lines = ("weak_recovery", "dynamic", "information_theoretic", "algorithmic")
     return spiked.PhaseDiagram(
         family=family, rho=np.asarray(stored["rho"], dtype=float),
-        **{name: np.asarray(stored[name], dtype=bool if name in flags else float)
-           for name in PHASE_FIELDS})
+        first_order=np.asarray(stored["first_order"], dtype=bool), status=status,
+        **{name: np.asarray(stored[name], dtype=float) for name in lines})
 
 
 def _phase_params(family: str, rho) -> dict:
@@ -172,9 +180,9 @@ def finest_cached_phase_diagram(family: str, cache=None) -> spiked.PhaseDiagram 
 # AMP ensembles over signal-to-noise ratios, sizes and seeds
 # ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class AmpSweep:
+class AmpSweep(Result):
     """Final overlaps of AMP runs: ``overlap[i, j, k]`` at snr[i], size n[j], seed k (the
-    seed of one run is ``seed + k``), with ``converged`` alike."""
+    seed of one run is ``seed + k``), with ``status`` (and ``converged``) alike."""
 
     prior: str
     rho: float
@@ -182,14 +190,14 @@ class AmpSweep:
     n: np.ndarray
     seeds: int
     overlap: np.ndarray
-    converged: np.ndarray
+    status: np.ndarray
 
 
 def _amp_final(prior_key: str, rho: float, snr: float, n: int, seed: int,
-               iterations: int) -> tuple[float, bool]:
+               iterations: int) -> tuple[float, str]:
     run = spiked.simulate_amp(prior=priors.make_prior(prior_key, rho), snr=snr, n=n,
                               iterations=iterations, seed=seed)
-    return float(run.overlap[-1]), bool(run.converged)
+    return float(run.overlap[-1]), str(run.status)
 
 
 def amp_sweep(*, prior: str, rho: float = 1.0, snr, n, seeds: int = 4, seed: int = 0,
@@ -214,12 +222,15 @@ def amp_sweep(*, prior: str, rho: float = 1.0, snr, n, seeds: int = 4, seed: int
                                           for s, m, k in grid], strict=True), client=client,
                        scheduler=scheduler)
         shape = (snr.size, sizes.size, int(seeds))
+        status = statuses([r[1] for r in results]).reshape(shape)
         stored = {"overlap": np.array([r[0] for r in results]).reshape(shape),
-                  "converged": np.array([r[1] for r in results]).reshape(shape)}
+                  "converged": status == "converged", "status": status}
         _save(path, stored, params)
+    # files written before statuses existed hold only the converged flags
+    status = (statuses(stored["status"]) if "status" in stored
+              else from_flags(np.asarray(stored["converged"], dtype=bool)))
     return AmpSweep(prior=prior, rho=float(rho), snr=snr, n=sizes, seeds=int(seeds),
-                    overlap=np.asarray(stored["overlap"], dtype=float),
-                    converged=np.asarray(stored["converged"], dtype=bool))
+                    overlap=np.asarray(stored["overlap"], dtype=float), status=status)
 
 
 # ---------------------------------------------------------------------------------------

@@ -82,14 +82,22 @@ def test_upload_uses_the_file_and_refuses_bad_ones(explorer):
     rng = np.random.default_rng(0)
     buffer = io.BytesIO()
     np.save(buffer, rng.standard_normal((300, 5)))
+    shown = []
+    explorer.upload_progress.param.watch(lambda event: shown.append(event.new), "visible")
+    explorer.upload_status.param.watch(lambda event: shown.append(event.new), "object")
     explorer.upload.filename = "mine.npy"
     explorer.upload.value = buffer.getvalue()
+    # read in a worker process
+    wait_until(lambda: "mine.npy, d = 5" in explorer.summary.object)
     assert explorer.source == "upload"
-    assert "mine.npy, d = 5" in explorer.summary.object
+    assert shown[:2] == ["Reading `mine.npy` (0.0 MiB)…", True]
+    assert not explorer.upload_progress.visible
+    assert "300 points, d = 5" in explorer.upload_status.object
     explorer.upload.filename = "evil.csv"
     explorer.upload.value = b"1,2\n3,oops\n"
-    assert "Could not use the file" in explorer.message.object
+    wait_until(lambda: "Could not use the file" in explorer.message.object)
     assert "mine.npy" in explorer.summary.object  # the previous data stay
+    assert not explorer.upload_progress.visible
 
 
 def test_upload_source_without_a_file_says_so(explorer):

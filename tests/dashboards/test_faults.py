@@ -39,7 +39,8 @@ def test_points_that_did_not_converge_are_marked_and_said(monkeypatch):
         curve = real(prior, lo, hi, points)
         bad = np.zeros(curve.snr.size, bool)
         bad[::10] = True
-        branch = dataclasses.replace(curve.uninformed, converged=~bad)
+        status = np.where(bad, "not_converged", curve.uninformed.status)
+        branch = dataclasses.replace(curve.uninformed, status=status)
         return dataclasses.replace(curve, uninformed=branch)
 
     monkeypatch.setattr(spiked_view, "cached_curve", partly_unconverged)

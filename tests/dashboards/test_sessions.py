@@ -7,6 +7,7 @@ from urllib.parse import parse_qs
 
 import panel as pn
 import pytest
+from panel.io.location import Location
 
 from bench.browser import free_port
 from bench.load import Session
@@ -103,7 +104,7 @@ def test_two_pages_do_not_share_controls(server):
 
 
 def test_a_lost_query_is_restored_from_the_session_arguments():
-    location = pn.io.location.Location()
+    location = Location()
     arguments = {"tab": [b"2"], "lr": [b"1.5"], "note": ["caf\u00e9".encode()]}
     assert restore_query(location, arguments)
     assert parse_qs(location.search.lstrip("?")) == {"tab": ["2"], "lr": ["1.5"],
@@ -111,11 +112,11 @@ def test_a_lost_query_is_restored_from_the_session_arguments():
 
 
 def test_a_present_query_is_kept_and_no_arguments_change_nothing():
-    location = pn.io.location.Location()
+    location = Location()
     location.search = "?tab=1"
     assert not restore_query(location, {"tab": [b"3"]})
     assert location.search == "?tab=1"
-    empty = pn.io.location.Location()
+    empty = Location()
     assert not restore_query(empty, {})
     assert not restore_query(None, {"tab": [b"3"]})
     assert empty.search == ""

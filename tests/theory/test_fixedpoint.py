@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from theory import Status
 from theory._fixedpoint import anderson_iteration
 
 DOTTIE = 0.7390851332151607  # the root of x = cos(x)
@@ -20,7 +21,8 @@ def test_anderson_solves_independent_problems_at_once():
         return out
 
     start = np.zeros((4, 2))
-    x, converged, iterations = anderson_iteration(update, start, tol=1e-12)
+    x, status, iterations = anderson_iteration(update, start, tol=1e-12)
+    converged = status == Status.CONVERGED
     assert converged.all()
     np.testing.assert_allclose(x[0::2], np.tile(linear_fixed_point, (2, 1)), rtol=1e-10)
     np.testing.assert_allclose(x[1::2], DOTTIE, rtol=1e-10)
@@ -34,9 +36,11 @@ def test_anderson_reports_a_map_that_leaves_its_domain():
         return out
 
     with np.errstate(invalid="ignore"):
-        x, converged, _ = anderson_iteration(update, np.zeros((2, 1)), tol=1e-12)
+        x, status, _ = anderson_iteration(update, np.zeros((2, 1)), tol=1e-12)
+    converged = status == Status.CONVERGED
     assert converged[0]
     assert not converged[1]
+    assert status[1] == Status.DIVERGED  # the map stopped being finite
     np.testing.assert_allclose(x[0], 2.0, rtol=1e-12)
 
 
@@ -45,7 +49,9 @@ def test_anderson_gives_up_after_max_iter():
     def update(x, idx):
         return 1.01 * x[:, ::-1] * np.array([1.0, -1.0]) + 1e-3
 
-    _, converged, iterations = anderson_iteration(update, np.ones((1, 2)), tol=1e-14,
-                                                  max_iter=5, memory=1)
+    _, status, iterations = anderson_iteration(update, np.ones((1, 2)), tol=1e-14,
+                                               max_iter=5, memory=1)
+    converged = status == Status.CONVERGED
     assert not converged[0]
+    assert status[0] == Status.NOT_CONVERGED
     assert iterations[0] == 5
