@@ -107,7 +107,7 @@ CONTROLS = (
 def amp_overlay(page) -> dict:
     """The AMP runs of the current model, in the plotted quantity (none: an empty overlay)."""
     done = page._amp
-    if done is None or done[0] != page.current_prior:
+    if done is None or done[1] is None or done[0] != page.current_prior:
         return {"amp": {k: [] for k in ("snr", "mean", "low", "high")}}
     return recipes.amp(page, done[1])
 
