@@ -472,20 +472,28 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
                         on_error=self._upload_failed)
 
     def _use_upload(self, dataset: datasets.DataSet):
-        from .links import shown
-
         self._uploaded = dataset
-        n, d = dataset.points.shape
-        self.upload_progress.visible = False
-        self.upload_status.object = f"`{shown(dataset.name, 40)}`: {n} points, d = {d}."
+        self._show_upload_status()
         if self.source != "upload":
             self.source = "upload"  # triggers the refresh
         else:
             self._on_data_change()
 
-    def _upload_failed(self, exc: BaseException):
+    def _show_upload_status(self):
+        """The file in use, if any, once no file is being read."""
+        from .links import shown
+
         self.upload_progress.visible = False
-        self.upload_status.param.update(object="", visible=False)
+        if self._uploaded is None:
+            self.upload_status.param.update(object="", visible=False)
+            return
+        n, d = self._uploaded.points.shape
+        self.upload_status.param.update(
+            object=f"`{shown(self._uploaded.name, 40)}`: {n} points, d = {d}.",
+            visible=self.source == "upload")
+
+    def _upload_failed(self, exc: BaseException):
+        self._show_upload_status()  # the previous file, if any, is still the one used
         if isinstance(exc, ValueError):  # what parse_file says of a bad file
             self.show_message(f"**Could not use the file:** {exc}", "danger")
         else:

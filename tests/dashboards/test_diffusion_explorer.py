@@ -98,6 +98,7 @@ def test_upload_uses_the_file_and_refuses_bad_ones(explorer):
     wait_until(lambda: "Could not use the file" in explorer.message.object)
     assert "mine.npy" in explorer.summary.object  # the previous data stay
     assert not explorer.upload_progress.visible
+    assert "mine.npy`: 300 points" in explorer.upload_status.object
 
 
 def test_upload_source_without_a_file_says_so(explorer):
