@@ -197,10 +197,12 @@ class DiffusionExplorer(Explorer):
             raise ValueError("upload a .npy or .csv file (rows are points) to use your data")
         ds = self._uploaded
         n = min(int(self.n), ds.points.shape[0])
+        description = f"{ds.name}, d = {ds.points.shape[1]}, n = {n} of {ds.points.shape[0]}"
+        if n == ds.points.shape[0]:  # every point, in order: no copy (up to 115 MB)
+            return ds.points, ds.labels, None, ds.image_shape, description
         pick = np.sort(np.random.default_rng(self.seed).choice(ds.points.shape[0], n,
                                                                 replace=False))
-        return (ds.points[pick], ds.labels[pick], None, ds.image_shape,
-                f"{ds.name}, d = {ds.points.shape[1]}, n = {n} of {ds.points.shape[0]}")
+        return ds.points[pick], ds.labels[pick], None, ds.image_shape, description
 
     def _data_key(self):
         upload = None if self._uploaded is None else (self._uploaded.name,
@@ -520,13 +522,15 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
             if points.size * min(points.shape) > DIRECT_SPECTRUM:
                 # seconds of SVD for a large upload: in a worker, the summary saying so
                 n, d = points.shape
-                v_bar = float(points.var(axis=0).mean())
                 self.summary.object = (f"**{description}.** Computing the covariance "
                                        "spectrum of the data…")
+                steps = [Step(diffusion.covariance_spectrum, dict(data=points)),
+                         Step(np.var, dict(a=points, axis=0))]  # the points are sent once
                 self.run_latest(
-                    "statistics", [Step(diffusion.covariance_spectrum, dict(data=points))],
+                    "statistics", steps,
                     on_done=lambda results: self._show_statistics(
-                        n, d, float(results[0][0]), v_bar, shape, description),
+                        n, d, float(results[0][0]), float(results[1].mean()), shape,
+                        description),
                     loading=self.summary)
                 return
         if self._latest.pop("statistics", None) is not None:  # under way, and stale now
