@@ -197,10 +197,12 @@ class DiffusionExplorer(Explorer):
             raise ValueError("upload a .npy or .csv file (rows are points) to use your data")
         ds = self._uploaded
         n = min(int(self.n), ds.points.shape[0])
+        description = f"{ds.name}, d = {ds.points.shape[1]}, n = {n} of {ds.points.shape[0]}"
+        if n == ds.points.shape[0]:  # every point, in order: no copy (up to 115 MB)
+            return ds.points, ds.labels, None, ds.image_shape, description
         pick = np.sort(np.random.default_rng(self.seed).choice(ds.points.shape[0], n,
                                                                 replace=False))
-        return (ds.points[pick], ds.labels[pick], None, ds.image_shape,
-                f"{ds.name}, d = {ds.points.shape[1]}, n = {n} of {ds.points.shape[0]}")
+        return ds.points[pick], ds.labels[pick], None, ds.image_shape, description
 
     def _data_key(self):
         upload = None if self._uploaded is None else (self._uploaded.name,
@@ -472,20 +474,28 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
                         on_error=self._upload_failed)
 
     def _use_upload(self, dataset: datasets.DataSet):
-        from .links import shown
-
         self._uploaded = dataset
-        n, d = dataset.points.shape
-        self.upload_progress.visible = False
-        self.upload_status.object = f"`{shown(dataset.name, 40)}`: {n} points, d = {d}."
+        self._show_upload_status()
         if self.source != "upload":
             self.source = "upload"  # triggers the refresh
         else:
             self._on_data_change()
 
-    def _upload_failed(self, exc: BaseException):
+    def _show_upload_status(self):
+        """The file in use, if any, once no file is being read."""
+        from .links import shown
+
         self.upload_progress.visible = False
-        self.upload_status.param.update(object="", visible=False)
+        if self._uploaded is None:
+            self.upload_status.param.update(object="", visible=False)
+            return
+        n, d = self._uploaded.points.shape
+        self.upload_status.param.update(
+            object=f"`{shown(self._uploaded.name, 40)}`: {n} points, d = {d}.",
+            visible=self.source == "upload")
+
+    def _upload_failed(self, exc: BaseException):
+        self._show_upload_status()  # the previous file, if any, is still the one used
         if isinstance(exc, ValueError):  # what parse_file says of a bad file
             self.show_message(f"**Could not use the file:** {exc}", "danger")
         else:
@@ -512,13 +522,15 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
             if points.size * min(points.shape) > DIRECT_SPECTRUM:
                 # seconds of SVD for a large upload: in a worker, the summary saying so
                 n, d = points.shape
-                v_bar = float(points.var(axis=0).mean())
                 self.summary.object = (f"**{description}.** Computing the covariance "
                                        "spectrum of the data…")
+                steps = [Step(diffusion.covariance_spectrum, dict(data=points)),
+                         Step(np.var, dict(a=points, axis=0))]  # the points are sent once
                 self.run_latest(
-                    "statistics", [Step(diffusion.covariance_spectrum, dict(data=points))],
+                    "statistics", steps,
                     on_done=lambda results: self._show_statistics(
-                        n, d, float(results[0][0]), v_bar, shape, description),
+                        n, d, float(results[0][0]), float(results[1].mean()), shape,
+                        description),
                     loading=self.summary)
                 return
         if self._latest.pop("statistics", None) is not None:  # under way, and stale now
