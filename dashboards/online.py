@@ -19,7 +19,7 @@ from bokeh.models import (
     Range1d,
     Span,
 )
-from bokeh.palettes import Plasma256, PuOr11, Viridis256
+from bokeh.palettes import Oranges256, PuOr11, Viridis256
 
 from theory import online
 
@@ -59,10 +59,12 @@ MAX_N = 5000
 # below this, eps_g is at the ODE solver's precision (its ~1e-10 absolute tolerance on the
 # overlaps): shown as "learned", not as a number
 EPS_FLOOR = 1e-10
-#: the order parameters' lines: R_km in a blue-green ramp, Q_kl in a magenta-orange one,
-#: every line of a family its own colour
-R_PALETTE = Viridis256[:215]
-Q_PALETTE = Plasma256[110:205]
+#: the order parameters' lines, every line of a family its own colour: the R_km along
+#: viridis (perceptually uniform, made for colour-vision deficiencies; its light yellow end
+#: left out), the Q_kl along a single-hue orange ramp (dark to mid: visible on light and dark
+#: backgrounds)
+R_PALETTE = Viridis256[:210]
+Q_PALETTE = Oranges256[20:150]
 R_FAMILY, Q_DIAGONAL, Q_OFF_DIAGONAL = "R_km (solid)", "Q_kk (dashed)", "Q_kl, k ≠ l (dotted)"
 
 
@@ -390,7 +392,7 @@ print(online.find_plateau(trajectory))
         # Play at the last frame starts again from the first (Panel's player would stop
         # at once): a page opens with the cursor at the end, where the units have
         # specialised, and one click on Play shows how they got there
-        self.player.jscallback(direction=PLAY_FROM_START_JS)
+        self.play_from_start = self.player.jscallback(direction=PLAY_FROM_START_JS)
         self.lr_widget = w.FloatSlider.from_param(self.param.lr, format="0.00",
                                                   css_classes=["lr-slider"])
         self.sim = SimulationPanel(self, "Run SGD")

@@ -1,12 +1,14 @@
-"""The explanation cards: Markdown with TeX, typeset by KaTeX in the page (served locally).
+"""The explanation cards: Markdown with TeX, typeset in the page by the MathJax that Bokeh
+serves itself (SVG output: no font files, works offline).
 
-Panel's Markdown pane typesets only ``$$...$$`` (through Bokeh's MathJax, which does not know
-single dollars), and its Markdown parser reads TeX first: ``\\,`` and ``\\;`` become ``,``
-and ``;`` and ``w^*_m`` opens an emphasis. Here the Markdown is parsed with the dollar-math
-rule first, so TeX is never read as Markdown; each formula is written back as ``\\(...\\)``
-(inline) or ``\\[...\\]`` (display) inside HTML, and KaTeX's auto-render typesets those in the
-browser (``pn.pane.LaTeX`` with the KaTeX renderer: its view sets the HTML, then calls
-``renderMathInElement`` on it).
+Panel's Markdown pane hands its HTML to that MathJax, which looks for ``$$...$$``,
+``\\[...\\]`` and ``\\(...\\)`` only (single dollars stayed raw), and its Markdown parser
+reads the TeX first: ``\\,`` and ``\\;`` became ``,`` and ``;``, and ``w^*_m`` opened an
+emphasis. Here the Markdown is parsed with the dollar-math rule first, so TeX is never read
+as Markdown, and each formula is written back between ``\\(...\\)`` (inline) or
+``\\[...\\]`` (display) in the HTML of an HTML pane with math enabled. MathJax reads the
+formulas out of that HTML as they are, so ``<``, ``>`` and ``&`` in them become ``\\lt``,
+``\\gt`` and ``\\&`` rather than HTML entities.
 """
 
 from __future__ import annotations
@@ -15,29 +17,34 @@ from functools import cache
 
 import panel as pn
 from markdown_it import MarkdownIt
-from markdown_it.common.utils import escapeHtml
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-#: explanation text in normal and in lecture mode (readable from the back of a hall)
+#: explanation text in normal and in lecture mode (readable from the back of a hall); the
+#: formulas are sized in ex of the text around them
 CARD_CSS = {
     False: ":host { font-size: 15px; line-height: 1.5; }",
     True: ":host { font-size: 22px; line-height: 1.5; }",
 }
 #: display formulas that are wider than the card scroll sideways instead of overflowing it
-MATH_CSS = (".katex-display { overflow-x: auto; overflow-y: hidden; padding: 2px 0; }"
-            " .katex { font-size: 1.1em; } h3 { margin-top: 0.2em; }")
+MATH_CSS = (".math-display { display: block; overflow-x: auto; overflow-y: hidden; "
+            "text-align: center; margin: 0.3em 0; } h3 { margin-top: 0.2em; }")
+_TEX_SAFE = str.maketrans({"<": r"\lt ", ">": r"\gt ", "&": r"\&"})
+
+
+def _tex(content: str) -> str:
+    return content.strip().translate(_TEX_SAFE)
 
 
 def _inline(self, tokens, idx, options, env) -> str:
-    return "\\(" + escapeHtml(tokens[idx].content.strip()) + "\\)"
+    return "\\(" + _tex(tokens[idx].content) + "\\)"
 
 
 def _display(self, tokens, idx, options, env) -> str:
-    return '<span class="math-display">\\[' + escapeHtml(tokens[idx].content.strip()) + "\\]</span>"
+    return '<span class="math-display">\\[' + _tex(tokens[idx].content) + "\\]</span>"
 
 
 def _block(self, tokens, idx, options, env) -> str:
-    return '<div class="math-display">\\[' + escapeHtml(tokens[idx].content.strip()) + "\\]</div>\n"
+    return '<div class="math-display">\\[' + _tex(tokens[idx].content) + "\\]</div>\n"
 
 
 @cache
@@ -52,15 +59,15 @@ def _parser() -> MarkdownIt:
 
 def markdown_with_math(text: str) -> str:
     """HTML of ``text`` (Markdown with ``$...$`` and ``$$...$$`` TeX), every formula kept
-    verbatim between KaTeX's ``\\(...\\)`` / ``\\[...\\]`` delimiters (HTML-escaped)."""
+    verbatim between MathJax's ``\\(...\\)`` / ``\\[...\\]`` delimiters."""
     return _parser().render(text)
 
 
-def explanation_card(text: str, title: str) -> tuple[pn.Card, pn.pane.LaTeX]:
+def explanation_card(text: str, title: str) -> tuple[pn.Card, pn.pane.HTML]:
     """A collapsed card with ``text`` typeset, and its pane (lecture mode restyles it)."""
-    pane = pn.pane.LaTeX(markdown_with_math(text), renderer="katex",
-                         sizing_mode="stretch_width", css_classes=["explanation"],
-                         stylesheets=[CARD_CSS[False], MATH_CSS])
+    pane = pn.pane.HTML(markdown_with_math(text), disable_math=False,
+                        sizing_mode="stretch_width", css_classes=["explanation"],
+                        stylesheets=[CARD_CSS[False], MATH_CSS])
     card = pn.Card(pane, title=title, collapsed=True, sizing_mode="stretch_width",
                    css_classes=["explanation-card"])
     return card, pane
