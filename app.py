@@ -84,7 +84,7 @@ LECTURE_PAGE_CSS = """
 html.lecture-mode { font-size: 150%; --bokeh-font-size: 19px; --lp-control-font-size: 19px;
                     --lp-switch-zoom: 1.5; }
 html.lecture-mode #main > div { max-width: none !important; }
-html.lecture-mode #header .title { font-size: 30px; }
+html.lecture-mode #header .title { font-size: 34px; }
 """
 LECTURE_CLASS_JS = "document.documentElement.classList.toggle('lecture-mode', on)"
 

@@ -418,6 +418,8 @@ class Explorer(pn.viewable.Viewer):
         """Called by each explorer once its plots and controls exist: tags the controls,
         lets inputs and selects follow the page's control font size, slims the figures."""
         self.tag_controls()
+        if "controls" not in self.controls.css_classes:
+            self.controls.css_classes = [*self.controls.css_classes, "controls"]
         inputs = (pn.widgets.Select, pn.widgets.FloatInput, pn.widgets.IntInput,
                   pn.widgets.TextInput)
         for widget in self.controls.select(pn.widgets.Widget):

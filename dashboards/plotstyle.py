@@ -37,7 +37,7 @@ LECTURE_MARKER_SCALE = 1.6
 LECTURE_TEXT_SCALE = 1.6
 LECTURE_COLORBAR_WIDTH = 24
 #: figures are a little taller in lecture mode: the larger text takes room from the frame
-LECTURE_HEIGHT_SCALE = 1.1
+LECTURE_HEIGHT_SCALE = 1.2
 #: the narrowest a figure is laid out (px) on a page at least 1280 px wide, by its span and
 #: the mode: "full" spans the plot area; two "half" figures share a row when both get at
 #: least the flex basis of ``PLOT_BASIS`` (else each takes the whole row)
