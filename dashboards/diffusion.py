@@ -316,15 +316,17 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
         legend_below(phase)
         self.fig_phase = phase
 
-        tree = make_figure(title="Trajectories on the top principal direction",
-                           x_label="diffusion time t", y_label="projection",
+        tree = make_figure(title="Backward trajectories", x_label="diffusion time t",
+                           subtitle="projected on the top principal direction",
+                           y_label="projection",
                            x_axis_type="log", x_range=Range1d(T_MAX, T_MIN), height=360)
         tree.multi_line("xs", "ys", source=s["trajectories"], color="color", line_width=1.2,
                         line_alpha=0.7)
         self.fig_tree = tree
 
-        images = make_figure(title="Generated (top) and nearest training images (bottom)",
-                             x_label="", y_label="", height=240, x_range=Range1d(0, IMAGES),
+        images = make_figure(title="Generated samples", x_label="", y_label="",
+                             subtitle="top: generated; bottom: nearest training image",
+                             height=260, x_range=Range1d(0, IMAGES),
                              y_range=Range1d(0, 2), match_aspect=True)
         images.image(image="image", x="x", y="y", dw="dw", dh="dh", source=s["images"],
                      palette="Greys256")

@@ -546,8 +546,7 @@ print(online.find_plateau(trajectory))
         self.order_bar.major_label_overrides = {i + 1: label[2:] for i, label in
                                                 enumerate(labels[:K * M])}
         self.order_bar.visible = grouped
-        set_subtitle(self.fig_order, f"K = {K} student, M = {M} teacher units"
-                     + ("; hover a line for its name" if grouped else ""))
+        set_subtitle(self.fig_order, f"K = {K} student, M = {M} teacher units")
         self.fig_heat.x_range.update(start=0.5, end=M + 0.5)
         self.fig_heat.y_range.update(start=K + 0.5, end=0.5)
         self.heat_ticks[0].ticks = list(range(1, M + 1))

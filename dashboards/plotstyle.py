@@ -145,7 +145,9 @@ def frame_width(fig, lecture: bool | None = None) -> float:
     lecture = layout.lecture if lecture is None else lecture
     fonts = FONTS[lecture]
     # left: tick labels (up to 6 characters, e.g. "0.0001" or "10^-10"), the axis label
-    left = text_width("0.0001", fonts["major_label"]) + 1.4 * px(fonts["axis_label"]) + 16
+    left = 0.0
+    if any(axis.visible for axis in fig.left):
+        left = text_width("0.0001", fonts["major_label"]) + 1.4 * px(fonts["axis_label"]) + 16
     right = TOOLBAR_WIDTH
     for bar in colorbars(fig):
         right += (bar.width if isinstance(bar.width, (int, float)) else 20) + 30 + \
@@ -161,7 +163,8 @@ def frame_height(fig, lecture: bool | None = None) -> float:
     height = layout.height * (LECTURE_HEIGHT_SCALE if lecture else 1.0)
     height -= 1.5 * px(fonts["title"]) + 10
     height -= sum(1.5 * px(fonts["subtitle"]) for _ in subtitles(fig))
-    height -= 1.5 * px(fonts["major_label"]) + 1.5 * px(fonts["axis_label"]) + 20
+    if any(axis.visible for axis in fig.below):
+        height -= 1.5 * px(fonts["major_label"]) + 1.5 * px(fonts["axis_label"]) + 20
     return height
 
 
@@ -269,11 +272,11 @@ def style_figure(fig, lecture: bool, originals: dict) -> None:
         legend.glyph_height = glyph_height(fonts["legend"])
         legend.glyph_width = glyph_width(fonts["legend"])
     for bar in colorbars(fig):
-        bar.major_label_text_font_size = fonts["colorbar"]
-        bar.title_text_font_size = fonts["colorbar"]
-        key = (bar.id, "width")
-        normal = originals.setdefault(key, bar.width)
-        bar.width = LECTURE_COLORBAR_WIDTH if lecture else normal
+        for prop, value in (("width", LECTURE_COLORBAR_WIDTH),
+                            ("major_label_text_font_size", fonts["colorbar"]),
+                            ("title_text_font_size", fonts["colorbar"])):
+            normal = originals.setdefault((bar.id, prop), getattr(bar, prop))
+            setattr(bar, prop, value if lecture else normal)
     models = [r.glyph for r in fig.renderers if hasattr(r, "glyph")]
     models += [a for a in fig.center if isinstance(a, Span)]
     for model in models:
