@@ -215,10 +215,14 @@ def fit_legend(fig) -> None:
     for legend in fig.legend:
         if legend not in fig.below:
             continue
-        columns, _, height = legend_layout(legend_labels(legend), frame_width(fig),
-                                           FONTS[layout.lecture]["legend"])
-        if legend.ncols != columns:
-            legend.ncols = columns
+        columns, rows, height = legend_layout(legend_labels(legend), frame_width(fig),
+                                              FONTS[layout.lecture]["legend"])
+        # the rows too: BokehJS measures its legend again when the legend model changes,
+        # not when an entry is shown or hidden (the plot kept the old legend's height, and
+        # the grown legend was cut at the bottom of the canvas)
+        shape = {"ncols": columns, "nrows": max(rows, 1)}
+        if any(getattr(legend, k) != v for k, v in shape.items()):
+            legend.update(**shape)
         extra += height
     height = round(layout.height * (LECTURE_HEIGHT_SCALE if layout.lecture else 1.0) + extra)
     if fig.height != height:

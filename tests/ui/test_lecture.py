@@ -118,11 +118,12 @@ JS_FIGURES = """() => {
       texts.push(['y label', a.axis_label || '', label(a), frame.height]);
     const legends = m.below.filter((l) => l.type === 'Legend').map((l) => {
       const r = view.renderer_views.get(l).el.getBoundingClientRect();
-      return [r.left - canvas.left, r.right - canvas.left];
+      return [r.left - canvas.left, r.right - canvas.left, r.bottom - canvas.top];
     });
     const inside = m.center.filter((l) => l.type === 'Legend').length;
     out.push({title: m.title.text, frame: [frame.width, frame.height], canvas: canvas.width,
-              texts, legends, inside, title_size: m.title.text_font_size});
+              height: canvas.height, texts, legends, inside,
+              title_size: m.title.text_font_size});
   }
   return out;
 }"""
@@ -184,23 +185,28 @@ def lecture_page(browser, width, height):
     return page
 
 
+def check_figures(figures, lecture=True):
+    assert len(figures) >= 2
+    for fig in figures:
+        if lecture:
+            assert fig["title_size"] == "20pt", fig["title"]  # the lecture fonts
+        assert fig["inside"] == 0, fig["title"]  # no legend on the data
+        for kind, text, measured, room in fig["texts"]:
+            assert measured <= room, f"{fig['title']}: {kind} {text!r} {measured:.0f}"
+        for left, right, bottom in fig["legends"]:
+            assert left >= 0, fig["title"]
+            assert right <= fig["canvas"] + 0.5, fig["title"]
+            assert bottom <= fig["height"] + 0.5, fig["title"]
+        assert fig["frame"][1] >= 200, fig["title"]  # the data keep room
+
+
 @pytest.mark.parametrize(("tab", "ready"), TABS)
 def test_lecture_mode_at_1280x720_cuts_nothing(browser, app_url, tab, ready):
     page = lecture_page(browser, 1280, 720)
     try:
         open_page(page, f"{app_url}?tab={tab}&lecture=true", ready=ready, timeout=60_000)
         page.wait_for_timeout(1500)  # the background results (thresholds, sweeps) drawn
-        figures = page.evaluate(JS_FIGURES)
-        assert len(figures) >= 2
-        for fig in figures:
-            assert fig["title_size"] == "20pt", fig["title"]  # the lecture fonts
-            assert fig["inside"] == 0, fig["title"]  # no legend on the data
-            for kind, text, measured, room in fig["texts"]:
-                assert measured <= room, f"{fig['title']}: {kind} {text!r} {measured:.0f}"
-            for left, right in fig["legends"]:
-                assert left >= 0, fig["title"]
-                assert right <= fig["canvas"] + 0.5, fig["title"]
-            assert fig["frame"][1] >= 200, fig["title"]  # the data keep room
+        check_figures(page.evaluate(JS_FIGURES))
         assert page.evaluate(JS_OUTSIDE_CONTROLS) == []
         no_errors(page)
     finally:
@@ -243,6 +249,26 @@ def test_the_order_parameters_legend_groups_many_lines(page, app_url):
     order = source(page, "sgd-order")
     assert len(set(order["family"])) == 3
     figures = {f["title"]: f for f in page.evaluate(JS_FIGURES)}
-    _, right = figures["Order parameters"]["legends"][0]
+    _, right, bottom = figures["Order parameters"]["legends"][0]
     assert right <= figures["Order parameters"]["canvas"]
+    assert bottom <= figures["Order parameters"]["height"]
     no_errors(page)
+
+
+def test_a_legend_that_gains_an_entry_stays_inside_its_plot(browser, app_url):
+    """The AMP runs' entry appears when they arrive: the plot makes room for the longer
+    legend (BokehJS measures a legend again only when its model changes)."""
+    page = lecture_page(browser, 1280, 720)
+    try:
+        open_page(page, f"{app_url}?lecture=true&amp_n=200&amp_runs=1", timeout=60_000)
+        page.get_by_role("button", name="Run AMP").click()
+        page.wait_for_function(f"() => ({JS_SOURCE_DATA})('spiked-amp').snr.length > 0",
+                               timeout=60_000)
+        page.wait_for_timeout(1000)
+        figures = page.evaluate(JS_FIGURES)
+        main = next(f for f in figures if f["title"] == "Error vs signal-to-noise ratio")
+        assert main["legends"][0][2] <= main["height"] + 0.5
+        check_figures(figures)
+        no_errors(page)
+    finally:
+        page.context.close()
