@@ -358,7 +358,7 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
         # one legend entry per n (its colour) and one per loss (its dash), not one per line
         loss_lines = losses.multi_line("xs", "ys", source=s["losses"], color="color",
                                        line_width=2, line_dash={"field": "dash"})
-        key = ColumnDataSource({"x": [], "y": []})
+        key = ColumnDataSource({"x": [np.nan], "y": [np.nan]})  # a legend sample, no line
         for dash, label in (("solid", "test loss"), ("dashed", "training loss")):
             losses.line("x", "y", source=key, color=PALETTE["grey"], line_width=2,
                         line_dash=dash, legend_label=label)

@@ -60,11 +60,11 @@ MAX_N = 5000
 # overlaps): shown as "learned", not as a number
 EPS_FLOOR = 1e-10
 #: the order parameters' lines, every line of a family its own colour: the R_km along
-#: viridis (perceptually uniform, made for colour-vision deficiencies; its light yellow end
-#: left out), the Q_kl along a single-hue orange ramp (dark to mid: visible on light and dark
-#: backgrounds)
-R_PALETTE = Viridis256[:210]
-Q_PALETTE = Oranges256[20:150]
+#: viridis (perceptually uniform, made for colour-vision deficiencies), the Q_kl along a
+#: single-hue orange ramp; both without their darkest and lightest ends, which vanish on a
+#: dark or a light background
+R_PALETTE = Viridis256[45:220]
+Q_PALETTE = Oranges256[35:160]
 R_FAMILY, Q_DIAGONAL, Q_OFF_DIAGONAL = "R_km (solid)", "Q_kk (dashed)", "Q_kl, k ≠ l (dotted)"
 
 

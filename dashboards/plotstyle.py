@@ -123,7 +123,7 @@ def subtitles(fig) -> list[Title]:
 def add_subtitle(fig, text: str = "") -> Title:
     """A second title line under the title, for what changes (numbers, the chosen case)."""
     subtitle = Title(text=text, name="subtitle", text_font_style="normal",
-                     text_font_size=FONTS[False]["subtitle"], text_color="#444444")
+                     text_font_size=FONTS[False]["subtitle"])
     fig.add_layout(subtitle, "above")
     return subtitle
 
