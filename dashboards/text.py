@@ -13,7 +13,7 @@ formulas out of that HTML as they are, so ``<``, ``>`` and ``&`` in them become 
 
 from __future__ import annotations
 
-from functools import cache
+from functools import lru_cache
 
 import panel as pn
 from markdown_it import MarkdownIt
@@ -47,7 +47,7 @@ def _block(self, tokens, idx, options, env) -> str:
     return '<div class="math-display">\\[' + _tex(tokens[idx].content) + "\\]</div>\n"
 
 
-@cache
+@lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     parser = MarkdownIt("commonmark").use(dollarmath_plugin, double_inline=True,
                                           allow_labels=False)
