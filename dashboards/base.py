@@ -457,7 +457,7 @@ class Explorer(pn.viewable.Viewer):
 
     def explanation(self, text: str, title: str) -> pn.Card:
         """The collapsed "What this shows" card: ``text`` (Markdown with TeX) typeset by
-        KaTeX; built once."""
+        the MathJax that Bokeh serves (``dashboards.text``); built once."""
         if getattr(self, "_explanation", None) is None:
             self._explanation = explanation_card(text, title)
             self._explanation[1].stylesheets = [CARD_CSS[self.lecture_mode], MATH_CSS]
