@@ -8,7 +8,7 @@ from functools import lru_cache
 import numpy as np
 import panel as pn
 import param
-from bokeh.models import ColumnDataSource, Range1d
+from bokeh.models import ColumnDataSource, LegendItem, Range1d
 
 from theory import data as datasets
 from theory import diffusion
@@ -19,7 +19,8 @@ from .base import (
     Explorer,
     Preset,
     SimulationPanel,
-    add_legend_defaults,
+    add_hover,
+    legend_below,
     make_figure,
 )
 from .processes import Step
@@ -107,7 +108,7 @@ exactly. The test (population) loss first falls, as the model learns the populat
 then rises again as it starts fitting the $n$ training points themselves. The training times
 where it lies within {diffusion.WINDOW:.0%} of its drop above its minimum form the
 generalisation window, from $\tau_{{\rm gen}}$ to $\tau_{{\rm mem}}$: $\tau_{{\rm gen}}$ stays put
-while $\tau_{{\rm mem}}$ grows roughly linearly with $n$ (Bonnaire, Urfin, Biroli, Mezard 2025),
+while $\tau_{{\rm mem}}$ grows roughly linearly with $n$ (Bonnaire, Urfin, Biroli, Mézard 2025),
 so more data widens the window in which training can stop before the model memorises.
 
 **References.** {"; ".join(diffusion.REFERENCES)}.
@@ -292,8 +293,8 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
             "losses": cds(("xs", "ys", "n", "loss", "color", "dash"), "dm-losses"),
         }
         s = self.sources
-        timeline = make_figure(title="Backward timeline", x_label="diffusion time t "
-                               "(generation runs left to right, from noise to data)",
+        timeline = make_figure(title="Backward timeline", x_label="diffusion time t",
+                               subtitle="generation runs left to right: noise → data",
                                y_label="fraction of trajectories",
                                x_axis_type="log", x_range=Range1d(T_MAX, T_MIN),
                                y_range=Range1d(0, 1.05), height=440)
@@ -306,8 +307,7 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
                       line_width=3, legend_label="committed to final class (speciation)")
         timeline.line("t", "collapsed", source=s["curves"], color=PALETTE["vermillion"],
                       line_width=3, legend_label="sitting on its training point (collapse)")
-        add_legend_defaults(timeline, "bottom_right")
-        timeline.legend.label_text_font_size = "9pt"
+        legend_below(timeline)
         self.fig_timeline = timeline
 
         phase = make_figure(title="Phase diagram", x_label="log n / d", y_label="time t",
@@ -320,18 +320,20 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
                    line_width=2.5, legend_label="collapse t_C (Gaussian data, variance v̄)")
         phase.scatter("x", "t", source=s["phase_point"], marker="star", size=14,
                       color=PALETTE["black"], legend_label="current data: (log n/d, t_C)")
-        add_legend_defaults(phase, "bottom_left")
+        legend_below(phase)
         self.fig_phase = phase
 
-        tree = make_figure(title="Trajectories on the top principal direction",
-                           x_label="diffusion time t", y_label="projection",
+        tree = make_figure(title="Backward trajectories", x_label="diffusion time t",
+                           subtitle="projected on the top principal direction",
+                           y_label="projection",
                            x_axis_type="log", x_range=Range1d(T_MAX, T_MIN), height=360)
         tree.multi_line("xs", "ys", source=s["trajectories"], color="color", line_width=1.2,
                         line_alpha=0.7)
         self.fig_tree = tree
 
-        images = make_figure(title="Generated (top) and nearest training images (bottom)",
-                             x_label="", y_label="", height=240, x_range=Range1d(0, IMAGES),
+        images = make_figure(title="Generated samples", x_label="", y_label="",
+                             subtitle="top: generated; bottom: nearest training image",
+                             height=260, x_range=Range1d(0, IMAGES),
                              y_range=Range1d(0, 2), match_aspect=True)
         images.image(image="image", x="x", y="y", dw="dw", dh="dh", source=s["images"],
                      palette="Greys256")
@@ -355,14 +357,25 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
                            legend_label=label)
         window.line("n", "tau", source=s["window_fit"], color=PALETTE["black"],
                     line_dash="dotted", line_width=1.5, legend_label="∝ n (guide)")
-        add_legend_defaults(window, "top_left")
+        legend_below(window)
         self.fig_window = window
 
         losses = make_figure(title="Denoising loss in training time", x_label="training time τ",
                              y_label="loss per dimension", x_axis_type="log", height=360)
-        losses.multi_line("xs", "ys", source=s["losses"], color="color", line_width=2,
-                          line_dash={"field": "dash"}, legend_field="loss")
-        add_legend_defaults(losses, "bottom_left")
+        # one legend entry per n (its colour) and one per loss (its dash), not one per line
+        loss_lines = losses.multi_line("xs", "ys", source=s["losses"], color="color",
+                                       line_width=2, line_dash={"field": "dash"})
+        key = ColumnDataSource({"x": [np.nan], "y": [np.nan]})  # a legend sample, no line
+        for dash, label in (("solid", "test loss"), ("dashed", "training loss")):
+            losses.line("x", "y", source=key, color=PALETTE["grey"], line_width=2,
+                        line_dash=dash, legend_label=label)
+        # the colour of each n is drawn from its first line: shown once there are lines
+        self._loss_n_items = [LegendItem(label=f"n = {n}", renderers=[loss_lines],
+                                         index=2 * i, visible=False)
+                              for i, n in enumerate(WINDOW_N)]
+        losses.legend[0].items = [*self._loss_n_items, *losses.legend[0].items]
+        add_hover(losses, [loss_lines], [("", "@loss")])
+        legend_below(losses)
         self.fig_losses = losses
 
         self.timeline_pane = pn.pane.Bokeh(timeline, sizing_mode="stretch_width")
@@ -372,9 +385,8 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
                                     sizing_mode="stretch_width", visible=False)
         self.summary = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10))
         self.window_box = pn.Column(
-            pn.Row(pn.pane.Bokeh(window, sizing_mode="stretch_width"),
-                   pn.pane.Bokeh(losses, sizing_mode="stretch_width"),
-                   sizing_mode="stretch_width"),
+            self.plot_row(pn.pane.Bokeh(window, sizing_mode="stretch_width"),
+                          pn.pane.Bokeh(losses, sizing_mode="stretch_width")),
             sizing_mode="stretch_width", visible=False)
 
     def _build_controls(self):
@@ -694,6 +706,8 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
                 dashes.append(dash)
         self.sources["losses"].data = {"xs": xs, "ys": ys, "n": ns, "loss": labels,
                                        "color": colors, "dash": dashes}
+        for i, item in enumerate(self._loss_n_items):
+            item.visible = 2 * i < len(xs)
         self.window_box.visible = True
         never = [int(n) for n, ok in zip(result.n, finite, strict=True) if not ok]
         exponent = (f"τ_mem ∝ n^{result.exponent:.2f}" if np.isfinite(result.exponent)
@@ -705,6 +719,8 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
 
     def _clear_window(self, *_):
         self.clear_sources("window", "window_fit", "losses")
+        for item in self._loss_n_items:
+            item.visible = False
         self.window_box.visible = False
         self.window_sim.status.object = ""
 
@@ -729,14 +745,13 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
 
     # -- layout --------------------------------------------------------------------------
     def __panel__(self):
-        explanation = pn.Card(pn.pane.Markdown(EXPLANATION, sizing_mode="stretch_width"),
-                              title="What this shows: model, times, references",
-                              collapsed=True, sizing_mode="stretch_width")
+        explanation = self.explanation(
+            EXPLANATION, "What this shows: model, times, references")
         plots = pn.Column(
             self.message,
             self.summary,
-            pn.Row(self.timeline_pane, self.phase_pane, sizing_mode="stretch_width"),
-            pn.Row(self.tree_pane, self.images_box, sizing_mode="stretch_width"),
+            self.plot_row(self.timeline_pane, self.phase_pane),
+            self.plot_row(self.tree_pane, self.images_box),
             self.window_box,
             explanation,
             sizing_mode="stretch_width",

@@ -23,11 +23,12 @@ from .base import (
     add_bands_and_thresholds,
     add_error_bars,
     add_hover,
-    add_legend_defaults,
     landscape_figure,
+    legend_below,
     legend_items,
     make_figure,
     maxima_data,
+    set_subtitle,
     shaded_regions,
     submit_background,
     threshold_lines,
@@ -277,7 +278,7 @@ print("converged everywhere:", bool(curve.converged.all()))
 
         fig = make_figure(title="Error vs signal-to-noise ratio", x_label="signal-to-noise ratio λ",
                           y_label="matrix MMSE", x_range=Range1d(0, 1),
-                          y_range=Range1d(-0.02, 1.05), height=420)
+                          y_range=Range1d(-0.02, 1.05), height=420, span="full")
         add_bands_and_thresholds(fig, s["regions"], s["thresholds"])
         pca = fig.line("snr", "pca", source=s["curves"], color=PALETTE["grey"], line_width=2,
                        line_dash="dashdot", legend_label="PCA (top eigenvector)")
@@ -295,8 +296,7 @@ print("converged everywhere:", bool(curve.converged.all()))
         self.snr_marker = Span(location=self.snr, dimension="height", line_color="black",
                                line_width=1.5, line_alpha=0.6)
         fig.add_layout(self.snr_marker)
-        add_legend_defaults(fig, "top_left")
-        fig.add_layout(fig.legend[0], "right")
+        legend_below(fig)
         # legend entries of overlays that are empty most of the time show only when drawn
         self._optional_legend = legend_items(fig, {"unconverged": unconverged,
                                                    "amp": amp_points})
@@ -313,7 +313,8 @@ print("converged everywhere:", bool(curve.converged.all()))
             y_label="free entropy Φ(m)", curve_label="Φ(m) at current λ")
 
         phase = make_figure(title="Phase diagram", x_label="sparsity ρ", y_label="λ",
-                            x_axis_type="log", height=330, y_range=Range1d(0, 1.3))
+                            x_axis_type="log", height=330, y_range=Range1d(0, 1.3),
+                            subtitle="")
         phase.varea(x="rho", y1="it", y2="alg", source=s["phase"], fill_color=PALETTE["orange"],
                     fill_alpha=0.25, legend_label="hard phase")
         phase.varea(x="rho", y1="dynamic", y2="it", source=s["phase"], fill_color=PALETTE["sky"],
@@ -325,7 +326,7 @@ print("converged everywhere:", bool(curve.converged.all()))
                        legend_label=label.split(":")[0])
         phase.scatter("rho", "snr", source=s["phase_point"], size=12, marker="star",
                       color=PALETTE["black"], legend_label="current (ρ, λ)")
-        add_legend_defaults(phase, "bottom_right")
+        legend_below(phase)
         self.fig_phase = phase
 
         self.curve_pane = pn.pane.Bokeh(self.fig_curve, sizing_mode="stretch_width")
@@ -442,7 +443,8 @@ print("converged everywhere:", bool(curve.converged.all()))
             for key in ("dynamic", "information_theoretic", "algorithmic"):
                 label, color = THRESHOLD_STYLE[key]
                 x = getattr(th, key)
-                entries.append((x, f"{label} ({x:.4f})", color))
+                name, meaning = label.split(": ")
+                entries.append((x, f"{name} = {x:.4f}: {meaning}", color))
         self.sources["thresholds"].data = threshold_lines(entries, -0.02, 1.05)
         regions = []
         if th.first_order:
@@ -474,7 +476,7 @@ print("converged everywhere:", bool(curve.converged.all()))
         best, others = maxima_data(land.maxima, land.maxima_free_entropy, "m", "phi")
         self.sources["global_max"].data = best
         self.sources["local_max"].data = others
-        self.fig_landscape.title.text = f"Free-entropy landscape Φ(m) at λ = {snr:.3f}"
+        set_subtitle(self.fig_landscape, f"at λ = {snr:.3f}")
         rho = self.rho if self.is_sparse else 1.0
         self.sources["phase_point"].data = {"rho": [rho], "snr": [snr]}
 
@@ -498,7 +500,7 @@ print("converged everywhere:", bool(curve.converged.all()))
                 "alg": pd.algorithmic,
                 "weak": pd.weak_recovery,
             }
-            self.fig_phase.title.text = f"Phase diagram of the {FAMILY_LABEL[family]} family"
+            set_subtitle(self.fig_phase, f"{FAMILY_LABEL[family]} family")
             self.phase_pane.loading = False
             if not pd.converged.all():
                 self.show_message("Some thresholds of the phase diagram did not converge.")
@@ -560,14 +562,13 @@ print("converged everywhere:", bool(curve.converged.all()))
 
     # -- layout --------------------------------------------------------------------------
     def __panel__(self):
-        explanation = pn.Card(pn.pane.Markdown(EXPLANATION, sizing_mode="stretch_width"),
-                              title="What this shows: model, curves, thresholds, references",
-                              collapsed=True, sizing_mode="stretch_width")
+        explanation = self.explanation(
+            EXPLANATION, "What this shows: model, curves, thresholds, references")
         plots = pn.Column(
             self.message,
             self.summary,
             self.curve_pane,
-            pn.Row(self.landscape_pane, self.phase_pane, sizing_mode="stretch_width"),
+            self.plot_row(self.landscape_pane, self.phase_pane),
             explanation,
             sizing_mode="stretch_width",
         )
