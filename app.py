@@ -2,6 +2,7 @@
 
 import panel as pn
 import param
+from bokeh.models import CustomJS
 
 from dashboards import DiffusionExplorer, GlmExplorer, OnlineExplorer, SpikedExplorer, links, pool
 from dashboards.about import about_panel
@@ -79,6 +80,34 @@ class LazyTabs:
         return self.built[title]
 
 
+#: lecture mode for the whole page: the header, tabs, buttons, selects and inputs larger
+#: (Bootstrap sizes them in rem, Bokeh and the explorers' inputs through custom properties,
+#: which inherit into every shadow root), and no cap on the page's width. The rules hang
+#: on a class of the root element that the switch sets and a link restores
+#: (``LECTURE_CLASS_JS``); plots and controls are restyled by the explorers themselves.
+LECTURE_PAGE_CSS = """
+html.lecture-mode { font-size: 150%; --bokeh-font-size: 19px; --lp-control-font-size: 19px;
+                    --lp-switch-zoom: 1.5; }
+html.lecture-mode #main > div { max-width: none !important; }
+html.lecture-mode #header .title { font-size: 34px; }
+"""
+LECTURE_CLASS_JS = "document.documentElement.classList.toggle('lecture-mode', on)"
+
+
+def lecture_switch(settings: PageSettings) -> pn.widgets.Switch:
+    """The lecture-mode switch; it (and, on load, the link's ``lecture=true``) sets the
+    page's lecture class at once in the browser."""
+    switch = pn.widgets.Switch.from_param(
+        settings.param.lecture, width=220, css_classes=["lecture-switch"],
+        stylesheets=[":host { color: white; }", ".bk-switch { zoom: var(--lp-switch-zoom, 1); }"])
+    switch.jscallback(value="const on = cb_obj.value; " + LECTURE_CLASS_JS)
+    if pn.state.curdoc is not None:
+        pn.state.curdoc.js_on_event("document_ready", CustomJS(code=(
+            "const on = new URLSearchParams(window.location.search).get('lecture') === "
+            "'true'; " + LECTURE_CLASS_JS)))
+    return switch
+
+
 def theme_switch() -> pn.widgets.Button:
     """Reloads the page in the other theme (Panel reads ``?theme=`` when it builds a page)."""
     other = "default" if pn.config.theme == "dark" else "dark"
@@ -111,9 +140,8 @@ def build_page() -> pn.template.BootstrapTemplate:
     )
     settings = PageSettings()
     tabs = LazyTabs(settings)
-    lecture = pn.widgets.Switch.from_param(settings.param.lecture, width=150,
-                                           css_classes=["lecture-switch"],
-                                           stylesheets=[":host { color: white; }"])
+    template.config.raw_css.append(LECTURE_PAGE_CSS)
+    lecture = lecture_switch(settings)
     template.header.append(pn.Row(lecture, theme_switch(), align="center"))
     if notes:
         template.main.append(link_notice(notes))

@@ -54,11 +54,18 @@ from functools import wraps
 import numpy as np
 import panel as pn
 import param
-from bokeh.models import CustomAction, CustomJS, HoverTool, SaveTool, Span
+from bokeh.models import CustomAction, CustomJS, HoverTool, NoOverlap, SaveTool, Span
 from bokeh.plotting import figure
 
-from . import processes
+from . import plotstyle, processes
 from .caches import Atlas, BoundedCache, solve_now, value_key  # noqa: F401 (re-exported)
+from .plotstyle import (  # noqa: F401 (re-exported: the explorers' and tests' names)
+    FONTS,
+    LECTURE_LINE_SCALE,
+    legend_below,
+    set_subtitle,
+    style_figure,
+)
 from .processes import Cancelled
 from .recipes import (  # noqa: F401 (re-exported)
     OrderedRange,
@@ -67,6 +74,7 @@ from .recipes import (  # noqa: F401 (re-exported)
     shaded_regions,
     threshold_lines,
 )
+from .text import CARD_CSS, MATH_CSS, explanation_card
 
 log = logging.getLogger("learning_phases")
 
@@ -186,8 +194,13 @@ SVG_ICON = ("data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' wid
             "font-weight='bold' fill='%23555'>SVG</text></svg>")
 
 
-def make_figure(*, title: str, x_label: str, y_label: str, height: int = 360, **kwargs):
-    """A Bokeh figure with the project's look: responsive width, save/zoom/hover tools."""
+def make_figure(*, title: str, x_label: str, y_label: str, height: int = 360,
+                subtitle: str | None = None, span: str = "half", **kwargs):
+    """A Bokeh figure with the project's look: responsive width, save/zoom/hover tools, tick
+    labels that never overlap. ``title`` names the plot and stays short (it is drawn on the
+    canvas, cut when too long); what changes goes in ``subtitle`` (a second line, see
+    ``plotstyle.set_subtitle``). ``span``: "full" for a figure alone in its row, "half" for
+    one that shares it (the width its title, labels and legend are fitted to)."""
     fig = figure(
         title=title,
         height=height,
@@ -196,11 +209,16 @@ def make_figure(*, title: str, x_label: str, y_label: str, height: int = 360, **
         toolbar_location="right",
         **kwargs,
     )
+    plotstyle.register(fig, span, height)
     fig.xaxis.axis_label = x_label
     fig.yaxis.axis_label = y_label
-    fig.title.text_font_size = "13pt"
-    fig.axis.axis_label_text_font_size = "12pt"
-    fig.axis.major_label_text_font_size = "10pt"
+    fonts = FONTS[False]
+    fig.title.text_font_size = fonts["title"]
+    fig.axis.axis_label_text_font_size = fonts["axis_label"]
+    fig.axis.major_label_text_font_size = fonts["major_label"]
+    fig.axis.major_label_policy = NoOverlap()
+    if subtitle is not None:
+        plotstyle.add_subtitle(fig, subtitle)
     fig.toolbar.logo = None
     # a fixed file name: the save tool asks for none, and the file says what it shows
     slug = "".join(c if c.isalnum() else "-" for c in title.lower()).strip("-")
@@ -225,41 +243,15 @@ def slim_figure(fig) -> None:
             renderer.muted_glyph = "auto"
 
 
-#: plot fonts, normal and in lecture mode (readable from the back of a hall)
-FONTS = {False: {"title": "13pt", "axis_label": "12pt", "major_label": "10pt", "legend": "10pt"},
-         True: {"title": "22pt", "axis_label": "19pt", "major_label": "16pt", "legend": "15pt"}}
-LECTURE_LINE_SCALE = 2.0
-LECTURE_MARKER_SCALE = 1.6
 #: controls and text in lecture mode: custom properties inherit into every shadow root below
 LECTURE_CSS = ":host { --bokeh-font-size: 19px; --font-size: 19px; font-size: 19px; }"
-
-
-def style_figure(fig, lecture: bool, originals: dict) -> None:
-    """Fonts, line widths and marker sizes of ``fig`` for lecture mode or back to normal;
-    ``originals`` remembers the normal widths and sizes (keyed by model id)."""
-    fonts = FONTS[lecture]
-    fig.title.text_font_size = fonts["title"]
-    fig.axis.axis_label_text_font_size = fonts["axis_label"]
-    fig.axis.major_label_text_font_size = fonts["major_label"]
-    for legend in fig.legend:
-        legend.label_text_font_size = fonts["legend"]
-    models = [r.glyph for r in fig.renderers if hasattr(r, "glyph")]
-    models += [a for a in fig.center if isinstance(a, Span)]
-    for model in models:
-        for prop, scale in (("line_width", LECTURE_LINE_SCALE), ("size", LECTURE_MARKER_SCALE)):
-            value = getattr(model, prop, None)
-            if not isinstance(value, (int, float)):
-                continue  # absent, or driven by a data column
-            key = (model.id, prop)
-            normal = originals.setdefault(key, value)
-            setattr(model, prop, normal * scale if lecture else normal)
-
-
-def add_legend_defaults(fig, location="bottom_right"):
-    fig.legend.location = location
-    fig.legend.click_policy = "hide"
-    fig.legend.background_fill_alpha = 0.75
-    fig.legend.label_text_font_size = "10pt"
+#: inputs and selects take the page's control font size (larger in lecture mode, through
+#: the custom property that ``app.LECTURE_PAGE_CSS`` sets on the page's root element)
+CONTROL_CSS = "select, input { font-size: var(--lp-control-font-size, 13.33px); }"
+#: a slider's label and value wrap rather than run out of the controls column
+SLIDER_CSS = ".bk-slider-title { white-space: normal; }"
+#: a radio-button group whose labels are longer than this stacks its buttons in lecture mode
+LECTURE_MAX_BUTTON_LABELS = 24
 
 
 def add_hover(fig, renderers, tooltips):
@@ -309,8 +301,7 @@ class Figure:
     y_label: str
     glyphs: tuple
     height: int = 360
-    legend: object = "bottom_right"  # a location, or a function placing the legend of a figure
-    legend_outside: bool = False
+    legend: object = legend_below  # the function that places the legend of the figure
     markers: tuple[Marker, ...] = ()
     hover: tuple[Hover, ...] = ()
     loading: str | None = None
@@ -486,12 +477,7 @@ class Explorer(pn.viewable.Viewer):
             fig.add_layout(span)
             self.markers[marker.parameter] = span
             setattr(self, marker.key, span)
-        if callable(spec.legend):
-            spec.legend(fig)
-        else:
-            add_legend_defaults(fig, spec.legend)
-        if spec.legend_outside:
-            fig.add_layout(fig.legend[0], "right")
+        spec.legend(fig)
         for source, item in legend_items(fig, optional).items():
             item.visible = False
             self.optional_legend.setdefault(source, []).append(item)
@@ -634,9 +620,20 @@ class Explorer(pn.viewable.Viewer):
         return found
 
     def finish_build(self) -> None:
-        """Called by each explorer once its plots and controls exist: tags the controls and
-        slims the figures."""
+        """Called by each explorer once its plots and controls exist: tags the controls,
+        lets inputs and selects follow the page's control font size, slims the figures."""
         self.tag_controls()
+        if "controls" not in self.controls.css_classes:
+            self.controls.css_classes = [*self.controls.css_classes, "controls"]
+        inputs = (pn.widgets.Select, pn.widgets.FloatInput, pn.widgets.IntInput,
+                  pn.widgets.TextInput)
+        for widget in self.controls.select(pn.widgets.Widget):
+            if isinstance(widget, inputs):
+                widget.stylesheets = [*widget.stylesheets, CONTROL_CSS]
+            if isinstance(widget, pn.widgets.slider._SliderBase):
+                widget.stylesheets = [*widget.stylesheets, SLIDER_CSS]
+            if isinstance(widget, (*inputs, pn.widgets.slider._SliderBase)):
+                widget.sizing_mode = "stretch_width"  # as wide as the controls column
         for fig in self.figures():
             slim_figure(fig)
 
@@ -648,23 +645,55 @@ class Explorer(pn.viewable.Viewer):
             if tag not in widget.css_classes:
                 widget.css_classes = [*widget.css_classes, tag]
 
+    def plot_row(self, *items) -> pn.Row:
+        """Plots side by side while each gets at least ``plotstyle.PLOT_BASIS`` pixels (more
+        in lecture mode), else one under the other: a Row whose items wrap. A plot that is
+        not a Column is put in one (a Column's visibility then hides its whole cell)."""
+        cells = [item if isinstance(item, pn.Column) else
+                 pn.Column(item, sizing_mode="stretch_width") for item in items]
+        for cell in cells:
+            cell.styles = {**cell.styles, "flex": self._plot_flex()}
+        self.__dict__.setdefault("_plot_cells", []).extend(cells)
+        return pn.Row(*cells, sizing_mode="stretch_width",
+                      stylesheets=[":host { flex-wrap: wrap; }"])
+
+    def _plot_flex(self) -> str:
+        return f"1 1 {plotstyle.PLOT_BASIS[self.lecture_mode]}px"
+
+    def explanation(self, text: str, title: str) -> pn.Card:
+        """The collapsed "What this shows" card: ``text`` (Markdown with TeX) typeset by
+        the MathJax that Bokeh serves (``dashboards.text``); built once."""
+        if getattr(self, "_explanation", None) is None:
+            self._explanation = explanation_card(text, title)
+            self._explanation[1].stylesheets = [CARD_CSS[self.lecture_mode], MATH_CSS]
+        return self._explanation[0]
+
     def set_lecture_mode(self, on: bool) -> None:
-        """Large fonts, thick lines and big markers on every plot, larger controls, and the
-        advanced controls hidden; off restores the normal look."""
+        """Large fonts, thick lines and big markers on every plot, plots one under the other
+        unless the page is wide, larger controls and text, and the advanced controls hidden;
+        off restores the normal look."""
+        on = bool(on)
+        self.lecture_mode = on
         originals = self.__dict__.setdefault("_normal_style", {})
         for fig in self.figures():
-            style_figure(fig, bool(on), originals)
+            style_figure(fig, on, originals)
+        for cell in self.__dict__.get("_plot_cells", []):
+            cell.styles = {**cell.styles, "flex": self._plot_flex()}
         controls = getattr(self, "controls", None)
         if controls is not None:
             widgets = self.control_widgets()
             for name in self.advanced_parameters:  # by parameter name, not by label
                 if name in widgets:
                     widgets[name].visible = not on
+            for widget in controls.select(pn.widgets.RadioButtonGroup):
+                if sum(len(str(o)) for o in widget.labels) > LECTURE_MAX_BUTTON_LABELS:
+                    widget.orientation = "vertical" if on else "horizontal"
             controls.width = 380 if on else 300
         for pane in (controls, getattr(self, "summary", None), self.message):
             if pane is not None:
                 pane.stylesheets = [LECTURE_CSS] if on else []
-        self.lecture_mode = bool(on)
+        if getattr(self, "_explanation", None) is not None:
+            self._explanation[1].stylesheets = [CARD_CSS[on], MATH_CSS]
 
     # -- messages ------------------------------------------------------------------------
     def show_message(self, text: str, kind: str = "warning") -> None:
@@ -1150,8 +1179,10 @@ class SimulationPanel:
             self.explorer.show_message(f"**Simulation failed:** {exc}", "danger")
 
     def layout(self, *widgets):
-        return pn.Column(*widgets, pn.Row(self.run_button, self.cancel_button), self.progress,
-                         self.status, sizing_mode="stretch_width")
+        buttons = pn.Row(self.run_button, self.cancel_button, sizing_mode="stretch_width",
+                         stylesheets=[":host { flex-wrap: wrap; }"])  # Cancel wraps if need be
+        return pn.Column(*widgets, buttons, self.progress, self.status,
+                         sizing_mode="stretch_width")
 
 
 def add_bands_and_thresholds(fig, regions, thresholds):
@@ -1180,13 +1211,14 @@ def legend_items(fig, renderers: dict) -> dict:
 def landscape_figure(sources, *, x: str, y: str, title: str, x_label: str, y_label: str,
                      curve_label: str):
     """The free-entropy landscape: the curve, its global (filled) and metastable (hollow)
-    maxima, from ``sources['landscape' | 'global_max' | 'local_max']``."""
-    fig = make_figure(title=title, x_label=x_label, y_label=y_label, height=330)
+    maxima, from ``sources['landscape' | 'global_max' | 'local_max']``; the subtitle says
+    where it is taken."""
+    fig = make_figure(title=title, x_label=x_label, y_label=y_label, height=330, subtitle="")
     fig.line(x, y, source=sources["landscape"], color=PALETTE["blue"], line_width=2.5,
              legend_label=curve_label)
     fig.scatter(x, y, source=sources["global_max"], size=12, color=PALETTE["vermillion"],
                 legend_label="global maximum")
     fig.scatter(x, y, source=sources["local_max"], size=12, fill_color="white",
                 line_color=PALETTE["vermillion"], line_width=2, legend_label="metastable maximum")
-    add_legend_defaults(fig, "top_left")
+    legend_below(fig)
     return fig

@@ -8,7 +8,7 @@ from functools import lru_cache
 import numpy as np
 import panel as pn
 import param
-from bokeh.models import ColumnDataSource, Range1d
+from bokeh.models import ColumnDataSource, LegendItem, Range1d
 
 from theory import data as datasets
 from theory import diffusion
@@ -19,7 +19,8 @@ from .base import (
     Explorer,
     Preset,
     SimulationPanel,
-    add_legend_defaults,
+    add_hover,
+    legend_below,
     make_figure,
 )
 from .processes import Step
@@ -107,7 +108,7 @@ exactly. The test (population) loss first falls, as the model learns the populat
 then rises again as it starts fitting the $n$ training points themselves. The training times
 where it lies within {diffusion.WINDOW:.0%} of its drop above its minimum form the
 generalisation window, from $\tau_{{\rm gen}}$ to $\tau_{{\rm mem}}$: $\tau_{{\rm gen}}$ stays put
-while $\tau_{{\rm mem}}$ grows roughly linearly with $n$ (Bonnaire, Urfin, Biroli, Mezard 2025),
+while $\tau_{{\rm mem}}$ grows roughly linearly with $n$ (Bonnaire, Urfin, Biroli, Mézard 2025),
 so more data widens the window in which training can stop before the model memorises.
 
 **References.** {"; ".join(diffusion.REFERENCES)}.
@@ -197,10 +198,12 @@ class DiffusionExplorer(Explorer):
             raise ValueError("upload a .npy or .csv file (rows are points) to use your data")
         ds = self._uploaded
         n = min(int(self.n), ds.points.shape[0])
+        description = f"{ds.name}, d = {ds.points.shape[1]}, n = {n} of {ds.points.shape[0]}"
+        if n == ds.points.shape[0]:  # every point, in order: no copy (up to 115 MB)
+            return ds.points, ds.labels, None, ds.image_shape, description
         pick = np.sort(np.random.default_rng(self.seed).choice(ds.points.shape[0], n,
                                                                 replace=False))
-        return (ds.points[pick], ds.labels[pick], None, ds.image_shape,
-                f"{ds.name}, d = {ds.points.shape[1]}, n = {n} of {ds.points.shape[0]}")
+        return ds.points[pick], ds.labels[pick], None, ds.image_shape, description
 
     def _data_key(self):
         upload = None if self._uploaded is None else (self._uploaded.name,
@@ -290,8 +293,8 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
             "losses": cds(("xs", "ys", "n", "loss", "color", "dash"), "dm-losses"),
         }
         s = self.sources
-        timeline = make_figure(title="Backward timeline", x_label="diffusion time t "
-                               "(generation runs left to right, from noise to data)",
+        timeline = make_figure(title="Backward timeline", x_label="diffusion time t",
+                               subtitle="generation runs left to right: noise → data",
                                y_label="fraction of trajectories",
                                x_axis_type="log", x_range=Range1d(T_MAX, T_MIN),
                                y_range=Range1d(0, 1.05), height=440)
@@ -304,8 +307,7 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
                       line_width=3, legend_label="committed to final class (speciation)")
         timeline.line("t", "collapsed", source=s["curves"], color=PALETTE["vermillion"],
                       line_width=3, legend_label="sitting on its training point (collapse)")
-        add_legend_defaults(timeline, "bottom_right")
-        timeline.legend.label_text_font_size = "9pt"
+        legend_below(timeline)
         self.fig_timeline = timeline
 
         phase = make_figure(title="Phase diagram", x_label="log n / d", y_label="time t",
@@ -318,18 +320,20 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
                    line_width=2.5, legend_label="collapse t_C (Gaussian data, variance v̄)")
         phase.scatter("x", "t", source=s["phase_point"], marker="star", size=14,
                       color=PALETTE["black"], legend_label="current data: (log n/d, t_C)")
-        add_legend_defaults(phase, "bottom_left")
+        legend_below(phase)
         self.fig_phase = phase
 
-        tree = make_figure(title="Trajectories on the top principal direction",
-                           x_label="diffusion time t", y_label="projection",
+        tree = make_figure(title="Backward trajectories", x_label="diffusion time t",
+                           subtitle="projected on the top principal direction",
+                           y_label="projection",
                            x_axis_type="log", x_range=Range1d(T_MAX, T_MIN), height=360)
         tree.multi_line("xs", "ys", source=s["trajectories"], color="color", line_width=1.2,
                         line_alpha=0.7)
         self.fig_tree = tree
 
-        images = make_figure(title="Generated (top) and nearest training images (bottom)",
-                             x_label="", y_label="", height=240, x_range=Range1d(0, IMAGES),
+        images = make_figure(title="Generated samples", x_label="", y_label="",
+                             subtitle="top: generated; bottom: nearest training image",
+                             height=260, x_range=Range1d(0, IMAGES),
                              y_range=Range1d(0, 2), match_aspect=True)
         images.image(image="image", x="x", y="y", dw="dw", dh="dh", source=s["images"],
                      palette="Greys256")
@@ -353,14 +357,25 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
                            legend_label=label)
         window.line("n", "tau", source=s["window_fit"], color=PALETTE["black"],
                     line_dash="dotted", line_width=1.5, legend_label="∝ n (guide)")
-        add_legend_defaults(window, "top_left")
+        legend_below(window)
         self.fig_window = window
 
         losses = make_figure(title="Denoising loss in training time", x_label="training time τ",
                              y_label="loss per dimension", x_axis_type="log", height=360)
-        losses.multi_line("xs", "ys", source=s["losses"], color="color", line_width=2,
-                          line_dash={"field": "dash"}, legend_field="loss")
-        add_legend_defaults(losses, "bottom_left")
+        # one legend entry per n (its colour) and one per loss (its dash), not one per line
+        loss_lines = losses.multi_line("xs", "ys", source=s["losses"], color="color",
+                                       line_width=2, line_dash={"field": "dash"})
+        key = ColumnDataSource({"x": [np.nan], "y": [np.nan]})  # a legend sample, no line
+        for dash, label in (("solid", "test loss"), ("dashed", "training loss")):
+            losses.line("x", "y", source=key, color=PALETTE["grey"], line_width=2,
+                        line_dash=dash, legend_label=label)
+        # the colour of each n is drawn from its first line: shown once there are lines
+        self._loss_n_items = [LegendItem(label=f"n = {n}", renderers=[loss_lines],
+                                         index=2 * i, visible=False)
+                              for i, n in enumerate(WINDOW_N)]
+        losses.legend[0].items = [*self._loss_n_items, *losses.legend[0].items]
+        add_hover(losses, [loss_lines], [("", "@loss")])
+        legend_below(losses)
         self.fig_losses = losses
 
         self.timeline_pane = pn.pane.Bokeh(timeline, sizing_mode="stretch_width")
@@ -370,9 +385,8 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
                                     sizing_mode="stretch_width", visible=False)
         self.summary = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10))
         self.window_box = pn.Column(
-            pn.Row(pn.pane.Bokeh(window, sizing_mode="stretch_width"),
-                   pn.pane.Bokeh(losses, sizing_mode="stretch_width"),
-                   sizing_mode="stretch_width"),
+            self.plot_row(pn.pane.Bokeh(window, sizing_mode="stretch_width"),
+                          pn.pane.Bokeh(losses, sizing_mode="stretch_width")),
             sizing_mode="stretch_width", visible=False)
 
     def _build_controls(self):
@@ -472,20 +486,28 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
                         on_error=self._upload_failed)
 
     def _use_upload(self, dataset: datasets.DataSet):
-        from .links import shown
-
         self._uploaded = dataset
-        n, d = dataset.points.shape
-        self.upload_progress.visible = False
-        self.upload_status.object = f"`{shown(dataset.name, 40)}`: {n} points, d = {d}."
+        self._show_upload_status()
         if self.source != "upload":
             self.source = "upload"  # triggers the refresh
         else:
             self._on_data_change()
 
-    def _upload_failed(self, exc: BaseException):
+    def _show_upload_status(self):
+        """The file in use, if any, once no file is being read."""
+        from .links import shown
+
         self.upload_progress.visible = False
-        self.upload_status.param.update(object="", visible=False)
+        if self._uploaded is None:
+            self.upload_status.param.update(object="", visible=False)
+            return
+        n, d = self._uploaded.points.shape
+        self.upload_status.param.update(
+            object=f"`{shown(self._uploaded.name, 40)}`: {n} points, d = {d}.",
+            visible=self.source == "upload")
+
+    def _upload_failed(self, exc: BaseException):
+        self._show_upload_status()  # the previous file, if any, is still the one used
         if isinstance(exc, ValueError):  # what parse_file says of a bad file
             self.show_message(f"**Could not use the file:** {exc}", "danger")
         else:
@@ -512,13 +534,15 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
             if points.size * min(points.shape) > DIRECT_SPECTRUM:
                 # seconds of SVD for a large upload: in a worker, the summary saying so
                 n, d = points.shape
-                v_bar = float(points.var(axis=0).mean())
                 self.summary.object = (f"**{description}.** Computing the covariance "
                                        "spectrum of the data…")
+                steps = [Step(diffusion.covariance_spectrum, dict(data=points)),
+                         Step(np.var, dict(a=points, axis=0))]  # the points are sent once
                 self.run_latest(
-                    "statistics", [Step(diffusion.covariance_spectrum, dict(data=points))],
+                    "statistics", steps,
                     on_done=lambda results: self._show_statistics(
-                        n, d, float(results[0][0]), v_bar, shape, description),
+                        n, d, float(results[0][0]), float(results[1].mean()), shape,
+                        description),
                     loading=self.summary)
                 return
         if self._latest.pop("statistics", None) is not None:  # under way, and stale now
@@ -682,6 +706,8 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
                 dashes.append(dash)
         self.sources["losses"].data = {"xs": xs, "ys": ys, "n": ns, "loss": labels,
                                        "color": colors, "dash": dashes}
+        for i, item in enumerate(self._loss_n_items):
+            item.visible = 2 * i < len(xs)
         self.window_box.visible = True
         never = [int(n) for n, ok in zip(result.n, finite, strict=True) if not ok]
         exponent = (f"τ_mem ∝ n^{result.exponent:.2f}" if np.isfinite(result.exponent)
@@ -693,6 +719,8 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
 
     def _clear_window(self, *_):
         self.clear_sources("window", "window_fit", "losses")
+        for item in self._loss_n_items:
+            item.visible = False
         self.window_box.visible = False
         self.window_sim.status.object = ""
 
@@ -717,14 +745,13 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
 
     # -- layout --------------------------------------------------------------------------
     def __panel__(self):
-        explanation = pn.Card(pn.pane.Markdown(EXPLANATION, sizing_mode="stretch_width"),
-                              title="What this shows: model, times, references",
-                              collapsed=True, sizing_mode="stretch_width")
+        explanation = self.explanation(
+            EXPLANATION, "What this shows: model, times, references")
         plots = pn.Column(
             self.message,
             self.summary,
-            pn.Row(self.timeline_pane, self.phase_pane, sizing_mode="stretch_width"),
-            pn.Row(self.tree_pane, self.images_box, sizing_mode="stretch_width"),
+            self.plot_row(self.timeline_pane, self.phase_pane),
+            self.plot_row(self.tree_pane, self.images_box),
             self.window_box,
             explanation,
             sizing_mode="stretch_width",

@@ -35,11 +35,12 @@ from .base import (
     add_bands_and_thresholds,
     add_error_bars,
     add_hover,
-    add_legend_defaults,
     landscape_figure,
+    legend_below,
     legend_items,
     make_figure,
     maxima_data,
+    set_subtitle,
     shaded_regions,
     submit_background,
     threshold_lines,
@@ -51,7 +52,7 @@ from .processes import Step
 TASKS = {
     "Binary perceptron": ("rademacher", "sign",
                           "±1 teacher weights, labels y = sign(z): a first-order transition to "
-                          "perfect generalisation (Gyorgyi 1990)."),
+                          "perfect generalisation (Györgyi 1990)."),
     "Gaussian perceptron": ("gaussian", "sign",
                             "Gaussian teacher, y = sign(z): the error decays smoothly as "
                             "0.442/α (Opper & Haussler 1991)."),
@@ -390,7 +391,8 @@ print("converged everywhere:", bool(curve.converged.all()))
         s = self.sources
         fig = make_figure(title="Generalisation error vs samples per dimension",
                           x_label="samples per dimension α = M/N", y_label="test error",
-                          x_range=Range1d(0, 1), y_range=Range1d(0, 1), height=420)
+                          x_range=Range1d(0, 1), y_range=Range1d(0, 1), height=420,
+                          span="full")
         add_bands_and_thresholds(fig, s["regions"], s["thresholds"])
         ridge = fig.line("alpha", "error", source=s["erm"], color=PALETTE["purple"],
                          line_width=2.5, legend_label="ERM at λ")
@@ -410,8 +412,7 @@ print("converged everywhere:", bool(curve.converged.all()))
         self.alpha_marker = Span(location=self.alpha, dimension="height", line_color="black",
                                  line_width=1.5, line_alpha=0.6)
         fig.add_layout(self.alpha_marker)
-        add_legend_defaults(fig, "top_left")
-        fig.add_layout(fig.legend[0], "right")
+        legend_below(fig)
         self._legend_items = legend_items(fig, {"unconverged": unconverged, "sim": sim,
                                                 "ridge_sim": ridge_sim, "ridge": ridge})
         for key in ("unconverged", "sim", "ridge_sim"):
@@ -421,7 +422,7 @@ print("converged everywhere:", bool(curve.converged.all()))
                    ("GAMP", "@uninformed{0.0000}"), ("informed", "@informed{0.0000}")])
         self.fig_curve = fig
 
-        dd = make_figure(title="Double descent: ridge regression", x_label="α = M/N",
+        dd = make_figure(title="Double descent", x_label="α = M/N", subtitle="",
                          y_label="test error", height=330, y_range=Range1d(0, 3))
         colors = [PALETTE["vermillion"], PALETTE["orange"], PALETTE["yellow"],
                   PALETTE["sky"], PALETTE["grey"]]
@@ -430,7 +431,7 @@ print("converged everywhere:", bool(curve.converged.all()))
                     legend_label="λ → 0 (min-norm)" if lam == 0 else f"λ = {lam:g}")
         dd.line("alpha", "optimal", source=s["dd"], color=PALETTE["blue"], line_width=4,
                 legend_label="optimal λ = Δ")
-        add_legend_defaults(dd, "top_right")
+        legend_below(dd)
         self.fig_dd = dd
 
         land = landscape_figure(s, x="q", y="f", title="Free entropy f(q)", x_label="overlap q",
@@ -594,7 +595,8 @@ print("converged everywhere:", bool(curve.converged.all()))
         for key, (label, color) in THRESHOLD_STYLE.items():
             x = getattr(th, key)
             if np.isfinite(x) and x > 0:
-                entries.append((x, f"{label} ({x:.4f})", color))
+                name, meaning = label.split(": ")
+                entries.append((x, f"{name} = {x:.4f}: {meaning}", color))
         y0, y1 = self.fig_curve.y_range.start, self.fig_curve.y_range.end
         self.sources["thresholds"].data = threshold_lines(entries, y0, y1)
         self.sources["regions"].data = shaded_regions([
@@ -686,11 +688,10 @@ print("converged everywhere:", bool(curve.converged.all()))
         data["optimal"] = cached_ridge(lo, hi, CURVE_POINTS, noise, noise).test_error
         self.sources["dd"].data = data
         if rf:
-            self.fig_dd.title.text = (f"Double descent: random features, ψ = {self.psi:g}, "
-                                      f"Δ = {noise:g}")
+            set_subtitle(self.fig_dd, f"random features, ψ = {self.psi:g}, noise Δ = {noise:g}")
         else:
-            self.fig_dd.title.text = (f"Double descent: ridge regression, noise Δ = {noise:g}"
-                                      + (" (no peak without noise)" if noise == 0 else ""))
+            set_subtitle(self.fig_dd, f"ridge regression, noise Δ = {noise:g}"
+                         + (" (no peak)" if noise == 0 else ""))
         self.fig_dd.x_range.update(start=lo, end=hi)
 
     def _update_alpha(self):
@@ -707,7 +708,7 @@ print("converged everywhere:", bool(curve.converged.all()))
             sign = "+∞: perfect recovery is optimal" if values[-1] > 0 else "−∞"
             notes.append(f"Perfect recovery (q = 1) is a stable state with f = {sign}.")
         self.landscape_note.object = " ".join(notes)
-        self.fig_landscape.title.text = f"Free entropy f(q) at α = {alpha:.3f}"
+        set_subtitle(self.fig_landscape, f"at α = {alpha:.3f}")
 
     # -- simulations ---------------------------------------------------------------------
     def sim_alpha_points(self) -> np.ndarray:
@@ -791,16 +792,14 @@ print("converged everywhere:", bool(curve.converged.all()))
 
     # -- layout --------------------------------------------------------------------------
     def __panel__(self):
-        explanation = pn.Card(pn.pane.Markdown(EXPLANATION, sizing_mode="stretch_width"),
-                              title="What this shows: model, curves, thresholds, references",
-                              collapsed=True, sizing_mode="stretch_width")
+        explanation = self.explanation(
+            EXPLANATION, "What this shows: model, curves, thresholds, references")
         plots = pn.Column(
             self.message,
             self.summary,
             self.curve_pane,
-            pn.Row(pn.Column(self.landscape_pane, self.landscape_note,
-                             sizing_mode="stretch_width"),
-                   self.dd_pane, sizing_mode="stretch_width"),
+            self.plot_row(pn.Column(self.landscape_pane, self.landscape_note,
+                                    sizing_mode="stretch_width"), self.dd_pane),
             explanation,
             sizing_mode="stretch_width",
         )

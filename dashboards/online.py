@@ -8,15 +8,18 @@ from functools import lru_cache
 import numpy as np
 import panel as pn
 import param
+from bokeh.core.properties import field
 from bokeh.models import (
     ColorBar,
     ColumnDataSource,
     FixedTicker,
+    HoverTool,
     LinearColorMapper,
+    NoOverlap,
     Range1d,
     Span,
 )
-from bokeh.palettes import PuOr11
+from bokeh.palettes import Oranges256, PuOr11, Viridis256
 
 from theory import online
 
@@ -28,15 +31,26 @@ from .base import (
     Preset,
     SimulationPanel,
     add_hover,
-    add_legend_defaults,
+    legend_below,
     legend_items,
     make_figure,
+    set_subtitle,
     slim_figure,
     value_key,
 )
+from .plotstyle import subtitles
 from .processes import Step
 
-TIME_POINTS = 300  # log-spaced times of the ODE curves (and animation frames)
+#: positions of the time cursor (animation frames). The player's range input is drawn
+#: with its value set before its maximum (Panel 1.9), and a browser clamps that value to the
+#: input's default maximum, 100: with at most 100 frames the slider is always drawn where
+#: the cursor is
+FRAMES = 100
+FRAME_STEP = 3  # ODE times per frame
+TIME_POINTS = FRAME_STEP * (FRAMES - 1) + 1  # log-spaced times of the ODE curves
+#: the order parameters' legend names each line up to this many lines (K = M = 2 and
+#: smaller); above, one entry per family and a colour bar of the R_km
+MAX_NAMED_LINES = 10
 ALPHA_MIN = 0.01
 SWEEP_POINTS = 36
 SGD_POINTS = 40
@@ -45,8 +59,26 @@ MAX_N = 5000
 # below this, eps_g is at the ODE solver's precision (its ~1e-10 absolute tolerance on the
 # overlaps): shown as "learned", not as a number
 EPS_FLOOR = 1e-10
-UNIT_COLORS = [PALETTE[c] for c in ("blue", "orange", "green", "vermillion", "purple", "sky",
-                                    "black", "grey")]
+#: the order parameters' lines, every line of a family its own colour: the R_km along
+#: viridis (perceptually uniform, made for colour-vision deficiencies), the Q_kl along a
+#: single-hue orange ramp; both without their darkest and lightest ends, which vanish on a
+#: dark or a light background
+R_PALETTE = Viridis256[45:220]
+Q_PALETTE = Oranges256[35:160]
+R_FAMILY, Q_DIAGONAL, Q_OFF_DIAGONAL = "R_km (solid)", "Q_kk (dashed)", "Q_kl, k ≠ l (dotted)"
+
+
+def ramp(palette, n: int) -> list[str]:
+    """``n`` distinct colours evenly spread along ``palette`` (n <= len(palette))."""
+    if n == 1:
+        return [palette[len(palette) // 3]]
+    return [palette[round(i * (len(palette) - 1) / (n - 1))] for i in range(n)]
+
+
+#: a Play click at the last frame rewinds to the first (with loop policy "once" the player
+#: would stop at once)
+PLAY_FROM_START_JS = ("if (cb_obj.direction === 1 && cb_obj.value >= cb_obj.end) "
+                      "{ cb_obj.value = cb_obj.start }")
 
 
 def times(alpha_max: float) -> np.ndarray:
@@ -125,7 +157,7 @@ $$ {online.EQUATIONS["model"]} $$
 $$ {online.EQUATIONS["sgd"]} $$
 
 As $N \to \infty$ the overlaps $Q_{{kl}} = w_k\cdot w_l/N$, $R_{{km}} = w_k \cdot w^*_m/N$
-follow deterministic ODEs in the time $\alpha$ = steps$/N$ (Saad & Solla 1995):
+follow deterministic ODEs in the time $\alpha = \text{{steps}}/N$ (Saad & Solla 1995):
 $$ {online.EQUATIONS["R"]} $$
 $$ {online.EQUATIONS["Q"]} $$
 whose Gaussian averages are closed forms for erf, e.g. $${online.EQUATIONS["I2"]}$$
@@ -168,8 +200,7 @@ class OnlineExplorer(Explorer):
                              label="Time range α_max")
     activation = param.Selector(default="erf", objects={"erf(u/√2)": "erf", "linear": "linear"},
                                 label="Activation g")
-    frame = param.Integer(default=TIME_POINTS - 1, bounds=(0, TIME_POINTS - 1),
-                          label="Time cursor")
+    frame = param.Integer(default=FRAMES - 1, bounds=(0, FRAMES - 1), label="Time cursor")
     log_scale = param.Boolean(default=True, label="Log-log axes")
     sim_runs = param.Integer(default=2, bounds=(1, 5), label="SGD runs")
 
@@ -255,7 +286,7 @@ print(online.find_plateau(trajectory))
             "plateau": cds(("left", "right", "bottom", "top", "plateau")),
             "special": cds(("x", "y0", "y1", "specialisation")),
             "cursor": cds(("alpha", "eps")),
-            "order": cds(("xs", "ys", "color", "dash", "label"), "sgd-order"),
+            "order": cds(("xs", "ys", "color", "dash", "label", "family"), "sgd-order"),
             "heat": cds(("k", "m", "value", "text", "text_color"), "sgd-heat"),
             "sweep": cds(("lr", "eps"), "sgd-sweep"),
             "sweep_floor": cds(("lr", "eps")),
@@ -269,18 +300,26 @@ print(online.find_plateau(trajectory))
 
         s = self.sources
         order = make_figure(title="Order parameters", x_label="time α = steps / N",
-                            y_label="overlap", x_axis_type="log", height=360)
-        order.multi_line("xs", "ys", source=s["order"], color="color", line_dash="dash",
-                         line_width=2, legend_field="label")
+                            y_label="overlap", x_axis_type="log", height=360, subtitle="")
+        lines = order.multi_line("xs", "ys", source=s["order"], color="color",
+                                 line_dash="dash", line_width=2, legend_field="label")
+        order.add_tools(HoverTool(renderers=[lines], tooltips=[("", "@label")],
+                                  line_policy="nearest"))
         self.order_cursor = Span(location=1.0, dimension="height", line_color="black",
                                  line_alpha=0.6, line_width=1.5)
         order.add_layout(self.order_cursor)
-        add_legend_defaults(order, "top_left")
-        order.add_layout(order.legend[0], "right")
+        # many lines: one legend entry per family, the R_km told apart by this colour bar
+        self.order_mapper = LinearColorMapper(palette=ramp(R_PALETTE, 4), low=0.5, high=4.5)
+        self.order_bar = ColorBar(color_mapper=self.order_mapper, width=12, title="R_km",
+                                  ticker=FixedTicker(ticks=[]), visible=False,
+                                  major_label_policy=NoOverlap())
+        order.add_layout(self.order_bar, "right")
+        self.order_legend = order.legend[0].items[0]
+        legend_below(order)
         self.fig_order = order
 
         self.heat_mapper = LinearColorMapper(palette=list(reversed(PuOr11)), low=-1, high=1)
-        heat = make_figure(title="Normalised overlaps R_km / √(Q_kk T_mm)",
+        heat = make_figure(title="Normalised overlaps", subtitle="",
                            x_label="teacher unit m", y_label="student unit k", height=420,
                            x_range=Range1d(0.5, 2.5), y_range=Range1d(2.5, 0.5))
         heat.rect("m", "k", width=0.95, height=0.95, source=s["heat"],
@@ -294,7 +333,7 @@ print(online.find_plateau(trajectory))
         self.fig_heat = heat
 
         sweep = make_figure(title="Error reached vs learning rate", x_label="learning rate η",
-                            y_label="ε_g at α_max", y_axis_type="log", height=420)
+                            y_label="ε_g at α_max", y_axis_type="log", height=420, subtitle="")
         sweep.quad(left="left", right="right", bottom="bottom", top="top", source=s["sweep_band"],
                    fill_color=PALETTE["green"], fill_alpha=0.15, line_alpha=0,
                    legend_field="band")
@@ -307,8 +346,7 @@ print(online.find_plateau(trajectory))
                       line_width=2, line_dash="dashed", legend_field="label")
         sweep.scatter("lr", "eps", source=s["sweep_point"], marker="star", size=14,
                       color=PALETTE["black"], legend_label="current η")
-        add_legend_defaults(sweep, "top_left")
-        sweep.add_layout(sweep.legend[0], "below")
+        legend_below(sweep)
         self.fig_sweep = sweep
 
         # visibility and loading act on layouts: a Bokeh pane hands its figure over as is
@@ -323,9 +361,9 @@ print(online.find_plateau(trajectory))
 
     def _eps_figure(self, scale: str):
         s = self.sources
-        fig = make_figure(title="Generalisation error", x_label="time α = steps / N",
+        fig = make_figure(title="Generalisation error ε_g", x_label="time α = steps / N",
                           y_label="generalisation error ε_g", x_axis_type=scale,
-                          y_axis_type=scale, height=420)
+                          y_axis_type=scale, height=420, subtitle="")
         fig.quad(left="left", right="right", bottom="bottom", top="top", source=s["plateau"],
                  fill_color=PALETTE["orange"], fill_alpha=0.2, line_alpha=0,
                  legend_field="plateau")
@@ -338,19 +376,23 @@ print(online.find_plateau(trajectory))
                        legend_label="ODE (N → ∞)")
         fig.scatter("alpha", "eps", source=s["cursor"], size=11, color=PALETTE["black"],
                     legend_label="time cursor")
-        add_legend_defaults(fig, "bottom_left")
         add_hover(fig, [ode], [("α", "@alpha{0.000}"), ("ε_g", "@eps{0.00000}")])
         item = legend_items(fig, {"sgd": runs})["sgd"]
         item.visible = False
+        legend_below(fig)
         self._sgd_legend.append(item)
         return fig
 
     def _build_controls(self):
         w = pn.widgets
         self.player = w.Player.from_param(self.param.frame, name="Animate time", start=0,
-                                          end=TIME_POINTS - 1, interval=60, loop_policy="once",
+                                          end=FRAMES - 1, interval=80, loop_policy="once",
                                           show_loop_controls=False, width=280,
                                           css_classes=["time-player"])
+        # Play at the last frame starts again from the first (Panel's player would stop
+        # at once): a page opens with the cursor at the end, where the units have
+        # specialised, and one click on Play shows how they got there
+        self.play_from_start = self.player.jscallback(direction=PLAY_FROM_START_JS)
         self.lr_widget = w.FloatSlider.from_param(self.param.lr, format="0.00",
                                                   css_classes=["lr-slider"])
         self.sim = SimulationPanel(self, "Run SGD")
@@ -381,6 +423,10 @@ print(online.find_plateau(trajectory))
         )
         self.finish_build()
 
+    def set_lecture_mode(self, on: bool) -> None:
+        super().set_lecture_mode(on)
+        self.player.param.update(scale_buttons=1.35 if on else 1.0, width=340 if on else 280)
+
     # -- updates -------------------------------------------------------------------------
     def _refresh_all(self):
         with pn.io.hold():
@@ -403,7 +449,7 @@ print(online.find_plateau(trajectory))
     def _on_log_scale(self, *_):
         if not self.log_scale and self.fig_eps_lin is None:
             self.fig_eps_lin = self._eps_figure("linear")
-            self.fig_eps_lin.title.text = self.fig_eps_log.title.text
+            set_subtitle(self.fig_eps_lin, subtitles(self.fig_eps_log)[0].text)
             slim_figure(self.fig_eps_lin)
             self._sgd_legend[-1].visible = bool(len(self.sources["sgd"].data["xs"]))
             if self.lecture_mode:
@@ -421,7 +467,7 @@ print(online.find_plateau(trajectory))
         positive = np.where((traj.alpha > 0) & (traj.eps_g > EPS_FLOOR), traj.eps_g, np.nan)
         self.sources["eps"].data = {"alpha": traj.alpha, "eps": positive}
         for fig in filter(None, (self.fig_eps_log, self.fig_eps_lin)):
-            fig.title.text = f"Generalisation error: K = {K}, M = {M}, η = {lr:g}"
+            set_subtitle(fig, f"K = {K}, M = {M}, η = {lr:g}")
         self._update_plateau(traj)
         self._update_order(traj)
         self._update_cursor()
@@ -470,25 +516,37 @@ print(online.find_plateau(trajectory))
 
     def _update_order(self, traj):
         K, M = traj.K, traj.M
-        xs, ys, colors, dashes, labels = [], [], [], [], []
+        xs, ys, colors, dashes, labels, families = [], [], [], [], [], []
         alpha = traj.alpha.copy()
         alpha[0] = np.nan  # t = 0 has no place on a log axis
+        r_colors = ramp(R_PALETTE, K * M)
         for k in range(K):
             for m in range(M):
                 xs.append(alpha)
                 ys.append(traj.R[:, k, m])
-                colors.append(UNIT_COLORS[(k * M + m) % len(UNIT_COLORS)])
+                colors.append(r_colors[k * M + m])
                 dashes.append("solid")
                 labels.append(f"R_{k + 1}{m + 1}")
+                families.append(R_FAMILY)
+        q_colors = ramp(Q_PALETTE, K * (K + 1) // 2)
         for k in range(K):
             for j in range(k, K):
                 xs.append(alpha)
                 ys.append(traj.Q[:, k, j])
-                colors.append(PALETTE["grey"] if k != j else PALETTE["black"])
+                colors.append(q_colors[len(xs) - 1 - K * M])
                 dashes.append("dashed" if k == j else "dotted")
                 labels.append(f"Q_{k + 1}{j + 1}")
+                families.append(Q_DIAGONAL if k == j else Q_OFF_DIAGONAL)
         self.sources["order"].data = {"xs": xs, "ys": ys, "color": colors, "dash": dashes,
-                                      "label": labels}
+                                      "label": labels, "family": families}
+        grouped = len(xs) > MAX_NAMED_LINES
+        self.order_legend.label = field("family" if grouped else "label")
+        self.order_mapper.update(palette=r_colors, low=0.5, high=K * M + 0.5)
+        self.order_bar.ticker.ticks = list(range(1, K * M + 1))
+        self.order_bar.major_label_overrides = {i + 1: label[2:] for i, label in
+                                                enumerate(labels[:K * M])}
+        self.order_bar.visible = grouped
+        set_subtitle(self.fig_order, f"K = {K} student, M = {M} teacher units")
         self.fig_heat.x_range.update(start=0.5, end=M + 0.5)
         self.fig_heat.y_range.update(start=K + 0.5, end=0.5)
         self.heat_ticks[0].ticks = list(range(1, M + 1))
@@ -498,7 +556,7 @@ print(online.find_plateau(trajectory))
         traj = self._trajectory
         if traj is None:
             return
-        i = int(np.clip(self.frame, 0, traj.alpha.size - 1))
+        i = int(np.clip(self.frame * FRAME_STEP, 0, traj.alpha.size - 1))
         alpha = float(traj.alpha[i])
         self.order_cursor.location = max(alpha, ALPHA_MIN)
         eps = traj.eps_g[i]
@@ -514,7 +572,7 @@ print(online.find_plateau(trajectory))
             "k": kk.ravel(), "m": mm.ravel(), "value": values,
             "text": [f"{v:.2f}" if np.isfinite(v) else "–" for v in values],
             "text_color": ["white" if abs(v) > 0.6 else "black" for v in values]}
-        self.fig_heat.title.text = f"Normalised overlaps R_km / √(Q_kk T_mm) at α = {alpha:.3g}"
+        set_subtitle(self.fig_heat, f"R_km / √(Q_kk T_mm) at α = {alpha:.3g}")
 
     def _update_sweep(self):
         """Final error vs learning rate: ~0.1-1 s, in a short-solve worker process (the
@@ -549,11 +607,10 @@ print(online.find_plateau(trajectory))
             self.sources["sweep_marks"].data = {
                 "x": [m[0] for m in marks], "y0": [lo] * len(marks), "y1": [hi] * len(marks),
                 "label": [m[1] for m in marks], "color": [m[2] for m in marks]}
+            subtitle = f"at α = {alpha_max:g}"
             if diverged.any():
-                self.fig_sweep.title.text = (f"Error reached vs learning rate (diverged for "
-                                             f"η ≥ {lrs[diverged].min():.2f})")
-            else:
-                self.fig_sweep.title.text = f"Error reached at α = {alpha_max:g} vs learning rate"
+                subtitle += f"; diverges for η ≥ {lrs[diverged].min():.2f}"
+            set_subtitle(self.fig_sweep, subtitle)
             self._update_sweep_point()
 
         def failed(exc):
@@ -630,15 +687,14 @@ print(online.find_plateau(trajectory))
 
     # -- layout --------------------------------------------------------------------------
     def __panel__(self):
-        explanation = pn.Card(pn.pane.Markdown(EXPLANATION, sizing_mode="stretch_width"),
-                              title="What this shows: model, ODEs, plateau, references",
-                              collapsed=True, sizing_mode="stretch_width")
+        explanation = self.explanation(
+            EXPLANATION, "What this shows: model, ODEs, plateau, references")
         plots = pn.Column(
             self.message,
             self.summary,
-            pn.Row(pn.Column(self.eps_log_pane, self.eps_lin_pane, sizing_mode="stretch_width"),
-                   self.order_pane, sizing_mode="stretch_width"),
-            pn.Row(self.heat_pane, self.sweep_pane, sizing_mode="stretch_width"),
+            self.plot_row(pn.Column(self.eps_log_pane, self.eps_lin_pane,
+                                    sizing_mode="stretch_width"), self.order_pane),
+            self.plot_row(self.heat_pane, self.sweep_pane),
             explanation,
             sizing_mode="stretch_width",
         )

@@ -23,6 +23,7 @@ from .base import (
     control,
     error_bars,
     landscape_glyphs,
+    set_subtitle,
 )
 from .recipes import spiked as recipes
 from .recipes.spiked import (  # noqa: F401 (the page's names: tests, warm-up, benchmarks)
@@ -59,8 +60,9 @@ def _phase_glyphs():
 
 FIGURES = (
     Figure("curve", "Error vs signal-to-noise ratio", "signal-to-noise ratio λ", "matrix MMSE",
-           height=420, legend="top_left", legend_outside=True,
-           options=(("x_range", (0, 1)), ("y_range", (recipes.Y_BOTTOM, recipes.Y_TOP))),
+           height=420,
+           options=(("x_range", (0, 1)), ("y_range", (recipes.Y_BOTTOM, recipes.Y_TOP)),
+                    ("span", "full")),
            glyphs=(
                *bands_and_thresholds("regions", "thresholds"),
                Glyph("line", "curves", key="pca", x="snr", y="pca", color=PALETTE["grey"],
@@ -84,9 +86,11 @@ FIGURES = (
                ("λ", "@snr{0.000}"), ("Bayes", "@bayes{0.0000}"), ("AMP", "@uninformed{0.0000}"),
                ("informed", "@informed{0.0000}"), ("PCA", "@pca{0.0000}"))),)),
     Figure("landscape", "Free-entropy landscape Φ(m)", "overlap m", "free entropy Φ(m)",
-           height=330, legend="top_left", glyphs=landscape_glyphs("m", "phi", "Φ(m) at current λ")),
+           height=330, options=(("subtitle", ""),),
+           glyphs=landscape_glyphs("m", "phi", "Φ(m) at current λ")),
     Figure("phase", "Phase diagram", "sparsity ρ", "λ", height=330, loading="phase",
-           options=(("x_axis_type", "log"), ("y_range", (0, 1.3))), glyphs=_phase_glyphs()),
+           glyphs=_phase_glyphs(),
+           options=(("x_axis_type", "log"), ("y_range", (0, 1.3)), ("subtitle", ""))),
 )
 
 CONTROLS = (
@@ -180,11 +184,11 @@ class SpikedExplorer(SpikedParameters, Explorer):
         self.summary.object = self._summary_text(cached_thresholds(self.current_prior))
 
     def after_at_snr(self):
-        self.fig_landscape.title.text = f"Free-entropy landscape Φ(m) at λ = {self.snr:.3f}"
+        set_subtitle(self.fig_landscape, f"at λ = {self.snr:.3f}")
 
     def after_phase(self):
         family = FAMILY_OF[self.prior]
-        self.fig_phase.title.text = f"Phase diagram of the {FAMILY_LABEL[family]} family"
+        set_subtitle(self.fig_phase, f"{FAMILY_LABEL[family]} family")
 
     def after_amp(self):
         if self._amp is not None and self._amp[0] != self.current_prior:
@@ -228,14 +232,13 @@ class SpikedExplorer(SpikedParameters, Explorer):
 
     # -- layout --------------------------------------------------------------------------
     def __panel__(self):
-        explanation = pn.Card(pn.pane.Markdown(EXPLANATION, sizing_mode="stretch_width"),
-                              title="What this shows: model, curves, thresholds, references",
-                              collapsed=True, sizing_mode="stretch_width")
+        explanation = self.explanation(
+            EXPLANATION, "What this shows: model, curves, thresholds, references")
         plots = pn.Column(
             self.message,
             self.summary,
             self.curve_pane,
-            pn.Row(self.landscape_pane, self.phase_pane, sizing_mode="stretch_width"),
+            self.plot_row(self.landscape_pane, self.phase_pane),
             explanation,
             sizing_mode="stretch_width",
         )

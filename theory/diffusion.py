@@ -67,15 +67,15 @@ EQUATIONS = {
     "speciation": r"t_S = \tfrac12 \log \Lambda",
     "collapse": r"\frac{\log n}{d} = \frac12 \log\frac{v e^{-2t_C} + \Delta_{t_C}}"
                 r"{\Delta_{t_C}}",
-    "excess_entropy": r"S_{\rm sep}(t) - S^e(t) = \mathbb{E}\big[-\log w_{\mu}(x_t)\big],\quad"
+    "excess_entropy": r"S_{\rm sep}(t) - S^e(t) = \mathbb{E}\big[-\log w_{\mu}(x_t)\big],\quad "
                       r"S_{\rm sep} = \log n + \tfrac d2 \log(2\pi e \Delta_t)",
 }
 REFERENCES = (
-    "G. Biroli, T. Bonnaire, V. de Bortoli, M. Mezard, Dynamical regimes of diffusion models, "
+    "G. Biroli, T. Bonnaire, V. de Bortoli, M. Mézard, Dynamical regimes of diffusion models, "
     "Nat. Commun. 15, 9957 (2024), arXiv:2402.18491",
-    "T. Bonnaire, R. Urfin, G. Biroli, M. Mezard, Why diffusion models don't memorize: the "
+    "T. Bonnaire, R. Urfin, G. Biroli, M. Mézard, Why diffusion models don't memorize: the "
     "role of implicit dynamical regularization in training (2025), arXiv:2505.17638",
-    "G. Biroli, M. Mezard, Generative diffusion in very large dimensions, J. Stat. Mech. "
+    "G. Biroli, M. Mézard, Generative diffusion in very large dimensions, J. Stat. Mech. "
     "093402 (2023), arXiv:2306.03518",
 )
 

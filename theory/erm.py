@@ -59,7 +59,7 @@ EQUATIONS = {
                    r" + \Delta",
 }
 REFERENCES = (
-    "B. Aubin, F. Krzakala, Y. M. Lu, L. Zdeborova, Generalization error in high-dimensional "
+    "B. Aubin, F. Krzakala, Y. M. Lu, L. Zdeborová, Generalization error in high-dimensional "
     "perceptrons: approaching Bayes error with convex optimization, NeurIPS (2020), "
     "arXiv:2006.06560",
     "T. Hastie, A. Montanari, S. Rosset, R. Tibshirani, Surprises in high-dimensional "
@@ -464,7 +464,7 @@ REFERENCES = (
     *REFERENCES,
     "S. Mei, A. Montanari, The generalization error of random features regression: precise "
     "asymptotics and double descent curve, Comm. Pure Appl. Math. (2022), arXiv:1908.05355",
-    "F. Gerace, B. Loureiro, F. Krzakala, M. Mezard, L. Zdeborova, Generalisation error in "
+    "F. Gerace, B. Loureiro, F. Krzakala, M. Mézard, L. Zdeborová, Generalisation error in "
     "learning with random features and the hidden manifold model, ICML (2020), "
     "arXiv:2002.09339",
 )

@@ -74,12 +74,12 @@ EQUATIONS = {
     "perceptron_error": r"\epsilon_g = \frac{1}{\pi}\arccos\sqrt{q}",
 }
 REFERENCES = (
-    "J. Barbier, F. Krzakala, N. Macris, L. Miolane, L. Zdeborova, Optimal errors and phase "
+    "J. Barbier, F. Krzakala, N. Macris, L. Miolane, L. Zdeborová, Optimal errors and phase "
     "transitions in high-dimensional generalized linear models, PNAS 116, 5451 (2019), "
     "arXiv:1708.03395",
-    "G. Gyorgyi, First-order transition to perfect generalization in a neural network with "
+    "G. Györgyi, First-order transition to perfect generalization in a neural network with "
     "binary synapses, Phys. Rev. A 41, 7097 (1990)",
-    "F. Krzakala, M. Mezard, F. Sausset, Y. Sun, L. Zdeborova, Statistical-physics-based "
+    "F. Krzakala, M. Mézard, F. Sausset, Y. Sun, L. Zdeborová, Statistical-physics-based "
     "reconstruction in compressed sensing, Phys. Rev. X 2, 021005 (2012), arXiv:1109.4424",
     "S. Rangan, Generalized approximate message passing for estimation with random linear "
     "mixing, ISIT (2011), arXiv:1010.5141",

@@ -72,7 +72,7 @@ REFERENCES = (
     "4225 (1995)",
     "D. Saad, S. A. Solla, Exact solution for on-line learning in multilayer neural networks, "
     "Phys. Rev. Lett. 74, 4337 (1995)",
-    "S. Goldt, M. S. Advani, A. M. Saxe, F. Krzakala, L. Zdeborova, Dynamics of stochastic "
+    "S. Goldt, M. S. Advani, A. M. Saxe, F. Krzakala, L. Zdeborová, Dynamics of stochastic "
     "gradient descent for two-layer neural networks in the teacher-student setup, NeurIPS "
     "(2019), arXiv:1906.08632",
     "M. Biehl, H. Schwarze, Learning by on-line gradient descent, J. Phys. A 28, 643 (1995)",

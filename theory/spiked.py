@@ -83,10 +83,10 @@ EQUATIONS = {
     "pca": r"\text{PCA: } m_{\rm PCA}^2 = \max(0,\, 1 - 1/\lambda)",
 }
 REFERENCES = (
-    "T. Lesieur, F. Krzakala, L. Zdeborova, Constrained low-rank matrix estimation: phase "
+    "T. Lesieur, F. Krzakala, L. Zdeborová, Constrained low-rank matrix estimation: phase "
     "transitions, approximate message passing and applications, J. Stat. Mech. (2017), "
     "arXiv:1701.00858",
-    "J. Baik, G. Ben Arous, S. Peche, Phase transition of the largest eigenvalue for nonnull "
+    "J. Baik, G. Ben Arous, S. Péché, Phase transition of the largest eigenvalue for nonnull "
     "complex sample covariance matrices, Ann. Probab. (2005)",
     "Y. Deshpande, A. Montanari, Information-theoretically optimal sparse PCA, ISIT (2014), "
     "arXiv:1402.2238",

@@ -197,7 +197,8 @@ def curves(p) -> dict:
         for key in ("dynamic", "information_theoretic", "algorithmic"):
             label, color = THRESHOLD_STYLE[key]
             x = getattr(th, key)
-            lines.append((x, f"{label} ({x:.4f})", color))
+            name, meaning = label.split(": ")
+            lines.append((x, f"{name} = {x:.4f}: {meaning}", color))
         bands = [(th.dynamic, th.information_theoretic, "metastable", "#56B4E9", 0.18),
                  (th.information_theoretic, th.algorithmic, "hard phase", "#E69F00", 0.25)]
     return {

@@ -1,7 +1,8 @@
 """Accessibility through the shared base: every control carries a label, and every colour a
 plot draws with comes from the Okabe-Ito palette (safe for the common colour-vision
-deficiencies) or a single-hue ramp. Keyboard operation is checked in the browser
-(tests/ui/test_teaching.py moves each explorer's slider with the arrow keys)."""
+deficiencies), a single-hue ramp, or viridis (perceptually uniform, designed for them).
+Keyboard operation is checked in the browser (tests/ui/test_teaching.py moves each
+explorer's slider with the arrow keys)."""
 
 import panel as pn
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from dashboards import DiffusionExplorer, GlmExplorer, OnlineExplorer, SpikedExplorer
 from dashboards.base import PALETTE
 from dashboards.diffusion import CLASS_COLORS, N_COLORS
+from dashboards.online import Q_PALETTE, R_PALETTE
 
 EXPLORERS = [SpikedExplorer, GlmExplorer, OnlineExplorer, DiffusionExplorer]
 # Okabe & Ito 2008, "Color universal design": the eight colours, in hex
@@ -40,6 +42,7 @@ def test_plots_draw_only_with_colour_blind_safe_colours(cls):
     allowed |= {"white", "#ffffff"}
     # ten digit classes need two colours beyond the eight: the tenth is brown
     classes = {c.lower() for c in CLASS_COLORS}
+    classes |= {c.lower() for c in (*R_PALETTE, *Q_PALETTE)}  # the order parameters' lines
     for fig in explorer.figures():
         for renderer in fig.renderers:
             glyph = getattr(renderer, "glyph", None)

@@ -98,6 +98,31 @@ def test_upload_uses_the_file_and_refuses_bad_ones(explorer):
     wait_until(lambda: "Could not use the file" in explorer.message.object)
     assert "mine.npy" in explorer.summary.object  # the previous data stay
     assert not explorer.upload_progress.visible
+    assert "mine.npy`: 300 points" in explorer.upload_status.object
+
+
+def test_the_statistics_of_a_large_upload_come_from_a_worker(explorer, monkeypatch):
+    import dashboards.diffusion as module
+
+    monkeypatch.setattr(module, "DIRECT_SPECTRUM", 100)  # this small file counts as large
+    points = np.random.default_rng(2).standard_normal((400, 6)) * np.arange(1, 7)
+    buffer = io.BytesIO()
+    np.save(buffer, points)
+    said = []
+    explorer.summary.param.watch(lambda event: said.append(event.new), "object")
+    explorer.param.update(n=200, seed=3)
+    explorer.upload.filename = "wide.npy"
+    explorer.upload.value = buffer.getvalue()
+    wait_until(lambda: "wide.npy" in explorer.summary.object
+               and "Speciation" in explorer.summary.object)
+    assert any("Computing the covariance spectrum" in text for text in said)
+    assert not explorer.summary.loading
+    used = explorer.current_data()[0]
+    assert used.shape == (200, 6)
+    top = float(diffusion.covariance_spectrum(used)[0])
+    assert f"(Λ = {top:.3g})" in explorer.summary.object
+    t_s = diffusion.speciation_time(eigenvalues=[top])
+    assert marks(explorer)["t_S"] == pytest.approx(t_s)
 
 
 def test_upload_source_without_a_file_says_so(explorer):

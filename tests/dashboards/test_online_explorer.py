@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from dashboards.base import Cancelled
-from dashboards.online import OnlineExplorer, times
+from dashboards.online import FRAME_STEP, FRAMES, OnlineExplorer, times
+from dashboards.plotstyle import subtitles
 from tests.waiting import wait_until
 from theory import online
 
@@ -58,15 +59,30 @@ def test_learning_rate_moves_the_curve_and_the_sweep_point(explorer):
 
 
 def test_time_cursor_shows_the_overlaps_at_that_time(explorer):
-    explorer.frame = 120
+    explorer.frame = 40
+    i = 40 * FRAME_STEP  # the time point of that frame
     traj = expected_trajectory(explorer)
     heat = plotted(explorer, "heat")
-    Q, R, T = traj.Q[120], traj.R[120], traj.T
+    Q, R, T = traj.Q[i], traj.R[i], traj.T
     expected = R / np.sqrt(np.outer(np.diag(Q), np.diag(T)))
     np.testing.assert_allclose(heat["value"], expected.ravel(), rtol=1e-9)
     cursor = plotted(explorer, "cursor")
-    assert cursor["alpha"][0] == pytest.approx(traj.alpha[120])
-    assert explorer.order_cursor.location == pytest.approx(traj.alpha[120])
+    assert cursor["alpha"][0] == pytest.approx(traj.alpha[i])
+    assert explorer.order_cursor.location == pytest.approx(traj.alpha[i])
+
+
+def test_the_frames_span_the_whole_time_range_and_play_starts_again_from_the_end():
+    """The player's range input is drawn right only for values up to 100 (Panel sets its
+    value before its maximum and the browser clamps it to the default maximum, 100): the
+    cursor has at most 100 frames, the last at the last time point, and starts there; Play
+    at the last frame rewinds to the first."""
+    explorer = OnlineExplorer()
+    assert FRAMES <= 100
+    assert explorer.player.end == FRAMES - 1 == explorer.frame
+    assert explorer._trajectory.alpha.size - 1 == (FRAMES - 1) * FRAME_STEP
+    assert plotted(explorer, "cursor")["alpha"][0] == explorer._trajectory.alpha[-1]
+    assert explorer.play_from_start.source is explorer.player
+    assert "cb_obj.value = cb_obj.start" in explorer.play_from_start.code["direction"]
 
 
 def test_network_sizes_set_the_order_parameters(explorer):
@@ -158,8 +174,9 @@ def test_the_linear_twin_is_built_when_first_shown():
     assert fig is not None
     assert explorer.eps_lin_pane.visible
     assert fig.title.text == explorer.fig_eps_log.title.text
+    assert subtitles(fig)[0].text == subtitles(explorer.fig_eps_log)[0].text
     plotted = {r.data_source.name for r in fig.renderers if hasattr(r, "data_source")}
     assert "sgd-eps" in plotted
     explorer.K = 3  # it follows the model from now on
-    assert "K = 3" in fig.title.text
+    assert "K = 3" in subtitles(fig)[0].text
     assert OnlineExplorer(log_scale=False).fig_eps_lin is not None

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from dashboards.base import Cancelled
+from dashboards.plotstyle import subtitles
 from dashboards.spiked import SpikedExplorer
 from tests.waiting import wait_until
 from theory import priors, spiked
@@ -104,7 +105,7 @@ def test_phase_diagram_follows_family(explorer):
     np.testing.assert_allclose(phase["it"], pd.information_theoretic, equal_nan=True)
     explorer.prior = "gauss_bernoulli"
     explorer.phase_future.result(timeout=60)
-    wait_until(lambda: "Gauss-Bernoulli" in explorer.fig_phase.title.text)
+    wait_until(lambda: "Gauss-Bernoulli" in subtitles(explorer.fig_phase)[0].text)
     pd = spiked.phase_diagram(family="gauss_bernoulli")
     np.testing.assert_allclose(data(explorer, "phase")["dynamic"], pd.dynamic, equal_nan=True)
 

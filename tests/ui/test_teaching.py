@@ -4,6 +4,7 @@ the theme from the URL and their switches, SVG plot export, keyboard-operable co
 import pytest
 
 from bench.browser import JS_WATCH_SOURCE
+from dashboards.base import FONTS
 
 from .test_spiked_page import open_page, source, wait_visible
 
@@ -55,7 +56,7 @@ def test_lecture_mode_from_the_url_and_its_switch(page, app_url):
         for (const doc of Bokeh.documents) for (const m of doc._all_models.values())
             if (m.type === 'Title' && m.text.startsWith('Free-entropy')) return m.text_font_size;
     }""")
-    assert size == "22pt"
+    assert size == FONTS[True]["title"]
     page.locator(".lecture-switch .bk-body").first.click()
     wait_visible(page, "AMP size N")
     assert "lecture=false" in page.url or "lecture" not in page.url

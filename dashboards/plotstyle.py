@@ -1,0 +1,300 @@
+"""How plots fit their space, in normal and in lecture mode: fonts, subtitles, legends
+outside the data, and width estimates of the text that Bokeh draws on its canvas.
+
+Bokeh draws titles, axis labels and legends on a canvas: text that does not fit is cut,
+never wrapped. What keeps it readable is decided here, on the server, from the narrowest
+width a figure is laid out at on a page at least 1280 px wide (``FIGURE_MIN_WIDTH``):
+
+* a title names the plot and stays short; the numbers that change go in a subtitle line
+  (``set_subtitle``);
+* legends sit below the plot area, never on the data, with as many columns as fit the
+  frame; the figure grows by the legend's height (``legend_below`` / ``fit_legend``);
+* tick labels that would overlap are left out (``NoOverlap``);
+* in lecture mode every font, line, marker, colour bar and in-plot text is larger.
+
+``text_width`` and ``frame_width`` are deliberately generous estimates; the browser test
+(``tests/ui/test_lecture.py``) measures the real text in Chromium against the real frames.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from dataclasses import dataclass
+
+from bokeh.models import ColorBar, Legend, Span, Text, Title
+
+#: plot fonts, normal and in lecture mode (readable from the back of a hall)
+FONTS = {
+    False: {"title": "13pt", "subtitle": "11pt", "axis_label": "12pt", "major_label": "10pt",
+            "legend": "10pt", "colorbar": "10pt"},
+    True: {"title": "20pt", "subtitle": "16pt", "axis_label": "17pt", "major_label": "15pt",
+           "legend": "15pt", "colorbar": "15pt"},
+}
+LECTURE_LINE_SCALE = 2.0
+LECTURE_MARKER_SCALE = 1.6
+#: text drawn inside a plot (e.g. the numbers of a heat map) and colour bars, in lecture mode
+LECTURE_TEXT_SCALE = 1.6
+LECTURE_COLORBAR_WIDTH = 24
+#: figures are a little taller in lecture mode: the larger text takes room from the frame
+LECTURE_HEIGHT_SCALE = 1.2
+#: the narrowest a figure is laid out (px) on a page at least 1280 px wide, by its span and
+#: the mode: "full" spans the plot area; two "half" figures share a row when both get at
+#: least the flex basis of ``PLOT_BASIS`` (else each takes the whole row)
+PLOT_BASIS = {False: 420, True: 640}
+FIGURE_MIN_WIDTH = {("full", False): 930, ("half", False): 460,
+                    ("full", True): 850, ("half", True): PLOT_BASIS[True]}
+#: advance widths of Helvetica (the font Bokeh asks for; Arial and Liberation Sans share
+#: them) in thousandths of the font size; other characters (Greek, symbols) count as
+#: ``OTHER_WIDTH``, bold text ``BOLD_SCALE`` times wider
+_WIDTHS = {
+    **dict.fromkeys(" !,./:;I[]ijlft|", 278), **dict.fromkeys("'", 191),
+    **dict.fromkeys("()-`r{}", 333), **dict.fromkeys("*", 389), **dict.fromkeys("^", 469),
+    **dict.fromkeys("Jckssvxyz", 500), **dict.fromkeys('"', 355),
+    **dict.fromkeys("0123456789#$?L_abdeghnopqu", 556), **dict.fromkeys("+<=>~±", 584),
+    **dict.fromkeys("FTZ", 611), **dict.fromkeys("&ABEKPSVXY", 667),
+    **dict.fromkeys("CDHNRUw", 722), **dict.fromkeys("GOQ", 778), **dict.fromkeys("Mm", 833),
+    **dict.fromkeys("%", 889), **dict.fromkeys("W", 944), **dict.fromkeys("@", 1015),
+}
+OTHER_WIDTH = 620
+BOLD_SCALE = 1.08
+#: estimates are enlarged by this much (font substitutes, rounding)
+WIDTH_MARGIN = 1.05
+TOOLBAR_WIDTH = 40
+LEGEND_GLYPH = 20
+LEGEND_SPACING = 4
+LEGEND_COLUMN_GAP = 24
+LEGEND_PADDING = 6
+LEGEND_MARGIN = 4
+
+
+def px(size: str) -> float:
+    """A CSS font size in pt or px as pixels."""
+    if size.endswith("pt"):
+        return float(size[:-2]) * 4 / 3
+    return float(size.removesuffix("px"))
+
+
+def text_width(text: str, size: str, bold: bool = False) -> float:
+    """Estimated width (px) of one line of ``text`` at the font size ``size``: Helvetica's
+    advance widths, a little enlarged."""
+    em = sum(_WIDTHS.get(c, OTHER_WIDTH) for c in text) / 1000
+    return em * px(size) * (BOLD_SCALE if bold else 1.0) * WIDTH_MARGIN
+
+
+def glyph_width(font: str) -> int:
+    """Width of a legend entry's line or marker sample, for its label's font size."""
+    return round(2 * px(font))
+
+
+def glyph_height(font: str) -> int:
+    return round(max(LEGEND_GLYPH, 1.2 * px(font)))
+
+
+@dataclass
+class FigureLayout:
+    span: str  # "full" or "half"
+    height: int  # in normal mode, without the legend
+    lecture: bool = False
+
+
+_LAYOUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def register(fig, span: str, height: int) -> None:
+    if span not in ("full", "half"):
+        raise ValueError(f"span must be 'full' or 'half', got {span!r}")
+    _LAYOUTS[fig] = FigureLayout(span, height)
+
+
+def layout_of(fig) -> FigureLayout:
+    return _LAYOUTS.setdefault(fig, FigureLayout("half", fig.height or 360))
+
+
+def colorbars(fig) -> list[ColorBar]:
+    return [m for side in (fig.right, fig.left, fig.above, fig.below) for m in side
+            if isinstance(m, ColorBar)]
+
+
+def subtitles(fig) -> list[Title]:
+    return [m for m in fig.above if isinstance(m, Title) and m.name == "subtitle"]
+
+
+def add_subtitle(fig, text: str = "") -> Title:
+    """A second title line under the title, for what changes (numbers, the chosen case)."""
+    subtitle = Title(text=text, name="subtitle", text_font_style="normal",
+                     text_font_size=FONTS[False]["subtitle"])
+    fig.add_layout(subtitle, "above")
+    return subtitle
+
+
+def set_subtitle(fig, text: str) -> None:
+    subtitles(fig)[0].text = text
+
+
+def figure_width(fig, lecture: bool | None = None) -> float:
+    layout = layout_of(fig)
+    lecture = layout.lecture if lecture is None else lecture
+    return FIGURE_MIN_WIDTH[(layout.span, lecture)]
+
+
+def frame_width(fig, lecture: bool | None = None) -> float:
+    """Estimated width of the plot frame (the data area, which titles, subtitles, the
+    x-axis label and the legend below share) at the narrowest layout of ``fig``."""
+    layout = layout_of(fig)
+    lecture = layout.lecture if lecture is None else lecture
+    fonts = FONTS[lecture]
+    # left: tick labels (up to 6 characters, e.g. "0.0001" or "10^-10"), the axis label
+    left = 0.0
+    if any(axis.visible for axis in fig.left):
+        left = text_width("0.0001", fonts["major_label"]) + 1.4 * px(fonts["axis_label"]) + 16
+    right = TOOLBAR_WIDTH
+    for bar in colorbars(fig):
+        right += (bar.width if isinstance(bar.width, (int, float)) else 20) + 30 + \
+            text_width("-0.5", fonts["colorbar"])
+    return figure_width(fig, lecture) - left - right
+
+
+def frame_height(fig, lecture: bool | None = None) -> float:
+    """Estimated height of the plot frame, without the legend below it."""
+    layout = layout_of(fig)
+    lecture = layout.lecture if lecture is None else lecture
+    fonts = FONTS[lecture]
+    height = layout.height * (LECTURE_HEIGHT_SCALE if lecture else 1.0)
+    height -= 1.5 * px(fonts["title"]) + 10
+    height -= sum(1.5 * px(fonts["subtitle"]) for _ in subtitles(fig))
+    if any(axis.visible for axis in fig.below):
+        height -= 1.5 * px(fonts["major_label"]) + 1.5 * px(fonts["axis_label"]) + 20
+    return height
+
+
+def legend_labels(legend: Legend) -> list[str]:
+    """The entries a legend shows now: each visible item's label, or for a label taken from
+    a data column, one entry per distinct value (as BokehJS groups them)."""
+    labels = []
+    for item in legend.items:
+        if not item.visible or item.label is None:
+            continue
+        label = item.label
+        field = getattr(label, "field", None)
+        if field is None:
+            labels.append(str(getattr(label, "value", label)))
+            continue
+        renderer = item.renderers[0] if item.renderers else None
+        data = getattr(getattr(renderer, "data_source", None), "data", {})
+        for value in dict.fromkeys(str(v) for v in data.get(field, [])):
+            labels.append(value)
+    return labels
+
+
+def legend_layout(labels: list[str], width: float, font: str) -> tuple[int, int, float]:
+    """(columns, rows, height in px) of a legend of ``labels`` in ``width`` pixels: BokehJS
+    lays the entries out row by row in a CSS grid whose columns are as wide as their widest
+    entry; the most columns that fit are taken."""
+    if not labels:
+        return 1, 0, 0.0
+    # widths rounded up, for steady columns while a number in a label changes
+    items = [glyph_width(font) + 5 + 20 * math.ceil(text_width(label, font) / 20)
+             for label in labels]
+    columns = 1
+    for n in range(len(labels), 1, -1):
+        total = sum(max(items[j::n]) for j in range(n)) + (n - 1) * LEGEND_COLUMN_GAP
+        if total + 2 * LEGEND_PADDING <= width:
+            columns = n
+            break
+    rows = math.ceil(len(labels) / columns)
+    row = max(glyph_height(font), 1.25 * px(font)) + LEGEND_SPACING
+    return columns, rows, rows * row + 2 * (LEGEND_PADDING + LEGEND_MARGIN)
+
+
+def fit_legend(fig) -> None:
+    """Columns of the legend below ``fig`` for its frame, and the figure's height: its
+    normal (or lecture) height plus the legend's."""
+    layout = layout_of(fig)
+    extra = 0.0
+    for legend in fig.legend:
+        if legend not in fig.below:
+            continue
+        columns, rows, height = legend_layout(legend_labels(legend), frame_width(fig),
+                                              FONTS[layout.lecture]["legend"])
+        # the rows too: BokehJS measures its legend again when the legend model changes,
+        # not when an entry is shown or hidden (the plot kept the old legend's height, and
+        # the grown legend was cut at the bottom of the canvas)
+        shape = {"ncols": columns, "nrows": max(rows, 1)}
+        if any(getattr(legend, k) != v for k, v in shape.items()):
+            legend.update(**shape)
+        extra += height
+    height = round(layout.height * (LECTURE_HEIGHT_SCALE if layout.lecture else 1.0) + extra)
+    if fig.height != height:
+        fig.height = height
+
+
+def legend_below(fig) -> Legend:
+    """Move the legend of ``fig`` below the plot area, laid out in columns that fit, with
+    click-to-hide entries; it is fitted again whenever its entries change."""
+    legend = fig.legend[0]
+    fig.add_layout(legend, "below")
+    legend.update(orientation="horizontal", location="top_left", click_policy="hide",
+                  background_fill_alpha=0.0, border_line_alpha=0.0, margin=LEGEND_MARGIN,
+                  padding=LEGEND_PADDING, spacing=LEGEND_SPACING,
+                  stylesheets=[f".bk-grid {{ column-gap: {LEGEND_COLUMN_GAP}px; }}"],
+                  label_text_font_size=FONTS[False]["legend"],
+                  glyph_width=glyph_width(FONTS[False]["legend"]),
+                  glyph_height=glyph_height(FONTS[False]["legend"]), label_standoff=5)
+
+    def refit(attr, old, new):
+        fit_legend(fig)
+
+    watched = set()
+    for item in legend.items:
+        item.on_change("visible", refit)
+        item.on_change("label", refit)
+        field = getattr(item.label, "field", None)
+        for renderer in item.renderers if field is not None else ():
+            source = getattr(renderer, "data_source", None)
+            if source is not None and source.id not in watched:
+                watched.add(source.id)
+                source.on_change("data", refit)
+    fit_legend(fig)
+    return legend
+
+
+def style_figure(fig, lecture: bool, originals: dict) -> None:
+    """Fonts, line widths, marker sizes, colour bars, in-plot text and legend layout of
+    ``fig`` for lecture mode or back to normal; ``originals`` remembers the normal values
+    (keyed by model id)."""
+    layout = layout_of(fig)
+    layout.lecture = bool(lecture)
+    fonts = FONTS[lecture]
+    fig.title.text_font_size = fonts["title"]
+    for subtitle in subtitles(fig):
+        subtitle.text_font_size = fonts["subtitle"]
+    fig.axis.axis_label_text_font_size = fonts["axis_label"]
+    fig.axis.major_label_text_font_size = fonts["major_label"]
+    for legend in fig.legend:
+        legend.label_text_font_size = fonts["legend"]
+        legend.glyph_height = glyph_height(fonts["legend"])
+        legend.glyph_width = glyph_width(fonts["legend"])
+    for bar in colorbars(fig):
+        for prop, value in (("width", LECTURE_COLORBAR_WIDTH),
+                            ("major_label_text_font_size", fonts["colorbar"]),
+                            ("title_text_font_size", fonts["colorbar"])):
+            normal = originals.setdefault((bar.id, prop), getattr(bar, prop))
+            setattr(bar, prop, value if lecture else normal)
+    models = [r.glyph for r in fig.renderers if hasattr(r, "glyph")]
+    models += [a for a in fig.center if isinstance(a, Span)]
+    for model in models:
+        for prop, scale in (("line_width", LECTURE_LINE_SCALE), ("size", LECTURE_MARKER_SCALE)):
+            value = getattr(model, prop, None)
+            if not isinstance(value, (int, float)):
+                continue  # absent, or driven by a data column
+            key = (model.id, prop)
+            normal = originals.setdefault(key, value)
+            setattr(model, prop, normal * scale if lecture else normal)
+        if isinstance(model, Text):
+            size = getattr(model.text_font_size, "value", model.text_font_size)
+            if isinstance(size, str):
+                normal = originals.setdefault((model.id, "text_font_size"), size)
+                model.text_font_size = (f"{px(normal) * LECTURE_TEXT_SCALE:.0f}px" if lecture
+                                        else normal)
+    fit_legend(fig)
