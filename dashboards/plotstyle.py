@@ -22,7 +22,7 @@ import math
 import weakref
 from dataclasses import dataclass
 
-from bokeh.models import ColorBar, Legend, Span, Text, Title
+from bokeh.models import ColorBar, CustomJS, Legend, Span, Text, Title
 
 #: plot fonts, normal and in lecture mode (readable from the back of a hall)
 FONTS = {
@@ -217,9 +217,7 @@ def fit_legend(fig) -> None:
             continue
         columns, rows, height = legend_layout(legend_labels(legend), frame_width(fig),
                                               FONTS[layout.lecture]["legend"])
-        # the rows too: BokehJS measures its legend again when the legend model changes,
-        # not when an entry is shown or hidden (the plot kept the old legend's height, and
-        # the grown legend was cut at the bottom of the canvas)
+        # the rows too: the page measures the legend again when they change (RELAYOUT_JS)
         shape = {"ncols": columns, "nrows": max(rows, 1)}
         if any(getattr(legend, k) != v for k, v in shape.items()):
             legend.update(**shape)
@@ -227,6 +225,22 @@ def fit_legend(fig) -> None:
     height = round(layout.height * (LECTURE_HEIGHT_SCALE if layout.lecture else 1.0) + extra)
     if fig.height != height:
         fig.height = height
+
+
+#: BokehJS measures a legend when the legend is drawn again (a change of its model), and
+#: lays the plot out again on other changes only: a legend that gained a row could keep the
+#: old height in the layout and be cut at the bottom of the canvas. When its rows or columns
+#: change, it is measured and the plot laid out again, once the new entries are drawn.
+RELAYOUT_JS = """
+const plot = Bokeh.index.find_one(fig);
+if (plot != null) {
+  setTimeout(() => {
+    const view = plot.renderer_views.get(legend);
+    if (view != null && typeof view.update_position === "function") view.update_position();
+    plot.request_layout(true);
+  }, 0);
+}
+"""
 
 
 def legend_below(fig) -> Legend:
@@ -241,6 +255,10 @@ def legend_below(fig) -> Legend:
                   label_text_font_size=FONTS[False]["legend"],
                   glyph_width=glyph_width(FONTS[False]["legend"]),
                   glyph_height=glyph_height(FONTS[False]["legend"]), label_standoff=5)
+
+    relayout = CustomJS(args={"fig": fig, "legend": legend}, code=RELAYOUT_JS)
+    legend.js_on_change("nrows", relayout)
+    legend.js_on_change("ncols", relayout)
 
     def refit(attr, old, new):
         fit_legend(fig)
