@@ -170,9 +170,11 @@ and each student unit picks a teacher unit. Small initial weights and large $N$ 
 plateau (its escape is driven by $O(1/\sqrt N)$ asymmetries). SGD runs (button) are real
 finite-$N$ simulations; run 1 starts from exactly the ODE's initial weights.
 
-**Order parameters (top right).** $R_{{km}}$ (solid) and $Q_{{kl}}$ (dashed: diagonal;
-dotted: off-diagonal) vs time; the heat map shows the normalised overlaps
-$R_{{km}}/\sqrt{{Q_{{kk}}T_{{mm}}}}$ at the time cursor. Press play to animate it.
+**Order parameters (top right).** $R_{{km}}$ (solid, blue to green) and $Q_{{kl}}$ (orange;
+dashed: diagonal, dotted: off-diagonal) vs time. With more than {MAX_NAMED_LINES} lines the
+legend names the three families and a colour bar tells the $R_{{km}}$ apart; hovering a line
+names it. The heat map shows the normalised overlaps $R_{{km}}/\sqrt{{Q_{{kk}}T_{{mm}}}}$ at
+the time cursor. Press play to animate it (from the start when the cursor is at the end).
 
 **Learning-rate sweep (bottom right).** The error reached at $\alpha_{{\max}}$ for each rate:
 too small learns slowly, too large fails. Rates that learn the teacher to the solver's

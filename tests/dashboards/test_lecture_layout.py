@@ -100,17 +100,23 @@ def check_fits(fig, lecture: bool):
 
 
 def settle(explorer):
-    """Wait for the background results of the current view (thresholds, sweeps, the phase
-    diagram): their labels and subtitles are part of what must fit."""
-    futures = [f for slot, f in explorer.background.items()
-               if slot != "sweep"]  # minutes for large K and M: its subtitle is checked below
-    for future in filter(None, [*futures, getattr(explorer, "phase_future", None)]):
+    """Wait for the background results of the current view (thresholds, the phase diagram):
+    their labels and subtitles are part of what must fit."""
+    futures = [*explorer.background.values(), getattr(explorer, "phase_future", None)]
+    for future in filter(None, futures):
         future.result(timeout=180)
     time.sleep(0.3)  # the results' callbacks, run as they arrive
 
 
+@pytest.fixture
+def no_sweeps(monkeypatch):
+    """No learning-rate sweeps (minutes of a worker for large K and M, which would go on
+    after the test): the sweep's subtitle is checked on its own."""
+    monkeypatch.setattr(OnlineExplorer, "_update_sweep", lambda self: None)
+
+
 @pytest.mark.parametrize("cls", EXPLORERS)
-def test_every_preset_fits_its_plots_in_normal_and_lecture_mode(cls):
+def test_every_preset_fits_its_plots_in_normal_and_lecture_mode(cls, no_sweeps):
     explorer = cls()
     for preset in (None, *explorer.presets):
         if preset is not None:
@@ -122,7 +128,7 @@ def test_every_preset_fits_its_plots_in_normal_and_lecture_mode(cls):
                 check_fits(fig, lecture)
 
 
-def test_the_longest_sweep_subtitle_fits():
+def test_the_longest_sweep_subtitle_fits(no_sweeps):
     explorer = OnlineExplorer()
     set_subtitle(explorer.fig_sweep, "at α = 10000; diverges for η ≥ 0.01")
     for lecture in (True, False):
@@ -158,7 +164,7 @@ def test_lecture_mode_puts_plots_one_under_the_other_unless_the_page_is_wide():
     assert {c.styles["flex"] for c in cells} == {"1 1 420px"}
 
 
-def test_many_order_parameters_get_one_legend_entry_per_family_and_distinct_colours():
+def test_many_order_parameters_get_one_legend_entry_per_family_and_distinct_colours(no_sweeps):
     explorer = OnlineExplorer()
     legend = explorer.fig_order.legend[0]
     named = legend_labels(legend)  # K = M = 2: each line named
