@@ -94,9 +94,10 @@ def test_copy_as_python_puts_the_current_script_in_the_clipboard(browser, app_ur
         open_page(page, f"{app_url}?tab=0&rho=0.07", ready="spiked-curves", timeout=60_000)
         page.locator(".copy-python button").first.click()
         page.wait_for_function("async () => (await navigator.clipboard.readText())"
-                               ".includes('make_prior')", timeout=30_000)
+                               ".includes('SpikedParameters')", timeout=30_000)
         text = page.evaluate("() => navigator.clipboard.readText()")
-        assert "priors.make_prior('sparse_rademacher', 0.07)" in text
+        assert "prior='sparse_rademacher'" in text
+        assert "rho=0.07," in text  # the page's current value, from its link
         compile(text, "<clipboard>", "exec")  # a whole script, not a fragment
     finally:
         context.close()
