@@ -17,6 +17,7 @@ This module imports neither numpy nor Panel: it is what a worker process loads.
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing
 import os
 import threading
@@ -216,6 +217,8 @@ class _Pool:
             return
         exc = inner.exception()
         if isinstance(exc, BrokenProcessPool):
+            logging.getLogger("learning_phases").warning(
+                "a worker process stopped without an answer: %s (%s)", exc, exc.__cause__)
             exc = WorkerDied("the process running this simulation stopped without an answer "
                              "(out of memory?); the next run starts a new one")
         if exc is not None:
