@@ -99,6 +99,11 @@ def served(command: list[str], port: int, *, ready_path: str = "/liveness", time
     """Run a server command until the context exits; wait for ``ready_path`` to answer.
     ``env``: the server's environment (this process's by default)."""
     log = open(ROOT / f".server-{port}.log", "w")  # noqa: SIM115
+    # the worker processes the server spawns import this checkout too, not whichever one
+    # the virtual environment's editable install points at (`panel serve` puts the app's
+    # folder on the path only while it runs the app; a worker started later lacked it)
+    env = dict(os.environ if env is None else env)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     # a session of its own: `--num-procs` forks workers that outlive a parent stopped alone
     proc = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True, env=env)

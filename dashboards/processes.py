@@ -17,6 +17,7 @@ This module imports neither numpy nor Panel: it is what a worker process loads.
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing
 import os
 import threading
@@ -130,6 +131,24 @@ def _run_in_worker(slot: int, steps) -> list:
 
 
 # -- server side ---------------------------------------------------------------------------
+class _RecyclingExecutor(ProcessPoolExecutor):
+    """A process pool whose workers retire after ``max_tasks_per_child`` runs and are always
+    replaced.
+
+    CPython's own (3.11; python/cpython#115634) replaces a retiring worker only when it
+    counts no idle one, and counts one whenever another worker has finished a run: with
+    several runs queued, the workers retired one after the other, none was started again,
+    and every later run of the pool waited forever (after 2 x RUNS_PER_WORKER runs, e.g. a
+    few uploads while the atlases were filled). Here the pool is simply kept at
+    ``max_workers`` processes (two: starting them at once costs nothing worth saving)."""
+
+    def _adjust_process_count(self):
+        if self._processes is None:  # shut down
+            return
+        while len(self._processes) < self._max_workers:
+            self._spawn_process()
+
+
 @dataclass
 class _Run:
     future: Future
@@ -154,9 +173,9 @@ class _Pool:
         self.executor: ProcessPoolExecutor | None = None
         self.poller: threading.Thread | None = None
 
-    def _executor(self) -> ProcessPoolExecutor:
+    def _executor(self) -> _RecyclingExecutor:
         if self.executor is None or getattr(self.executor, "_broken", False):
-            self.executor = ProcessPoolExecutor(
+            self.executor = _RecyclingExecutor(
                 max_workers=self.workers, mp_context=self.context, initializer=_start_worker,
                 initargs=(self.progress, self.cancel, self.niceness),
                 max_tasks_per_child=RUNS_PER_WORKER)
@@ -198,6 +217,8 @@ class _Pool:
             return
         exc = inner.exception()
         if isinstance(exc, BrokenProcessPool):
+            logging.getLogger("learning_phases").warning(
+                "a worker process stopped without an answer: %s (%s)", exc, exc.__cause__)
             exc = WorkerDied("the process running this simulation stopped without an answer "
                              "(out of memory?); the next run starts a new one")
         if exc is not None:

@@ -86,6 +86,19 @@ def test_a_full_queue_refuses_with_a_message(monkeypatch):
     processes._pool.executor.shutdown(wait=True)
 
 
+def test_retired_workers_are_replaced_while_runs_are_queued(monkeypatch):
+    """Workers retire after RUNS_PER_WORKER runs; with runs queued, CPython 3.11's pool
+    started no replacement once another worker had been idle, and every later run waited
+    forever (python/cpython#115634)."""
+    monkeypatch.setattr(processes, "RUNS_PER_WORKER", 2)
+    monkeypatch.setattr(processes, "_pool", None)  # a pool of its own, for this test
+    futures = [processes.submit([Step(os.getpid)]) for _ in range(8 * processes.WORKERS)]
+    pids = {future.result(timeout=120)[0] for future in futures}
+    assert len(pids) >= 4  # each worker ran at most two of them
+    wait_until(lambda: processes.worker_count() == processes.WORKERS)  # the pool is full again
+    processes._pool.executor.shutdown(wait=True)
+
+
 def test_the_threads_fallback_gives_the_same_runs(monkeypatch):
     monkeypatch.setenv(processes.MODE_ENV, "threads")
     explorer = SpikedExplorer(prior="rademacher", amp_n=300, amp_runs=2)
