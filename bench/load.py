@@ -102,7 +102,8 @@ def _models(node, out: dict) -> dict:
 class Session:
     """One page: a websocket to the server and a reader that dispatches its messages."""
 
-    def __init__(self, base: str, tab: int, query: str = ""):
+    def __init__(self, base: str, tab: int | None = None, query: str = ""):
+        """The page of ``base``'s app at ``tab`` with ``query`` (neither: the plain link)."""
         self.base, self.tab, self.query = base, tab, query
         self.models: dict[str, dict] = {}
         self.errors: list[str] = []
@@ -138,8 +139,9 @@ class Session:
         await self._send("PATCH-DOC", {"events": [_event("document_ready")]})
 
     def _get_page(self) -> str:
-        query = f"tab={self.tab}" + (f"&{self.query}" if self.query else "")
-        with urllib.request.urlopen(f"{self.base}/app?{query}",
+        query = "&".join(([] if self.tab is None else [f"tab={self.tab}"])
+                         + ([self.query] if self.query else []))
+        with urllib.request.urlopen(f"{self.base}/app" + (f"?{query}" if query else ""),
                                     timeout=OPEN_TIMEOUT_S) as response:
             self.pool = response.headers.get("X-Page-Pool")
             return response.read().decode()

@@ -7,7 +7,9 @@ object per measurement: the link's first page, students arriving one at a time, 
 (readiness of each arrival, and the in-class student's slider latency while the wave lasts,
 against the same student's latency before it).
 
-    python -m bench.wave [--arrivals 12] [--procs N] [--waves 3] [--pool 12|0]
+The class opens the plain link (what a lecturer hands out) unless ``--tab`` says otherwise.
+
+    python -m bench.wave [--arrivals 12] [--procs N] [--waves 5] [--pool 12|0] [--tab T]
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ def ms(values) -> dict:
             "max_ms": round(float(arr.max()), 1), "n": int(arr.size)}
 
 
-async def open_timed(base: str, tab: int) -> tuple[Session, float]:
+async def open_timed(base: str, tab: int | None) -> tuple[Session, float]:
     session = Session(base, tab)
     start = time.perf_counter()
     await session.open()
@@ -50,10 +52,11 @@ async def open_timed(base: str, tab: int) -> tuple[Session, float]:
 
 
 class Student:
-    """Moves one slider every ``pause`` seconds and records each move's latency, with the
-    time it was sent."""
+    """Moves one slider ``pause`` seconds after the last move's answer (a person dragging)
+    and records each move's latency, with the time it was sent. A wave lasts about half a
+    second: short pauses give enough moves inside it to speak of a p95."""
 
-    def __init__(self, base: str, seed: int = 0, pause: float = 0.25):
+    def __init__(self, base: str, seed: int = 0, pause: float = 0.03):
         self.base, self.pause, self.rng = base, pause, random.Random(seed)
         self.moves: list[tuple[float, float]] = []  # (sent at, latency)
         self._stop = asyncio.Event()
@@ -91,11 +94,13 @@ class Student:
         return [lat for sent, lat in self.moves if start <= sent <= end]
 
 
-async def measure(base: str, arrivals: int, waves: int, tab: int) -> None:
-    # the first page of the link (the lecturer, before the class): built on request
+async def measure(base: str, arrivals: int, waves: int, tab: int | None) -> None:
+    # the first page of the link (the lecturer, before the class), once the server started:
+    # with a page pool, the plain link's pages were built ahead from server start
     session, seconds = await open_timed(base, tab)
     await session.close()
-    emit(bench="session_ready_first", **ms([seconds]))
+    emit(bench="session_ready_first", **ms([seconds]), target_ms=150,
+         built_ahead=int(session.pool == "hit"))
     # then one student at a time, a few seconds apart (sequential readiness)
     await asyncio.to_thread(browser.wait_until_idle, 30.0, 60.0)
     await asyncio.sleep(SETTLE_S)
@@ -152,7 +157,7 @@ async def measure(base: str, arrivals: int, waves: int, tab: int) -> None:
 MAKE_RUN_POOL = 12
 
 
-def run(arrivals: int = 12, procs: int | None = None, waves: int = 3, tab: int = 0,
+def run(arrivals: int = 12, procs: int | None = None, waves: int = 5, tab: int | None = None,
         pool: int = MAKE_RUN_POOL) -> None:
     procs = procs or browser.default_procs()
     port = browser.free_port()
@@ -169,8 +174,9 @@ def main(argv=None):
     parser.add_argument("--arrivals", type=int, default=12)
     parser.add_argument("--procs", type=int, default=None,
                         help="panel serve --num-procs (default: as make run)")
-    parser.add_argument("--waves", type=int, default=3)
-    parser.add_argument("--tab", type=int, default=0, help="the explorer the class opens")
+    parser.add_argument("--waves", type=int, default=5)
+    parser.add_argument("--tab", type=int, default=None,
+                        help="the explorer tab the class opens (default: the plain link)")
     parser.add_argument("--pool", type=int, default=MAKE_RUN_POOL,
                         help="pages built ahead per link (LEARNING_PHASES_POOL; 0: none; "
                              "default: as make run)")

@@ -62,17 +62,27 @@ def link_key(request) -> tuple[str, str]:
 
 
 class _Link:
-    def __init__(self, handler):
-        self.app = handler.application
-        self.context = handler.application_context
-        self.request = handler.request
+    def __init__(self, app, context, request):
+        self.app = app
+        self.context = context
+        self.request = request
         # no cookies or credentials of whoever asked for the link first; the other headers
         # (host, accepted formats) describe the link, and Panel reads some of them
-        headers = {k: v for k, v in handler.request.headers.items()
+        headers = {k: v for k, v in request.headers.items()
                    if k.lower() not in ("cookie", "authorization", "proxy-authorization")}
         self.payload = {"headers": headers, "cookies": {},
-                        "arguments": dict(handler.request.query_arguments or {})}
+                        "arguments": dict(request.query_arguments or {})}
         self.ready: deque = deque()  # (built at, session)
+
+
+def _plain_link_request(app, url: str):
+    """The request of a plain link to the application at ``url`` (no query), as a browser
+    reaching the server at its first allowed websocket origin would send it."""
+    from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
+
+    host = min(getattr(app, "_websocket_origins", None) or ["localhost"])
+    return HTTPServerRequest(start_line=RequestStartLine("GET", url, "HTTP/1.1"),
+                             headers=HTTPHeaders({"Host": host}))
 
 
 class SessionPool:
@@ -103,9 +113,18 @@ class SessionPool:
 
     def note(self, handler) -> None:
         """Remember this request's link, and keep its pool filled from now on."""
-        key = link_key(handler.request)
+        self._remember(handler.application, handler.application_context, handler.request)
+
+    def expect_plain_links(self, app) -> None:
+        """At server start: the plain link of each application (what a lecturer hands out)
+        gets its pool at once, so that even its first visitor finds a page built ahead."""
+        for url, context in app._applications.items():
+            self._remember(app, context, _plain_link_request(app, url))
+
+    def _remember(self, app, context, request) -> None:
+        key = link_key(request)
         if key not in self.links:
-            self.links[key] = _Link(handler)
+            self.links[key] = _Link(app, context, request)
             while len(self.links) > LINKS:
                 _, old = self.links.popitem(last=False)
                 for _, session in old.ready:
@@ -275,6 +294,17 @@ def install() -> bool:
     on_message_noted.original = on_message
     WSHandler.on_message = on_message_noted
 
+    from bokeh.server.tornado import BokehTornado
+
+    start = BokehTornado.start
+
+    def start_expecting_plain_links(self):
+        start(self)
+        self._loop.add_callback(POOL.expect_plain_links, self)
+
+    start_expecting_plain_links.original = start
+    BokehTornado.start = start_expecting_plain_links
+
     from bokeh.server.session import ServerSession
 
     pull = ServerSession.__dict__["pull"]
@@ -303,23 +333,16 @@ def install() -> bool:
 def uninstall() -> None:
     """Back to building every page on request (tests)."""
     global _installed
+    from bokeh.server.session import ServerSession
+    from bokeh.server.tornado import BokehTornado
     from bokeh.server.views.ws import WSHandler
+    from panel.io import server as panel_server
     from panel.io.server import DocHandler
 
-    original = getattr(DocHandler.get_session, "original", None)
-    if original is not None:
-        DocHandler.get_session = original
-    original = getattr(WSHandler.on_message, "original", None)
-    if original is not None:
-        WSHandler.on_message = original
-    from bokeh.server.session import ServerSession
-
-    original = getattr(ServerSession.pull, "original", None)
-    if original is not None:
-        ServerSession.pull = original
-    from panel.io import server as panel_server
-
-    original = getattr(panel_server.patch_model_css, "original", None)
-    if original is not None:
-        panel_server.patch_model_css = original
+    for owner, name in ((DocHandler, "get_session"), (WSHandler, "on_message"),
+                        (BokehTornado, "start"), (ServerSession, "pull"),
+                        (panel_server, "patch_model_css")):
+        original = getattr(getattr(owner, name), "original", None)
+        if original is not None:
+            setattr(owner, name, original)
     _installed = False

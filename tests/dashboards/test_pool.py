@@ -28,9 +28,13 @@ def pooled_server(monkeypatch, request):
     monkeypatch.setattr(pool, "QUIET_S", 0.2)
     monkeypatch.setattr(pool, "QUIET_HALF_S", 0.4)
     monkeypatch.setattr(pool, "PAUSE_S", 0.1)
+    server_options = dict(getattr(request, "param", {}))
+    if not server_options.pop("expect_plain_links", False):
+        # these tests follow links that pages ask for; the plain link's own pool is tested
+        # on its own (test_the_plain_link_is_built_ahead_from_server_start)
+        monkeypatch.setattr(pool.SessionPool, "expect_plain_links", lambda self, app: None)
     assert pool.install()
     port = free_port()
-    server_options = getattr(request, "param", {})
     thread = pn.serve({"app": page}, port=port, address="127.0.0.1", show=False, threaded=True,
                       websocket_origin=[f"127.0.0.1:{port}"], **server_options)
     try:
@@ -70,6 +74,31 @@ def test_arrivals_get_pages_built_ahead_and_stay_independent(pooled_server):
     assert len(ahead) == 3  # the first page and the two pooled ones
     rhos = sorted(e.rho for _, e in built[:3])
     assert rhos == pytest.approx([0.05, 0.05, 0.4])  # only the moved page changed
+
+
+@pytest.mark.parametrize("pooled_server", [{"expect_plain_links": True}], indirect=True)
+def test_the_plain_link_is_built_ahead_from_server_start(pooled_server):
+    """The link a lecturer hands out has its pages built from server start: even the first
+    visitor is handed a page built ahead, with its document serialised ahead."""
+    base, built = pooled_server
+    wait_until(lambda: pool.POOL.ready_count() == 2, 60)  # nobody asked for a page yet
+    assert [link for link in pool.POOL.links] == [("/app", "")]
+
+    async def scenario():
+        first = Session(base)
+        await first.open()
+        source = first.find("ColumnDataSource", name="spiked-curves")
+        changed = first.expect_change(source)
+        await first.set_value(first.find("Slider", title="Sparsity ρ"), 0.4)
+        await asyncio.wait_for(changed, 30)
+        await first.close()
+        return first
+
+    first = run_async(scenario())
+    assert first.pool == "hit"
+    assert pool.POOL.handed_out == 1
+    assert pool.POOL.prepared_pulls == 1
+    assert built[0][1].rho == pytest.approx(0.4)  # the first page built ahead is the one used
 
 
 def test_another_link_is_built_on_request(pooled_server):
