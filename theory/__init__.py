@@ -7,9 +7,20 @@ asked for something out of its range; ``converged`` is derived from it.
 ``theory.sweep`` (Dask sweeps and their on-disk cache) is imported on its own:
 ``from theory import sweep``."""
 
-from . import channels, data, diffusion, erm, glm, online, priors, spiked
+from . import capacity, channels, data, diffusion, erm, glm, online, priors, spiked
 from ._result import Status
 from ._state_evolution import Branch, Curve, FixedPoint, Landscape
+from .capacity import (
+    BinaryCapacity,
+    BinaryEntropy,
+    GardnerCapacity,
+    InjectivityThreshold,
+    MarginSimulation,
+    MaxMargin,
+    MinErrorFraction,
+    OverlapCurve,
+    SeparabilitySimulation,
+)
 from .channels import Abs, Channel, Linear, Sign
 from .diffusion import BackwardRun, MixtureData, ScoreTraining, TrainingWindow
 from .erm import (
@@ -30,11 +41,14 @@ __all__ = [
     "AmpEnsemble",
     "AmpRun",
     "BackwardRun",
+    "BinaryCapacity",
+    "BinaryEntropy",
     "Branch",
     "Channel",
     "Curve",
     "FixedPoint",
     "GampRun",
+    "GardnerCapacity",
     "GaussBernoulli",
     "Gaussian",
     # the GLM names of the shared state-evolution results (aliases of Branch, Curve, ...)
@@ -43,11 +57,16 @@ __all__ = [
     "GlmFixedPoint",
     "GlmLandscape",
     "GlmThresholds",
+    "InjectivityThreshold",
     "Landscape",
     "Linear",
     "LogisticCurve",
     "LogisticSimulation",
+    "MarginSimulation",
+    "MaxMargin",
+    "MinErrorFraction",
     "MixtureData",
+    "OverlapCurve",
     "PhaseDiagram",
     "Plateau",
     "Prior",
@@ -57,6 +76,7 @@ __all__ = [
     "RidgeCurve",
     "RidgeSimulation",
     "ScoreTraining",
+    "SeparabilitySimulation",
     "Sign",
     "SparseRademacher",
     "Status",
@@ -64,6 +84,7 @@ __all__ = [
     "Thresholds",
     "TrainingWindow",
     "Trajectory",
+    "capacity",
     "channels",
     "data",
     "diffusion",
