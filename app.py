@@ -4,7 +4,15 @@ import panel as pn
 import param
 from bokeh.models import CustomJS
 
-from dashboards import DiffusionExplorer, GlmExplorer, OnlineExplorer, SpikedExplorer, links, pool
+from dashboards import (
+    CapacityExplorer,
+    DiffusionExplorer,
+    GlmExplorer,
+    OnlineExplorer,
+    SpikedExplorer,
+    links,
+    pool,
+)
 from dashboards.about import about_panel
 from dashboards.base import restore_query, sanitize_query
 from dashboards.warm import lighten_session_cleanup, start_background_work, warm_caches
@@ -23,6 +31,7 @@ EXPLORERS = {
     "Teacher-student learning curves": GlmExplorer,
     "Online SGD dynamics": OnlineExplorer,
     "Diffusion models": DiffusionExplorer,
+    "Storage capacity": CapacityExplorer,
 }
 
 

@@ -7,6 +7,7 @@ The explorers are imported on first use, so that a simulation worker process, wh
 import importlib
 
 _EXPLORERS = {
+    "CapacityExplorer": "dashboards.capacity",
     "DiffusionExplorer": "dashboards.diffusion",
     "GlmExplorer": "dashboards.glm",
     "OnlineExplorer": "dashboards.online",

@@ -43,6 +43,9 @@ are drawn on top of the theory.
 * *Diffusion models* — when a generated sample commits to a class (speciation) and when it
   falls onto a training point (collapse): closed forms, an excess-entropy estimate for any
   data, backward runs on mixtures, digits or your own file.
+* *Storage capacity* — how many random patterns a perceptron stores: Gardner's capacity and
+  margins, the overlap of solutions, Cover's count with linear-programming runs, binary
+  weights (Krauth-Mézard), the errors above capacity and the injectivity of a ReLU layer.
 
 **Offline by design.** Every script, style sheet and font is served by this server; the page
 makes no request to any other host, so it works in a lecture hall without internet.

@@ -274,7 +274,8 @@ class Glyph:
 
 @dataclass(frozen=True)
 class Marker:
-    """A vertical line at the value of the parameter ``parameter`` (``explorer.<key>``)."""
+    """A vertical line at the value of the parameter ``parameter`` (``explorer.<key>``); a
+    parameter may have markers on several figures."""
 
     key: str
     parameter: str
@@ -475,7 +476,7 @@ class Explorer(pn.viewable.Viewer):
             span = Span(location=getattr(self, marker.parameter), dimension="height",
                         **dict(marker.props))
             fig.add_layout(span)
-            self.markers[marker.parameter] = span
+            self.markers.setdefault(marker.parameter, []).append(span)
             setattr(self, marker.key, span)
         spec.legend(fig)
         for source, item in legend_items(fig, optional).items():
@@ -529,9 +530,10 @@ class Explorer(pn.viewable.Viewer):
                 widget.param.update(start=lo, end=hi)
             if spec.enabled is not None:
                 widget.disabled = not spec.enabled(self)
-        for name, span in self.markers.items():
+        for name, spans in self.markers.items():
             if changed is None or name in changed:
-                span.location = getattr(self, name)
+                for span in spans:
+                    span.location = getattr(self, name)
         for recipe in self.RECIPES:
             if changed is not None and not changed.intersection(recipe.depends):
                 continue

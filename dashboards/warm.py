@@ -16,6 +16,7 @@ import panel as pn
 
 from theory import channels, online, priors, spiked
 
+from . import capacity as capacity_view
 from . import diffusion as diffusion_view
 from . import glm as glm_view
 from . import online as online_view
@@ -55,6 +56,10 @@ def warm_caches() -> float:
                 online_view.cached_critical_rate(units, activation)
         online.simulate_sgd(K=2, M=2, N=100, lr=0.5, alphas=np.array([1.0]))
         diffusion_view.cached_digits()  # imports scikit-learn once (~1 s)
+        # the capacity view's page-independent curves (the binary entropy: about 1 s)
+        capacity_view.cached_binary()
+        capacity_view.cached_injectivity()
+        capacity_view.cached_margins()
         # Everything alive now (modules, warmed caches: ~370 000 objects) lives as long as
         # the process. Panel runs a full garbage collection after each closed page, and
         # Python runs them as pages are built: they scanned all of it each time (~180 ms on
@@ -97,3 +102,4 @@ def start_background_work() -> None:
     online_view.UNITS_ATLAS.fill()
     spiked_recipes.RHO_ATLAS.fill()
     glm_view.ATLAS.fill()
+    capacity_view.KAPPA_ATLAS.fill()

@@ -463,10 +463,12 @@ def _rng_patterns(rng, p, n):
     return rng.standard_normal((p, n)) * rng.choice([-1.0, 1.0], size=p)[:, None]
 
 
-def simulate_separability(alpha, n: int, trials: int, seed: int = 0) -> SeparabilitySimulation:
+def simulate_separability(alpha, n: int, trials: int, seed: int = 0,
+                          progress=None) -> SeparabilitySimulation:
     """Separable iff some w in the box |w_i| <= 1 has sigma_mu w . xi_mu >= t > 0 for all mu:
     the linear program max t (t <= 1), always feasible (w = 0) and bounded, solved by HiGHS;
-    an instance is separable when its optimal t is positive."""
+    an instance is separable when its optimal t is positive. ``progress(done, total)`` is
+    called after each value of alpha."""
     alpha = np.atleast_1d(np.asarray(alpha, dtype=float))
     n, trials = int(n), int(trials)
     if n < 1 or trials < 1 or not np.all(np.isfinite(alpha)) or (alpha < 0).any():
@@ -493,6 +495,8 @@ def simulate_separability(alpha, n: int, trials: int, seed: int = 0) -> Separabi
             elif -result.fun > 1e-7:
                 separable += 1
         fraction[i] = separable / trials
+        if progress is not None:
+            progress(i + 1, alpha.size)
     stderr = np.sqrt(fraction * (1.0 - fraction) / trials)
     return SeparabilitySimulation(alpha=alpha, n=n, patterns=patterns, trials=trials,
                                   fraction=fraction, stderr=stderr,
@@ -530,9 +534,11 @@ def _max_margin_instance(signed: np.ndarray) -> float:
     return float(np.min(signed @ w) / np.linalg.norm(w))
 
 
-def simulate_max_margin(alpha, n: int, trials: int, seed: int = 0) -> MarginSimulation:
+def simulate_max_margin(alpha, n: int, trials: int, seed: int = 0,
+                        progress=None) -> MarginSimulation:
     """The hard-margin SVM without bias on ``trials`` instances of P = round(alpha n)
-    Gaussian patterns with random labels, per alpha."""
+    Gaussian patterns with random labels, per alpha; ``progress(done, total)`` after each
+    value of alpha."""
     alpha = np.atleast_1d(np.asarray(alpha, dtype=float))
     n, trials = int(n), int(trials)
     if n < 1 or trials < 1 or not np.all(np.isfinite(alpha)) or (alpha <= 0).any():
@@ -547,5 +553,7 @@ def simulate_max_margin(alpha, n: int, trials: int, seed: int = 0) -> MarginSimu
         separable[i] = np.isfinite(margins).all()
         mean[i] = np.mean(margins)
         stderr[i] = np.std(margins, ddof=1) / np.sqrt(trials) if trials > 1 else np.nan
+        if progress is not None:
+            progress(i + 1, alpha.size)
     return MarginSimulation(alpha=alpha, n=n, trials=trials, mean=mean, stderr=stderr,
                             status=from_flags(True, out_of_range=~separable))

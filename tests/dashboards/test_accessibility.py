@@ -7,12 +7,18 @@ explorer's slider with the arrow keys)."""
 import panel as pn
 import pytest
 
-from dashboards import DiffusionExplorer, GlmExplorer, OnlineExplorer, SpikedExplorer
+from dashboards import (
+    CapacityExplorer,
+    DiffusionExplorer,
+    GlmExplorer,
+    OnlineExplorer,
+    SpikedExplorer,
+)
 from dashboards.base import PALETTE
 from dashboards.diffusion import CLASS_COLORS, N_COLORS
 from dashboards.online import Q_PALETTE, R_PALETTE
 
-EXPLORERS = [SpikedExplorer, GlmExplorer, OnlineExplorer, DiffusionExplorer]
+EXPLORERS = [SpikedExplorer, GlmExplorer, OnlineExplorer, DiffusionExplorer, CapacityExplorer]
 # Okabe & Ito 2008, "Color universal design": the eight colours, in hex
 OKABE_ITO = {"#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00",
              "#CC79A7"}

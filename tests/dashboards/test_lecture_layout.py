@@ -11,7 +11,13 @@ import numpy as np
 import pytest
 from bokeh.models import NoOverlap
 
-from dashboards import DiffusionExplorer, GlmExplorer, OnlineExplorer, SpikedExplorer
+from dashboards import (
+    CapacityExplorer,
+    DiffusionExplorer,
+    GlmExplorer,
+    OnlineExplorer,
+    SpikedExplorer,
+)
 from dashboards import diffusion as diffusion_view
 from dashboards import glm as glm_view
 from dashboards import online as online_view
@@ -30,7 +36,7 @@ from dashboards.plotstyle import (
 )
 from dashboards.text import markdown_with_math
 
-EXPLORERS = [SpikedExplorer, GlmExplorer, OnlineExplorer, DiffusionExplorer]
+EXPLORERS = [SpikedExplorer, GlmExplorer, OnlineExplorer, DiffusionExplorer, CapacityExplorer]
 EXPLANATIONS = {"spiked": spiked_view.EXPLANATION, "glm": glm_view.EXPLANATION,
                 "online": online_view.EXPLANATION, "diffusion": diffusion_view.EXPLANATION}
 #: every TeX command the explanations use; one not listed is a typo until proven otherwise

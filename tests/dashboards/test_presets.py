@@ -3,7 +3,13 @@
 import numpy as np
 import pytest
 
-from dashboards import DiffusionExplorer, GlmExplorer, OnlineExplorer, SpikedExplorer
+from dashboards import (
+    CapacityExplorer,
+    DiffusionExplorer,
+    GlmExplorer,
+    OnlineExplorer,
+    SpikedExplorer,
+)
 from theory import online
 
 
@@ -16,7 +22,8 @@ def values_match(explorer, values):
             assert got == value, key
 
 
-@pytest.mark.parametrize("cls", [SpikedExplorer, GlmExplorer, OnlineExplorer, DiffusionExplorer])
+@pytest.mark.parametrize("cls", [SpikedExplorer, GlmExplorer, OnlineExplorer, DiffusionExplorer,
+                                 CapacityExplorer])
 def test_every_preset_sets_its_values_without_error(cls):
     explorer = cls()
     assert 3 <= len(explorer.presets) <= 6

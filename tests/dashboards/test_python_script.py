@@ -4,7 +4,13 @@ import numpy as np
 import panel as pn
 import pytest
 
-from dashboards import DiffusionExplorer, GlmExplorer, OnlineExplorer, SpikedExplorer
+from dashboards import (
+    CapacityExplorer,
+    DiffusionExplorer,
+    GlmExplorer,
+    OnlineExplorer,
+    SpikedExplorer,
+)
 
 CASES = [
     (SpikedExplorer, {}),
@@ -17,6 +23,8 @@ CASES = [
     (OnlineExplorer, {"K": 3, "M": 2, "lr": 0.8, "noise": 0.01}),
     (DiffusionExplorer, {}),
     (DiffusionExplorer, {"source": "digits", "n": 500, "seed": 3}),
+    (CapacityExplorer, {}),
+    (CapacityExplorer, {"kappa": 0.75, "n": 25, "alpha": 2.5}),
 ]
 
 
