@@ -61,6 +61,8 @@ CASES = (
     SliderCase("diffusion", "tab=3", "n", "dm-phase"),
     SliderCase("diffusion", "tab=3", "separation", "dm-phase"),
     SliderCase("diffusion", "tab=3", "variance", "dm-phase"),
+    SliderCase("capacity", "tab=4", "kappa", "capacity-overlap"),
+    SliderCase("capacity", "tab=4", "n", "capacity-cover"),
 )
 
 # records, for a named source, the time of every change that leaves it non-empty
