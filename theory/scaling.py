@@ -27,6 +27,8 @@ sigma^2).
   (a grid, then the root of d eps / d kappa) without solving the self-consistent equation.
   At the optimum d eps / d lambda = 0, so the local exponent along lambda*(n) is the slope at
   fixed lambda (the envelope theorem).
+* ``learning_curve``: the curve along lambda = c n^{-l} or at the optimal lambda, whose
+  ``local_exponent()`` follows that schedule (what an explorer plots).
 * ``decay_exponent``: beta in eps ~ n^{-beta}, with r_bar = min(r, 1) (the bias saturates at
   r = 1): noiseless 2 a r_bar (lambda optimal or lambda <= n^{-a}); noisy with the optimal
   lambda (~ n^{-a / (1 + 2 a r_bar)}) 2 a r_bar / (1 + 2 a r_bar); lambda = n^{-l}: noiseless
@@ -75,6 +77,7 @@ __all__ = [
     "crossover_samples",
     "decay_exponent",
     "excess_error",
+    "learning_curve",
     "optimal_reg",
     "simulate_ridge",
 ]
@@ -292,7 +295,9 @@ class LearningCurve(Result):
     degrees of freedom df1 = n (1 - lambda / kappa) and df2, and the local slopes
     ``log_slope_n`` = d ln eps / d ln n (fixed lambda) and ``log_slope_reg`` =
     d ln eps / d ln lambda (fixed n). ``status`` per point: the root of kappa; ``diverged``
-    where eps is infinite (lambda = 0 at n = P)."""
+    where eps is infinite (lambda = 0 at n = P). ``reg_exponent``: the schedule
+    lambda ~ n^{-l} the points lie on (``learning_curve``; 0 for a fixed lambda and for the
+    optimal one), along which ``local_exponent()`` differentiates by default."""
 
     n: np.ndarray
     reg: np.ndarray
@@ -309,10 +314,14 @@ class LearningCurve(Result):
     log_slope_n: np.ndarray
     log_slope_reg: np.ndarray
     status: np.ndarray
+    reg_exponent: float = 0.0
 
-    def local_exponent(self, reg_exponent=0.0) -> np.ndarray:
-        """-d ln eps / d ln n along lambda = c n^{-reg_exponent} through each point (0: at
-        fixed lambda; at the optimal lambda any value gives the same, d eps / d lambda = 0)."""
+    def local_exponent(self, reg_exponent=None) -> np.ndarray:
+        """-d ln eps / d ln n along lambda = c n^{-reg_exponent} through each point (default:
+        the curve's own ``reg_exponent``; 0: at fixed lambda; at the optimal lambda any value
+        gives the same, as d eps / d lambda = 0 there)."""
+        if reg_exponent is None:
+            reg_exponent = self.reg_exponent
         return -(self.log_slope_n - np.asarray(reg_exponent, dtype=float) * self.log_slope_reg)
 
 
@@ -514,6 +523,20 @@ def optimal_reg(n, capacity: float, source: float, noise=0.0,
         if isinstance(getattr(curve, field.name), np.ndarray)})
     return OptimalRidge(n=n, noise=noise, reg=curve.reg, ridgeless=ridgeless.reshape(n.shape),
                         curve=curve, status=curve.status)
+
+
+def learning_curve(n, capacity: float, source: float, noise=0.0, reg_exponent=None,
+                   reg_scale: float = 1.0, features=np.inf) -> LearningCurve:
+    """The curve a page plots: along lambda = ``reg_scale`` n^{-reg_exponent}, or at the
+    optimal lambda of each n (``reg_exponent`` None); its ``local_exponent()`` follows that
+    schedule."""
+    if reg_exponent is None:
+        return optimal_reg(n, capacity, source, noise, features).curve
+    ell = float(check_range(reg_exponent, "reg_exponent l", 0.0, np.inf))
+    scale = float(check_range(reg_scale, "reg_scale", 0.0, np.inf))
+    n = _check_samples(n)
+    curve = excess_error(n, capacity, source, noise, scale * n**-ell, features)
+    return dataclasses.replace(curve, reg_exponent=ell)
 
 
 # -- exponents --------------------------------------------------------------------------------

@@ -8,11 +8,20 @@ import pickle
 import numpy as np
 import pytest
 from scipy import optimize
+from threadpoolctl import threadpool_limits
 
 from theory import Status, scaling
 
 P_SLOPES = 2_000_000
 N_SLOPES = np.geomspace(2e3, 1.6e4, 9)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_blas_thread():
+    """As in the app's worker processes (dashboards.processes): on a loaded machine BLAS
+    threads contend, and the simulations' small Gram matrices and solves took 40x longer."""
+    with threadpool_limits(1):
+        yield
 
 
 def _spectrum(a, r, p):
@@ -149,6 +158,17 @@ def test_local_exponent_is_the_log_derivative(reg_exponent):
     c = scaling.excess_error(n, a, r, noise, reg)
     numeric = -np.gradient(np.log(c.error), np.log(n))
     np.testing.assert_allclose(c.local_exponent(reg_exponent)[1:-1], numeric[1:-1], atol=2e-4)
+
+
+def test_learning_curve_follows_its_schedule():
+    n = np.geomspace(10, 1e5, 200)
+    scheduled = scaling.learning_curve(n, 2.0, 0.3, 0.1, reg_exponent=1.5, reg_scale=0.01)
+    direct = scaling.excess_error(n, 2.0, 0.3, 0.1, 0.01 * n**-1.5)
+    np.testing.assert_array_equal(scheduled.error, direct.error)
+    numeric = -np.gradient(np.log(scheduled.error), np.log(n))
+    np.testing.assert_allclose(scheduled.local_exponent()[1:-1], numeric[1:-1], atol=1e-3)
+    optimal = scaling.learning_curve(n, 2.0, 0.3, 0.1)
+    np.testing.assert_array_equal(optimal.error, scaling.optimal_reg(n, 2.0, 0.3, 0.1).curve.error)
 
 
 def test_log_slope_in_lambda_is_the_log_derivative():
