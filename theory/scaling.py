@@ -47,7 +47,7 @@ midpoint Euler-Maclaurin rule (sum_{k=A+1}^{B} f(k) = int_{A+1/2}^{B+1/2} f + [f
 node (where eta_k / kappa < 1e-4 for every kappa the solvers visit) a series in eta_k / kappa
 whose power sums are Hurwitz zeta functions. A sum therefore costs a few hundred terms for
 any P, including P = infinity (the kernel limit, the default), and agrees with the direct
-sum to ~1e-10. Small P (<= 4096) is summed exactly. The self-consistent equation is solved in
+sum to ~1e-10. Small P (<= 512) is summed exactly. The self-consistent equation is solved in
 log kappa by Chandrupatla's bracketing method, vectorised over n.
 """
 
@@ -116,7 +116,7 @@ REFERENCES = (
 MAX_SIMULATION_FEATURES = 20000
 MAX_SIMULATION_SAMPLES = 4000
 
-_EXACT_UP_TO = 4096  # P up to this: sum every term
+_EXACT_UP_TO = 512  # P up to this: sum every term
 _HEAD = 128  # otherwise: exact for k <= _HEAD, then Euler-Maclaurin + quadrature
 _GAUSS_NODES = 10
 _TAIL_RATIO = 1e-4  # beyond the last node eta_k / kappa stays below this
@@ -325,23 +325,29 @@ class LearningCurve(Result):
         return -(self.log_slope_n - np.asarray(reg_exponent, dtype=float) * self.log_slope_reg)
 
 
+def _error_terms(s: _Sums, kappa, n, noise):
+    """The numerator and the factor 1 - df2 / n of eps, and d ln eps / d ln kappa at fixed n."""
+    numerator = kappa**2 * s.bias_sum + noise * s.df2 / n
+    keep = 1.0 - s.df2 / n  # > 0: df2 <= df1 = n (1 - lambda / kappa) <= n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_t = ((2.0 * kappa**2 * s.b3 - 2.0 * noise * kappa * s.d3 / n) / numerator
+                 - (2.0 * kappa * s.d3 / n) / keep)
+    return numerator, keep, log_t
+
+
 def _curve_from_kappa(nodes, n, reg, noise, kappa):
     """Every output of the deterministic equivalent, explicit in kappa (> 0)."""
     s = _Sums(nodes, kappa)
-    bias_numerator = kappa**2 * s.bias_sum
-    numerator = bias_numerator + noise * s.df2 / n
-    keep = 1.0 - s.df2 / n  # > 0: df2 <= df1 = n (1 - lambda / kappa) <= n
+    numerator, keep, log_t = _error_terms(s, kappa, n, noise)
     with np.errstate(divide="ignore", invalid="ignore"):
-        # derivatives in t = ln kappa and nu = ln n
-        d_numerator_t = 2.0 * kappa**2 * s.b3 - 2.0 * noise * kappa * s.d3 / n
-        d_keep_t = 2.0 * kappa * s.d3 / n
-        log_t = d_numerator_t / numerator - d_keep_t / keep
+        # at fixed kappa, d ln eps / d ln n
         log_nu = -noise * s.df2 / (n * numerator) - (s.df2 / n) / keep
-        # the self-consistent F = 1 - lambda / kappa - df1 / n = 0
+        # kappa moves with n and lambda through F = 1 - lambda / kappa - df1 / n = 0
         f_t = reg / kappa + kappa * s.s2 / n
         t_nu = -(s.df1 / n) / f_t
         t_rho = (reg / kappa) / f_t
-    return dict(kappa=kappa, df1=s.df1, df2=s.df2, bias=bias_numerator / keep,
+    bias = kappa**2 * s.bias_sum / keep
+    return dict(kappa=kappa, df1=s.df1, df2=s.df2, bias=bias,
                 variance=noise * s.df2 / n / keep, error=numerator / keep,
                 log_slope_n=log_nu + log_t * t_nu, log_slope_reg=log_t * t_rho,
                 tail_ratio=s.tail_ratio)
@@ -448,13 +454,8 @@ _GRID = 12
 
 def _log_error_slope(nodes, n, noise, kappa):
     """(eps, d ln eps / d ln kappa at fixed n), explicit in kappa."""
-    s = _Sums(nodes, kappa)
-    numerator = kappa**2 * s.bias_sum + noise * s.df2 / n
-    keep = 1.0 - s.df2 / n
-    with np.errstate(divide="ignore", invalid="ignore"):
-        slope = ((2.0 * kappa**2 * s.b3 - 2.0 * noise * kappa * s.d3 / n) / numerator
-                 - (2.0 * kappa * s.d3 / n) / keep)
-    return numerator / keep, slope
+    numerator, keep, log_t = _error_terms(_Sums(nodes, kappa), kappa, n, noise)
+    return numerator / keep, log_t
 
 
 def optimal_reg(n, capacity: float, source: float, noise=0.0,
@@ -514,7 +515,7 @@ def optimal_reg(n, capacity: float, source: float, noise=0.0,
     reg[ridgeless] = 0.0
     kappa[ridgeless & (ridgeless_kappa == 0)] = 0.0  # n >= P: least squares
     kappa[ridgeless & (ridgeless_kappa > 0)] = ridgeless_kappa[ridgeless & (ridgeless_kappa > 0)]
-    status = worst(status, np.where(ridgeless, ridgeless_status, Status.CONVERGED.value))
+    status = worst(status, ridgeless_status)  # it bounds the search
     curve = _assemble_curve(nodes, flat_n, reg, flat_noise, kappa, status, capacity, source,
                             features)
     curve = dataclasses.replace(curve, **{
@@ -651,7 +652,6 @@ def crossover_samples(capacity: float, source: float, noise, features=np.inf
         hi = np.clip(estimate + span, 0.0, np.log(_MAX_SAMPLES))
         grid = lo[:, None] + (hi - lo)[:, None] * np.linspace(0, 1, _CROSSOVER_GRID)
         sig = np.repeat(noise[idx], _CROSSOVER_GRID)
-        top = float(np.exp(hi.max()))
         best = optimal_reg(np.exp(grid).ravel(), capacity, source, sig, features)
         above = (best.curve.local_exponent() - mid).reshape(grid.shape)
         good = (best.status == Status.CONVERGED.value).reshape(grid.shape)
@@ -664,8 +664,7 @@ def crossover_samples(capacity: float, source: float, noise, features=np.inf
             lo_t, hi_t = grid[use, last[use]], grid[use, last[use] + 1]
 
             def crossing(t, sub):
-                m = np.minimum(np.exp(t), top)  # the nodes were built for n <= top
-                fit = optimal_reg(m, capacity, source, noise[rows[sub]], features)
+                fit = optimal_reg(np.exp(t), capacity, source, noise[rows[sub]], features)
                 return fit.curve.local_exponent() - mid
 
             roots = find_roots(crossing, lo_t, hi_t, f_lo=above[use, last[use]],

@@ -43,17 +43,19 @@ def _fitted_exponent(n, error):
 
 
 # -- the deterministic equivalent -------------------------------------------------------------
-@pytest.mark.parametrize(("a", "r", "noise", "reg"), [
-    (2.0, 0.3, 0.5, 1e-5), (1.3, 0.4, 0.0, 0.0), (3.5, 1.5, 2.0, 1e-3), (2.0, 0.3, 0.1, 0.0)])
-def test_kappa_solves_the_self_consistent_equation_by_direct_summation(a, r, noise, reg):
-    """P = 2e6: the compressed sums (head, Euler-Maclaurin quadrature, zeta tail) against the
-    sum of all 2e6 terms, at the solved kappa."""
-    n = np.array([30.0, 700.0, 16000.0])
-    curve = scaling.excess_error(n, a, r, noise, reg, features=P_SLOPES)
+@pytest.mark.parametrize(("a", "r", "noise", "reg", "p"), [
+    (2.0, 0.3, 0.5, 1e-5, P_SLOPES), (1.3, 0.4, 0.0, 0.0, P_SLOPES),
+    (3.5, 1.5, 2.0, 1e-3, P_SLOPES), (2.0, 0.3, 0.1, 0.0, P_SLOPES), (1.1, 0.3, 0.1, 0.0, 2000),
+    (2.0, 0.3, 0.1, 1e-6, 2000), (4.0, 0.8, 1.0, 0.0, 2000)])
+def test_kappa_solves_the_self_consistent_equation_by_direct_summation(a, r, noise, reg, p):
+    """The compressed sums (head, Euler-Maclaurin quadrature, zeta tail) against the sum of
+    all P terms, at the solved kappa, up to n = 0.999 P for P = 2000."""
+    n = np.array([30.0, 700.0, 16000.0]) if p == P_SLOPES else np.array([30.0, 700.0, 1998.0])
+    curve = scaling.excess_error(n, a, r, noise, reg, features=p)
     assert curve.converged.all()
     for i, m in enumerate(n):
         kappa = curve.kappa[i]
-        residual, df2, error = _direct_error(a, r, P_SLOPES, m, reg, noise, kappa)
+        residual, df2, error = _direct_error(a, r, p, m, reg, noise, kappa)
         assert abs(residual) <= 1e-9 * kappa
         assert curve.df2[i] == pytest.approx(df2, rel=1e-8)
         assert curve.error[i] == pytest.approx(error, rel=1e-8)
