@@ -544,10 +544,12 @@ def learning_curve(n, capacity: float, source: float, noise=0.0, reg_exponent=No
 @dataclass(frozen=True)
 class DecayExponent(Result):
     """beta of eps ~ n^{-beta} on an (a, r, l) grid (broadcast), with the regime that sets it:
-    ``bias`` (beta = 2 min(l, a) r_bar), ``variance`` (1 - l / a), ``plateau`` (l >= a with
-    noise: beta = 0), ``balanced`` (the optimal lambda with noise); ``saturated`` where r > 1
-    (the bias cannot use more smoothness than r = 1). ``optimal_reg_exponent``: the l of the
-    optimal lambda ~ n^{-l} (noisy: a / (1 + 2 a r_bar); noiseless: a, as any l >= a does)."""
+    ``bias`` (the bias, limited by lambda: beta = 2 l r_bar), ``ridgeless`` (noiseless with
+    lambda <= n^{-a} or optimal: the bias at kappa ~ n^{-a}, beta = 2 a r_bar), ``variance``
+    (1 - l / a), ``plateau`` (l >= a with noise: beta = 0), ``balanced`` (the optimal lambda
+    with noise); ``saturated`` where r > 1 (the bias cannot use more smoothness than r = 1).
+    ``optimal_reg_exponent``: the l of the optimal lambda ~ n^{-l} (noisy:
+    a / (1 + 2 a r_bar); noiseless: a, as any l >= a does)."""
 
     capacity: np.ndarray
     source: np.ndarray
@@ -580,7 +582,7 @@ def decay_exponent(capacity, source, noisy: bool, reg_exponent=None) -> DecayExp
             regime = np.full(a.shape, "balanced")
         else:
             beta = 2 * a * r_bar
-            regime = np.full(a.shape, "bias")
+            regime = np.full(a.shape, "ridgeless")
     else:
         ell = check_range(reg_exponent, "reg_exponent l", 0.0, np.inf)
         a, r, r_bar, ell = np.broadcast_arrays(a, r, r_bar, ell)
@@ -592,7 +594,7 @@ def decay_exponent(capacity, source, noisy: bool, reg_exponent=None) -> DecayExp
                               np.where(bias_beta <= variance_beta, "bias", "variance"))
         else:
             beta = bias_beta
-            regime = np.full(a.shape, "bias")
+            regime = np.where(ell >= a, "ridgeless", "bias")
         ell = np.array(ell)
     optimal_ell = a / (1 + 2 * a * r_bar) if noisy else np.array(a)
     return DecayExponent(capacity=np.array(a), source=np.array(r), noisy=noisy,

@@ -232,6 +232,9 @@ def test_closed_form_exponents():
     assert list(schedule.regime) == ["bias", "variance", "plateau", "plateau"]
     clean = scaling.decay_exponent(2.0, 0.3, noisy=False, reg_exponent=[0.5, 1.6, 3.0])
     np.testing.assert_allclose(clean.beta, [0.3, 0.96, 1.2])
+    assert list(clean.regime) == ["bias", "bias", "ridgeless"]
+    assert list(noiseless.regime) == ["ridgeless", "ridgeless"]
+    assert list(noisy.regime) == ["balanced", "balanced"]
 
 
 def test_the_optimal_schedule_maximises_the_noisy_exponent():
