@@ -47,7 +47,9 @@ midpoint Euler-Maclaurin rule (sum_{k=A+1}^{B} f(k) = int_{A+1/2}^{B+1/2} f + [f
 node (where eta_k / kappa < 1e-4 for every kappa the solvers visit) a series in eta_k / kappa
 whose power sums are Hurwitz zeta functions. A sum therefore costs a few hundred terms for
 any P, including P = infinity (the kernel limit, the default), and agrees with the direct
-sum to ~1e-10. Small P (<= 512) is summed exactly. The self-consistent equation is solved in
+sum to ~1e-10. The sums are taken in bounded form, in rho = eta / (eta + kappa) and
+1 - rho, so that kappa ~ n^{-a} can go down to 1e-150 (a <= 10, n <= 1e15) without
+overflow. Small P (<= 512) is summed exactly. The self-consistent equation is solved in
 log kappa by Chandrupatla's bracketing method, vectorised over n.
 """
 
@@ -66,6 +68,7 @@ from ._validate import check_range
 
 __all__ = [
     "EQUATIONS",
+    "MAX_CAPACITY",
     "MAX_SIMULATION_FEATURES",
     "MAX_SIMULATION_SAMPLES",
     "REFERENCES",
@@ -112,6 +115,9 @@ REFERENCES = (
     "Found. Comput. Math. 7, 331 (2007)",
 )
 
+#: the steepest spectrum: kappa ~ n^-a stays a normal float up to n = 1e15
+MAX_CAPACITY = 10.0
+
 #: bounds of ``simulate_ridge`` (its cost grows as trials * samples^2 * features)
 MAX_SIMULATION_FEATURES = 20000
 MAX_SIMULATION_SAMPLES = 4000
@@ -127,30 +133,24 @@ _MAX_SAMPLES = 1e15
 @dataclass(frozen=True, eq=False)
 class _Nodes:
     """sum_{k<=P} f(eta_k, b_k) ~= sum_j weight_j f(eta_j, b_j) + a series in eta / kappa
-    over the tail (power sums ``tail_eta[j]`` = sum eta^j, ``tail_target[j]`` = sum b eta^j),
+    over the tail, whose power sums are kept as logarithms (``log_tail_eta[j]`` =
+    ln sum eta^j, ``log_tail_target[j]`` = ln sum b eta^j; -inf without a tail: kappa^-j
+    and the power sum apart overflow and underflow where kappa is tiny),
     b_k = theta*_k^2 eta_k."""
 
     eta: np.ndarray
     weight: np.ndarray
     target: np.ndarray
-    tail_eta: np.ndarray  # j = 0..4 (j = 0 unused)
-    tail_target: np.ndarray  # j = 0..3
+    log_tail_eta: np.ndarray  # j = 0..4 (j = 0 unused)
+    log_tail_target: np.ndarray  # j = 0..3
     tail_first_eta: float  # eta of the first tail term (0 without a tail)
     trace: float  # sum eta_k: the bracket of kappa
     signal: float  # sum b_k = |theta*|_Sigma^2, the error of theta_hat = 0
     smallest_eta: float  # eta_P (0 for P = infinity)
-    # the weighted node vectors of the sums (contiguous; summed with einsum, not BLAS, whose
-    # threads contend on a loaded server and made these small products 50x slower)
-    w_eta: np.ndarray = None
-    w_eta2: np.ndarray = None
-    w_target: np.ndarray = None
-    w_target_eta: np.ndarray = None
+    w_target: np.ndarray = None  # weight * b (contiguous, for einsum)
 
     def __post_init__(self):
-        w, eta, b = self.weight, self.eta, self.target
-        for name, value in (("w_eta", w * eta), ("w_eta2", w * eta**2), ("w_target", w * b),
-                            ("w_target_eta", w * b * eta)):
-            object.__setattr__(self, name, value)
+        object.__setattr__(self, "w_target", self.weight * self.target)
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
             if isinstance(value, np.ndarray):
@@ -188,9 +188,9 @@ def _nodes(capacity: float, source: float, features: float, last: float) -> _Nod
     smallest = features ** -a if np.isfinite(features) else 0.0
     if features <= _EXACT_UP_TO:
         k = np.arange(1.0, features + 1.0)
-        empty = np.zeros(5)
+        empty = np.full(5, -np.inf)
         return _Nodes(eta=k**-a, weight=np.ones_like(k), target=k**-target_power,
-                      tail_eta=empty, tail_target=empty[:4], tail_first_eta=0.0,
+                      log_tail_eta=empty, log_tail_target=empty[:4], tail_first_eta=0.0,
                       trace=total_eta, signal=signal, smallest_eta=smallest)
     stop = min(features, last)
     head = np.arange(1.0, _HEAD + 2.0)  # 1 .. _HEAD + 1
@@ -201,23 +201,25 @@ def _nodes(capacity: float, source: float, features: float, last: float) -> _Nod
     head_weight[-1] += 1.0 / 24.0
     ends = np.array([stop, stop + 1.0])
     end_weight = np.array([1.0, -1.0]) / 24.0
-    # panels narrow enough for the steepest integrand: the logistic eta / (eta + kappa) turns
-    # over ~1/a in ln k (poles pi/a away), and b eta^j decays like k^{-(1 + 2ar)}
-    width = min(1.0, 1.5 / a, 3.0 / target_power)
+    # panels narrow enough for the steepest integrand: eta / (eta + kappa) turns over ~1/a
+    # in ln k (poles pi/a away), and b eta^j decays like k^{-(1 + 2ar)} (for r > 1 that
+    # tail is negligible beside the head's kappa^2 sum b / eta^2: r_bar is enough)
+    width = min(1.0, 3.0 / a, 3.0 / (1.0 + 2.0 * a * min(source, 1.0)))
     x, wx = _log_panels(_HEAD + 0.5, stop + 0.5, width)
     k = np.concatenate([head, ends, x])
     weight = np.concatenate([head_weight, end_weight, wx])
     if stop < features:
-        tail_eta = np.array([0.0] + [_power_sum(j * a, stop + 1.0, features)
-                                     for j in range(1, 5)])
-        tail_target = np.array([_power_sum(target_power + j * a, stop + 1.0, features)
-                                for j in range(4)])
+        tail_eta = [0.0] + [_power_sum(j * a, stop + 1.0, features) for j in range(1, 5)]
+        tail_target = [_power_sum(target_power + j * a, stop + 1.0, features)
+                       for j in range(4)]
         first = (stop + 1.0) ** -a
     else:
         tail_eta, tail_target, first = np.zeros(5), np.zeros(4), 0.0
-    return _Nodes(eta=k**-a, weight=weight, target=k**-target_power, tail_eta=tail_eta,
-                  tail_target=tail_target, tail_first_eta=first, trace=total_eta,
-                  signal=signal, smallest_eta=smallest)
+    with np.errstate(divide="ignore"):
+        log_tail_eta, log_tail_target = np.log(tail_eta), np.log(tail_target)
+    return _Nodes(eta=k**-a, weight=weight, target=k**-target_power,
+                  log_tail_eta=log_tail_eta, log_tail_target=log_tail_target,
+                  tail_first_eta=first, trace=total_eta, signal=signal, smallest_eta=smallest)
 
 
 def _nodes_for(capacity, source, features, n_max) -> _Nodes:
@@ -232,29 +234,40 @@ def _nodes_for(capacity, source, features, n_max) -> _Nodes:
 
 
 class _Sums:
-    """The sums at effective regularisations ``kappa`` (shape (m,)):
-    df1 = sum eta R, s2 = sum eta R^2, df2 = sum eta^2 R^2, d3 = sum eta^2 R^3,
-    bias_sum = sum b R^2, b3 = sum b eta R^3, R = 1 / (eta + kappa)."""
+    """The sums at effective regularisations ``kappa`` (shape (m,)), in bounded form with
+    rho = eta / (eta + kappa) and q = kappa / (eta + kappa) = 1 - rho (no power of kappa or
+    of 1 / kappa, which overflow at the smallest kappa of steep spectra):
+    df1 = sum rho, df2 = sum rho^2, bias = kappa^2 sum b / (eta + kappa)^2 = sum b q^2, and
+    the kappa-derivatives' sums kappa s2 = sum rho q (s2 = sum eta / (eta + kappa)^2),
+    kappa d3 = sum rho^2 q (d3 = sum eta^2 / (eta + kappa)^3) and
+    kappa^2 b3 = sum b rho q^2 (b3 = sum b eta / (eta + kappa)^3)."""
 
     def __init__(self, nodes: _Nodes, kappa, full=True):
         kappa = np.asarray(kappa, dtype=float)
-        resolvent = 1.0 / (nodes.eta + kappa[..., None])
-        x = 1.0 / kappa
-        m, u = nodes.tail_eta, nodes.tail_target
-        self.df1 = _dot(resolvent, nodes.w_eta) + x * m[1] - x**2 * m[2] + x**3 * m[3]
-        self.tail_ratio = nodes.tail_first_eta * x
+        inverse = 1.0 / (nodes.eta + kappa[..., None])
+        rho = nodes.eta * inverse
+        log_x = -np.log(kappa)[..., None]
+        # the tail: sum (eta / kappa)^j and sum b (eta / kappa)^j, j = 0..4 / 0..3
+        powers = np.exp(np.arange(5) * log_x + nodes.log_tail_eta)
+        target_powers = np.exp(np.arange(4) * log_x + nodes.log_tail_target)
+
+        def tail(coefficients, start, moments=powers):
+            return sum(c * moments[..., start + i] for i, c in enumerate(coefficients))
+
+        self.df1 = _dot(rho, nodes.weight) + tail((1, -1, 1), 1)
+        self.tail_ratio = nodes.tail_first_eta / kappa
         if not full:
             return
-        squared = resolvent * resolvent
-        self.s2 = _dot(squared, nodes.w_eta) + x**2 * m[1] - 2 * x**3 * m[2] + 3 * x**4 * m[3]
-        self.df2 = (_dot(squared, nodes.w_eta2) + x**2 * m[2] - 2 * x**3 * m[3]
-                    + 3 * x**4 * m[4])
-        self.bias_sum = (_dot(squared, nodes.w_target) + x**2 * u[0] - 2 * x**3 * u[1]
-                         + 3 * x**4 * u[2])
-        cubed = squared * resolvent
-        self.d3 = _dot(cubed, nodes.w_eta2) + x**3 * m[2] - 3 * x**4 * m[3] + 6 * x**5 * m[4]
-        self.b3 = (_dot(cubed, nodes.w_target_eta) + x**3 * u[1] - 3 * x**4 * u[2]
-                   + 6 * x**5 * u[3])
+        q = kappa[..., None] * inverse
+        rho_q = rho * q
+        rho2 = rho * rho
+        target_q2 = q * q
+        self.kappa_s2 = _dot(rho_q, nodes.weight) + tail((1, -2, 3), 1)
+        self.df2 = _dot(rho2, nodes.weight) + tail((1, -2, 3), 2)
+        self.kappa_d3 = _dot(rho2 * q, nodes.weight) + tail((1, -3, 6), 2)
+        self.bias = _dot(target_q2, nodes.w_target) + tail((1, -2, 3), 0, target_powers)
+        self.kappa2_b3 = (_dot(rho_q * q, nodes.w_target)
+                          + tail((1, -3, 6), 1, target_powers))
 
 
 def _dot(matrix, vector):
@@ -263,7 +276,7 @@ def _dot(matrix, vector):
 
 # -- inputs -----------------------------------------------------------------------------------
 def _check_model(capacity, source):
-    capacity = float(check_range(capacity, "capacity a", 1.0, np.inf))
+    capacity = float(check_range(capacity, "capacity a", 1.0, MAX_CAPACITY))
     if capacity <= 1.0:
         raise ValueError("capacity a must be > 1 (a summable spectrum eta_k = k^-a)")
     source = float(check_range(source, "source r", 0.0, np.inf))
@@ -325,29 +338,28 @@ class LearningCurve(Result):
         return -(self.log_slope_n - np.asarray(reg_exponent, dtype=float) * self.log_slope_reg)
 
 
-def _error_terms(s: _Sums, kappa, n, noise):
+def _error_terms(s: _Sums, n, noise):
     """The numerator and the factor 1 - df2 / n of eps, and d ln eps / d ln kappa at fixed n."""
-    numerator = kappa**2 * s.bias_sum + noise * s.df2 / n
+    numerator = s.bias + noise * s.df2 / n
     keep = 1.0 - s.df2 / n  # > 0: df2 <= df1 = n (1 - lambda / kappa) <= n
     with np.errstate(divide="ignore", invalid="ignore"):
-        log_t = ((2.0 * kappa**2 * s.b3 - 2.0 * noise * kappa * s.d3 / n) / numerator
-                 - (2.0 * kappa * s.d3 / n) / keep)
+        log_t = ((2.0 * s.kappa2_b3 - 2.0 * noise * s.kappa_d3 / n) / numerator
+                 - (2.0 * s.kappa_d3 / n) / keep)
     return numerator, keep, log_t
 
 
 def _curve_from_kappa(nodes, n, reg, noise, kappa):
     """Every output of the deterministic equivalent, explicit in kappa (> 0)."""
     s = _Sums(nodes, kappa)
-    numerator, keep, log_t = _error_terms(s, kappa, n, noise)
+    numerator, keep, log_t = _error_terms(s, n, noise)
     with np.errstate(divide="ignore", invalid="ignore"):
         # at fixed kappa, d ln eps / d ln n
         log_nu = -noise * s.df2 / (n * numerator) - (s.df2 / n) / keep
         # kappa moves with n and lambda through F = 1 - lambda / kappa - df1 / n = 0
-        f_t = reg / kappa + kappa * s.s2 / n
+        f_t = reg / kappa + s.kappa_s2 / n
         t_nu = -(s.df1 / n) / f_t
         t_rho = (reg / kappa) / f_t
-    bias = kappa**2 * s.bias_sum / keep
-    return dict(kappa=kappa, df1=s.df1, df2=s.df2, bias=bias,
+    return dict(kappa=kappa, df1=s.df1, df2=s.df2, bias=s.bias / keep,
                 variance=noise * s.df2 / n / keep, error=numerator / keep,
                 log_slope_n=log_nu + log_t * t_nu, log_slope_reg=log_t * t_rho,
                 tail_ratio=s.tail_ratio)
@@ -454,7 +466,7 @@ _GRID = 12
 
 def _log_error_slope(nodes, n, noise, kappa):
     """(eps, d ln eps / d ln kappa at fixed n), explicit in kappa."""
-    numerator, keep, log_t = _error_terms(_Sums(nodes, kappa), kappa, n, noise)
+    numerator, keep, log_t = _error_terms(_Sums(nodes, kappa), n, noise)
     return numerator / keep, log_t
 
 

@@ -75,6 +75,21 @@ def test_infinite_features_is_the_limit_of_many_features():
         assert curve.error[i] == pytest.approx(error, rel=1e-7)
 
 
+@pytest.mark.parametrize("a", [1.5, 2.0, 4.0, 8.0, 10.0])
+def test_ridgeless_kappa_of_the_kernel_limit_is_the_integral_one(a):
+    """P = inf, lambda = 0: sum_k 1 / (1 + kappa k^a) = n is, by Euler-Maclaurin (f'(0) = 0),
+    int_0^inf dk / (1 + kappa k^a) - 1/2 = kappa^{-1/a} (pi / a) / sin(pi / a) - 1/2 up to
+    terms that vanish as kappa -> 0: kappa = ((n + 1/2) sin(pi / a) / (pi / a))^{-a}, down to
+    kappa ~ 1e-150 for a = 10, n = 1e15 (where powers of 1 / kappa overflow)."""
+    n = np.array([1e6, 1e12, 1e15])
+    c = scaling.excess_error(n, a, 0.5, 0.3, 0.0)
+    assert c.converged.all()
+    expected = ((n + 0.5) * np.sin(np.pi / a) / (np.pi / a)) ** -a
+    np.testing.assert_allclose(c.kappa, expected, rtol=1e-11)
+    assert np.all(np.isfinite(c.error))
+    assert np.all(np.isfinite(c.local_exponent()))
+
+
 def test_degrees_of_freedom_and_kappa_obey_their_bounds():
     n = np.geomspace(1, 1e6, 40)
     for reg in (0.0, 1e-4, 0.3):
@@ -365,6 +380,8 @@ def test_results_are_frozen_and_survive_pickling():
 def test_bad_input_is_refused():
     with pytest.raises(ValueError, match="capacity"):
         scaling.excess_error(10.0, 1.0, 0.3)
+    with pytest.raises(ValueError, match="capacity"):
+        scaling.optimal_reg(10.0, scaling.MAX_CAPACITY + 1, 0.3)
     with pytest.raises(ValueError, match="source"):
         scaling.excess_error(10.0, 2.0, 0.0)
     with pytest.raises(ValueError, match="samples"):
