@@ -127,6 +127,7 @@ _HEAD = 128  # otherwise: exact for k <= _HEAD, then Euler-Maclaurin + quadratur
 _GAUSS_NODES = 10
 _TAIL_RATIO = 1e-4  # beyond the last node eta_k / kappa stays below this
 _MAX_SAMPLES = 1e15
+_TINY = 1e-300  # the smallest kappa - lambda searched
 
 
 # -- the sums over k, compressed --------------------------------------------------------------
@@ -376,24 +377,40 @@ def _kappa_floor(nodes, n, features, capacity):
 
 
 def _solve_kappa(nodes, n, reg, features, capacity):
-    """kappa > 0 of kappa - lambda = (kappa / n) df1(kappa) in log kappa, vectorised; where
-    lambda = 0 and n >= P there is none (kappa = 0): returned as 0, converged."""
+    """kappa > 0 of kappa - lambda = (kappa / n) df1(kappa), vectorised, solved for
+    delta = kappa - lambda in s = ln delta: g(s) = s - ln(kappa df1(kappa) / n) with
+    kappa = lambda + e^s increases in s (dg/ds = 1 - delta df2 / (kappa df1) > 0), and kappa
+    keeps every digit even where lambda >> delta (in ln kappa, exp(ln lambda) != lambda
+    already moves the root out of its bracket). Bracket: kappa df1 = sum kappa eta /
+    (eta + kappa) is at most sum eta and increases with kappa, so lambda df1(lambda) / n <=
+    delta <= sum eta / n; with lambda = 0 the lower end is a kappa where df1 > n. Where
+    lambda = 0 and n >= P there is no root (kappa = 0): returned as 0, converged."""
     n, reg = np.broadcast_arrays(n, reg)
     kappa = np.zeros(n.shape)
     status = np.full(n.shape, Status.CONVERGED.value, dtype=STATUS_DTYPE)
     solvable = (reg > 0) | (n < features)
     if solvable.any():
         ns, lams = n[solvable], reg[solvable]
-        with np.errstate(divide="ignore"):
-            lo = np.log(np.maximum(lams, _kappa_floor(nodes, ns, features, capacity)))
-        hi = np.log(lams + nodes.trace / ns) + 1e-9  # df1 <= trace / kappa: F >= 0
+        floor = _kappa_floor(nodes, ns, features, capacity)
+        # at kappa = lambda only where the tail series holds (lambda >= floor); below,
+        # floor - lambda is the better bound anyway
+        ridge = (lams > 0) & (lams >= floor)
+        pulled = np.zeros(ns.shape)
+        if ridge.any():
+            pulled[ridge] = lams[ridge] * _Sums(nodes, lams[ridge], full=False).df1 / ns[ridge]
+        lowest = np.log(np.maximum(np.maximum(pulled, floor - lams), _TINY))
+        # widened by 1e-9: the bounds can be exact (lambda >> every eta: delta = sum eta / n)
+        # and must not lose their sign to rounding
+        lo = lowest - 1e-9
+        hi = np.maximum(np.log(nodes.trace / ns), lowest) + 1e-9
+        log_n = np.log(ns)
 
-        def equation(t, idx):
-            k = np.exp(t)
-            return 1.0 - lams[idx] / k - _Sums(nodes, k, full=False).df1 / ns[idx]
+        def equation(s, idx):
+            k = lams[idx] + np.exp(s)
+            return s - np.log(k) - np.log(_Sums(nodes, k, full=False).df1) + log_n[idx]
 
         roots = find_roots(equation, lo, hi, xtol=1e-14)
-        kappa[solvable] = np.exp(roots.x)
+        kappa[solvable] = lams + np.exp(roots.x)
         status[solvable] = roots.status
     return kappa, status
 
@@ -461,7 +478,7 @@ class OptimalRidge(Result):
     status: np.ndarray
 
 
-_GRID = 12
+_GRID = 16
 
 
 def _log_error_slope(nodes, n, noise, kappa):
@@ -470,14 +487,65 @@ def _log_error_slope(nodes, n, noise, kappa):
     return numerator / keep, log_t
 
 
+def _grid_search(nodes, n, noise, t_lo, t_hi):
+    """The grid of _GRID points on [t_lo, t_hi] (t = ln kappa) per problem, and there eps
+    and its slope d ln eps / dt."""
+    grid = t_lo[:, None] + (t_hi - t_lo)[:, None] * np.linspace(0.0, 1.0, _GRID)
+    rows = np.repeat(np.arange(n.size), _GRID)
+    error, slope = _log_error_slope(nodes, n[rows], noise[rows], np.exp(grid).ravel())
+    error = np.where(np.isfinite(error), error, np.inf).reshape(grid.shape)
+    return grid, error, slope.reshape(grid.shape)
+
+
+def _minimise_in_log_kappa(nodes, n, noise, t_lo, t_hi):
+    """argmin of eps over t = ln kappa in [t_lo, t_hi], vectorised. A grid finds every cell
+    where d ln eps / dt goes from - to + (a steep spectrum, a >~ 5, puts a step in eps at
+    each eta_k, and with them several local minima); the root of the slope in each such
+    cell is a local minimum; the smallest of them and of the ends (t_lo where the slope is
+    >= 0 there: lambda = 0 is best; t_hi where it is < 0) wins. Signs, not values, locate
+    the minima: eps can be flat to rounding where its slope still has a sign. Returns
+    (t, status, edge_low): ``out_of_range`` where eps still falls at t_hi, ``not_converged``
+    where the slope gives no sign to go by."""
+    grid, error, slope = _grid_search(nodes, n, noise, t_lo, t_hi)
+    rows, cells = np.nonzero((slope[:, :-1] < 0) & (slope[:, 1:] >= 0))
+    best_error = np.full(n.shape, np.inf)
+    t_best = np.full(n.shape, np.nan)
+    status = np.full(n.shape, Status.NOT_CONVERGED.value, dtype=STATUS_DTYPE)
+    edge_low = slope[:, 0] >= 0
+    best_error[edge_low] = error[edge_low, 0]
+    t_best[edge_low] = t_lo[edge_low]
+    status[edge_low] = Status.CONVERGED.value
+    if rows.size:
+
+        def stationary(t, sub):
+            return _log_error_slope(nodes, n[rows[sub]], noise[rows[sub]], np.exp(t))[1]
+
+        roots = find_roots(stationary, grid[rows, cells], grid[rows, cells + 1],
+                           f_lo=slope[rows, cells], f_hi=slope[rows, cells + 1], xtol=1e-12)
+        at_root = _log_error_slope(nodes, n[rows], noise[rows], np.exp(roots.x))[0]
+        at_root = np.where(np.isfinite(at_root), at_root, np.inf)
+        order = np.lexsort((at_root, rows))  # by row, then by eps
+        first = order[np.r_[True, rows[order][1:] != rows[order][:-1]]]  # each row's best
+        better = at_root[first] <= best_error[rows[first]]
+        first, row = first[better], rows[first[better]]
+        best_error[row], t_best[row], status[row] = at_root[first], roots.x[first], \
+            roots.status[first]
+    edge_high = (slope[:, -1] < 0) & (error[:, -1] < best_error)
+    t_best[edge_high] = t_hi[edge_high]
+    status[edge_high] = Status.OUT_OF_RANGE.value
+    edge_low &= t_best == t_lo
+    unknown = np.isnan(t_best)
+    t_best[unknown] = grid[unknown, np.argmin(error[unknown], axis=1)]
+    return t_best, status, edge_low
+
+
 def optimal_reg(n, capacity: float, source: float, noise=0.0,
                 features=np.inf) -> OptimalRidge:
     """argmin over lambda >= 0 of the deterministic equivalent, vectorised over ``n`` and
     ``noise`` (broadcast). The search runs in t = ln kappa from the ridgeless kappa (lambda = 0)
-    up to 100 (1 + sigma^2 / n) (1 + sum eta) (the optimum of a large kappa expansion lies
-    well below): a grid of 12 points (ln eps is unimodal in t in every case tried: a in
-    [1.05, 5], r in [0.05, 3], sigma^2 in [0, 100], n around P and up to 1e5), then the root
-    of d ln eps / d t next to the grid's minimum."""
+    up to 100 max((1 + sigma^2 / n) (1 + sum eta), ridgeless kappa) (the optimum of a large
+    kappa expansion lies well below): a grid of 16 points, then the root of d ln eps / d t
+    in each cell where it changes sign (``_minimise_in_log_kappa``)."""
     capacity, source = _check_model(capacity, source)
     features = _check_features(features)
     n = _check_samples(n)
@@ -487,39 +555,11 @@ def optimal_reg(n, capacity: float, source: float, noise=0.0,
     nodes = _nodes_for(capacity, source, features, float(np.max(n, initial=1.0)))
     zero = np.zeros(flat_n.shape)
     ridgeless_kappa, ridgeless_status = _solve_kappa(nodes, flat_n, zero, features, capacity)
-    # n >= P: kappa runs down to 0 at lambda = 0; search from far below eta_P
-    lowest = np.where(ridgeless_kappa > 0, ridgeless_kappa, 1e-8 * nodes.smallest_eta)
-    highest = 100.0 * (1.0 + flat_noise / flat_n) * (1.0 + nodes.trace)
-    t_lo, t_hi = np.log(lowest), np.log(highest)
-    grid = t_lo[:, None] + (t_hi - t_lo)[:, None] * np.linspace(0.0, 1.0, _GRID)
-    shape = grid.shape
-    rows = np.repeat(np.arange(flat_n.size), _GRID)
-    error, slope = _log_error_slope(nodes, flat_n[rows], flat_noise[rows],
-                                    np.exp(grid).ravel())
-    error, slope = error.reshape(shape), slope.reshape(shape)
-    error = np.where(np.isfinite(error), error, np.inf)
-    best = np.argmin(error, axis=1)
-    at = np.arange(flat_n.size)
-    rising = slope[at, best] > 0
-    left = np.where(rising, best - 1, best)
-    edge_low = rising & (best == 0)  # eps rises from lambda = 0: the optimum is ridgeless
-    edge_high = ~rising & (best == _GRID - 1)
-    interior = ~edge_low & ~edge_high
-    t_best = grid[at, best].copy()
-    status = np.full(flat_n.shape, Status.CONVERGED.value, dtype=STATUS_DTYPE)
-    status[edge_high] = Status.OUT_OF_RANGE.value
-    if interior.any():
-        idx = np.flatnonzero(interior)
-        lo, hi = grid[idx, left[idx]], grid[idx, left[idx] + 1]
-
-        def stationary(t, sub):
-            rows_ = idx[sub]
-            return _log_error_slope(nodes, flat_n[rows_], flat_noise[rows_], np.exp(t))[1]
-
-        roots = find_roots(stationary, lo, hi, f_lo=slope[idx, left[idx]],
-                           f_hi=slope[idx, left[idx] + 1], xtol=1e-12)
-        t_best[idx] = roots.x
-        status[idx] = roots.status
+    # n >= P: kappa runs down to 0 at lambda = 0 (with noise the optimum is above, ~sigma^2)
+    lowest = np.where(ridgeless_kappa > 0, ridgeless_kappa, 1e-30 * nodes.smallest_eta)
+    highest = 100.0 * np.maximum((1.0 + flat_noise / flat_n) * (1.0 + nodes.trace), lowest)
+    t_best, status, edge_low = _minimise_in_log_kappa(nodes, flat_n, flat_noise,
+                                                      np.log(lowest), np.log(highest))
     kappa = np.exp(t_best)
     df1 = _Sums(nodes, kappa, full=False).df1
     reg = np.maximum(kappa * (1.0 - df1 / flat_n), 0.0)

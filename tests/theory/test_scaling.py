@@ -217,6 +217,19 @@ def test_optimal_reg_beats_every_lambda_of_a_grid(a, r, noise, p):
     np.testing.assert_allclose(best.curve.log_slope_reg[interior], 0.0, atol=1e-6)
 
 
+def test_optimal_reg_finds_the_deepest_of_several_minima():
+    """A steep spectrum (a = 8.6) puts a step in eps at each eta_k: at n = 94 eps has two
+    local minima in lambda, and the shallower one is the first a coarse search meets."""
+    a, r, noise, n = 8.6, 0.0313, 26.1, 94.4
+    best = scaling.optimal_reg(n, a, r, noise)
+    assert best.converged.all()
+    reg = np.geomspace(1e-40, 1e4, 2000)
+    grid = scaling.excess_error(n, a, r, noise, reg).error
+    assert float(best.curve.error) <= grid.min() * (1 + 1e-9)
+    slope = np.diff(np.log(grid))
+    assert np.sum((slope[:-1] < 0) & (slope[1:] > 0)) >= 2  # several local minima indeed
+
+
 def test_optimal_lambda_decays_with_the_predicted_exponent():
     """Noisy: lambda* ~ n^{-a / (1 + 2 a r_bar)} (Cui et al. 2021)."""
     a, r = 2.0, 0.3
