@@ -24,7 +24,8 @@ sigma^2).
   into the local exponent -d ln eps / d ln n along lambda = c n^{-l}.
 * ``optimal_reg``: the lambda >= 0 minimising eps at each n. lambda increases with kappa, and
   lambda = kappa (1 - df1 / n) and eps are explicit in kappa, so the search runs over log kappa
-  (a grid, then the root of d eps / d kappa) without solving the self-consistent equation.
+  (a grid, then the root of d eps / d kappa in each cell where it changes sign: steep
+  spectra give several local minima) without solving the self-consistent equation.
   At the optimum d eps / d lambda = 0, so the local exponent along lambda*(n) is the slope at
   fixed lambda (the envelope theorem).
 * ``learning_curve``: the curve along lambda = c n^{-l} or at the optimal lambda, whose
@@ -49,8 +50,13 @@ whose power sums are Hurwitz zeta functions. A sum therefore costs a few hundred
 any P, including P = infinity (the kernel limit, the default), and agrees with the direct
 sum to ~1e-10. The sums are taken in bounded form, in rho = eta / (eta + kappa) and
 1 - rho, so that kappa ~ n^{-a} can go down to 1e-150 (a <= 10, n <= 1e15) without
-overflow. Small P (<= 512) is summed exactly. The self-consistent equation is solved in
-log kappa by Chandrupatla's bracketing method, vectorised over n.
+overflow. Small P (<= 512) is summed exactly. The self-consistent equation is solved for
+ln(kappa - lambda) by Chandrupatla's bracketing method, vectorised over n.
+
+Checked in ``tests/theory/test_scaling.py`` against direct summation of all P terms, the
+ridgeless equation, least squares above P, the null and the population-ridge limits, the
+closed-form ridgeless kappa of the kernel limit, brute-force lambda grids, finite
+differences, the fitted slopes of each regime and dual-ridge simulations.
 """
 
 from __future__ import annotations
