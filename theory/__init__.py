@@ -7,7 +7,7 @@ asked for something out of its range; ``converged`` is derived from it.
 ``theory.sweep`` (Dask sweeps and their on-disk cache) is imported on its own:
 ``from theory import sweep``."""
 
-from . import capacity, channels, data, diffusion, erm, glm, online, priors, spiked
+from . import capacity, channels, data, diffusion, erm, glm, online, priors, scaling, spiked
 from ._result import Status
 from ._state_evolution import Branch, Curve, FixedPoint, Landscape
 from .capacity import (
@@ -34,6 +34,13 @@ from .erm import (
 from .glm import GampRun, GlmBranch, GlmCurve, GlmFixedPoint, GlmLandscape, GlmThresholds
 from .online import Plateau, SymmetricFixedPoint, Trajectory
 from .priors import GaussBernoulli, Gaussian, Prior, Rademacher, SparseRademacher, make_prior
+from .scaling import (
+    CrossoverSamples,
+    DecayExponent,
+    LearningCurve,
+    OptimalRidge,
+    ScalingSimulation,
+)
 from .spiked import AmpEnsemble, AmpRun, PhaseDiagram, Thresholds
 
 __all__ = [
@@ -45,7 +52,9 @@ __all__ = [
     "BinaryEntropy",
     "Branch",
     "Channel",
+    "CrossoverSamples",
     "Curve",
+    "DecayExponent",
     "FixedPoint",
     "GampRun",
     "GardnerCapacity",
@@ -59,6 +68,7 @@ __all__ = [
     "GlmThresholds",
     "InjectivityThreshold",
     "Landscape",
+    "LearningCurve",
     "Linear",
     "LogisticCurve",
     "LogisticSimulation",
@@ -66,6 +76,7 @@ __all__ = [
     "MaxMargin",
     "MinErrorFraction",
     "MixtureData",
+    "OptimalRidge",
     "OverlapCurve",
     "PhaseDiagram",
     "Plateau",
@@ -75,6 +86,7 @@ __all__ = [
     "RandomFeaturesSimulation",
     "RidgeCurve",
     "RidgeSimulation",
+    "ScalingSimulation",
     "ScoreTraining",
     "SeparabilitySimulation",
     "Sign",
@@ -93,5 +105,6 @@ __all__ = [
     "make_prior",
     "online",
     "priors",
+    "scaling",
     "spiked",
 ]
