@@ -9,6 +9,7 @@ from dashboards import (
     DiffusionExplorer,
     GlmExplorer,
     OnlineExplorer,
+    ScalingExplorer,
     SpikedExplorer,
     links,
     pool,
@@ -32,6 +33,7 @@ EXPLORERS = {
     "Online SGD dynamics": OnlineExplorer,
     "Diffusion models": DiffusionExplorer,
     "Storage capacity": CapacityExplorer,
+    "Scaling laws": ScalingExplorer,
 }
 
 

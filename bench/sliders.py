@@ -63,6 +63,10 @@ CASES = (
     SliderCase("diffusion", "tab=3", "variance", "dm-phase"),
     SliderCase("capacity", "tab=4", "kappa", "capacity-overlap"),
     SliderCase("capacity", "tab=4", "n", "capacity-cover"),
+    SliderCase("scaling", "tab=5", "capacity", "scaling-curve"),
+    SliderCase("scaling", "tab=5", "source", "scaling-curve"),
+    SliderCase("scaling", "tab=5", "log_noise", "scaling-curve"),
+    SliderCase("scaling", "tab=5&kr_optimal=false", "reg_exponent", "scaling-curve"),
 )
 
 # records, for a named source, the time of every change that leaves it non-empty

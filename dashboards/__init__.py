@@ -11,6 +11,7 @@ _EXPLORERS = {
     "DiffusionExplorer": "dashboards.diffusion",
     "GlmExplorer": "dashboards.glm",
     "OnlineExplorer": "dashboards.online",
+    "ScalingExplorer": "dashboards.scaling",
     "SpikedExplorer": "dashboards.spiked",
 }
 

@@ -46,6 +46,9 @@ are drawn on top of the theory.
 * *Storage capacity* — how many random patterns a perceptron stores: Gardner's capacity and
   margins, the overlap of solutions, Cover's count with linear-programming runs, binary
   weights (Krauth-Mézard), the errors above capacity and the injectivity of a ReLU layer.
+* *Scaling laws* — kernel ridge regression on power-law spectra: learning curves with their
+  bias and variance, the decay exponents and the crossover from the noiseless to the noisy
+  regime, the exponent's phase diagram, and ridge fits on sampled features.
 
 **Offline by design.** Every script, style sheet and font is served by this server; the page
 makes no request to any other host, so it works in a lecture hall without internet.

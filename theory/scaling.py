@@ -759,12 +759,13 @@ class ScalingSimulation(Result):
 
 
 def simulate_ridge(n, capacity: float, source: float, noise: float = 0.0, reg=0.0,
-                   features: int = 2000, trials: int = 30, seed: int = 0) -> ScalingSimulation:
+                   features: int = 2000, trials: int = 30, seed: int = 0,
+                   progress=None) -> ScalingSimulation:
     """Draw X (n_max x P) with columns of variance eta_k, y = X theta* + sigma epsilon
     (theta*_k = k^{-(1 + 2ar)/2} / sqrt(eta_k)), and fit theta_hat = X^T (X X^T + n lambda)^{-1}
     y on the first n rows for each n (lambda per n, broadcast with ``n``; lambda = 0 with
     n < P is the minimum-norm interpolator, n >= P least squares). One Gram matrix per
-    trial serves every n."""
+    trial serves every n. ``progress(done, total)`` is called after each trial."""
     capacity, source = _check_model(capacity, source)
     noise = float(check_range(noise, "noise sigma^2", 0.0, np.inf))
     features = _check_features(features)
@@ -804,6 +805,8 @@ def simulate_ridge(n, capacity: float, source: float, noise: float = 0.0, reg=0.
                     dual = linalg.lstsq(system, y[:m])[0]
                 fit = x[:m].T @ dual
             errors[i, trial] = np.sum(eta * (fit - theta) ** 2)
+        if progress is not None:
+            progress(trial + 1, trials)
     mean = errors.mean(axis=1)
     stderr = errors.std(axis=1, ddof=1) / np.sqrt(trials)
     return ScalingSimulation(n=n, reg=reg, noise=noise, capacity=capacity, source=source,

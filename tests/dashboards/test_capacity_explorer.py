@@ -7,6 +7,7 @@ import pytest
 from dashboards import CapacityExplorer
 from dashboards.plotstyle import subtitles
 from dashboards.recipes import capacity as recipes
+from tests.waiting import wait_until
 from theory import capacity
 
 
@@ -122,6 +123,7 @@ def test_presets_show_what_they_say():
 def test_simulations_land_on_the_page_and_follow_cover(monkeypatch):
     page = CapacityExplorer(n=10, lp_trials=40, svm_n=20, svm_trials=3)
     page.run_simulations().result(timeout=240)
+    wait_until(lambda: len(page.sources["lp"].data["alpha"]) > 0, 30)
     lp = page.sources["lp"].data
     assert len(lp["alpha"]) == len(recipes.LP_ALPHAS)
     exact = capacity.cover_probability(np.rint(np.asarray(lp["alpha"]) * 10).astype(int), 10)

@@ -16,6 +16,7 @@ from dashboards import (
     DiffusionExplorer,
     GlmExplorer,
     OnlineExplorer,
+    ScalingExplorer,
     SpikedExplorer,
 )
 from dashboards import diffusion as diffusion_view
@@ -36,7 +37,8 @@ from dashboards.plotstyle import (
 )
 from dashboards.text import markdown_with_math
 
-EXPLORERS = [SpikedExplorer, GlmExplorer, OnlineExplorer, DiffusionExplorer, CapacityExplorer]
+EXPLORERS = [SpikedExplorer, GlmExplorer, OnlineExplorer, DiffusionExplorer, CapacityExplorer,
+             ScalingExplorer]
 EXPLANATIONS = {"spiked": spiked_view.EXPLANATION, "glm": glm_view.EXPLANATION,
                 "online": online_view.EXPLANATION, "diffusion": diffusion_view.EXPLANATION}
 #: every TeX command the explanations use; one not listed is a typo until proven otherwise

@@ -8,6 +8,7 @@ from dashboards import (
     DiffusionExplorer,
     GlmExplorer,
     OnlineExplorer,
+    ScalingExplorer,
     SpikedExplorer,
 )
 from theory import online
@@ -23,7 +24,7 @@ def values_match(explorer, values):
 
 
 @pytest.mark.parametrize("cls", [SpikedExplorer, GlmExplorer, OnlineExplorer, DiffusionExplorer,
-                                 CapacityExplorer])
+                                 CapacityExplorer, ScalingExplorer])
 def test_every_preset_sets_its_values_without_error(cls):
     explorer = cls()
     assert 3 <= len(explorer.presets) <= 6

@@ -9,6 +9,7 @@ from dashboards import (
     DiffusionExplorer,
     GlmExplorer,
     OnlineExplorer,
+    ScalingExplorer,
     SpikedExplorer,
 )
 
@@ -25,6 +26,8 @@ CASES = [
     (DiffusionExplorer, {"source": "digits", "n": 500, "seed": 3}),
     (CapacityExplorer, {}),
     (CapacityExplorer, {"kappa": 0.75, "n": 25, "alpha": 2.5}),
+    (ScalingExplorer, {}),
+    (ScalingExplorer, {"capacity": 3.0, "source": 1.2, "optimal": False, "reg_exponent": 2.0}),
 ]
 
 
