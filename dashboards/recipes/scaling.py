@@ -46,7 +46,7 @@ class ScalingParameters(ExplorerParameters):
                             label="Capacity a (spectrum η_k = k^-a)")
     source = param.Number(default=0.3, bounds=(0.05, 2.0), step=0.05,
                           label="Source r (target smoothness)")
-    log_noise = param.Number(default=-2.0, bounds=(-6.0, 0.0), step=0.25,
+    log_noise = param.Number(default=-4.0, bounds=(-6.0, 0.0), step=0.25,
                              label="Noise log₁₀ σ²")
     optimal = param.Boolean(default=True, label="Optimal regularisation λ")
     reg_exponent = param.Number(default=1.0, bounds=(0.0, ELL_MAX), step=0.05,
@@ -59,7 +59,7 @@ class ScalingParameters(ExplorerParameters):
                       "sim_trials")
     presets = (
         Preset("Noiseless to noisy crossover",
-               {"capacity": 2.0, "source": 0.3, "log_noise": -2.0, "optimal": True},
+               {"capacity": 2.0, "source": 0.3, "log_noise": -4.0, "optimal": True},
                "With optimal λ the error first decays as n^-2ar (noiseless), then as "
                "n^-2ar/(1+2ar) once the noise is resolved, around n* ∝ σ^-1/(ar).",
                "Cui, Loureiro, Krzakala & Zdeborová 2021, arXiv:2105.15004"),
@@ -117,9 +117,6 @@ SOURCES = (
     Source("sim_theory", "scaling-sim-theory", ("n", "error")),
 )
 
-CURVE_Y = (1e-12, 10.0)
-
-
 def exponents(p):
     """The noiseless and noisy decay exponents of the current model and schedule."""
     ell = None if p.optimal else float(p.reg_exponent)
@@ -136,9 +133,13 @@ def curve(p) -> dict:
     local = c.local_exponent()[good]
     quiet, noisy = exponents(p)
     beta0, beta1 = float(quiet.beta), float(noisy.beta)
-    # guides through the curve's first (noiseless) and last (noisy) points
-    guides = {"n": n, "noiseless": error[0] * (n / n[0]) ** -beta0,
-              "noisy": error[-1] * (n / n[-1]) ** -beta1}
+    # guides through the curve's first (noiseless) and last (noisy) points, drawn only
+    # within the curve's own range (NaN breaks a line)
+    floor = error.min() / 3.0
+    guides = {"n": n}
+    for name, through, beta in (("noiseless", 0, beta0), ("noisy", -1, beta1)):
+        line = error[through] * (n / n[through]) ** -beta
+        guides[name] = np.where((line >= floor) & (line <= 3.0 * error.max()), line, np.nan)
     span = (float(N_GRID[0]), float(N_GRID[-1]))
     levels = {"x0": [span[0], span[0]], "x1": [span[1], span[1]], "y": [beta0, beta1],
               "level": [f"noiseless β = {beta0:.3f}", f"noisy β = {beta1:.3f}"],
@@ -158,8 +159,14 @@ def crossover(p) -> dict:
     samples = float(np.ravel(x.samples)[0]) if x.converged.all() else np.nan
     label = f"n* = {samples:.3g} (optimal λ)"
     entries = [(samples, label, COLORS["crossover"])]
-    return {"crossover": threshold_lines(entries, *CURVE_Y),
-            "crossover_exponent": threshold_lines(entries, 0.0, 10.0)}
+    # as tall as the plotted curves
+    c = cached_curve(float(p.capacity), float(p.source), p.noise, _reg_exponent(p))
+    error = c.error[c.converged & np.isfinite(c.error) & (c.error > 0)]
+    local = c.local_exponent()[c.converged]
+    quiet, _ = exponents(p)
+    top = 1.1 * max(float(quiet.beta), float(np.max(local, initial=0.0)))
+    return {"crossover": threshold_lines(entries, float(error.min()), float(error.max())),
+            "crossover_exponent": threshold_lines(entries, 0.0, top)}
 
 
 def phase(p) -> dict:
