@@ -7,7 +7,18 @@ asked for something out of its range; ``converged`` is derived from it.
 ``theory.sweep`` (Dask sweeps and their on-disk cache) is imported on its own:
 ``from theory import sweep``."""
 
-from . import capacity, channels, data, diffusion, erm, glm, online, priors, spiked
+from . import (
+    capacity,
+    channels,
+    data,
+    diffusion,
+    erm,
+    glm,
+    multiindex,
+    online,
+    priors,
+    spiked,
+)
 from ._result import Status
 from ._state_evolution import Branch, Curve, FixedPoint, Landscape
 from .capacity import (
@@ -32,6 +43,12 @@ from .erm import (
     RidgeSimulation,
 )
 from .glm import GampRun, GlmBranch, GlmCurve, GlmFixedPoint, GlmLandscape, GlmThresholds
+from .multiindex import (
+    CommitteeFixedPoint,
+    CommitteeThresholds,
+    StaircaseStep,
+    WeakRecovery,
+)
 from .online import Plateau, SymmetricFixedPoint, Trajectory
 from .priors import GaussBernoulli, Gaussian, Prior, Rademacher, SparseRademacher, make_prior
 from .spiked import AmpEnsemble, AmpRun, PhaseDiagram, Thresholds
@@ -45,6 +62,8 @@ __all__ = [
     "BinaryEntropy",
     "Branch",
     "Channel",
+    "CommitteeFixedPoint",
+    "CommitteeThresholds",
     "Curve",
     "FixedPoint",
     "GampRun",
@@ -79,11 +98,13 @@ __all__ = [
     "SeparabilitySimulation",
     "Sign",
     "SparseRademacher",
+    "StaircaseStep",
     "Status",
     "SymmetricFixedPoint",
     "Thresholds",
     "TrainingWindow",
     "Trajectory",
+    "WeakRecovery",
     "capacity",
     "channels",
     "data",
@@ -91,6 +112,7 @@ __all__ = [
     "erm",
     "glm",
     "make_prior",
+    "multiindex",
     "online",
     "priors",
     "spiked",

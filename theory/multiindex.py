@@ -1,0 +1,985 @@
+r"""Multi-index models: which directions of a teacher a learner can find from alpha d samples,
+and when the hidden units of a two-unit committee machine specialise.
+
+Model: x ~ N(0, I_d), a teacher W* in R^{d x p} (p fixed) with i.i.d. N(0, 1) or +-1 entries,
+z = W*^T x / sqrt(d) in R^p, labels y ~ P(y | z), n = alpha d samples.
+
+Bayes-optimal state evolution (Aubin et al. 2018; Troiani et al. 2024) in terms of the p x p
+overlap M (omega = M^{1/2} xi what is known about z, V = I - M what is not):
+
+    Z(y; omega, V) = E_{z ~ N(omega, V)} P(y | z),   g = grad_omega log Z,
+    M_hat = alpha E_xi sum_y Z g g^T,
+    M = M_hat (I + M_hat)^{-1}  (Gaussian weights),  M = E <w> <w>^T  (+-1 weights, the
+    posterior mean of a p-dimensional +-1 vector seen through B = M_hat w + M_hat^{1/2} xi).
+
+**Weak recovery** (``weak_recovery_threshold``; Troiani et al. 2024, theorem 2). At M = 0,
+g = E[z | y]: the *trivial subspace* span{E[z | y]} is learned at any alpha > 0. Where
+E[z | y] = 0, linearising the state evolution gives M_hat = alpha F(M) + o(M) with
+
+    F(M) = E_y[G(y) M G(y)],   G(y) = E[z z^T | y] - I,
+
+a positive, self-adjoint map on symmetric p x p matrices: M = 0 is unstable for
+alpha > alpha_c = 1 / lambda_max(F) (*easy* directions, those of the leading eigen-matrix),
+and stable for every alpha when G = 0 (*hard*: no direction is found from scratch with
+O(d) samples). Closed forms the tests check: y = sum_{i<=p} z_i^2 gives F = (2/p) Id and
+alpha_c = p/2; y = sign(z1 z2) gives G(+-1) = +-(2/pi) sigma_x and alpha_c = pi^2/4;
+sign(z1 z2 z3) has G = 0.
+
+Directions not found at M = 0 can be found once others are (a *staircase*): for
+y = z1^2 + sign(z2 z3), z1 is learned from alpha_1 = 1/lambda_max(F) on; the block (z2, z3)
+stays at zero until it becomes unstable at the fixed point m1(alpha) of the first
+direction, alpha lambda_perp(m1) = 1 with lambda_perp(m) = (2/pi)^2 E[E[s | y, omega_1]^2],
+s = sign(z2 z3) (the linearisation of the (z2, z3) block at M = diag(m1, 0, 0)).
+
+Numerics: label distributions are tabulated once per target on Gauss-Legendre rules after
+substitutions that remove their singularities (y = r^2 at a chi-square edge, y = e^t at the
+logarithmic peak of the density of z1 z2 = y, K_0(|y|) / pi); Bessel functions are used in
+their exponentially scaled forms (no underflow). Every quadrature is tested against an
+independent one (scipy's adaptive quadrature) in tests/theory/test_multiindex.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import product
+from typing import NamedTuple
+
+import numpy as np
+from scipy import optimize, special
+
+from ._result import Result, Status, readonly
+
+__all__ = [
+    "EQUATIONS",
+    "MAX_ALPHA",
+    "REFERENCES",
+    "TARGETS",
+    "CommitteeFixedPoint",
+    "CommitteeThresholds",
+    "StaircaseStep",
+    "WeakRecovery",
+    "committee_free_entropy",
+    "committee_output",
+    "committee_output_u",
+    "committee_prior",
+    "committee_prior_u",
+    "committee_specialisation_rate",
+    "committee_state_evolution",
+    "committee_thresholds",
+    "linearised_map",
+    "staircase_second_threshold",
+    "weak_recovery_threshold",
+]
+
+EQUATIONS = {
+    "model": r"y \sim P(y \mid z),\quad z = W^{*\top} x/\sqrt{d} \in \mathbb{R}^p,"
+             r"\quad \alpha = n/d",
+    "state_evolution": r"\hat M = \alpha\, \mathbb{E}_{\xi} \sum_y Z\, g g^\top,\quad"
+                       r"g = \nabla_\omega \ln Z(y; \omega, I - M),\quad"
+                       r"M = \hat M (I + \hat M)^{-1}",
+    "weak_recovery": r"F(M) = \mathbb{E}_y\big[G(y) M G(y)\big],\quad"
+                     r"G(y) = \mathbb{E}[z z^\top \mid y] - I,\quad"
+                     r"\alpha_c = 1/\lambda_{\max}(F)",
+}
+
+REFERENCES = (
+    "B. Aubin, A. Maillard, J. Barbier, F. Krzakala, N. Macris and L. Zdeborová, The committee "
+    "machine: computational to statistical gaps in learning a two-layers neural network, "
+    "NeurIPS 2018, arXiv:1806.05451",
+    "E. Troiani, Y. Dandi, L. Defilippis, L. Zdeborová, B. Loureiro and F. Krzakala, "
+    "Fundamental limits of weak learnability in high-dimensional multi-index models, "
+    "arXiv:2405.15480 (2024)",
+)
+
+_TWO_OVER_PI = 2.0 / np.pi
+_LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
+
+
+# -- label distributions: P(y), E[z | y], E[z z^T | y] on a quadrature in y ---------------------
+class _Labels(NamedTuple):
+    """A target's label distribution as atoms or quadrature nodes: ``prob`` (n,) sums to 1,
+    ``mean`` (n, p) = E[z | y], ``second`` (n, p, p) = E[z z^T | y]."""
+
+    prob: np.ndarray
+    mean: np.ndarray
+    second: np.ndarray
+
+
+@lru_cache(maxsize=32)
+def _legendre_rule(n):
+    x, w = special.roots_legendre(n)
+    x.setflags(write=False)
+    w.setflags(write=False)
+    return x, w
+
+
+def _legendre(lo, hi, n):
+    """Gauss-Legendre nodes and weights on [lo, hi]."""
+    x, w = _legendre_rule(n)
+    return 0.5 * (hi - lo) * x + 0.5 * (hi + lo), 0.5 * (hi - lo) * w
+
+
+def _sign_pattern_labels(p, label_of_signs) -> _Labels:
+    """Targets that depend on z only through its signs sigma: given sigma, |z_i| are i.i.d.
+    half-normal, so E[z | sigma] = sqrt(2/pi) sigma and E[z z^T | sigma] = I + (2/pi)
+    (sigma sigma^T - I); labels group the 2^p equally likely patterns."""
+    groups: dict = {}
+    for sigma in product((-1.0, 1.0), repeat=p):
+        groups.setdefault(label_of_signs(np.array(sigma)), []).append(np.array(sigma))
+    prob, mean, second = [], [], []
+    for patterns in groups.values():
+        s = np.array(patterns)
+        outer = np.einsum("ki,kj->ij", s, s) / len(s)
+        prob.append(len(s) / 2.0**p)
+        mean.append(np.sqrt(_TWO_OVER_PI) * s.mean(axis=0))
+        second.append(np.eye(p) + _TWO_OVER_PI * (outer - np.eye(p)))
+    return _Labels(np.array(prob), np.array(mean), np.array(second))
+
+
+def _sum_of_squares_labels(p, nodes=200) -> _Labels:
+    """y = |z|^2 ~ chi^2_p; by rotation invariance E[z z^T | y] = (y / p) I. Nodes in
+    r = sqrt(y) (the chi density r^{p-1} e^{-r^2/2} is smooth there)."""
+    r, w = _legendre(0.0, 14.0, nodes)
+    log_density = ((p - 1) * np.log(r) - 0.5 * r * r - (0.5 * p - 1) * np.log(2.0)
+                   - special.gammaln(0.5 * p))
+    prob = w * np.exp(log_density)
+    y = r * r
+    return _Labels(prob / prob.sum(), np.zeros((r.size, p)),
+                   (y / p)[:, None, None] * np.eye(p))
+
+
+def _product_pair_moments(y):
+    """For y = z1 z2: the density K_0(|y|)/pi and a(y) = E[z1^2 | y] = |y| K_1 / K_0, from
+    int_0^inf exp(-(t^2 + y^2/t^2)/2) t^{k-1} dt (k = 0: K_0(|y|), k = 2: |y| K_1(|y|))."""
+    y = np.abs(y)
+    density = special.k0e(y) * np.exp(-y) / np.pi
+    return density, y * special.k1e(y) / special.k0e(y)
+
+
+def _product_pair_labels(nodes=400) -> _Labels:
+    """y = z1 z2: E[z | y] = 0, E[z1^2 | y] = E[z2^2 | y] = a(y), E[z1 z2 | y] = y. Nodes in
+    t = log|y| (the density has a log peak at 0 and decays like e^{-|y|})."""
+    t, w = _legendre(-45.0, np.log(60.0), nodes)
+    y_pos = np.exp(t)
+    density, a = _product_pair_moments(y_pos)
+    half = w * y_pos * density  # dy = y dt
+    y = np.concatenate([y_pos, -y_pos])
+    prob = np.concatenate([half, half])
+    a = np.concatenate([a, a])
+    second = np.empty((y.size, 2, 2))
+    second[:, 0, 0] = second[:, 1, 1] = a
+    second[:, 0, 1] = second[:, 1, 0] = y
+    return _Labels(prob / prob.sum(), np.zeros((y.size, 2)), second)
+
+
+def _product_triple_moments(y_abs, nodes=400):
+    """For y = z1 z2 z3 (|y| = ``y_abs``): the density p(y) and E[z1^2 | y] (the same for
+    every coordinate): p(y) = 2 int_0^inf phi(t) K_0(|y|/t) / (pi t) dt (z2 z3 = y / z1),
+    and the same with t^2 inside; nodes in log t, K_0 exponentially scaled."""
+    y_abs = np.asarray(y_abs, dtype=float)[..., None]
+    # K_0(|y| / t) is negligible (< e^-50) for t < |y| e^-4: the range in log t starts there
+    lo = np.log(y_abs) - 4.0
+    hi = np.log(12.0)
+    x_unit, w_unit = _legendre_rule(nodes)
+    log_t = lo + 0.5 * (hi - lo) * (x_unit + 1.0)
+    w = 0.5 * (hi - lo) * w_unit
+    t = np.exp(log_t)
+    x = y_abs / t
+    # phi(t) K_0(x) / (pi t) * t (dt = t dlog t), in logs against underflow
+    log_term = (-0.5 * t * t - _LOG_SQRT_2PI - x + np.log(special.k0e(x)) - np.log(np.pi))
+    term = np.exp(log_term) * w
+    density = 2.0 * term.sum(axis=-1)
+    second = 2.0 * (term * t * t).sum(axis=-1)
+    return density, second / density
+
+
+def _product_triple_labels(nodes=300) -> _Labels:
+    """y = z1 z2 z3: E[z | y] = 0 and E[z_i z_j | y] = 0 for i != j (flip two signs: y is
+    unchanged, z_i z_j changes sign); E[z_i^2 | y] = a(y). Nodes in log|y|."""
+    t, w = _legendre(-40.0, np.log(80.0), nodes)
+    y_pos = np.exp(t)
+    density, a = _product_triple_moments(y_pos)
+    half = w * y_pos * density
+    prob = np.concatenate([half, half])
+    a = np.concatenate([a, a])
+    return _Labels(prob / prob.sum(), np.zeros((a.size, 3)), a[:, None, None] * np.eye(3))
+
+
+def _staircase_labels(nodes=200) -> _Labels:
+    """y = z1^2 + s, s = sign(z2 z3) = +-1 with probability 1/2, independent of z1.
+
+    E[z1^2 | y] = y - E[s | y], E[z2 z3 | y] = (2/pi) E[s | y] (given s, |z2|, |z3| are
+    half-normal), E[z | y] and the other cross moments vanish. On y < 1 only s = -1 is
+    possible (nodes y = r^2 - 1, r in (0, sqrt 2)); on y > 1 both (nodes y = 1 + r^2),
+    with P(s = +1 | y) from the chi-square densities of z1^2 at y -+ 1."""
+    def chi1(u):  # the chi^2_1 density times sqrt(2 pi), at u > 0
+        return np.exp(-0.5 * u) / np.sqrt(u)
+
+    r_lo, w_lo = _legendre(0.0, np.sqrt(2.0), nodes)
+    r_hi, w_hi = _legendre(0.0, 14.0, nodes)
+    # y < 1: y + 1 = r^2, density (1/2) chi1(r^2) dy with dy = 2 r dr
+    y_lo = r_lo * r_lo - 1.0
+    p_lo = 0.5 * chi1(r_lo * r_lo) * 2.0 * r_lo * w_lo
+    mean_s_lo = -np.ones_like(y_lo)
+    # y > 1: y - 1 = r^2 (s = +1) or y + 1 = r^2 + 2 (s = -1)
+    y_hi = 1.0 + r_hi * r_hi
+    plus, minus = chi1(r_hi * r_hi) * r_hi, chi1(r_hi * r_hi + 2.0) * r_hi  # times r: finite
+    p_hi = 0.5 * (plus + minus) * 2.0 * w_hi
+    mean_s_hi = (plus - minus) / (plus + minus)
+    y = np.concatenate([y_lo, y_hi])
+    prob = np.concatenate([p_lo, p_hi]) / np.sqrt(2.0 * np.pi)
+    mean_s = np.concatenate([mean_s_lo, mean_s_hi])
+    second = np.zeros((y.size, 3, 3))
+    second[:, 0, 0] = y - mean_s
+    second[:, 1, 1] = second[:, 2, 2] = 1.0
+    second[:, 1, 2] = second[:, 2, 1] = _TWO_OVER_PI * mean_s
+    return _Labels(prob / prob.sum(), np.zeros((y.size, 3)), second)
+
+
+class _Target(NamedTuple):
+    p: int
+    latex: str
+    labels: object  # () -> _Labels
+
+
+TARGETS = {
+    "z^2": _Target(1, r"y = z^2", lambda: _sum_of_squares_labels(1)),
+    "z1^2+z2^2": _Target(2, r"y = z_1^2 + z_2^2", lambda: _sum_of_squares_labels(2)),
+    "z1^2+z2^2+z3^2": _Target(3, r"y = z_1^2 + z_2^2 + z_3^2",
+                              lambda: _sum_of_squares_labels(3)),
+    "z1*z2": _Target(2, r"y = z_1 z_2", _product_pair_labels),
+    "sign(z1*z2)": _Target(2, r"y = \mathrm{sign}(z_1 z_2)",
+                           lambda: _sign_pattern_labels(2, lambda s: s[0] * s[1])),
+    "z1*z2*z3": _Target(3, r"y = z_1 z_2 z_3", _product_triple_labels),
+    "sign(z1*z2*z3)": _Target(3, r"y = \mathrm{sign}(z_1 z_2 z_3)",
+                              lambda: _sign_pattern_labels(3, lambda s: s[0] * s[1] * s[2])),
+    "z1^2+sign(z2*z3)": _Target(3, r"y = z_1^2 + \mathrm{sign}(z_2 z_3)", _staircase_labels),
+    "committee": _Target(2, r"y = \mathrm{sign}(z_1) + \mathrm{sign}(z_2)",
+                         lambda: _sign_pattern_labels(2, lambda s: s[0] + s[1])),
+}
+
+
+def _check_target(target: str) -> _Target:
+    if target not in TARGETS:
+        raise ValueError(f"unknown target {target!r}; expected one of {list(TARGETS)}")
+    return TARGETS[target]
+
+
+@lru_cache(maxsize=16)
+def _labels(target: str) -> _Labels:
+    labels = _check_target(target).labels()
+    for array in labels:
+        array.setflags(write=False)
+    return labels
+
+
+# -- the linearised map F on symmetric matrices ---------------------------------------------------
+def _symmetric_basis(p):
+    """An orthonormal basis (Frobenius) of symmetric p x p matrices: (k, p, p)."""
+    basis = []
+    for i in range(p):
+        for j in range(i, p):
+            b = np.zeros((p, p))
+            b[i, j] = b[j, i] = 1.0 if i == j else 1.0 / np.sqrt(2.0)
+            basis.append(b)
+    return np.array(basis)
+
+
+def linearised_map(target: str) -> tuple[np.ndarray, np.ndarray]:
+    """F(M) = E_y[G M G] as a symmetric matrix on an orthonormal basis of symmetric p x p
+    matrices; returns (F, basis) with basis of shape (k, p, p), k = p (p + 1) / 2."""
+    labels = _labels(target)
+    p = _check_target(target).p
+    G = labels.second - np.eye(p)
+    basis = _symmetric_basis(p)
+    # F_ab = sum_y P(y) tr(B_a G B_b G)
+    GBG = np.einsum("nij,bjk,nkl->nbil", G, basis, G)
+    F = np.einsum("n,aij,nbji->ab", labels.prob, basis, GBG)
+    return 0.5 * (F + F.T), basis
+
+
+# -- results -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WeakRecovery(Result):
+    """The weak-recovery classification of a target at M = 0.
+
+    ``classification``: ``"trivial"`` (E[z | y] != 0: some direction is learned at any
+    alpha > 0), ``"easy"`` (alpha_c = 1/lambda_max(F) finite) or ``"hard"`` (F = 0: never
+    from M = 0). ``alpha_c``: 0, 1/lambda_max(F) or inf. ``trivial_subspace``: orthonormal
+    rows spanning span{E[z | y]} (possibly none). ``spectrum`` (descending) and ``modes``
+    (the eigen-matrices, (k, p, p)): F on the symmetric matrices. ``directions`` (orthonormal
+    rows) with ``direction_thresholds``: the alpha at which each direction starts to be
+    learned (a staircase learns some only after others; inf: never).
+    """
+
+    target: str
+    p: int
+    classification: str
+    alpha_c: float
+    trivial_subspace: np.ndarray
+    spectrum: np.ndarray
+    modes: np.ndarray
+    directions: np.ndarray
+    direction_thresholds: np.ndarray
+    status: Status
+
+
+#: below this an eigenvalue of F or of E[E[z|y] E[z|y]^T] is zero (quadrature error ~1e-13)
+_ZERO = 1e-10
+
+
+def weak_recovery_threshold(target: str) -> WeakRecovery:
+    """Trivial / easy / hard at M = 0, alpha_c = 1/lambda_max(F), and each direction's
+    threshold (see the module docstring; staircase and committee use their second step)."""
+    spec = _check_target(target)
+    p = spec.p
+    labels = _labels(target)
+    trivial_matrix = np.einsum("n,ni,nj->ij", labels.prob, labels.mean, labels.mean)
+    t_values, t_vectors = np.linalg.eigh(trivial_matrix)
+    trivial = t_vectors[:, t_values > _ZERO].T
+    F, basis = linearised_map(target)
+    values, vectors = np.linalg.eigh(F)
+    order = np.argsort(values)[::-1]
+    values, vectors = values[order], vectors[:, order]
+    modes = np.einsum("ka,kij->aij", vectors, basis)
+    lam = float(values[0])
+    status = Status.CONVERGED
+    if trivial.shape[0]:
+        classification, alpha_c = "trivial", 0.0
+    elif lam > _ZERO:
+        classification, alpha_c = "easy", 1.0 / lam
+    else:
+        classification, alpha_c = "hard", np.inf
+    directions, thresholds = _direction_thresholds(target, classification, alpha_c,
+                                                   values, modes, trivial)
+    if not np.all(np.isfinite(thresholds) | np.isposinf(thresholds)):
+        status = Status.NOT_CONVERGED
+    return WeakRecovery(target=target, p=p, classification=classification, alpha_c=alpha_c,
+                        trivial_subspace=trivial, spectrum=values, modes=modes,
+                        directions=directions, direction_thresholds=thresholds,
+                        status=status)
+
+
+def _direction_thresholds(target, classification, alpha_c, values, modes, trivial):
+    p = modes.shape[-1]
+    if target == "z1^2+sign(z2*z3)":
+        second = staircase_second_threshold()
+        return np.eye(3), np.array([alpha_c, second.alpha, second.alpha])
+    if target == "committee":
+        u = np.array([1.0, 1.0]) / np.sqrt(2.0)
+        v = np.array([1.0, -1.0]) / np.sqrt(2.0)
+        spec = committee_thresholds("gaussian").specialization
+        return np.array([u, v]), np.array([0.0, spec])
+    if classification == "hard":
+        return np.eye(p), np.full(p, np.inf)
+    if classification == "trivial":  # not reached by the named targets
+        return np.eye(p), np.full(p, np.nan)
+    # easy: the directions spanned by the leading eigen-matrices are learned at alpha_c
+    leading = modes[np.abs(values - values[0]) <= 1e-9 * values[0]]
+    span = np.einsum("aij,akj->ik", leading, leading)
+    w, vecs = np.linalg.eigh(span)
+    learned = w > _ZERO * max(w.max(), 1.0)
+    directions = np.concatenate([vecs[:, learned].T, vecs[:, ~learned].T])
+    thresholds = np.concatenate([np.full(learned.sum(), alpha_c),
+                                 np.full((~learned).sum(), np.nan)])
+    return directions, thresholds
+
+
+# -- the staircase's second step ------------------------------------------------------------------
+def _staircase_first_direction(m, nodes=120):
+    """State evolution of y = z1^2 + s along z1 with the (z2, z3) block at zero:
+    R1(m) = E[g^2] (so m_hat = alpha R1(m)) and lambda_perp(m) = (2/pi)^2 E[E[s | y, omega]^2],
+    vectorised over m in (0, 1).
+
+    Teacher variables: z1 ~ N(0, 1), omega = m z1 + sqrt(m (1 - m)) zeta, V = 1 - m, y = z1^2 + s.
+    The posterior over s' given (y, omega) weighs the density of z1^2 at y - s' under
+    z1 ~ N(omega, V): f = [N(r; omega, V) + N(-r; omega, V)] / 2r, r = sqrt(y - s'), whose
+    omega-score is (r tanh(r omega / V) - omega) / V. Folded to z1 > 0 (the integrand is even
+    under (z1, zeta) -> -(z1, zeta)); for s = -1 the second branch opens at z1 = sqrt 2, where
+    the nodes switch to z1 = sqrt(2 + w^2)."""
+    from ._gauss import normal_rule
+
+    m = np.asarray(m, dtype=float)[..., None, None]
+    V = 1.0 - m
+    zeta, w_zeta = normal_rule()
+    # (z1 nodes, weights, s)
+    z_a, w_a = _legendre(0.0, 14.0, nodes)
+    z_b, w_b = _legendre(0.0, np.sqrt(2.0), nodes // 2)
+    w_nodes, w_w = _legendre(0.0, 14.0, nodes)
+    z_c = np.sqrt(2.0 + w_nodes**2)
+    w_c = w_w * w_nodes / z_c
+    panels = [(z_a, w_a, 1.0), (z_b, w_b, -1.0), (z_c, w_c, -1.0)]
+    R1 = 0.0
+    mean_s_sq = 0.0
+    for z1, weight, s in panels:
+        z1c = z1[:, None]
+        omega = m * z1c + np.sqrt(m * V) * zeta
+        y = z1c * z1c + s
+        log_f, score = [], []
+        for s_prime in (1.0, -1.0):
+            t = y - s_prime
+            valid = t > 0
+            r = np.sqrt(np.where(valid, t, 1.0))
+            lf = (np.logaddexp(-(r - omega) ** 2 / (2 * V), -(r + omega) ** 2 / (2 * V))
+                  - np.log(2.0 * r))
+            log_f.append(np.where(valid, lf, -np.inf))
+            score.append((r * np.tanh(r * omega / V) - omega) / V)
+        norm = np.logaddexp(log_f[0], log_f[1])
+        p_plus = np.exp(log_f[0] - norm)
+        g = p_plus * score[0] + (1.0 - p_plus) * score[1]
+        mean_s = 2.0 * p_plus - 1.0
+        outer = 2.0 * 0.5 * weight * np.exp(-0.5 * z1 * z1 - _LOG_SQRT_2PI)  # fold x P(s)
+        R1 = R1 + np.einsum("i,...ij,j->...", outer, g * g, w_zeta)
+        mean_s_sq = mean_s_sq + np.einsum("i,...ij,j->...", outer, mean_s**2, w_zeta)
+    return R1, _TWO_OVER_PI**2 * mean_s_sq
+
+
+@dataclass(frozen=True)
+class StaircaseStep(Result):
+    """The staircase y = z1^2 + sign(z2 z3) along the uninformed (GAMP) branch.
+
+    ``first_alpha`` = 1/lambda_1: z1 starts to be learned (m1 -> 0); ``jump_alpha``: the
+    branch's spinodal, where m1 jumps to exact recovery (the first direction's
+    algorithmic threshold; exact recovery is a fixed point from ``perfect_alpha`` = 1 on);
+    ``alpha``: where the (z2, z3) block starts to be learned, at the overlap ``m1`` of the
+    first direction there (1: only after z1 is recovered exactly)."""
+
+    alpha: float
+    m1: float
+    first_alpha: float
+    jump_alpha: float
+    perfect_alpha: float
+    status: Status
+
+
+#: y = z1^2 + s is noiseless with a continuous part in z1: exact recovery of z1 is a fixed
+#: point above alpha = d(prior) / d(output) = 1 (information dimensions, as for the GLMs)
+_STAIRCASE_PERFECT_ALPHA = 1.0
+
+
+def _staircase_branch(m):
+    R1, lam = _staircase_first_direction(m)
+    return m / ((1.0 - m) * R1), lam
+
+
+@lru_cache(maxsize=1)
+def staircase_second_threshold() -> StaircaseStep:
+    """The fixed points of the first direction lie on alpha(m1) = m1 / ((1 - m1) R1(m1))
+    (Gaussian weights: m_hat = m / (1 - m)); it rises from 1/lambda_1 at m1 -> 0 to a
+    maximum (the spinodal, where GAMP jumps to m1 = 1), then falls to 1 as m1 -> 1. The
+    (z2, z3) block is unstable where alpha lambda_perp(m1) > 1: the first such point on the
+    rising part if any; else from exact recovery of z1 on, where s = y - z1^2 is read off
+    exactly and lambda_perp = 4/pi^2 (the threshold of sign(z2 z3)):
+    alpha_2 = max(jump, pi^2/4)."""
+    grid = np.concatenate([np.geomspace(1e-6, 0.5, 40), 1.0 - np.geomspace(0.48, 1e-5, 40)])
+    alphas, lam = _staircase_branch(grid)
+    first_alpha = float(alphas[0])
+    perfect = _STAIRCASE_PERFECT_ALPHA
+    i_top = int(np.argmax(alphas))
+    if not (0 < i_top < grid.size - 1 and np.all(np.diff(alphas[:i_top + 1]) > 0)):
+        return StaircaseStep(np.nan, np.nan, first_alpha, np.nan, perfect,
+                             Status.NOT_CONVERGED)
+    top = optimize.minimize_scalar(lambda m: -float(_staircase_branch(m)[0]),
+                                   bounds=(grid[i_top - 1], grid[i_top + 1]),
+                                   method="bounded", options={"xatol": 1e-10})
+    jump = float(-top.fun)
+    status = Status.CONVERGED if top.success else Status.NOT_CONVERGED
+    excess = alphas[:i_top + 1] * lam[:i_top + 1] - 1.0
+    if np.all(excess < 0):
+        return StaircaseStep(max(jump, np.pi**2 / 4.0), 1.0, first_alpha, jump, perfect,
+                             status)
+    i = int(np.argmax(excess > 0))
+    if i == 0:
+        return StaircaseStep(first_alpha, 0.0, first_alpha, jump, perfect, status)
+
+    def crossing(m):
+        a, lm = _staircase_branch(m)
+        return float(a * lm - 1.0)
+
+    root, info = optimize.brentq(crossing, grid[i - 1], grid[i], xtol=1e-13, full_output=True)
+    return StaircaseStep(float(_staircase_branch(root)[0]), float(root), first_alpha, jump,
+                         perfect, status if info.converged else Status.NOT_CONVERGED)
+
+
+# -- the committee machine y = sign(z1) + sign(z2), in the basis u = (z1 + z2)/sqrt 2,
+# v = (z1 - z2)/sqrt 2 -----------------------------------------------------------------------------
+# The exchange z1 <-> z2 (v -> -v) leaves the model invariant, so M stays diagonal in (u, v):
+# M = diag(q_u, q_v). y = 2 iff z_u > |z_v|, y = -2 iff z_u < -|z_v|, y = 0 iff |z_u| < |z_v|.
+#
+# Non-specialised states (q_v = 0): z_v ~ N(0, 1) and z_u ~ N(omega, sigma^2), omega =
+# sqrt(q_u) xi, sigma^2 = 1 - q_u. With s = sqrt(1 + sigma^2), h = omega / s and Owen's T:
+#   Z(2) = Phi(h) - 2 T(h, 1/sigma),  Z(-2) = Phi(-h) - 2 T(h, 1/sigma),  Z(0) = 4 T(h, 1/sigma)
+# (bivariate orthants of (z_u - z_v, z_u + z_v), whose correlation gives the slope 1/sigma;
+# Z(0) directly, not 1 - the others), and their omega-derivatives
+#   2 phi(h) Phi(omega / (sigma s)) / s,  -2 phi(h) Phi(-omega / (sigma s)) / s,
+#   -2 phi(h) erf(omega / (sqrt 2 sigma s)) / s.
+#: below this a label probability is treated as zero: its terms (Z g^2 <= Z h^2 / sigma^2)
+#: are negligible there, and Owen's formula has lost its relative precision
+_Z_FLOOR = 1e-12
+_COMMITTEE_PRIORS = ("gaussian", "binary")
+
+
+def _check_weights(weights: str) -> str:
+    if weights not in _COMMITTEE_PRIORS:
+        raise ValueError(f"weights must be one of {_COMMITTEE_PRIORS}, got {weights!r}")
+    return weights
+
+
+def _phi(x):
+    return np.exp(-0.5 * x * x - _LOG_SQRT_2PI)
+
+
+def _committee_u_labels(q_u, xi):
+    """Z(y) and dZ/d omega_u for y = 2, -2, 0 at q_v = 0: arrays (3, ...) over q_u x xi."""
+    q_u = np.asarray(q_u, dtype=float)[..., None]
+    sigma = np.sqrt(np.maximum(1.0 - q_u, 1e-300))
+    s = np.sqrt(2.0 - q_u)
+    omega = np.sqrt(q_u) * xi
+    h = omega / s
+    T = special.owens_t(h, 1.0 / sigma)
+    Z = np.stack([special.ndtr(h) - 2.0 * T, special.ndtr(-h) - 2.0 * T, 4.0 * T])
+    edge = omega / (sigma * s)
+    front = 2.0 * _phi(h) / s
+    dZ = np.stack([front * special.ndtr(edge), -front * special.ndtr(-edge),
+                   -front * special.erf(edge / np.sqrt(2.0))])
+    return Z, dZ, omega, sigma
+
+
+def _u_rule(q_u, n=121):
+    """Nodes in xi resolving the features of width sigma / sqrt(q_u) at omega = 0."""
+    q_u = np.asarray(q_u, dtype=float)
+    from ._gauss import scaled_normal_rule
+
+    return scaled_normal_rule(np.sqrt(np.maximum(1.0 - q_u, 1e-12) / np.maximum(q_u, 1e-12)),
+                              n=n)
+
+
+def _masked_ratio(num, Z):
+    safe = Z > _Z_FLOOR
+    return np.where(safe, num / np.where(safe, Z, 1.0), 0.0)
+
+
+def committee_output_u(q_u):
+    """At q_v = 0: R_u(q_u) = E sum_y (dZ/d omega_u)^2 / Z (so q_hat_u = alpha R_u) and
+    Psi_out(q_u) = E sum_y Z ln Z, vectorised over q_u in [0, 1)."""
+    xi, w = _u_rule(q_u)
+    Z, dZ, _, _ = _committee_u_labels(q_u, xi)
+    R = np.sum(w * np.sum(_masked_ratio(dZ * dZ, Z), axis=0), axis=-1)
+    logs = np.where(Z > 0, Z * np.log(np.where(Z > 0, Z, 1.0)), 0.0)
+    return R, np.sum(w * np.sum(logs, axis=0), axis=-1)
+
+
+def _m2(c):
+    """E[z^2 1{|z| < c}] for z ~ N(0, 1), c >= 0: erf(c / sqrt 2) - 2 c phi(c)."""
+    return special.erf(c / np.sqrt(2.0)) - 2.0 * c * _phi(c)
+
+
+def committee_specialisation_rate(q_u, inner=41):
+    """kappa(q_u) = E_xi sum_y Z G_vv^2 with G_vv = E[z_v^2 | y, omega] - 1 at q_v = 0: the
+    linearisation R_v = kappa(q_u) q_v + o(q_v) of the v-direction's information.
+    E[z_v^2 1{y}] given z_u is E[z^2 1{|z| < z_u}] = m2(z_u) (y = 2) etc.; the expectation over
+    z_u ~ N(omega, sigma^2) is a Gaussian quadrature (the integrands are C^2 at z_u = 0)."""
+    from ._gauss import normal_rule
+
+    xi, w = _u_rule(q_u)
+    Z, _, omega, sigma = _committee_u_labels(q_u, xi)
+    t, w_t = normal_rule(inner)
+    c = omega[..., None] + sigma[..., None] * t
+    A = np.stack([_m2(np.maximum(c, 0.0)), _m2(np.maximum(-c, 0.0)), 1.0 - _m2(np.abs(c))])
+    A = np.sum(A * w_t, axis=-1)
+    excess = A - Z  # E[(z_v^2 - 1) 1{y}] = Z G_vv
+    return np.sum(w * np.sum(_masked_ratio(excess * excess, Z), axis=0), axis=-1)
+
+
+def _binary_u_states(q_hat, n=301):
+    """+-1 weights at q_hat_v = 0: the u-field B_u = q_hat u0 + sqrt(q_hat) xi for u0 = sqrt 2
+    (probability 1/4; u0 = -sqrt 2 is its mirror image) and u0 = 0 (1/2); returns the
+    quadrature (x = sqrt 2 B_u of both cases stacked, weights summing to 1)."""
+    from ._gauss import scaled_normal_rule
+
+    q_hat = np.asarray(q_hat, dtype=float)[..., None]
+    xi, w = scaled_normal_rule(1.0 / np.sqrt(np.maximum(q_hat[..., 0], 1.0)), n=n)
+    x_on = np.sqrt(2.0) * (q_hat * np.sqrt(2.0) + np.sqrt(q_hat) * xi)
+    x_off = np.sqrt(2.0) * np.sqrt(q_hat) * xi
+    return np.concatenate([x_on, x_off], axis=-1), 0.5 * np.concatenate([w, w], axis=-1)
+
+
+def _log_cosh(x):
+    x = np.abs(x)
+    return x + np.log1p(np.exp(-2.0 * x)) - np.log(2.0)
+
+
+def committee_prior_u(q_hat, weights: str):
+    """The prior's side at q_hat_v = 0: q_u(q_hat_u), the slope dq_v/dq_hat_v at q_hat_v = 0,
+    and psi(q_hat_u) (psi(0) = 0, psi' = q / 2), vectorised.
+
+    Gaussian: q = q_hat / (1 + q_hat), slope 1, psi = (q_hat - ln(1 + q_hat)) / 2.
+    +-1 weights (u, v) in {(+-sqrt 2, 0), (0, +-sqrt 2)}: with x = sqrt 2 B_u,
+    <u> = sqrt 2 sinh x / (cosh x + e^{q_hat}), psi = E ln[(e^{-q_hat} cosh x + 1) / 2], and
+    <v> = 2 B_v / (1 + e^{-q_hat} cosh x) + O(B_v^2) gives the slope 4 E[(1 + e^{-q_hat}
+    cosh x)^{-2}] (1 at q_hat = 0, where M = M_hat)."""
+    weights = _check_weights(weights)
+    q_hat = np.asarray(q_hat, dtype=float)
+    if weights == "gaussian":
+        return q_hat / (1.0 + q_hat), np.ones_like(q_hat), 0.5 * (q_hat - np.log1p(q_hat))
+    x, w = _binary_u_states(q_hat)
+    log_cosh = _log_cosh(x)
+    gap = log_cosh - q_hat[..., None]  # ln(e^{-q_hat} cosh x)
+    # <u> / sqrt 2 = tanh-like ratio, written without overflow
+    e2 = np.exp(-2.0 * np.abs(x))
+    mean_u = np.sign(x) * (1.0 - e2) / (1.0 + e2 + 2.0 * np.exp(np.minimum(
+        q_hat[..., None] - np.abs(x) + np.log(1.0), 700.0)))
+    q = 2.0 * np.sum(w * mean_u**2, axis=-1)
+    slope = 4.0 * np.sum(w * special.expit(-gap) ** 2, axis=-1)
+    psi = np.sum(w * np.logaddexp(gap, 0.0), axis=-1) - np.log(2.0)
+    return q, slope, psi
+
+
+# -- the non-specialised branch and the thresholds ----------------------------------------------
+#: the branch is traced through q_hat_u (alpha = q_hat_u / R_u(q_u(q_hat_u)) rises with it)
+_BRANCH_Q_HAT = np.geomspace(1e-5, 1e3, 200)
+_Q_MAX = 1.0 - 1e-9  # beyond, the non-specialised state is numerically exact in u
+
+
+class _Branch(NamedTuple):
+    q_hat: np.ndarray
+    q_u: np.ndarray
+    alpha: np.ndarray
+    stability: np.ndarray  # alpha kappa(q_u) dq_v/dq_hat_v: q_v = 0 unstable above 1
+    free_entropy: np.ndarray
+
+
+def _branch_at(q_hat, weights):
+    q_u, slope, psi = committee_prior_u(q_hat, weights)
+    q_u = np.minimum(q_u, _Q_MAX)
+    R, psi_out = committee_output_u(q_u)
+    alpha = q_hat / R
+    stability = alpha * committee_specialisation_rate(q_u) * slope
+    return _Branch(q_hat, q_u, alpha, stability, psi + alpha * psi_out - 0.5 * q_hat * q_u)
+
+
+@lru_cache(maxsize=2)
+def _non_specialised_branch(weights: str) -> _Branch:
+    branch = _branch_at(_BRANCH_Q_HAT, weights)
+    for array in branch:
+        array.setflags(write=False)
+    return branch
+
+
+@dataclass(frozen=True)
+class CommitteeThresholds(Result):
+    """Thresholds in alpha of the K = 2 sign committee.
+
+    ``specialization``: where the non-specialised fixed point (q_v = 0) becomes linearly
+    unstable (alpha kappa(q_u) dq_v/dq_hat_v = 1), with ``q_u`` there.
+    ``information_theoretic``: +-1 weights: where exact recovery (free entropy -2 ln 2)
+    overtakes the non-specialised state; ``algorithmic``: where AMP leaves the
+    non-specialised state (its linear instability, = specialization); the hard phase lies
+    between them. Gaussian weights: no exact recovery; the transition is continuous, so
+    both equal ``specialization``. ``perfect_free_entropy``: -2 ln 2 (+-1), NaN (Gaussian).
+    """
+
+    weights: str
+    specialization: float
+    q_u: float
+    information_theoretic: float
+    algorithmic: float
+    perfect_free_entropy: float
+    status: Status
+
+    @property
+    def hard_phase(self) -> tuple[float, float]:
+        return (self.information_theoretic, self.algorithmic)
+
+
+def _refine_on_branch(values, weights, target_value, column):
+    """The q_hat_u where a branch column crosses ``target_value`` upwards (first crossing)."""
+    branch = _non_specialised_branch(weights)
+    data = getattr(branch, column)
+    above = np.flatnonzero(data > target_value)
+    if above.size == 0 or above[0] == 0:
+        return np.nan, Status.OUT_OF_RANGE
+    i = int(above[0])
+
+    def gap(log_q_hat):
+        return float(getattr(_branch_at(np.exp(log_q_hat), weights), column)) - target_value
+
+    root, info = optimize.brentq(gap, np.log(branch.q_hat[i - 1]), np.log(branch.q_hat[i]),
+                                 xtol=1e-12, full_output=True)
+    return float(np.exp(root)), Status.CONVERGED if info.converged else Status.NOT_CONVERGED
+
+
+@lru_cache(maxsize=2)
+def committee_thresholds(weights: str = "gaussian") -> CommitteeThresholds:
+    """Specialisation by linear stability of q_v = 0 along the non-specialised branch, and
+    for +-1 weights the free-entropy crossing with exact recovery."""
+    weights = _check_weights(weights)
+    branch = _non_specialised_branch(weights)
+    if not np.all(np.diff(branch.alpha) > 0):
+        return CommitteeThresholds(weights, np.nan, np.nan, np.nan, np.nan, np.nan,
+                                   Status.NOT_CONVERGED)
+    q_hat_spec, status = _refine_on_branch(branch.stability, weights, 1.0, "stability")
+    point = _branch_at(np.array(q_hat_spec), weights)
+    spec, q_u = float(point.alpha), float(point.q_u)
+    if weights == "gaussian":
+        return CommitteeThresholds(weights, spec, q_u, spec, spec, np.nan, status)
+    perfect = -2.0 * np.log(2.0)
+    # the branch's free entropy falls with alpha: cross -2 ln 2 from above
+    flipped = _Branch(branch.q_hat, branch.q_u, branch.alpha, branch.stability,
+                      -branch.free_entropy)
+    q_hat_it, status_it = _refine_on_branch_data(flipped.free_entropy, branch.q_hat, weights,
+                                                 -perfect)
+    alpha_it = float(_branch_at(np.array(q_hat_it), weights).alpha)
+    worst_status = status if status_it == Status.CONVERGED else status_it
+    return CommitteeThresholds(weights, spec, q_u, alpha_it, spec, perfect, worst_status)
+
+
+def _refine_on_branch_data(data, q_hat, weights, target_value):
+    above = np.flatnonzero(data > target_value)
+    if above.size == 0 or above[0] == 0:
+        return np.nan, Status.OUT_OF_RANGE
+    i = int(above[0])
+
+    def gap(log_q_hat):
+        return -float(_branch_at(np.exp(log_q_hat), weights).free_entropy) - target_value
+
+    root, info = optimize.brentq(gap, np.log(q_hat[i - 1]), np.log(q_hat[i]), xtol=1e-12,
+                                 full_output=True)
+    return float(np.exp(root)), Status.CONVERGED if info.converged else Status.NOT_CONVERGED
+
+
+# -- general (q_u, q_v): the full state evolution of the committee ------------------------------
+def _bivariate_cdf(h, k, rho):
+    """Phi_2(h, k; rho) = P(X <= h, Y <= k) for standard normals of correlation rho, by Owen's
+    T function (Owen 1956): 1/2 [Phi(h) + Phi(k)] - T(h, a_h) - T(k, a_k) - beta."""
+    r = np.sqrt(1.0 - rho * rho)
+    h = np.where(h == 0.0, 1e-12, h)
+    k = np.where(k == 0.0, 1e-12, k)
+    beta = np.where(h * k > 0, 0.0, 0.5)
+    return (0.5 * (special.ndtr(h) + special.ndtr(k))
+            - special.owens_t(h, (k - rho * h) / (h * r))
+            - special.owens_t(k, (h - rho * k) / (k * r)) - beta)
+
+
+def _committee_labels(q_u, q_v, xi_u, xi_v):
+    """Z(y) and its gradient in (omega_u, omega_v) for y = 2, -2, 0, at overlaps (q_u, q_v)
+    (shape (...)) and nodes xi_u, xi_v (broadcast against (..., nodes)). In the original
+    coordinates z1 = (z_u + z_v)/sqrt 2, z2 = (z_u - z_v)/sqrt 2 the labels are orthants of
+    a bivariate normal of means m, variance s^2 = (sigma_u^2 + sigma_v^2)/2 and correlation
+    rho = (sigma_u^2 - sigma_v^2) / (sigma_u^2 + sigma_v^2); Z(0) is the sum of its own two
+    orthants. Returns Z (3, ...) and dZ (3, 2, ...) (u then v)."""
+    var_u = np.maximum(1.0 - q_u, 1e-15)[..., None]
+    var_v = np.maximum(1.0 - q_v, 1e-15)[..., None]
+    omega_u = np.sqrt(q_u)[..., None] * xi_u
+    omega_v = np.sqrt(q_v)[..., None] * xi_v
+    s = np.sqrt(0.5 * (var_u + var_v))
+    rho = np.clip((var_u - var_v) / (var_u + var_v), -1 + 1e-12, 1 - 1e-12)
+    r = np.sqrt(1.0 - rho * rho)
+    h1 = (omega_u + omega_v) / (np.sqrt(2.0) * s)
+    h2 = (omega_u - omega_v) / (np.sqrt(2.0) * s)
+    Z = np.stack([_bivariate_cdf(h1, h2, rho), _bivariate_cdf(-h1, -h2, rho),
+                  _bivariate_cdf(h1, -h2, -rho) + _bivariate_cdf(-h1, h2, -rho)])
+    phi1, phi2 = _phi(h1) / s, _phi(h2) / s
+    A1 = (h2 - rho * h1) / r  # the conditional edges of the two orthant derivatives
+    A2 = (h1 - rho * h2) / r
+    d1 = np.stack([phi1 * special.ndtr(A1), -phi1 * special.ndtr(-A1),
+                   phi1 * (special.ndtr(-A1) - special.ndtr(A1))])
+    d2 = np.stack([phi2 * special.ndtr(A2), -phi2 * special.ndtr(-A2),
+                   phi2 * (special.ndtr(-A2) - special.ndtr(A2))])
+    dZ = np.stack([d1 + d2, d1 - d2], axis=1) / np.sqrt(2.0)
+    return Z, dZ
+
+
+_SE_NODES = 41
+
+
+@lru_cache(maxsize=4)
+def _tensor_rule(n):
+    """A tensor Gaussian rule folded onto xi_u, xi_v >= 0: the sums over y are even in each
+    of xi_u (with y -> -y, z -> -z) and xi_v (z_v -> -z_v leaves y unchanged)."""
+    from ._gauss import normal_rule
+
+    x, w = normal_rule(n)
+    half = x >= 0
+    x, w = x[half], np.where(x[half] > 0, 2.0 * w[half], w[half])
+    xi_u, xi_v = np.meshgrid(x, x, indexing="ij")
+    return xi_u.ravel(), xi_v.ravel(), np.outer(w, w).ravel()
+
+
+def committee_output(q_u, q_v, nodes: int = _SE_NODES):
+    """R_u, R_v (q_hat = alpha (R_u, R_v)) and Psi_out = E sum_y Z ln Z at overlaps
+    (q_u, q_v), vectorised (a tensor Gaussian rule in (xi_u, xi_v))."""
+    q_u, q_v = np.broadcast_arrays(np.asarray(q_u, dtype=float), np.asarray(q_v, dtype=float))
+    xi_u, xi_v, w = _tensor_rule(nodes)
+    Z, dZ = _committee_labels(q_u, q_v, xi_u, xi_v)
+    R_u = np.sum(w * np.sum(_masked_ratio(dZ[:, 0] ** 2, Z), axis=0), axis=-1)
+    R_v = np.sum(w * np.sum(_masked_ratio(dZ[:, 1] ** 2, Z), axis=0), axis=-1)
+    logs = np.where(Z > 0, Z * np.log(np.where(Z > 0, Z, 1.0)), 0.0)
+    return R_u, R_v, np.sum(w * np.sum(logs, axis=0), axis=-1)
+
+
+def committee_prior(q_hat_u, q_hat_v, weights: str, nodes: int = 61):
+    """The prior's side at (q_hat_u, q_hat_v): (q_u, q_v, psi), vectorised.
+
+    Gaussian: q = q_hat / (1 + q_hat), psi = sum (q_hat - ln(1 + q_hat)) / 2. +-1 weights:
+    (u, v) in {(+-sqrt 2, 0), (0, +-sqrt 2)}; with x = sqrt 2 B_u, t = sqrt 2 B_v,
+    L_u = ln cosh x - q_hat_u, L_v = ln cosh t - q_hat_v: <u> = sqrt 2 tanh(x) sigmoid(L_u -
+    L_v), <v> likewise, psi = E ln[(e^{L_u} + e^{L_v}) / 2]; the teacher sits on the u-axis
+    or the v-axis with probability 1/2 each (mirror images give the same terms)."""
+    weights = _check_weights(weights)
+    qu, qv = np.broadcast_arrays(np.asarray(q_hat_u, dtype=float),
+                                 np.asarray(q_hat_v, dtype=float))
+    if weights == "gaussian":
+        return (qu / (1.0 + qu), qv / (1.0 + qv),
+                0.5 * (qu - np.log1p(qu)) + 0.5 * (qv - np.log1p(qv)))
+    from ._gauss import scaled_normal_rule
+
+    xu, wu = scaled_normal_rule(1.0 / np.sqrt(np.maximum(qu, 1.0)), n=nodes)
+    xv, wv = scaled_normal_rule(1.0 / np.sqrt(np.maximum(qv, 1.0)), n=nodes)
+    xu, wu = xu[..., :, None], wu[..., :, None]
+    xv, wv = xv[..., None, :], wv[..., None, :]
+    a, b = qu[..., None, None], qv[..., None, None]
+    weight = 0.5 * wu * wv
+    q_u = q_v = psi = 0.0
+    for on_u in (True, False):
+        x = np.sqrt(2.0) * ((a * np.sqrt(2.0) if on_u else 0.0) + np.sqrt(a) * xu)
+        t = np.sqrt(2.0) * ((0.0 if on_u else b * np.sqrt(2.0)) + np.sqrt(b) * xv)
+        L_u = _log_cosh(x) - a
+        L_v = _log_cosh(t) - b
+        mean_u = np.sqrt(2.0) * np.tanh(x) * special.expit(L_u - L_v)
+        mean_v = np.sqrt(2.0) * np.tanh(t) * special.expit(L_v - L_u)
+        q_u = q_u + np.sum(weight * mean_u**2, axis=(-2, -1))
+        q_v = q_v + np.sum(weight * mean_v**2, axis=(-2, -1))
+        psi = psi + np.sum(weight * (np.logaddexp(L_u, L_v) - np.log(2.0)), axis=(-2, -1))
+    return q_u, q_v, psi
+
+
+MAX_ALPHA = 20.0
+#: an overlap this close to 1 in both directions is exact recovery (+-1 weights)
+_PERFECT = 1.0 - 1e-9
+
+
+@dataclass(frozen=True)
+class CommitteeFixedPoint(Result):
+    """State-evolution fixed points of the K = 2 sign committee, per alpha: the overlaps
+    ``q_u`` (the trivial direction (w1 + w2)/sqrt 2) and ``q_v`` ((w1 - w2)/sqrt 2: q_v > 0
+    means the hidden units have specialised), their conjugates, the RS ``free_entropy``
+    (-2 ln 2 at exact recovery with +-1 weights), the iterations taken and a status per
+    alpha (not converged: critical slowing down near a continuous transition)."""
+
+    alpha: np.ndarray
+    weights: str
+    init: str
+    q_u: np.ndarray
+    q_v: np.ndarray
+    q_hat_u: np.ndarray
+    q_hat_v: np.ndarray
+    free_entropy: np.ndarray
+    iterations: np.ndarray
+    status: np.ndarray
+
+    @property
+    def q_diag(self) -> np.ndarray:
+        """The overlap of a student unit with its own teacher unit, (q_u + q_v) / 2."""
+        return readonly(0.5 * (self.q_u + self.q_v))
+
+    @property
+    def q_off(self) -> np.ndarray:
+        """The overlap of a student unit with the other teacher unit, (q_u - q_v) / 2."""
+        return readonly(0.5 * (self.q_u - self.q_v))
+
+
+def committee_free_entropy(alpha, q_u, q_v, weights: str):
+    """The RS free entropy at the state-evolution point (q_u, q_v):
+    f = psi(q_hat) + alpha Psi_out(q) - (q_hat_u q_u + q_hat_v q_v) / 2, q_hat = alpha R(q);
+    exact recovery (+-1 weights, q = 1) gives -2 ln 2 (minus the prior's entropy)."""
+    alpha, q_u, q_v = np.broadcast_arrays(*(np.asarray(a, dtype=float)
+                                            for a in (alpha, q_u, q_v)))
+    R_u, R_v, psi_out = committee_output(q_u, q_v)
+    q_hat_u, q_hat_v = alpha * R_u, alpha * R_v
+    psi = committee_prior(q_hat_u, q_hat_v, weights)[2]
+    f = psi + alpha * psi_out - 0.5 * (q_hat_u * q_u + q_hat_v * q_v)
+    perfect = (q_u >= _PERFECT) & (q_v >= _PERFECT)
+    if weights == "binary":
+        f = np.where(perfect, -2.0 * np.log(2.0), f)
+    return f, q_hat_u, q_hat_v
+
+
+def _iterate(update, start, *, tol, max_iter):
+    """Plain iteration x <- update(x, idx) of independent problems (rows of ``start``), each
+    stopped once the distance to its fixed point, estimated from the observed contraction
+    as step r / (1 - r) (r the ratio of successive steps), is below ``tol`` in every
+    component: near a continuous transition r -> 1 and small steps are not convergence. A
+    component decaying geometrically to 0 stops once it is below tol r / (1 - r)."""
+    from ._result import from_flags
+
+    x = np.array(start, dtype=float, copy=True)
+    n = x.shape[0]
+    converged = np.zeros(n, dtype=bool)
+    failed = np.zeros(n, dtype=bool)
+    iterations = np.zeros(n, dtype=int)
+    previous = np.full(x.shape, np.nan)
+    for _ in range(max_iter):
+        idx = np.flatnonzero(~converged & ~failed)
+        if idx.size == 0:
+            break
+        new = update(x[idx], idx)
+        step = np.abs(new - x[idx])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate = step / previous[idx]
+            remaining = np.where(rate < 1.0, step * rate / (1.0 - rate), np.inf)
+        remaining = np.where(step == 0.0, 0.0, remaining)
+        x[idx] = new
+        previous[idx] = step
+        iterations[idx] += 1
+        bad = ~np.all(np.isfinite(new), axis=1)
+        failed[idx[bad]] = True
+        converged[idx[~bad & np.all(remaining <= tol, axis=1)]] = True
+    return x, from_flags(converged, diverged=failed), iterations
+
+
+def committee_state_evolution(alpha, weights: str = "gaussian", init: str = "uninformed",
+                              *, seed_q_v: float = 1e-3, tol: float = 1e-9,
+                              max_iter: int = 3000) -> CommitteeFixedPoint:
+    """Iterate q_hat = alpha (R_u, R_v)(q), q = prior(q_hat) (what AMP does), vectorised over
+    alpha.
+
+    Uninformed: q_u = q_v = ``seed_q_v`` (q_v = 0 is exactly invariant, so it is seeded).
+    Informed: q_u = q_v = 0.99 (Gaussian weights) or 1 - 1e-6 (+-1 weights). Thresholds come
+    from linear stability (``committee_thresholds``), not from this iteration, which slows
+    down critically near a continuous transition (status not converged after ``max_iter``).
+    """
+    from ._validate import check_init, check_range
+
+    weights = _check_weights(weights)
+    check_init(init)
+    alpha = np.atleast_1d(check_range(alpha, "alpha", 0.0, MAX_ALPHA))
+    flat = alpha.ravel()
+    informed_start = 0.99 if weights == "gaussian" else 1.0 - 1e-6
+    start_q = seed_q_v if init == "uninformed" else informed_start
+    ceiling = 1.0 - 1e-13
+
+    def update(x, idx):
+        q = np.clip(x, 0.0, ceiling)
+        R_u, R_v, _ = committee_output(q[:, 0], q[:, 1])
+        a = flat[idx]
+        new_u, new_v, _ = committee_prior(a * R_u, a * R_v, weights)
+        return np.stack([new_u, new_v], axis=-1)
+
+    x, status, iterations = _iterate(update, np.full((flat.size, 2), start_q), tol=tol,
+                                     max_iter=max_iter)
+    q_u = np.clip(x[:, 0], 0.0, 1.0)
+    q_v = np.clip(x[:, 1], 0.0, 1.0)
+    q_v = np.where(q_v < 1e-12, 0.0, q_v)
+    if weights == "binary":
+        perfect = (q_u >= _PERFECT) & (q_v >= _PERFECT)
+        q_u[perfect] = 1.0
+        q_v[perfect] = 1.0
+    f, q_hat_u, q_hat_v = committee_free_entropy(flat, q_u, q_v, weights)
+    shape = alpha.shape
+    return CommitteeFixedPoint(
+        alpha=alpha, weights=weights, init=init, q_u=q_u.reshape(shape),
+        q_v=q_v.reshape(shape), q_hat_u=q_hat_u.reshape(shape),
+        q_hat_v=q_hat_v.reshape(shape), free_entropy=f.reshape(shape),
+        iterations=iterations.reshape(shape), status=status.reshape(shape))
