@@ -44,6 +44,8 @@ from .erm import (
 )
 from .glm import GampRun, GlmBranch, GlmCurve, GlmFixedPoint, GlmLandscape, GlmThresholds
 from .multiindex import (
+    CommitteeBranch,
+    CommitteeCurve,
     CommitteeFixedPoint,
     CommitteeThresholds,
     StaircaseStep,
@@ -62,6 +64,8 @@ __all__ = [
     "BinaryEntropy",
     "Branch",
     "Channel",
+    "CommitteeBranch",
+    "CommitteeCurve",
     "CommitteeFixedPoint",
     "CommitteeThresholds",
     "Curve",

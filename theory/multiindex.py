@@ -48,17 +48,20 @@ from typing import NamedTuple
 import numpy as np
 from scipy import optimize, special
 
-from ._result import Result, Status, readonly
+from ._result import Result, Status, readonly, worst
 
 __all__ = [
     "EQUATIONS",
     "MAX_ALPHA",
     "REFERENCES",
     "TARGETS",
+    "CommitteeBranch",
+    "CommitteeCurve",
     "CommitteeFixedPoint",
     "CommitteeThresholds",
     "StaircaseStep",
     "WeakRecovery",
+    "committee_curve",
     "committee_free_entropy",
     "committee_output",
     "committee_output_u",
@@ -570,25 +573,30 @@ def committee_output_u(q_u):
     return R, np.sum(w * np.sum(logs, axis=0), axis=-1)
 
 
-def _m2(c):
-    """E[z^2 1{|z| < c}] for z ~ N(0, 1), c >= 0: erf(c / sqrt 2) - 2 c phi(c)."""
-    return special.erf(c / np.sqrt(2.0)) - 2.0 * c * _phi(c)
+def _second_moment_excess(omega, sigma):
+    """E[(z_v^2 - 1) 1{y = 2}] at q_v = 0, in closed form: with h(v) = P(y = 2 | z_v = v) =
+    Phi((omega - |v|) / sigma), Stein's identity twice gives E[z_v^2 h] - E[h] = E[h''];
+    h'' has a point mass -2 phi(omega/sigma) / sigma at v = 0 and a smooth part whose
+    Gaussian expectation is a Gaussian product integral (s^2 = 1 + sigma^2,
+    mu = omega / s^2, tau = sigma / s)."""
+    s = np.sqrt(1.0 + sigma * sigma)
+    mu, tau = omega / (s * s), sigma / s
+    smooth = (2.0 * _phi(omega / s) / (s * sigma * sigma)
+              * ((mu - omega) * special.ndtr(mu / tau) + tau * _phi(mu / tau)))
+    return smooth - 2.0 * _phi(0.0) * _phi(omega / sigma) / sigma
 
 
-def committee_specialisation_rate(q_u, inner=41):
+def committee_specialisation_rate(q_u):
     """kappa(q_u) = E_xi sum_y Z G_vv^2 with G_vv = E[z_v^2 | y, omega] - 1 at q_v = 0: the
     linearisation R_v = kappa(q_u) q_v + o(q_v) of the v-direction's information.
-    E[z_v^2 1{y}] given z_u is E[z^2 1{|z| < z_u}] = m2(z_u) (y = 2) etc.; the expectation over
-    z_u ~ N(omega, sigma^2) is a Gaussian quadrature (the integrands are C^2 at z_u = 0)."""
-    from ._gauss import normal_rule
-
+    Z G_vv = E[(z_v^2 - 1) 1{y}] in closed form for y = +-2 (``_second_moment_excess``, at
+    omega and -omega) and for y = 0 as minus their sum (the three excesses add up to
+    E[z_v^2 - 1] = 0)."""
     xi, w = _u_rule(q_u)
     Z, _, omega, sigma = _committee_u_labels(q_u, xi)
-    t, w_t = normal_rule(inner)
-    c = omega[..., None] + sigma[..., None] * t
-    A = np.stack([_m2(np.maximum(c, 0.0)), _m2(np.maximum(-c, 0.0)), 1.0 - _m2(np.abs(c))])
-    A = np.sum(A * w_t, axis=-1)
-    excess = A - Z  # E[(z_v^2 - 1) 1{y}] = Z G_vv
+    plus = _second_moment_excess(omega, sigma)
+    minus = _second_moment_excess(-omega, sigma)
+    excess = np.stack([plus, minus, -(plus + minus)])
     return np.sum(w * np.sum(_masked_ratio(excess * excess, Z), axis=0), axis=-1)
 
 
@@ -667,22 +675,112 @@ def _non_specialised_branch(weights: str) -> _Branch:
     return branch
 
 
+class _SpecialisedBranch(NamedTuple):
+    """Fixed points with q_v > 0, traced through t = q_hat_v: at each t, q_hat_u solves
+    q_hat_u / R_u(q) = t / R_v(q) (both equal alpha), q = prior(q_hat_u, t). ``stable``:
+    the part up to the largest alpha (the spinodal), which GAMP follows."""
+
+    t: np.ndarray
+    q_hat_u: np.ndarray
+    q_u: np.ndarray
+    q_v: np.ndarray
+    alpha: np.ndarray
+    free_entropy: np.ndarray
+    stable: np.ndarray
+    status: Status
+
+
+def _alpha_gap(log_q_hat_u, t, weights):
+    """log(q_hat_u / R_u) - log(t / R_v) at (q_hat_u, t) and alpha = t / R_v there."""
+    q_u, q_v, _ = committee_prior(np.exp(log_q_hat_u), t, weights)
+    R_u, R_v, _ = committee_output(np.minimum(q_u, 1.0 - 1e-13), np.minimum(q_v, 1.0 - 1e-13))
+    return float(log_q_hat_u + np.log(R_v) - np.log(t * R_u)), float(t / R_v)
+
+
+def _solve_on_branch(t, guess, weights):
+    """q_hat_u on the specialised branch at t = q_hat_v, bracketed around ``guess`` (log)."""
+    width = 0.25
+    lo, hi = guess - width, guess + width
+    f_lo, f_hi = _alpha_gap(lo, t, weights)[0], _alpha_gap(hi, t, weights)[0]
+    while f_lo * f_hi > 0 and width < 8:
+        width *= 2
+        lo, hi = guess - width, guess + width
+        f_lo, f_hi = _alpha_gap(lo, t, weights)[0], _alpha_gap(hi, t, weights)[0]
+    if f_lo * f_hi > 0:
+        return np.nan, False
+    root, info = optimize.brentq(lambda x: _alpha_gap(x, t, weights)[0], lo, hi, xtol=1e-12,
+                                 full_output=True)
+    return root, info.converged
+
+
+@lru_cache(maxsize=2)
+def _specialised_branch(weights: str) -> _SpecialisedBranch:
+    """Traced from the bifurcation (t -> 0 at the non-specialised q_hat_u of alpha_spec)
+    by continuation in t, up to alpha = MAX_ALPHA (Gaussian weights) or until the branch,
+    past its spinodal, falls back below alpha_spec (+-1 weights: towards exact recovery)."""
+    spec_alpha, _, spec_q_hat_u, _ = _specialisation_point(weights)
+    guess = np.log(spec_q_hat_u)
+    rows, ok = [], True
+    for t in np.geomspace(1e-5, 1e3, 161):
+        guess, converged = _solve_on_branch(t, guess, weights)
+        if not np.isfinite(guess):
+            ok = False
+            break
+        ok &= converged
+        alpha = _alpha_gap(guess, t, weights)[1]
+        q_u, q_v, _ = committee_prior(np.exp(guess), t, weights)
+        rows.append((t, np.exp(guess), float(q_u), float(q_v), alpha))
+        if alpha > MAX_ALPHA or (alpha < spec_alpha and t > 1.0):
+            break
+    t, q_hat_u, q_u, q_v, alpha = (np.array(c) for c in zip(*rows, strict=True))
+    top = int(np.argmax(alpha))
+    stable = np.arange(alpha.size) <= top
+    f = committee_free_entropy(alpha, q_u, q_v, weights)[0]
+    branch = _SpecialisedBranch(t, q_hat_u, q_u, q_v, alpha, f, stable,
+                                Status.CONVERGED if ok else Status.NOT_CONVERGED)
+    for array in branch[:-1]:
+        array.setflags(write=False)
+    return branch
+
+
+def _spinodal(weights):
+    """The largest alpha on the specialised branch (+-1 weights: where GAMP jumps to exact
+    recovery), refined by bounded minimisation in log t between the neighbouring points."""
+    branch = _specialised_branch(weights)
+    top = int(np.argmax(branch.alpha))
+    if top in (0, branch.alpha.size - 1):
+        return np.nan, Status.OUT_OF_RANGE
+    guesses = np.log(branch.q_hat_u)
+
+    def minus_alpha(log_t):
+        root, _ = _solve_on_branch(np.exp(log_t), guesses[top], weights)
+        return -_alpha_gap(root, np.exp(log_t), weights)[1]
+
+    res = optimize.minimize_scalar(minus_alpha, bounds=(np.log(branch.t[top - 1]),
+                                                        np.log(branch.t[top + 1])),
+                                   method="bounded", options={"xatol": 1e-9})
+    return float(-res.fun), Status.CONVERGED if res.success else Status.NOT_CONVERGED
+
+
 @dataclass(frozen=True)
 class CommitteeThresholds(Result):
     """Thresholds in alpha of the K = 2 sign committee.
 
     ``specialization``: where the non-specialised fixed point (q_v = 0) becomes linearly
-    unstable (alpha kappa(q_u) dq_v/dq_hat_v = 1), with ``q_u`` there.
-    ``information_theoretic``: +-1 weights: where exact recovery (free entropy -2 ln 2)
-    overtakes the non-specialised state; ``algorithmic``: where AMP leaves the
-    non-specialised state (its linear instability, = specialization); the hard phase lies
-    between them. Gaussian weights: no exact recovery; the transition is continuous, so
-    both equal ``specialization``. ``perfect_free_entropy``: -2 ln 2 (+-1), NaN (Gaussian).
+    unstable (alpha kappa(q_u) dq_v/dq_hat_v = 1), with ``q_u`` and ``q_hat_u`` there; the
+    specialised branch grows continuously from it (for both priors).
+    Gaussian weights: no exact recovery, no hard phase; ``information_theoretic`` and
+    ``algorithmic`` equal ``specialization``.
+    +-1 weights: ``information_theoretic`` where exact recovery (free entropy -2 ln 2)
+    overtakes the non-specialised state; ``algorithmic`` the spinodal of the specialised
+    branch, where GAMP jumps to exact recovery; the hard phase lies between them.
+    ``perfect_free_entropy``: -2 ln 2 (+-1 weights), NaN (Gaussian).
     """
 
     weights: str
     specialization: float
     q_u: float
+    q_hat_u: float
     information_theoretic: float
     algorithmic: float
     perfect_free_entropy: float
@@ -690,63 +788,59 @@ class CommitteeThresholds(Result):
 
     @property
     def hard_phase(self) -> tuple[float, float]:
+        """(alpha_IT, alpha_alg): exact recovery is optimal but GAMP does not reach it."""
         return (self.information_theoretic, self.algorithmic)
 
 
-def _refine_on_branch(values, weights, target_value, column):
-    """The q_hat_u where a branch column crosses ``target_value`` upwards (first crossing)."""
-    branch = _non_specialised_branch(weights)
-    data = getattr(branch, column)
+def _first_crossing(q_hat, data, evaluate, target_value):
+    """The q_hat_u where ``evaluate(q_hat_u)`` (tabulated as ``data``) first rises above
+    ``target_value``, refined by Brent's method in log q_hat_u."""
     above = np.flatnonzero(data > target_value)
     if above.size == 0 or above[0] == 0:
         return np.nan, Status.OUT_OF_RANGE
     i = int(above[0])
-
-    def gap(log_q_hat):
-        return float(getattr(_branch_at(np.exp(log_q_hat), weights), column)) - target_value
-
-    root, info = optimize.brentq(gap, np.log(branch.q_hat[i - 1]), np.log(branch.q_hat[i]),
-                                 xtol=1e-12, full_output=True)
+    root, info = optimize.brentq(lambda x: float(evaluate(np.exp(x))) - target_value,
+                                 np.log(q_hat[i - 1]), np.log(q_hat[i]), xtol=1e-12,
+                                 full_output=True)
     return float(np.exp(root)), Status.CONVERGED if info.converged else Status.NOT_CONVERGED
 
 
 @lru_cache(maxsize=2)
-def committee_thresholds(weights: str = "gaussian") -> CommitteeThresholds:
-    """Specialisation by linear stability of q_v = 0 along the non-specialised branch, and
-    for +-1 weights the free-entropy crossing with exact recovery."""
-    weights = _check_weights(weights)
+def _specialisation_point(weights: str):
+    """(alpha_spec, q_u, q_hat_u, status) by linear stability along the non-specialised
+    branch."""
     branch = _non_specialised_branch(weights)
     if not np.all(np.diff(branch.alpha) > 0):
-        return CommitteeThresholds(weights, np.nan, np.nan, np.nan, np.nan, np.nan,
-                                   Status.NOT_CONVERGED)
-    q_hat_spec, status = _refine_on_branch(branch.stability, weights, 1.0, "stability")
-    point = _branch_at(np.array(q_hat_spec), weights)
-    spec, q_u = float(point.alpha), float(point.q_u)
-    if weights == "gaussian":
-        return CommitteeThresholds(weights, spec, q_u, spec, spec, np.nan, status)
+        return np.nan, np.nan, np.nan, Status.NOT_CONVERGED
+    q_hat, status = _first_crossing(
+        branch.q_hat, branch.stability,
+        lambda x: _branch_at(np.array(x), weights).stability, 1.0)
+    point = _branch_at(np.array(q_hat), weights)
+    return float(point.alpha), float(point.q_u), q_hat, status
+
+
+@lru_cache(maxsize=2)
+def committee_thresholds(weights: str = "gaussian") -> CommitteeThresholds:
+    """Specialisation by linear stability of q_v = 0 along the non-specialised branch; for
+    +-1 weights the free-entropy crossing with exact recovery and the specialised
+    branch's spinodal."""
+    weights = _check_weights(weights)
+    spec, q_u, q_hat_u, status = _specialisation_point(weights)
+    if weights == "gaussian" or not np.isfinite(spec):
+        return CommitteeThresholds(weights, spec, q_u, q_hat_u, spec, spec, np.nan, status)
     perfect = -2.0 * np.log(2.0)
-    # the branch's free entropy falls with alpha: cross -2 ln 2 from above
-    flipped = _Branch(branch.q_hat, branch.q_u, branch.alpha, branch.stability,
-                      -branch.free_entropy)
-    q_hat_it, status_it = _refine_on_branch_data(flipped.free_entropy, branch.q_hat, weights,
-                                                 -perfect)
+    branch = _non_specialised_branch(weights)
+    # the branch's free entropy falls with alpha: where -f first exceeds 2 ln 2
+    q_hat_it, status_it = _first_crossing(
+        branch.q_hat, -branch.free_entropy,
+        lambda x: -_branch_at(np.array(x), weights).free_entropy, -perfect)
     alpha_it = float(_branch_at(np.array(q_hat_it), weights).alpha)
-    worst_status = status if status_it == Status.CONVERGED else status_it
-    return CommitteeThresholds(weights, spec, q_u, alpha_it, spec, perfect, worst_status)
-
-
-def _refine_on_branch_data(data, q_hat, weights, target_value):
-    above = np.flatnonzero(data > target_value)
-    if above.size == 0 or above[0] == 0:
-        return np.nan, Status.OUT_OF_RANGE
-    i = int(above[0])
-
-    def gap(log_q_hat):
-        return -float(_branch_at(np.exp(log_q_hat), weights).free_entropy) - target_value
-
-    root, info = optimize.brentq(gap, np.log(q_hat[i - 1]), np.log(q_hat[i]), xtol=1e-12,
-                                 full_output=True)
-    return float(np.exp(root)), Status.CONVERGED if info.converged else Status.NOT_CONVERGED
+    if not alpha_it < spec:
+        # the crossing would have to be with the specialised branch: not found here
+        status_it = Status.OUT_OF_RANGE
+    alpha_alg, status_alg = _spinodal(weights)
+    return CommitteeThresholds(weights, spec, q_u, q_hat_u, alpha_it, alpha_alg, perfect,
+                               Status(str(worst(status, status_it, status_alg))))
 
 
 # -- general (q_u, q_v): the full state evolution of the committee ------------------------------
@@ -983,3 +1077,121 @@ def committee_state_evolution(alpha, weights: str = "gaussian", init: str = "uni
         q_v=q_v.reshape(shape), q_hat_u=q_hat_u.reshape(shape),
         q_hat_v=q_hat_v.reshape(shape), free_entropy=f.reshape(shape),
         iterations=iterations.reshape(shape), status=status.reshape(shape))
+
+
+# -- curves over alpha from the branch tables ------------------------------------------------------
+@dataclass(frozen=True)
+class CommitteeBranch(Result):
+    """One branch of committee fixed points over alpha: overlaps, free entropy, status."""
+
+    q_u: np.ndarray
+    q_v: np.ndarray
+    free_entropy: np.ndarray
+    status: np.ndarray
+
+
+@dataclass(frozen=True)
+class CommitteeCurve(Result):
+    """The committee's state-evolution branches over a grid of alpha: ``uninformed`` (what
+    GAMP reaches from a random start), ``informed`` (from the teacher) and
+    ``bayes_optimal`` (the one of larger free entropy), with the ``thresholds``."""
+
+    alpha: np.ndarray
+    weights: str
+    uninformed: CommitteeBranch
+    informed: CommitteeBranch
+    bayes_optimal: CommitteeBranch
+    thresholds: CommitteeThresholds
+
+    @property
+    def status(self) -> np.ndarray:
+        return readonly(worst(self.uninformed.status, self.informed.status))
+
+
+def _non_specialised_at(alpha, weights):
+    """(q_u, free entropy, status) on the non-specialised branch at each alpha: a vectorised
+    root of q_hat_u / R_u(q_u(q_hat_u)) = alpha in log q_hat_u, bracketed by the table."""
+    from ._fixedpoint import find_roots
+
+    branch = _non_specialised_branch(weights)
+    log_alpha = np.log(branch.alpha)
+    inside = (alpha > branch.alpha[0]) & (alpha < branch.alpha[-1])
+    q_u = np.zeros(alpha.shape)
+    f = np.zeros(alpha.shape)
+    status = np.full(alpha.shape, Status.CONVERGED.value, dtype="<U13")
+    status[alpha >= branch.alpha[-1]] = Status.OUT_OF_RANGE.value
+    if inside.any():
+        a = alpha[inside]
+        cell = np.searchsorted(branch.alpha, a) - 1
+        lo, hi = np.log(branch.q_hat[cell]), np.log(branch.q_hat[cell + 1])
+
+        def gap(x, idx):
+            return np.log(_branch_at(np.exp(x), weights).alpha) - np.log(a[idx])
+
+        roots = find_roots(gap, lo, hi, f_lo=log_alpha[cell] - np.log(a),
+                           f_hi=log_alpha[cell + 1] - np.log(a), xtol=1e-13)
+        point = _branch_at(np.exp(roots.x), weights)
+        q_u[inside], f[inside], status[inside] = point.q_u, point.free_entropy, roots.status
+    small = (alpha > 0) & (alpha <= branch.alpha[0])  # below the table: q_u = alpha R_u(0)
+    q_u[small] = alpha[small] * 2.0 / np.pi
+    f[small] = -alpha[small] * 1.5 * np.log(2.0)
+    return q_u, f, status
+
+
+def _specialised_at(alpha, weights):
+    """(q_u, q_v, free entropy, status) on the stable specialised branch, interpolated
+    (monotone cubic in alpha) on its traced table; out of range beyond it."""
+    from scipy.interpolate import PchipInterpolator
+
+    branch = _specialised_branch(weights)
+    a = branch.alpha[branch.stable]
+    inside = (alpha >= a[0]) & (alpha <= a[-1])
+    q_u = np.interp(alpha, a, branch.q_u[branch.stable])
+    q_v = np.interp(alpha, a, branch.q_v[branch.stable])
+    if inside.any():
+        q_u[inside] = PchipInterpolator(a, branch.q_u[branch.stable])(alpha[inside])
+        q_v[inside] = PchipInterpolator(a, branch.q_v[branch.stable])(alpha[inside])
+    f = committee_free_entropy(alpha, q_u, q_v, weights)[0]
+    status = np.where(inside, branch.status.value, Status.OUT_OF_RANGE.value)
+    return q_u, q_v, f, status
+
+
+def committee_curve(alpha, weights: str = "gaussian") -> CommitteeCurve:
+    """Uninformed, informed and Bayes-optimal branches over an array of alpha, from the
+    cached branch tables (no iteration): non-specialised below alpha_spec; above it the
+    specialised branch (continuous onset), and for +-1 weights exact recovery above the
+    spinodal alpha_alg (uninformed) or everywhere (informed: it is stable for all alpha)."""
+    from ._validate import check_range
+
+    weights = _check_weights(weights)
+    alpha = np.atleast_1d(check_range(alpha, "alpha", 0.0, MAX_ALPHA))
+    if alpha.ndim != 1:
+        raise ValueError("committee_curve needs a 1-d array of alpha")
+    thresholds = committee_thresholds(weights)
+    spec = thresholds.specialization
+    q_u_ns, f_ns, st_ns = _non_specialised_at(alpha, weights)
+    q_u = q_u_ns.copy()
+    q_v = np.zeros(alpha.shape)
+    f = f_ns.copy()
+    status = st_ns.copy()
+    above = alpha > spec
+    if above.any():
+        qu_s, qv_s, f_s, st_s = _specialised_at(alpha[above], weights)
+        q_u[above], q_v[above], f[above], status[above] = qu_s, qv_s, f_s, st_s
+    if weights == "binary":
+        jumped = alpha >= thresholds.algorithmic
+        q_u[jumped], q_v[jumped], status[jumped] = 1.0, 1.0, Status.CONVERGED.value
+        f[jumped] = thresholds.perfect_free_entropy
+        ones = np.ones(alpha.shape)
+        informed = CommitteeBranch(ones, ones, np.full(alpha.shape, -2.0 * np.log(2.0)),
+                                   np.full(alpha.shape, Status.CONVERGED.value))
+    uninformed = CommitteeBranch(q_u, q_v, f, status)
+    if weights == "gaussian":
+        informed = uninformed  # one stable fixed point at every alpha
+    informed_wins = informed.free_entropy > uninformed.free_entropy
+    bayes = CommitteeBranch(np.where(informed_wins, informed.q_u, uninformed.q_u),
+                            np.where(informed_wins, informed.q_v, uninformed.q_v),
+                            np.maximum(informed.free_entropy, uninformed.free_entropy),
+                            worst(uninformed.status, informed.status))
+    return CommitteeCurve(alpha=alpha, weights=weights, uninformed=uninformed,
+                          informed=informed, bayes_optimal=bayes, thresholds=thresholds)
