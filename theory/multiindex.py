@@ -31,11 +31,28 @@ stays at zero until it becomes unstable at the fixed point m1(alpha) of the firs
 direction, alpha lambda_perp(m1) = 1 with lambda_perp(m) = (2/pi)^2 E[E[s | y, omega_1]^2],
 s = sign(z2 z3) (the linearisation of the (z2, z3) block at M = diag(m1, 0, 0)).
 
+**Committee machine** y = sign(z1) + sign(z2) (K = 2), in the basis u = (w1 + w2)/sqrt 2,
+v = (w1 - w2)/sqrt 2 where M = diag(q_u, q_v) (the exchange of the hidden units keeps it
+diagonal). u is the trivial direction; q_v = 0 (the hidden units not specialised) is an
+exactly invariant state whose stability along the non-specialised branch gives the
+specialisation threshold: alpha kappa(q_u) dq_v/dq_hat_v = 1 with
+kappa(q_u) = E sum_y Z (E[z_v^2 | y, omega] - 1)^2 (``committee_thresholds``; computed here
+2.0524 for Gaussian weights, where the literature quotes about 2.04, and 1.5893 for +-1
+weights). Past it the specialised branch grows continuously; it is traced by continuation in
+q_hat_v. With +-1 weights exact recovery (free entropy -2 ln 2, minus the prior's entropy)
+is a fixed point at every alpha: it overtakes the non-specialised state at alpha_IT (1.5461)
+and GAMP jumps to it at the specialised branch's spinodal alpha_alg (1.9771); the hard phase
+lies between. ``committee_curve`` reads the branches off cached tables (no iteration);
+``committee_state_evolution`` iterates (what GAMP does); ``simulate_gamp`` runs GAMP.
+
 Numerics: label distributions are tabulated once per target on Gauss-Legendre rules after
 substitutions that remove their singularities (y = r^2 at a chi-square edge, y = e^t at the
 logarithmic peak of the density of z1 z2 = y, K_0(|y|) / pi); Bessel functions are used in
-their exponentially scaled forms (no underflow). Every quadrature is tested against an
-independent one (scipy's adaptive quadrature) in tests/theory/test_multiindex.py.
+their exponentially scaled forms (no underflow). The committee's label probabilities are
+bivariate normal orthants by Owen's T function, Z(y = 0) computed as its own two orthants
+(not 1 - the others), label probabilities below 1e-12 masked (their terms are negligible and
+Owen's formula has lost its relative precision there). Every quadrature is tested against
+an independent one in tests/theory/test_multiindex.py.
 """
 
 from __future__ import annotations
@@ -53,16 +70,22 @@ from ._result import Result, Status, readonly, worst
 __all__ = [
     "EQUATIONS",
     "MAX_ALPHA",
+    "MAX_GAMP_D",
     "REFERENCES",
+    "STATE_EVOLUTION_TARGETS",
     "TARGETS",
     "CommitteeBranch",
     "CommitteeCurve",
     "CommitteeFixedPoint",
+    "CommitteeGampRun",
     "CommitteeThresholds",
+    "EigenvalueCurve",
+    "IsotropicCurve",
     "StaircaseStep",
     "WeakRecovery",
     "committee_curve",
     "committee_free_entropy",
+    "committee_g_out",
     "committee_output",
     "committee_output_u",
     "committee_prior",
@@ -70,7 +93,10 @@ __all__ = [
     "committee_specialisation_rate",
     "committee_state_evolution",
     "committee_thresholds",
+    "eigenvalue_curve",
+    "isotropic_curve",
     "linearised_map",
+    "simulate_gamp",
     "staircase_second_threshold",
     "weak_recovery_threshold",
 ]
@@ -84,6 +110,11 @@ EQUATIONS = {
     "weak_recovery": r"F(M) = \mathbb{E}_y\big[G(y) M G(y)\big],\quad"
                      r"G(y) = \mathbb{E}[z z^\top \mid y] - I,\quad"
                      r"\alpha_c = 1/\lambda_{\max}(F)",
+    "specialization": r"\alpha\, \kappa(q_u)\, \frac{\partial q_v}{\partial \hat q_v}\Big|_0 = 1,"
+                      r"\quad \kappa = \mathbb{E} \sum_y Z\,"
+                      r"\big(\mathbb{E}[z_v^2 \mid y, \omega] - 1\big)^2",
+    "free_entropy": r"f = \psi(\hat M) + \alpha\, \mathbb{E} \sum_y Z \ln Z"
+                    r" - \tfrac12 \mathrm{tr}(\hat M M)",
 }
 
 REFERENCES = (
@@ -93,6 +124,10 @@ REFERENCES = (
     "E. Troiani, Y. Dandi, L. Defilippis, L. Zdeborová, B. Loureiro and F. Krzakala, "
     "Fundamental limits of weak learnability in high-dimensional multi-index models, "
     "arXiv:2405.15480 (2024)",
+    "D. B. Owen, Tables for computing bivariate normal probabilities, Ann. Math. Statist. 27, "
+    "1075 (1956)",
+    "S. Rangan, Generalized approximate message passing for estimation with random linear "
+    "mixing, ISIT (2011), arXiv:1010.5141",
 )
 
 _TWO_OVER_PI = 2.0 / np.pi
@@ -1195,3 +1230,335 @@ def committee_curve(alpha, weights: str = "gaussian") -> CommitteeCurve:
                             worst(uninformed.status, informed.status))
     return CommitteeCurve(alpha=alpha, weights=weights, uninformed=uninformed,
                           informed=informed, bayes_optimal=bayes, thresholds=thresholds)
+
+
+# -- GAMP for the committee ----------------------------------------------------------------------
+MAX_GAMP_D = 4000
+#: the four +-1 hidden-unit weight pairs (w1, w2)
+_BINARY_STATES = np.array([[1.0, 1.0], [1.0, -1.0], [-1.0, 1.0], [-1.0, -1.0]])
+
+
+def _orthant_terms(sign1, sign2, h1, h2, rho):
+    """Phi_2(sign1 h1, sign2 h2; sign1 sign2 rho) with its first and second derivatives in
+    (h1, h2) (the orthant P(sign1 z1 > 0, sign2 z2 > 0) in standardised coordinates)."""
+    x, y, c = sign1 * h1, sign2 * h2, sign1 * sign2 * rho
+    r = np.sqrt(1.0 - c * c)
+    ex, ey = (y - c * x) / r, (x - c * y) / r
+    value = _bivariate_cdf(x, y, c)
+    px, py = _phi(x), _phi(y)
+    dx, dy = px * special.ndtr(ex), py * special.ndtr(ey)
+    dxx = -x * dx - c / r * px * _phi(ex)
+    dyy = -y * dy - c / r * py * _phi(ey)
+    dxy = px * _phi(ex) / r
+    return (value, np.stack([sign1 * dx, sign2 * dy], axis=-1),
+            np.stack([np.stack([dxx, sign1 * sign2 * dxy], axis=-1),
+                      np.stack([sign1 * sign2 * dxy, dyy], axis=-1)], axis=-2))
+
+
+def committee_g_out(y, omega, V):
+    """The committee's output functions for GAMP: g = grad_omega ln Z and its Jacobian
+    dg = (grad grad Z) / Z - g g^T at labels y in {-2, 0, 2}, means omega (n, 2) and one
+    covariance V (2, 2) (original coordinates z1, z2): Z is one orthant of N(omega, V) for
+    y = +-2 and the sum of the two mixed orthants for y = 0 (computed directly)."""
+    sigma = np.sqrt(np.diag(V))
+    rho = np.clip(V[0, 1] / (sigma[0] * sigma[1]), -1 + 1e-12, 1 - 1e-12)
+    h1, h2 = omega[:, 0] / sigma[0], omega[:, 1] / sigma[1]
+    Z = np.zeros(len(y))
+    grad = np.zeros((len(y), 2))
+    hess = np.zeros((len(y), 2, 2))
+    for label, orthants in ((2, ((1, 1),)), (-2, ((-1, -1),)), (0, ((1, -1), (-1, 1)))):
+        rows = y == label
+        for s1, s2 in orthants:
+            value, d, dd = _orthant_terms(s1, s2, h1[rows], h2[rows], rho)
+            Z[rows] += value
+            grad[rows] += d
+            hess[rows] += dd
+    scale = 1.0 / sigma
+    grad = grad * scale
+    hess = hess * np.outer(scale, scale)
+    Z = np.maximum(Z, 1e-300)  # a label the current estimate finds impossible
+    g = grad / Z[:, None]
+    dg = hess / Z[:, None, None] - g[:, :, None] * g[:, None, :]
+    return g, dg
+
+
+def _psd_part(matrix, floor=1e-12):
+    values, vectors = np.linalg.eigh(0.5 * (matrix + matrix.T))
+    return (vectors * np.maximum(values, floor)) @ vectors.T
+
+
+def _prior_denoiser(B, A, weights):
+    """Posterior means (d, 2) and covariances (d, 2, 2) of the hidden-unit weight pair
+    seen through B = A w + A^{1/2} xi: Gaussian N(0, I) or uniform on {+-1}^2."""
+    if weights == "gaussian":
+        cov = np.linalg.inv(np.eye(2) + A)
+        return B @ cov, np.broadcast_to(cov, (B.shape[0], 2, 2))
+    quadratic = 0.5 * np.einsum("si,ij,sj->s", _BINARY_STATES, A, _BINARY_STATES)
+    log_w = B @ _BINARY_STATES.T - quadratic
+    log_w -= log_w.max(axis=1, keepdims=True)
+    p = np.exp(log_w)
+    p /= p.sum(axis=1, keepdims=True)
+    mean = p @ _BINARY_STATES
+    second = np.einsum("ns,si,sj->nij", p, _BINARY_STATES, _BINARY_STATES)
+    return mean, second - mean[:, :, None] * mean[:, None, :]
+
+
+@dataclass(frozen=True)
+class CommitteeGampRun(Result):
+    """A finite-size GAMP run on the committee: ``q_u`` and ``q_v`` per iteration, the
+    overlaps W_hat^T W* along u and v relative to the teacher's norms there; ``q_v`` up to
+    its sign (the hidden units are learned up to a permutation). ``status``: converged at a
+    fixed point, not converged after the iterations allowed, diverged when an estimate blew up."""
+
+    alpha: float
+    d: int
+    weights: str
+    seed: int
+    q_u: np.ndarray
+    q_v: np.ndarray
+    status: Status
+
+
+def _uv_overlaps(W_hat, W_star):
+    """(q_u, |q_v|): the overlaps of the estimate with the teacher along u and v, each
+    relative to the teacher's own norm there (at finite d the teacher's units are not
+    exactly orthogonal, so exact recovery reads 1 exactly)."""
+    e_u = np.array([1.0, 1.0]) / np.sqrt(2.0)
+    e_v = np.array([1.0, -1.0]) / np.sqrt(2.0)
+    Q = W_hat.T @ W_star
+    T = W_star.T @ W_star
+    return float(e_u @ Q @ e_u / (e_u @ T @ e_u)), float(abs(e_v @ Q @ e_v) / (e_v @ T @ e_v))
+
+
+def simulate_gamp(target: str, alpha: float, d: int, seed: int = 0, *,
+                  weights: str = "gaussian", iterations: int = 300, damping: float = 0.3,
+                  tol: float = 1e-6) -> CommitteeGampRun:
+    """Bayes-optimal GAMP (Aubin et al. 2018) on one sampled instance, random start.
+
+    Only ``target="committee"`` (y = sign(z1) + sign(z2)) is implemented. Each iteration:
+    V = <C_i>, omega_mu = X_mu W_hat / sqrt d - V g_mu (Onsager), (g, dg) = committee_g_out,
+    A = -(1/d) sum_mu dg_mu (clipped to its positive part: the channel is not log-concave),
+    B_i = X_i^T g / sqrt d + A w_hat_i, (w_hat_i, C_i) = the prior's posterior in (B_i, A);
+    the new estimates are damped. Overlaps against the teacher in the (u, v) basis."""
+    from ._validate import check_range
+
+    if target != "committee":
+        raise ValueError("simulate_gamp implements target='committee' only")
+    weights = _check_weights(weights)
+    alpha = float(check_range(alpha, "alpha", 0.0, MAX_ALPHA))
+    d = int(d)
+    if not 20 <= d <= MAX_GAMP_D:
+        raise ValueError(f"d must lie in [20, {MAX_GAMP_D}]")
+    n = max(1, round(alpha * d))
+    rng = np.random.default_rng(seed)
+    if weights == "gaussian":
+        W_star = rng.standard_normal((d, 2))
+    else:
+        W_star = rng.choice([-1.0, 1.0], size=(d, 2))
+    X = rng.standard_normal((n, d))
+    z = X @ W_star / np.sqrt(d)
+    y = np.sign(z[:, 0]) + np.sign(z[:, 1])
+    W_hat = 1e-3 * rng.standard_normal((d, 2))
+    C = np.broadcast_to(np.eye(2), (d, 2, 2))
+    g = np.zeros((n, 2))
+    q_u, q_v = [], []
+    status = Status.NOT_CONVERGED
+    for _ in range(int(iterations)):
+        V = _psd_part(C.mean(axis=0), 1e-10)
+        omega = X @ W_hat / np.sqrt(d) - g @ V
+        g, dg = committee_g_out(y, omega, V)
+        A = _psd_part(-dg.sum(axis=0) / d)
+        B = X.T @ g / np.sqrt(d) + W_hat @ A
+        new, C_new = _prior_denoiser(B, A, weights)
+        if not (np.all(np.isfinite(new)) and np.all(np.isfinite(C_new))):
+            status = Status.DIVERGED
+            break
+        step = np.sqrt(np.mean((new - W_hat) ** 2))
+        W_hat = (1.0 - damping) * new + damping * W_hat
+        C = (1.0 - damping) * C_new + damping * C
+        qu, qv = _uv_overlaps(W_hat, W_star)
+        q_u.append(qu)
+        q_v.append(qv)
+        if step < tol:
+            status = Status.CONVERGED
+            break
+    return CommitteeGampRun(alpha=alpha, d=d, weights=weights, seed=int(seed),
+                            q_u=np.array(q_u), q_v=np.array(q_v), status=status)
+
+
+# -- state evolution of the rotation-invariant targets y = |z|^2 -----------------------------------
+_ISOTROPIC = {"z^2": 1, "z1^2+z2^2": 2, "z1^2+z2^2+z3^2": 3}
+
+
+def _bessel_ratio(p, kappa):
+    """A_p(kappa) = I_{p/2}(kappa) / I_{p/2 - 1}(kappa): tanh (p = 1), I_1 / I_0 (p = 2), the
+    Langevin function coth - 1/kappa (p = 3, by its series below kappa = 0.05)."""
+    if p == 1:
+        return np.tanh(kappa)
+    if p == 2:
+        return special.i1e(kappa) / special.i0e(kappa)
+    if p == 3:
+        small = kappa < 0.05
+        safe = np.where(small, 1.0, kappa)
+        k2 = kappa * kappa
+        series = kappa * (1.0 / 3.0 - k2 * (1.0 / 45.0 - k2 * (2.0 / 945.0 - k2 / 4725.0)))
+        return np.where(small, series, 1.0 / np.tanh(safe) - 1.0 / safe)
+    return special.ive(0.5 * p, kappa) / special.ive(0.5 * p - 1.0, kappa)
+
+
+def _isotropic_rate(m, p, nodes=60):
+    """R(m) = E|g|^2 / p for y = |z|^2, z in R^p, at M = m I (so M_hat = alpha R(m) I).
+
+    Given y = r^2 and omega, the posterior puts z on the sphere of radius r with weight
+    exp(r n . omega / V): Z is proportional to e^{-|omega|^2 / 2V} kappa^{-nu} I_nu(kappa),
+    kappa = r |omega| / V, nu = p/2 - 1, so g = (r A_p(kappa) - |omega|) / V along omega,
+    A_p = I_{p/2} / I_{p/2-1} (tanh for p = 1). Teacher variables: r = |z| ~ chi_p and
+    omega = m z + sqrt(m (1 - m)) zeta, zeta split along z (zeta_1 ~ N(0, 1)) and across it
+    (rho = |zeta_perp| ~ chi_{p-1})."""
+    from ._gauss import normal_rule
+
+    m = np.asarray(m, dtype=float)[..., None, None, None]
+    V = 1.0 - m
+    s = np.sqrt(m * V)
+    r, w_r = _legendre(0.0, 14.0, nodes)
+    w_r = w_r * np.exp((p - 1) * np.log(r) - 0.5 * r * r - (0.5 * p - 1) * np.log(2.0)
+                       - special.gammaln(0.5 * p))
+    zeta, w_zeta = normal_rule(61)
+    if p > 1:
+        rho, w_rho = _legendre(0.0, 12.0, nodes // 2)
+        w_rho = w_rho * np.exp((p - 2) * np.log(rho) - 0.5 * rho * rho
+                               - (0.5 * (p - 1) - 1) * np.log(2.0) - special.gammaln(0.5 * (p - 1)))
+    else:
+        rho, w_rho = np.zeros(1), np.ones(1)
+    r_, z_, q_ = r[:, None, None], zeta[None, :, None], rho[None, None, :]
+    norm_omega = np.sqrt((m * r_ + s * z_) ** 2 + (s * q_) ** 2)
+    kappa = r_ * norm_omega / V
+    ratio = _bessel_ratio(p, kappa)
+    g = (r_ * ratio - norm_omega) / V
+    weight = w_r[:, None, None] * w_zeta[None, :, None] * w_rho[None, None, :]
+    return np.sum(weight * g * g, axis=(-3, -2, -1)) / p
+
+
+@dataclass(frozen=True)
+class IsotropicCurve(Result):
+    """State evolution of y = |z|^2 (z in R^p, Gaussian weights), where M = m I: the one
+    eigenvalue m of M per alpha on the uninformed (GAMP), informed and Bayes-optimal
+    branches, with the thresholds: ``weak_recovery`` p/2, ``algorithmic`` where GAMP jumps
+    to exact recovery (the branch's spinodal), ``information_theoretic`` = p (exact recovery
+    is a fixed point above alpha = d(prior) / d(output) = p, with infinite free entropy)."""
+
+    alpha: np.ndarray
+    p: int
+    uninformed: np.ndarray
+    informed: np.ndarray
+    bayes_optimal: np.ndarray
+    weak_recovery: float
+    algorithmic: float
+    information_theoretic: float
+    status: np.ndarray
+
+
+@lru_cache(maxsize=4)
+def _isotropic_branch(p):
+    m = special.expit(np.linspace(-14.0, 14.0, 100))  # uniform in logit(m)
+    rate = np.concatenate([_isotropic_rate(chunk, p) for chunk in np.array_split(m, 20)])
+    alpha = m / ((1.0 - m) * rate)
+    for array in (m, alpha):
+        array.setflags(write=False)
+    return m, alpha
+
+
+def isotropic_curve(target: str, alpha) -> IsotropicCurve:
+    """Branches of y = |z|^2 over an array of alpha from the fixed-point line
+    alpha(m) = m / ((1 - m) R(m)), tabulated once per p, splined in logit(m) and inverted
+    by a root solve (tested against iterated state evolution)."""
+    from scipy.interpolate import CubicSpline
+
+    from ._fixedpoint import find_roots
+    from ._validate import check_range
+
+    if target not in _ISOTROPIC:
+        raise ValueError(f"isotropic_curve covers {list(_ISOTROPIC)}, got {target!r}")
+    p = _ISOTROPIC[target]
+    alpha = np.atleast_1d(check_range(alpha, "alpha", 0.0, MAX_ALPHA))
+    m_grid, a_grid = _isotropic_branch(p)
+    top = int(np.argmax(a_grid))
+    status = Status.CONVERGED
+    if a_grid[top] > p * (1.0 + 1e-5):
+        # a spinodal: the branch rises above p, then falls back to p as m -> 1
+        res = optimize.minimize_scalar(
+            lambda x: -float(x / ((1 - x) * _isotropic_rate(np.array(x), p))),
+            bounds=(m_grid[top - 1], m_grid[top + 1]), method="bounded",
+            options={"xatol": 1e-10})
+        spinodal = float(-res.fun)
+        end = top + 1
+    else:
+        # continuous up to exact recovery at alpha = p (the table's last digits are noise)
+        spinodal = float(p)
+        end = int(np.argmax(a_grid >= p * (1.0 - 1e-5)))
+    rising = a_grid[:end]
+    if not np.all(np.diff(rising) > 0):
+        status = Status.NOT_CONVERGED
+        end = int(np.argmax(np.diff(rising) <= 0)) + 1
+        rising = rising[:end]
+    weak = 0.5 * p
+    # alpha(m) is smooth in x = logit(m) (m(alpha) is not, near a spinodal): invert a
+    # cubic spline of it by a vectorised root solve on the rising part
+    x_grid = np.log(m_grid[:end] / (1.0 - m_grid[:end]))
+    spline = CubicSpline(x_grid, rising)
+    target = np.clip(alpha, rising[0], rising[-1])
+    cell = np.clip(np.searchsorted(rising, target) - 1, 0, end - 2)
+    roots = find_roots(lambda x, idx: spline(x) - target[idx], x_grid[cell],
+                       x_grid[cell + 1], xtol=1e-14)
+    uninformed = np.where(alpha <= weak, 0.0, special.expit(roots.x))
+    uninformed = np.where(alpha >= spinodal, 1.0, uninformed)
+    informed = np.where(alpha > p, 1.0, uninformed)
+    return IsotropicCurve(alpha=alpha, p=p, uninformed=uninformed, informed=informed,
+                          bayes_optimal=np.where(alpha > p, 1.0, uninformed),
+                          weak_recovery=weak, algorithmic=spinodal,
+                          information_theoretic=float(p),
+                          status=np.full(alpha.shape, status.value))
+
+
+# -- eigenvalues of M along alpha, for the targets whose state evolution is solved here ----------
+@dataclass(frozen=True)
+class EigenvalueCurve(Result):
+    """The eigenvalues of the overlap matrix M (descending, shape (n_alpha, p)) along alpha
+    on GAMP's branch (``uninformed``) and the Bayes-optimal one, for one target."""
+
+    alpha: np.ndarray
+    target: str
+    weights: str
+    uninformed: np.ndarray
+    bayes_optimal: np.ndarray
+    status: np.ndarray
+
+
+#: targets whose full state evolution is solved (the others have weak-recovery thresholds)
+STATE_EVOLUTION_TARGETS = ("z^2", "z1^2+z2^2", "z1^2+z2^2+z3^2", "committee")
+
+
+def eigenvalue_curve(target: str, alpha, weights: str = "gaussian") -> EigenvalueCurve:
+    """Eigenvalues of M vs alpha: the committee (q_u, q_v; Gaussian or +-1 weights) and
+    y = |z|^2 (M = m I; Gaussian weights)."""
+    if target not in STATE_EVOLUTION_TARGETS:
+        raise ValueError(f"state evolution is solved for {list(STATE_EVOLUTION_TARGETS)}, "
+                         f"not {target!r}")
+    weights = _check_weights(weights)
+    if target == "committee":
+        curve = committee_curve(alpha, weights)
+
+        def eig(branch):
+            return -np.sort(-np.stack([branch.q_u, branch.q_v], axis=-1), axis=-1)
+
+        return EigenvalueCurve(alpha=curve.alpha, target=target, weights=weights,
+                               uninformed=eig(curve.uninformed),
+                               bayes_optimal=eig(curve.bayes_optimal), status=curve.status)
+    if weights != "gaussian":
+        raise ValueError(f"{target!r} is solved for Gaussian weights only")
+    curve = isotropic_curve(target, alpha)
+    p = curve.p
+    return EigenvalueCurve(alpha=curve.alpha, target=target, weights=weights,
+                           uninformed=np.repeat(curve.uninformed[:, None], p, axis=1),
+                           bayes_optimal=np.repeat(curve.bayes_optimal[:, None], p, axis=1),
+                           status=curve.status)

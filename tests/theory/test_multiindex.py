@@ -419,3 +419,119 @@ def test_gaussian_specialisation_against_the_literature():
     within 0.6 % of the quoted value, not tuned to it."""
     spec = multiindex.committee_thresholds("gaussian").specialization
     assert spec == pytest.approx(2.04, abs=0.015)
+
+
+# -- GAMP on sampled instances ---------------------------------------------------------------------
+def test_binary_gamp_recovers_the_teacher_above_the_algorithmic_threshold():
+    alpha = 1.15 * multiindex.committee_thresholds("binary").algorithmic
+    run = multiindex.simulate_gamp("committee", alpha, 800, seed=3, weights="binary")
+    assert run.status == Status.CONVERGED
+    assert run.q_u[-1] == pytest.approx(1.0, abs=1e-6)
+    assert run.q_v[-1] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_gamp_refuses_other_targets():
+    with pytest.raises(ValueError, match="committee"):
+        multiindex.simulate_gamp("z^2", 1.0, 100)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("weights", ["gaussian", "binary"])
+def test_gamp_matches_state_evolution_around_specialisation(weights):
+    """d = 2000, three instances per alpha, two alpha below and two above the
+    specialisation threshold: the mean overlaps within three standard errors (plus 0.01
+    for finite-size corrections) of the state-evolution curve."""
+    spec = multiindex.committee_thresholds(weights).specialization
+    alpha = np.array([0.75, 0.9, 1.15, 1.3]) * spec
+    if weights == "binary":  # stay below the jump to exact recovery (1.24 alpha_spec)
+        alpha[2:] = np.array([1.08, 1.16]) * spec
+    curve = multiindex.committee_curve(alpha, weights)
+    for i, a in enumerate(alpha):
+        runs = [multiindex.simulate_gamp("committee", a, 2000, seed=s, weights=weights,
+                                         iterations=400) for s in range(3)]
+        for name in ("q_u", "q_v"):
+            values = np.array([getattr(r, name)[-1] for r in runs])
+            error = values.std(ddof=1) / np.sqrt(len(values))
+            expected = getattr(curve.uninformed, name)[i]
+            assert abs(values.mean() - expected) < 3 * error + 0.01, (a, name, values,
+                                                                     expected)
+
+
+# -- state evolution of y = |z|^2 -----------------------------------------------------------------
+@pytest.mark.parametrize(("target", "p"), [("z^2", 1), ("z1^2+z2^2", 2), ("z1^2+z2^2+z3^2", 3)])
+def test_isotropic_rate_linearises_to_the_weak_recovery_map(target, p):
+    """R(m) / m -> lambda_max(F) = 2/p: the teacher-variable quadrature of the state
+    evolution against the label-table one of F."""
+    rate = multiindex._isotropic_rate(np.array([1e-7]), p)
+    assert float(rate[0]) / 1e-7 == pytest.approx(2.0 / p, rel=1e-5)
+    curve = multiindex.isotropic_curve(target, [0.99 * p / 2, 1.01 * p / 2])
+    assert curve.uninformed[0] == 0.0
+    assert curve.uninformed[1] > 0.0
+
+
+def test_sphere_posterior_score_against_angular_quadrature():
+    """p = 2: g = (r A_2(kappa) - |omega|) / V along omega, A_2 = I_1 / I_0, against
+    d/d omega ln int_0^{2 pi} exp(-|r n(theta) - omega|^2 / 2V) d theta (a centred
+    difference of an adaptive angular quadrature)."""
+    r, V = 1.3, 0.4
+    omega = np.array([0.5, -0.2])
+
+    def log_z(om):
+        def f(theta):
+            n = np.array([np.cos(theta), np.sin(theta)])
+            return np.exp(-np.sum((r * n - om) ** 2) / (2 * V))
+        return np.log(_quad(f, 0, 2 * np.pi))
+
+    h = 1e-5
+    numeric = np.array([(log_z(omega + h * e) - log_z(omega - h * e)) / (2 * h)
+                        for e in np.eye(2)])
+    norm = np.linalg.norm(omega)
+    kappa = r * norm / V
+    formula = (r * float(multiindex._bessel_ratio(2, np.array(kappa))) - norm) / V
+    np.testing.assert_allclose(numeric, formula * omega / norm, rtol=1e-7)
+
+
+def test_phase_retrieval_matches_the_glm_solver_and_the_literature():
+    """y = z^2 carries the information of |z|: the GLM solver's real phase retrieval
+    (its own channel tables) gives the same curve and spinodal; Barbier et al. (2019)
+    quote alpha_alg ~ 1.13 for Gaussian weights."""
+    from theory import glm
+    from theory.channels import Abs
+    from theory.priors import Gaussian
+
+    alpha = np.array([0.7, 0.9, 1.05])
+    curve = multiindex.isotropic_curve("z^2", alpha)
+    reference = glm.curve(prior=Gaussian(), channel=Abs(), alpha=alpha)
+    np.testing.assert_allclose(curve.uninformed, reference.uninformed.overlap, atol=2e-5)
+    thresholds = glm.thresholds(prior=Gaussian(), channel=Abs())
+    assert curve.algorithmic == pytest.approx(thresholds.algorithmic, rel=1e-5)
+    assert curve.algorithmic == pytest.approx(1.13, abs=0.005)
+    assert curve.information_theoretic == 1.0
+
+
+@pytest.mark.parametrize(("target", "p"), [("z1^2+z2^2", 2), ("z1^2+z2^2+z3^2", 3)])
+def test_isotropic_curve_solves_the_fixed_point_equation(target, p):
+    alpha = np.array([0.8, 0.95]) * p
+    curve = multiindex.isotropic_curve(target, alpha)
+    assert curve.converged.all()
+    m = curve.uninformed
+    residual = alpha * multiindex._isotropic_rate(m, p) * (1 - m) / m
+    np.testing.assert_allclose(residual, 1.0, atol=1e-6)
+    # p = 2 jumps to exact recovery at a spinodal just above 2; p = 3 reaches it continuously
+    if p == 2:
+        assert 2.0 < curve.algorithmic < 2.1
+    else:
+        assert curve.algorithmic == 3.0
+
+
+def test_eigenvalue_curve_reads_the_solved_branches():
+    alpha = np.array([0.5, 3.0])
+    committee = multiindex.eigenvalue_curve("committee", alpha)
+    direct = multiindex.committee_curve(alpha)
+    np.testing.assert_allclose(committee.uninformed[:, 0], direct.uninformed.q_u)
+    np.testing.assert_allclose(committee.uninformed[:, 1], direct.uninformed.q_v)
+    squares = multiindex.eigenvalue_curve("z1^2+z2^2", alpha)
+    assert squares.uninformed.shape == (2, 2)
+    np.testing.assert_allclose(squares.uninformed[:, 0], squares.uninformed[:, 1])
+    with pytest.raises(ValueError, match="solved for"):
+        multiindex.eigenvalue_curve("z1*z2", alpha)
