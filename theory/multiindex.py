@@ -1460,12 +1460,31 @@ class IsotropicCurve(Result):
 
 @lru_cache(maxsize=4)
 def _isotropic_branch(p):
-    m = special.expit(np.linspace(-14.0, 14.0, 100))  # uniform in logit(m)
+    """The fixed-point line alpha(m) = m / ((1 - m) R(m)) on a grid uniform in logit(m),
+    its rising part (``end`` points: GAMP's branch), the spinodal (where GAMP jumps to
+    exact recovery; p when the branch rises continuously to it) and a status."""
+    m = special.expit(np.linspace(-14.0, 14.0, 100))
     rate = np.concatenate([_isotropic_rate(chunk, p) for chunk in np.array_split(m, 20)])
     alpha = m / ((1.0 - m) * rate)
+    top = int(np.argmax(alpha))
+    status = Status.CONVERGED
+    if alpha[top] > p * (1.0 + 1e-5):
+        # a spinodal: the branch rises above p, then falls back to p as m -> 1
+        res = optimize.minimize_scalar(
+            lambda x: -float(x / ((1 - x) * _isotropic_rate(np.array(x), p))),
+            bounds=(m[top - 1], m[top + 1]), method="bounded", options={"xatol": 1e-10})
+        spinodal = float(-res.fun)
+        end = top + 1
+    else:
+        # continuous up to exact recovery at alpha = p (the table's last digits are noise)
+        spinodal = float(p)
+        end = int(np.argmax(alpha >= p * (1.0 - 1e-5)))
+    if not np.all(np.diff(alpha[:end]) > 0):
+        status = Status.NOT_CONVERGED
+        end = int(np.argmax(np.diff(alpha[:end]) <= 0)) + 1
     for array in (m, alpha):
         array.setflags(write=False)
-    return m, alpha
+    return m, alpha, end, spinodal, status
 
 
 def isotropic_curve(target: str, alpha) -> IsotropicCurve:
@@ -1481,34 +1500,16 @@ def isotropic_curve(target: str, alpha) -> IsotropicCurve:
         raise ValueError(f"isotropic_curve covers {list(_ISOTROPIC)}, got {target!r}")
     p = _ISOTROPIC[target]
     alpha = np.atleast_1d(check_range(alpha, "alpha", 0.0, MAX_ALPHA))
-    m_grid, a_grid = _isotropic_branch(p)
-    top = int(np.argmax(a_grid))
-    status = Status.CONVERGED
-    if a_grid[top] > p * (1.0 + 1e-5):
-        # a spinodal: the branch rises above p, then falls back to p as m -> 1
-        res = optimize.minimize_scalar(
-            lambda x: -float(x / ((1 - x) * _isotropic_rate(np.array(x), p))),
-            bounds=(m_grid[top - 1], m_grid[top + 1]), method="bounded",
-            options={"xatol": 1e-10})
-        spinodal = float(-res.fun)
-        end = top + 1
-    else:
-        # continuous up to exact recovery at alpha = p (the table's last digits are noise)
-        spinodal = float(p)
-        end = int(np.argmax(a_grid >= p * (1.0 - 1e-5)))
+    m_grid, a_grid, end, spinodal, status = _isotropic_branch(p)
     rising = a_grid[:end]
-    if not np.all(np.diff(rising) > 0):
-        status = Status.NOT_CONVERGED
-        end = int(np.argmax(np.diff(rising) <= 0)) + 1
-        rising = rising[:end]
     weak = 0.5 * p
     # alpha(m) is smooth in x = logit(m) (m(alpha) is not, near a spinodal): invert a
     # cubic spline of it by a vectorised root solve on the rising part
     x_grid = np.log(m_grid[:end] / (1.0 - m_grid[:end]))
     spline = CubicSpline(x_grid, rising)
-    target = np.clip(alpha, rising[0], rising[-1])
-    cell = np.clip(np.searchsorted(rising, target) - 1, 0, end - 2)
-    roots = find_roots(lambda x, idx: spline(x) - target[idx], x_grid[cell],
+    level = np.clip(alpha, rising[0], rising[-1])
+    cell = np.clip(np.searchsorted(rising, level) - 1, 0, end - 2)
+    roots = find_roots(lambda x, idx: spline(x) - level[idx], x_grid[cell],
                        x_grid[cell + 1], xtol=1e-14)
     uninformed = np.where(alpha <= weak, 0.0, special.expit(roots.x))
     uninformed = np.where(alpha >= spinodal, 1.0, uninformed)
@@ -1517,7 +1518,7 @@ def isotropic_curve(target: str, alpha) -> IsotropicCurve:
                           bayes_optimal=np.where(alpha > p, 1.0, uninformed),
                           weak_recovery=weak, algorithmic=spinodal,
                           information_theoretic=float(p),
-                          status=np.full(alpha.shape, status.value))
+                          status=worst(status.value, roots.status))
 
 
 # -- eigenvalues of M along alpha, for the targets whose state evolution is solved here ----------
