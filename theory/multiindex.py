@@ -440,7 +440,7 @@ def _staircase_first_direction(m, nodes=120):
 
     m = np.asarray(m, dtype=float)[..., None, None]
     V = 1.0 - m
-    zeta, w_zeta = normal_rule()
+    zeta, w_zeta = normal_rule(121)
     # (z1 nodes, weights, s)
     z_a, w_a = _legendre(0.0, 14.0, nodes)
     z_b, w_b = _legendre(0.0, np.sqrt(2.0), nodes // 2)
