@@ -549,3 +549,38 @@ def test_eigenvalue_curve_reads_the_solved_branches():
     np.testing.assert_allclose(squares.uninformed[:, 0], squares.uninformed[:, 1])
     with pytest.raises(ValueError, match="solved for"):
         multiindex.eigenvalue_curve("z1*z2", alpha)
+
+
+def test_gamp_output_functions_against_differences():
+    """g = grad ln Z and its Jacobian for a general covariance V (not diagonal in (u, v), as
+    in GAMP at finite d), against centred differences of Z; Z(0) against 1 - Z(2) - Z(-2)
+    where all three are well away from 0."""
+    V = np.array([[0.45, -0.12], [-0.12, 0.6]])
+    omega = np.array([[0.3, -0.5], [1.1, 0.4], [-0.2, -0.9]])
+    h = 1e-5
+
+    def z_of(label, om):
+        sigma = np.sqrt(np.diag(V))
+        rho = V[0, 1] / (sigma[0] * sigma[1])
+        total = 0.0
+        orthants = {2: ((1, 1),), -2: ((-1, -1),), 0: ((1, -1), (-1, 1))}[label]
+        for s1, s2 in orthants:
+            total += multiindex._bivariate_cdf(np.array(s1 * om[0] / sigma[0]),
+                                               np.array(s2 * om[1] / sigma[1]),
+                                               np.array(s1 * s2 * rho))
+        return float(total)
+
+    for label in (2, -2, 0):
+        y = np.full(len(omega), label)
+        g, dg = multiindex.committee_g_out(y, omega, V)
+        for i, om in enumerate(omega):
+            def log_z(shift, om=om):
+                return np.log(z_of(label, om + shift))
+            grad = np.array([(log_z(h * e) - log_z(-h * e)) / (2 * h) for e in np.eye(2)])
+            np.testing.assert_allclose(g[i], grad, rtol=1e-6, atol=1e-8)
+            jac = np.array([[(log_z(h * a + h * b) - log_z(h * a - h * b) - log_z(-h * a + h * b)
+                              + log_z(-h * a - h * b)) / (4 * h * h) for b in np.eye(2)]
+                            for a in np.eye(2)])
+            np.testing.assert_allclose(dg[i], jac, rtol=1e-4, atol=1e-5)
+    om = omega[0]
+    assert z_of(0, om) == pytest.approx(1 - z_of(2, om) - z_of(-2, om), rel=1e-12)
