@@ -574,7 +574,7 @@ def test_gamp_output_functions_against_differences():
         y = np.full(len(omega), label)
         g, dg = multiindex.committee_g_out(y, omega, V)
         for i, om in enumerate(omega):
-            def log_z(shift, om=om):
+            def log_z(shift, om=om, label=label):
                 return np.log(z_of(label, om + shift))
             grad = np.array([(log_z(h * e) - log_z(-h * e)) / (2 * h) for e in np.eye(2)])
             np.testing.assert_allclose(g[i], grad, rtol=1e-6, atol=1e-8)
