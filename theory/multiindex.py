@@ -29,7 +29,15 @@ Directions not found at M = 0 can be found once others are (a *staircase*): for
 y = z1^2 + sign(z2 z3), z1 is learned from alpha_1 = 1/lambda_max(F) on; the block (z2, z3)
 stays at zero until it becomes unstable at the fixed point m1(alpha) of the first
 direction, alpha lambda_perp(m1) = 1 with lambda_perp(m) = (2/pi)^2 E[E[s | y, omega_1]^2],
-s = sign(z2 z3) (the linearisation of the (z2, z3) block at M = diag(m1, 0, 0)).
+s = sign(z2 z3) (the linearisation of the (z2, z3) block at M = diag(m1, 0, 0)). Computed:
+z1 from 0.5752; GAMP's branch jumps to exact recovery of z1 at 1.4001 with
+alpha lambda_perp < 1 all along it, so (z2, z3) follow only from pi^2/4, the threshold of
+sign(z2 z3) once s = y - z1^2 is read off exactly (``staircase_second_threshold``).
+
+**Full state evolution** is solved for the committee (below) and for y = |z|^2
+(``isotropic_curve``: M = m I; g = (r A_p(kappa) - |omega|)/V along omega with the Bessel
+ratio A_p = I_{p/2} / I_{p/2-1}); ``eigenvalue_curve`` gives the eigenvalues of M along
+alpha for these targets. For the others only the weak-recovery analysis is solved here.
 
 **Committee machine** y = sign(z1) + sign(z2) (K = 2), in the basis u = (w1 + w2)/sqrt 2,
 v = (w1 - w2)/sqrt 2 where M = diag(q_u, q_v) (the exchange of the hidden units keeps it
@@ -43,7 +51,8 @@ q_hat_v. With +-1 weights exact recovery (free entropy -2 ln 2, minus the prior'
 is a fixed point at every alpha: it overtakes the non-specialised state at alpha_IT (1.5461)
 and GAMP jumps to it at the specialised branch's spinodal alpha_alg (1.9771); the hard phase
 lies between. ``committee_curve`` reads the branches off cached tables (no iteration);
-``committee_state_evolution`` iterates (what GAMP does); ``simulate_gamp`` runs GAMP.
+``committee_state_evolution`` iterates (what GAMP does); ``simulate_gamp`` runs GAMP (the
+committee only).
 
 Numerics: label distributions are tabulated once per target on Gauss-Legendre rules after
 substitutions that remove their singularities (y = r^2 at a chi-square edge, y = e^t at the
