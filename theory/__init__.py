@@ -7,7 +7,19 @@ asked for something out of its range; ``converged`` is derived from it.
 ``theory.sweep`` (Dask sweeps and their on-disk cache) is imported on its own:
 ``from theory import sweep``."""
 
-from . import capacity, channels, data, diffusion, erm, glm, online, priors, scaling, spiked
+from . import (
+    capacity,
+    channels,
+    data,
+    diffusion,
+    erm,
+    glm,
+    multiindex,
+    online,
+    priors,
+    scaling,
+    spiked,
+)
 from ._result import Status
 from ._state_evolution import Branch, Curve, FixedPoint, Landscape
 from .capacity import (
@@ -32,6 +44,17 @@ from .erm import (
     RidgeSimulation,
 )
 from .glm import GampRun, GlmBranch, GlmCurve, GlmFixedPoint, GlmLandscape, GlmThresholds
+from .multiindex import (
+    CommitteeBranch,
+    CommitteeCurve,
+    CommitteeFixedPoint,
+    CommitteeGampRun,
+    CommitteeThresholds,
+    EigenvalueCurve,
+    IsotropicCurve,
+    StaircaseStep,
+    WeakRecovery,
+)
 from .online import Plateau, SymmetricFixedPoint, Trajectory
 from .priors import GaussBernoulli, Gaussian, Prior, Rademacher, SparseRademacher, make_prior
 from .scaling import (
@@ -52,9 +75,15 @@ __all__ = [
     "BinaryEntropy",
     "Branch",
     "Channel",
+    "CommitteeBranch",
+    "CommitteeCurve",
+    "CommitteeFixedPoint",
+    "CommitteeGampRun",
+    "CommitteeThresholds",
     "CrossoverSamples",
     "Curve",
     "DecayExponent",
+    "EigenvalueCurve",
     "FixedPoint",
     "GampRun",
     "GardnerCapacity",
@@ -67,6 +96,7 @@ __all__ = [
     "GlmLandscape",
     "GlmThresholds",
     "InjectivityThreshold",
+    "IsotropicCurve",
     "Landscape",
     "LearningCurve",
     "Linear",
@@ -91,11 +121,13 @@ __all__ = [
     "SeparabilitySimulation",
     "Sign",
     "SparseRademacher",
+    "StaircaseStep",
     "Status",
     "SymmetricFixedPoint",
     "Thresholds",
     "TrainingWindow",
     "Trajectory",
+    "WeakRecovery",
     "capacity",
     "channels",
     "data",
@@ -103,6 +135,7 @@ __all__ = [
     "erm",
     "glm",
     "make_prior",
+    "multiindex",
     "online",
     "priors",
     "scaling",
