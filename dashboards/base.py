@@ -48,6 +48,7 @@ import os
 import threading
 import zipfile
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import wraps
 
@@ -155,6 +156,50 @@ def sanitize_query(location, schema: dict[str, str] | None = None) -> list[str]:
     if notes:
         location.search = search
     return notes
+
+
+#: significant digits of a number written into a page's link: a slider's float noise
+#: (1.1500000000000001, from its start plus steps) is not part of the view
+LINK_DIGITS = 12
+
+
+def _tidy_query_value(value):
+    """A query value as Panel writes it (JSON text), its numbers without float noise."""
+    import json
+
+    def tidy(v):
+        return float(f"{v:.{LINK_DIGITS}g}") if isinstance(v, float) and math.isfinite(v) else v
+
+    if not isinstance(value, str):
+        return value
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return value
+    if isinstance(parsed, float) and math.isfinite(parsed):
+        return json.dumps(tidy(parsed))
+    if (isinstance(parsed, list) and parsed and all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            for v in parsed)):
+        return json.dumps([tidy(v) for v in parsed])
+    return value
+
+
+def tidy_query_numbers(location) -> None:
+    """Write numbers into the query of ``location`` (a page's ``pn.state.location``) with
+    ``LINK_DIGITS`` significant digits: ``glm_alpha=1.15``, not ``1.1500000000000001``. The
+    parameters keep their values; a link opens the same view. Panel serialises synced
+    parameters with ``json.dumps`` and has no hook for it, so its ``update_query`` (through
+    which every synced change is written) is wrapped, once per location."""
+    if location is None or getattr(location, "_tidy_numbers", False):
+        return
+    original = location.update_query
+
+    def update_query(**kwargs):
+        original(**{key: _tidy_query_value(value) for key, value in kwargs.items()})
+
+    location.update_query = update_query
+    location._tidy_numbers = True
 
 
 def restore_query(location, arguments) -> bool:
@@ -419,6 +464,7 @@ class Explorer(pn.viewable.Viewer):
         # the latest background request of each kind (see run_latest), and its Future
         self._latest: dict[str, object] = {}
         self.background: dict[str, Future] = {}
+        self._given: set[str] | None = None  # see giving()
         if self._doc is not None and self._doc.session_context is not None:
             # work of a page that was closed stops at its next check, or never starts
             self._doc.on_session_destroyed(lambda _context: self.close())
@@ -506,7 +552,10 @@ class Explorer(pn.viewable.Viewer):
         if self._constraining:
             return  # the corrections below: the call that made them updates the view
         changed = {e.name for e in events}
-        fixes = self.constrain()
+        # what this update sets: every value of a preset or link (``given``), also those
+        # equal to the current one (param reports no event for them), else what changed
+        given = self._given if self._given is not None else changed
+        fixes = self.constrain({name: getattr(self, name) for name in given})
         if fixes:
             self._constraining = True
             try:
@@ -540,7 +589,9 @@ class Explorer(pn.viewable.Viewer):
                 if changed is not None and self._recipe_keys.get(recipe.name) == key:
                     continue  # e.g. another prior of the same family
                 self._recipe_keys[recipe.name] = key
-            if recipe.background:
+            if recipe.solve is not None:
+                self.guarded(self._run_solve)(recipe)
+            elif recipe.background:
                 self._run_background(recipe)
             else:
                 self.guarded(self._run_recipe)(recipe)
@@ -564,6 +615,36 @@ class Explorer(pn.viewable.Viewer):
         future = self.run_latest(recipe.name, lambda check: recipe.fn(p),
                                  on_done=lambda outputs: self._bound(recipe, outputs),
                                  on_error=failed, loading=self.panes.get(recipe.name))
+        setattr(self, f"{recipe.name}_future", future)
+        return future
+
+    def _run_solve(self, recipe) -> Future:
+        """A recipe whose slow part (``recipe.solve``) runs in the short-solve worker
+        processes through ``run_latest`` (latest wins, results shared through its cache); the
+        fast rest, and what shows meanwhile, here. Its Future is ``explorer.<recipe>_future``."""
+        p = self.snapshot()
+        plan = recipe.solve(p)
+        if plan is None:  # nothing slow for these parameters: an older request is stale
+            self._latest.pop(recipe.name, None)
+            self.background.pop(recipe.name, None)
+            pane = self.panes.get(recipe.name)
+            if pane is not None:
+                pane.loading = False
+            self.guarded(self._run_recipe)(recipe)
+        else:
+            cache, key, steps = plan
+            if cache.get(key) is None:
+                self._bound(recipe, recipe.fn(p, None))
+
+            def failed(exc):
+                self._recipe_keys.pop(recipe.name, None)  # the next change tries again
+                self.show_message(f"**Could not compute the {recipe.label or recipe.name}:** "
+                                  f"{exc}", "danger")
+
+            self.run_latest(recipe.name, steps, cache=cache, key=key,
+                            on_done=lambda results: self._bound(recipe, recipe.fn(p, results)),
+                            on_error=failed, loading=self.panes.get(recipe.name))
+        future = self.latest_future(recipe.name)
         setattr(self, f"{recipe.name}_future", future)
         return future
 
@@ -727,7 +808,10 @@ class Explorer(pn.viewable.Viewer):
 
         dropped = sanitize_query(location, links.schema_of([type(self)]))
         mapping = {name: self.url_prefix + name for name in self.url_parameters}
-        location.sync(self, mapping, on_error=self.apply_values)
+        tidy_query_numbers(location)
+        linked = [name for name, key in mapping.items() if key in location.query_params]
+        with self.giving(linked):  # the link's values, all of them, whatever their order
+            location.sync(self, mapping, on_error=self.apply_values)
         if dropped:  # with what apply_values said, if anything
             adjusted = self.message.object if self.message.visible else ""
             self.show_message(links.notes_text(dropped) + ("\n\n" + adjusted if adjusted else ""))
@@ -737,9 +821,16 @@ class Explorer(pn.viewable.Viewer):
 
         Returns the notes shown to the user (also shown in the message area).
         """
+        notes = []
+        with self.giving(n for n in values if n in self.url_parameters):
+            self._apply_values(values, notes)
+        if notes:
+            self.show_message("Some link parameters were adjusted: " + "; ".join(notes) + ".")
+        return notes
+
+    def _apply_values(self, values: dict, notes: list[str]) -> None:
         from .links import shown
 
-        notes = []
         for name, value in values.items():
             if name not in self.param or name not in self.url_parameters:
                 continue
@@ -755,9 +846,6 @@ class Explorer(pn.viewable.Viewer):
                 self.param.update(**{name: fixed})
             except Exception as exc:  # still refused (e.g. a constraint between parameters)
                 notes.append(f"{given} was refused: {shown(str(exc), 80)}")
-        if notes:
-            self.show_message("Some link parameters were adjusted: " + "; ".join(notes) + ".")
-        return notes
 
     # -- background work -----------------------------------------------------------------
     def schedule(self, callback) -> None:
@@ -948,13 +1036,29 @@ class Explorer(pn.viewable.Viewer):
             raise ValueError(f"unknown preset {name!r}")
         self.clear_message()
         if hasattr(self, "preset_values"):  # a parameter model: one batched update
-            self.param.update(**self.preset_values(name))
+            values = self.preset_values(name)
+            with self.giving(values):
+                self.param.update(**values)
         else:
             for key, value in preset.values.items():  # in order: e.g. a task before its options
                 self.param.update(**{key: value})
         if hasattr(self, "preset_note"):
-            self.preset_note.object = f"{preset.explanation} *{preset.reference}.*"
+            explanation = (self.preset_explanation(preset)
+                           if hasattr(self, "preset_explanation") else preset.explanation)
+            self.preset_note.object = f"{explanation} *{preset.reference}.*"
         return preset
+
+    @contextmanager
+    def giving(self, names):
+        """Updates made inside set the parameters ``names`` (a preset's, a link's): the
+        model's corrections (``constrain``) leave all of them alone, also those whose value
+        did not change, and so whatever order the values are applied in."""
+        outer = self._given
+        self._given = set(names) | (outer or set())
+        try:
+            yield
+        finally:
+            self._given = outer
 
     def preset_widget(self) -> pn.Column:
         """A selector of the classic results and the note of the chosen one."""
