@@ -21,6 +21,13 @@ hand-written Viewers on the same base):
   ``background`` goes through ``run_latest``; ``after_<recipe>`` methods of the page set
   what data does not (titles, axis labels, summaries).
 
+A recipe with a ``solve`` (``Recipe.solve``: e.g. the teacher-student logistic regression)
+has its slow part solved in the short-solve worker processes through ``run_latest`` and
+shared through a cache; the rest runs on the page. Presets and links set their values inside
+``Explorer.giving``: ``constrain`` sees every value they set (also those equal to the current
+one, of which param reports no change) and leaves them alone, so dependent defaults (a task's
+prior and noise) never depend on the order the values come in.
+
 A parameter change thus reaches the browser in one hop each way. What keeps a slider move
 inside its latency budget (``python -m bench.sliders``):
 

@@ -208,7 +208,6 @@ class GlmExplorer(GlmParameters, Explorer):
         self.controls.insert(2, self.task_note)  # under the task it describes
         self.dd_cell = pn.Column(self.dd_pane, sizing_mode="stretch_width",
                                  visible=self._dd_shown)
-        self.alpha_widget, self.range_widget = self.widgets["alpha"], self.widgets["alpha_range"]
         _prefetch_tables()
 
     def python_script(self) -> str:
