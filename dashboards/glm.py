@@ -118,10 +118,10 @@ CONTROLS = (
     "presets",
     control("task", "Select"),
     control("prior", "Select"),
-    control("rho", format="0.00", enabled=lambda p: p.is_sparse),
-    control("noise", format="0.00", enabled=lambda p: p.channel_key != "sign"),
-    control("flip", format="0.00", enabled=lambda p: p.channel_key == "sign"),
-    control("lam", "FloatInput", step=0.01, enabled=lambda p: p.channel_key != "abs"),
+    control("rho", format="0.00", enabled=lambda p: p.uses("rho")),
+    control("noise", format="0.00", enabled=lambda p: p.uses("noise")),
+    control("flip", format="0.00", enabled=lambda p: p.uses("flip")),
+    control("lam", "FloatInput", step=0.01, enabled=lambda p: p.uses("lam")),
     control("psi", format="0.0"),
     # a range a lecture uses on the slider; its number inputs (and links) go up to MAX_ALPHA
     control("alpha_range", "EditableRangeSlider", step=0.05, start=0.0,
@@ -217,7 +217,7 @@ class GlmExplorer(GlmParameters, Explorer):
     def update_view(self, changed=None):
         if changed is None or "task" in changed:
             self.task_note.object = self.spec.description
-            self.widgets["psi"].visible = self.spec.erm == "random_features"
+            self.widgets["psi"].visible = self.uses("psi")  # one task's: hidden elsewhere
         if changed is None or "alpha_range" in changed:  # a link's range beyond the slider
             end = max(recipes.ALPHA_SLIDER_END, float(self.alpha_range[1]))
             if self.widgets["alpha_range"].end != end:

@@ -82,6 +82,8 @@ TASKS = {
         "(purple) against the Bayes-optimal error (Aubin et al. 2020).", SIGN_DEFAULTS,
         erm="logistic"),
 }
+#: the label-noise parameter of each channel (the other is unused, its control disabled)
+CHANNEL_NOISE = {"sign": "flip", "abs": "noise", "linear": "noise"}
 PRIOR_LABELS = {
     "Rademacher (±1)": "rademacher",
     "Gaussian": "gaussian",
@@ -196,6 +198,15 @@ class GlmParameters(ExplorerParameters):
     @property
     def is_sparse(self) -> bool:
         return self.prior in priors.SPARSE_PRIORS
+
+    def uses(self, name: str) -> bool:
+        """Whether the current task and prior use the parameter ``name`` (its control is
+        enabled) among those some tasks do not."""
+        needed = {"rho": self.is_sparse, "noise": CHANNEL_NOISE[self.channel_key] == "noise",
+                  "flip": CHANNEL_NOISE[self.channel_key] == "flip",
+                  "lam": self.spec.erm is not None,
+                  "psi": self.spec.erm == "random_features"}
+        return needed.get(name, True)
 
     def constrain(self, values=None) -> dict:
         """A task sets its prior and defaults, except the values that the same update sets
