@@ -165,50 +165,6 @@ def sanitize_query(location, schema: dict[str, str] | None = None) -> list[str]:
     return notes
 
 
-#: significant digits of a number written into a page's link: a slider's float noise
-#: (1.1500000000000001, from its start plus steps) is not part of the view
-LINK_DIGITS = 12
-
-
-def _tidy_query_value(value):
-    """A query value as Panel writes it (JSON text), its numbers without float noise."""
-    import json
-
-    def tidy(v):
-        return float(f"{v:.{LINK_DIGITS}g}") if isinstance(v, float) and math.isfinite(v) else v
-
-    if not isinstance(value, str):
-        return value
-    try:
-        parsed = json.loads(value)
-    except ValueError:
-        return value
-    if isinstance(parsed, float) and math.isfinite(parsed):
-        return json.dumps(tidy(parsed))
-    if (isinstance(parsed, list) and parsed and all(
-            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-            for v in parsed)):
-        return json.dumps([tidy(v) for v in parsed])
-    return value
-
-
-def tidy_query_numbers(location) -> None:
-    """Write numbers into the query of ``location`` (a page's ``pn.state.location``) with
-    ``LINK_DIGITS`` significant digits: ``glm_alpha=1.15``, not ``1.1500000000000001``. The
-    parameters keep their values; a link opens the same view. Panel serialises synced
-    parameters with ``json.dumps`` and has no hook for it, so its ``update_query`` (through
-    which every synced change is written) is wrapped, once per location."""
-    if location is None or getattr(location, "_tidy_numbers", False):
-        return
-    original = location.update_query
-
-    def update_query(**kwargs):
-        original(**{key: _tidy_query_value(value) for key, value in kwargs.items()})
-
-    location.update_query = update_query
-    location._tidy_numbers = True
-
-
 def restore_query(location, arguments) -> bool:
     """Give ``location`` the page's query when it lost it; True if it did.
 
@@ -506,7 +462,9 @@ class Explorer(pn.viewable.Viewer):
         self.finish_build()
         self._recipe_keys: dict[str, object] = {}
         self._constraining = False
-        self.param.watch(self._on_parameters, self.model_parameters())
+        # after the page's other watchers (the URL's among them): what they saw of a value
+        # that ``_on_parameters`` corrects, they see again, corrected
+        self.param.watch(self._on_parameters, self.model_parameters(), precedence=1)
         self.update_view()
 
     def _build_figure(self, spec: Figure):
@@ -562,7 +520,11 @@ class Explorer(pn.viewable.Viewer):
         # what this update sets: every value of a preset or link (``given``), also those
         # equal to the current one (param reports no event for them), else what changed
         given = self._given if self._given is not None else changed
-        fixes = self.constrain({name: getattr(self, name) for name in given})
+        # a slider's float noise (1.1500000000000001) goes first: the view and its link
+        # show the value a person chose, and the link opens the same view
+        fixes = self.tidy_numbers(changed)
+        fixes.update(self.constrain({name: fixes.get(name, getattr(self, name))
+                                     for name in given | set(fixes)}))
         if fixes:
             self._constraining = True
             try:
@@ -815,7 +777,6 @@ class Explorer(pn.viewable.Viewer):
 
         dropped = sanitize_query(location, links.schema_of([type(self)]))
         mapping = {name: self.url_prefix + name for name in self.url_parameters}
-        tidy_query_numbers(location)
         linked = [name for name, key in mapping.items() if key in location.query_params]
         with self.giving(linked):  # the link's values, all of them, whatever their order
             location.sync(self, mapping, on_error=self.apply_values)

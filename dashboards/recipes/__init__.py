@@ -73,6 +73,16 @@ class Recipe:
     solve: Callable | None = None
 
 
+#: significant digits of a number parameter: more is float noise, not a person's choice
+NUMBER_DIGITS = 12
+
+
+def _tidy_number(value):
+    if isinstance(value, float) and math.isfinite(value):
+        return float(f"{value:.{NUMBER_DIGITS}g}")
+    return value
+
+
 class ExplorerParameters(param.Parameterized):
     """Base of every explorer's parameter model."""
 
@@ -103,6 +113,25 @@ class ExplorerParameters(param.Parameterized):
         """The corrections that make ``values`` (over the current ones) consistent: none by
         default."""
         return {}
+
+    def tidy_numbers(self, names) -> dict:
+        """The number parameters among ``names`` whose values carry float noise (a slider's
+        start plus steps: 1.1500000000000001), rounded to ``NUMBER_DIGITS`` significant
+        digits (1.15)."""
+        fixes = {}
+        for name in names:
+            parameter, value = self.param[name], getattr(self, name)
+            if isinstance(parameter, param.Integer) or value is None:
+                continue
+            if isinstance(parameter, param.Number):
+                tidy = _tidy_number(value)
+            elif isinstance(parameter, param.Range):
+                tidy = tuple(_tidy_number(v) for v in value)
+            else:
+                continue
+            if tidy != value:
+                fixes[name] = tidy
+        return fixes
 
     def preset_explanation(self, preset: Preset) -> str:
         """The text shown with ``preset`` (a model may put computed numbers in it)."""
