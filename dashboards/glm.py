@@ -218,10 +218,9 @@ class GlmExplorer(GlmParameters, Explorer):
         if changed is None or "task" in changed:
             self.task_note.object = self.spec.description
             self.widgets["psi"].visible = self.uses("psi")  # one task's: hidden elsewhere
-        if changed is None or "alpha_range" in changed:  # a link's range beyond the slider
-            end = max(recipes.ALPHA_SLIDER_END, float(self.alpha_range[1]))
-            if self.widgets["alpha_range"].end != end:
-                self.widgets["alpha_range"].end = end
+        slider = self.widgets["alpha_range"]
+        if self.alpha_range[1] > slider.end:  # a range typed or linked beyond the slider
+            slider.end = float(self.alpha_range[1])
         super().update_view(changed)
 
     def after_curves(self):
