@@ -591,8 +591,7 @@ class Explorer(pn.viewable.Viewer):
         """A recipe whose slow part (``recipe.solve``) runs in the short-solve worker
         processes through ``run_latest`` (latest wins, results shared through its cache); the
         fast rest, and what shows meanwhile, here. Its Future is ``explorer.<recipe>_future``."""
-        p = self.snapshot()
-        plan = recipe.solve(p)
+        plan = recipe.solve(self)
         if plan is None:  # nothing slow for these parameters: an older request is stale
             self._latest.pop(recipe.name, None)
             self.background.pop(recipe.name, None)
@@ -602,7 +601,9 @@ class Explorer(pn.viewable.Viewer):
             self.guarded(self._run_recipe)(recipe)
         else:
             cache, key, steps = plan
-            if cache.get(key) is None:
+            # the parameters the result is for: a snapshot (a ms) when it comes later
+            p = self if cache.get(key) is not None else self.snapshot()
+            if p is not self:
                 self._bound(recipe, recipe.fn(p, None))
 
             def failed(exc):
