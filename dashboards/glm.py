@@ -39,23 +39,15 @@ from .base import (
 )
 from .recipes import glm as recipes
 from .recipes import readable
-from .recipes.glm import (  # noqa: F401 (the page's names: tests, warm-up, benchmarks)
+from .recipes.glm import (  # noqa: F401 (the page's names: the warm-up, tests, benchmarks)
     ATLAS,
     CURVE_POINTS,
     DD_LAMBDAS,
     LOGISTIC_CURVES,
     LOGISTIC_POINTS,
-    PRIOR_LABELS,
-    TASKS,
-    THRESHOLD_STYLE,
     GlmParameters,
     cached_curve,
-    cached_landscape,
-    cached_random_features,
-    cached_ridge,
-    cached_thresholds,
     logistic_steps,
-    make_channel,
 )
 
 _prefetched = threading.Event()
