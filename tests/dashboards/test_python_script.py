@@ -7,7 +7,6 @@ import panel as pn
 import pytest
 
 from dashboards import DiffusionExplorer, GlmExplorer, OnlineExplorer, SpikedExplorer
-from tests.waiting import wait_until
 
 CASES = [
     (SpikedExplorer, {}),
@@ -41,6 +40,8 @@ def test_script_reproduces_the_plotted_data(cls, values, capsys):
     assert data
     # curves solved in the background (the perceptron's logistic regression) are in the
     # script too: compare once the page has them
+    from tests.waiting import wait_until
+
     concurrent.futures.wait(list(explorer.background.values()), timeout=120)
 
     def plotted():
