@@ -21,6 +21,13 @@ hand-written Viewers on the same base):
   ``background`` goes through ``run_latest``; ``after_<recipe>`` methods of the page set
   what data does not (titles, axis labels, summaries).
 
+A recipe with a ``solve`` (``Recipe.solve``: e.g. the teacher-student logistic regression)
+has its slow part solved in the short-solve worker processes through ``run_latest`` and
+shared through a cache; the rest runs on the page. Presets and links set their values inside
+``Explorer.giving``: ``constrain`` sees every value they set (also those equal to the current
+one, of which param reports no change) and leaves them alone, so dependent defaults (a task's
+prior and noise) never depend on the order the values come in.
+
 A parameter change thus reaches the browser in one hop each way. What keeps a slider move
 inside its latency budget (``python -m bench.sliders``):
 
@@ -48,6 +55,7 @@ import os
 import threading
 import zipfile
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import wraps
 
@@ -420,6 +428,7 @@ class Explorer(pn.viewable.Viewer):
         # the latest background request of each kind (see run_latest), and its Future
         self._latest: dict[str, object] = {}
         self.background: dict[str, Future] = {}
+        self._given: set[str] | None = None  # see giving()
         if self._doc is not None and self._doc.session_context is not None:
             # work of a page that was closed stops at its next check, or never starts
             self._doc.on_session_destroyed(lambda _context: self.close())
@@ -454,7 +463,9 @@ class Explorer(pn.viewable.Viewer):
         self.finish_build()
         self._recipe_keys: dict[str, object] = {}
         self._constraining = False
-        self.param.watch(self._on_parameters, self.model_parameters())
+        # after the page's other watchers (the URL's among them): what they saw of a value
+        # that ``_on_parameters`` corrects, they see again, corrected
+        self.param.watch(self._on_parameters, self.model_parameters(), precedence=1)
         self.update_view()
 
     def _build_figure(self, spec: Figure):
@@ -507,7 +518,14 @@ class Explorer(pn.viewable.Viewer):
         if self._constraining:
             return  # the corrections below: the call that made them updates the view
         changed = {e.name for e in events}
-        fixes = self.constrain()
+        # what this update sets: every value of a preset or link (``given``), also those
+        # equal to the current one (param reports no event for them), else what changed
+        given = self._given if self._given is not None else changed
+        # a slider's float noise (1.1500000000000001) goes first: the view and its link
+        # show the value a person chose, and the link opens the same view
+        fixes = self.tidy_numbers(changed)
+        fixes.update(self.constrain({name: fixes.get(name, getattr(self, name))
+                                     for name in given | set(fixes)}))
         if fixes:
             self._constraining = True
             try:
@@ -542,7 +560,9 @@ class Explorer(pn.viewable.Viewer):
                 if changed is not None and self._recipe_keys.get(recipe.name) == key:
                     continue  # e.g. another prior of the same family
                 self._recipe_keys[recipe.name] = key
-            if recipe.background:
+            if recipe.solve is not None:
+                self.guarded(self._run_solve)(recipe)
+            elif recipe.background:
                 self._run_background(recipe)
             else:
                 self.guarded(self._run_recipe)(recipe)
@@ -566,6 +586,37 @@ class Explorer(pn.viewable.Viewer):
         future = self.run_latest(recipe.name, lambda check: recipe.fn(p),
                                  on_done=lambda outputs: self._bound(recipe, outputs),
                                  on_error=failed, loading=self.panes.get(recipe.name))
+        setattr(self, f"{recipe.name}_future", future)
+        return future
+
+    def _run_solve(self, recipe) -> Future:
+        """A recipe whose slow part (``recipe.solve``) runs in the short-solve worker
+        processes through ``run_latest`` (latest wins, results shared through its cache); the
+        fast rest, and what shows meanwhile, here. Its Future is ``explorer.<recipe>_future``."""
+        plan = recipe.solve(self)
+        if plan is None:  # nothing slow for these parameters: an older request is stale
+            self._latest.pop(recipe.name, None)
+            self.background.pop(recipe.name, None)
+            pane = self.panes.get(recipe.name)
+            if pane is not None:
+                pane.loading = False
+            self.guarded(self._run_recipe)(recipe)
+        else:
+            cache, key, steps = plan
+            # the parameters the result is for: a snapshot (a ms) when it comes later
+            p = self if cache.get(key) is not None else self.snapshot()
+            if p is not self:
+                self._bound(recipe, recipe.fn(p, None))
+
+            def failed(exc):
+                self._recipe_keys.pop(recipe.name, None)  # the next change tries again
+                self.show_message(f"**Could not compute the {recipe.label or recipe.name}:** "
+                                  f"{exc}", "danger")
+
+            self.run_latest(recipe.name, steps, cache=cache, key=key,
+                            on_done=lambda results: self._bound(recipe, recipe.fn(p, results)),
+                            on_error=failed, loading=self.panes.get(recipe.name))
+        future = self.latest_future(recipe.name)
         setattr(self, f"{recipe.name}_future", future)
         return future
 
@@ -729,7 +780,9 @@ class Explorer(pn.viewable.Viewer):
 
         dropped = sanitize_query(location, links.schema_of([type(self)]))
         mapping = {name: self.url_prefix + name for name in self.url_parameters}
-        location.sync(self, mapping, on_error=self.apply_values)
+        linked = [name for name, key in mapping.items() if key in location.query_params]
+        with self.giving(linked):  # the link's values, all of them, whatever their order
+            location.sync(self, mapping, on_error=self.apply_values)
         if dropped:  # with what apply_values said, if anything
             adjusted = self.message.object if self.message.visible else ""
             self.show_message(links.notes_text(dropped) + ("\n\n" + adjusted if adjusted else ""))
@@ -739,9 +792,16 @@ class Explorer(pn.viewable.Viewer):
 
         Returns the notes shown to the user (also shown in the message area).
         """
+        notes = []
+        with self.giving(n for n in values if n in self.url_parameters):
+            self._apply_values(values, notes)
+        if notes:
+            self.show_message("Some link parameters were adjusted: " + "; ".join(notes) + ".")
+        return notes
+
+    def _apply_values(self, values: dict, notes: list[str]) -> None:
         from .links import shown
 
-        notes = []
         for name, value in values.items():
             if name not in self.param or name not in self.url_parameters:
                 continue
@@ -757,9 +817,6 @@ class Explorer(pn.viewable.Viewer):
                 self.param.update(**{name: fixed})
             except Exception as exc:  # still refused (e.g. a constraint between parameters)
                 notes.append(f"{given} was refused: {shown(str(exc), 80)}")
-        if notes:
-            self.show_message("Some link parameters were adjusted: " + "; ".join(notes) + ".")
-        return notes
 
     # -- background work -----------------------------------------------------------------
     def schedule(self, callback) -> None:
@@ -950,13 +1007,29 @@ class Explorer(pn.viewable.Viewer):
             raise ValueError(f"unknown preset {name!r}")
         self.clear_message()
         if hasattr(self, "preset_values"):  # a parameter model: one batched update
-            self.param.update(**self.preset_values(name))
+            values = self.preset_values(name)
+            with self.giving(values):
+                self.param.update(**values)
         else:
             for key, value in preset.values.items():  # in order: e.g. a task before its options
                 self.param.update(**{key: value})
         if hasattr(self, "preset_note"):
-            self.preset_note.object = f"{preset.explanation} *{preset.reference}.*"
+            explanation = (self.preset_explanation(preset)
+                           if hasattr(self, "preset_explanation") else preset.explanation)
+            self.preset_note.object = f"{explanation} *{preset.reference}.*"
         return preset
+
+    @contextmanager
+    def giving(self, names):
+        """Updates made inside set the parameters ``names`` (a preset's, a link's): the
+        model's corrections (``constrain``) leave all of them alone, also those whose value
+        did not change, and so whatever order the values are applied in."""
+        outer = self._given
+        self._given = set(names) | (outer or set())
+        try:
+            yield
+        finally:
+            self._given = outer
 
     def preset_widget(self) -> pn.Column:
         """A selector of the classic results and the note of the chosen one."""

@@ -40,8 +40,7 @@ def warm_caches() -> float:
         glm_view.cached_curve(priors.Gaussian(), channels.Abs(), 0.05, 3.0,
                               glm_view.CURVE_POINTS)
         # the default view's logistic-regression curve (binary perceptron, lam = 0.1)
-        logistic = (0.05, 3.0, glm_view.LOGISTIC_POINTS, 0.1, 0.0)
-        solve_now(glm_view.LOGISTIC_CURVES, logistic, glm_view.logistic_steps(*logistic))
+        solve_now(*glm_view.recipes.erm_solve(glm_view.GlmParameters()))
         # the online-SGD view: its default curves, and the compiled kernels loaded once
         default = online_view.OnlineExplorer.param
         key = (default.K.default, default.M.default, default.N.default,

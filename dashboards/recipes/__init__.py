@@ -55,7 +55,13 @@ class Recipe:
     them changed and, with ``key``, only when ``key(p)`` changed too (e.g. a phase diagram
     that depends on the prior's family, not on the prior). ``background``: solved off the
     page's event loop through ``Explorer.run_latest``; ``script``: part of the exported
-    script's ``data``."""
+    script's ``data``.
+
+    ``solve``: for a recipe whose slow part runs in the short-solve worker processes,
+    ``solve(p) -> (cache, key, steps)`` (``processes.Step`` s, results shared by every page
+    through ``cache``) or None when these parameters need no slow part. The page then calls
+    ``fn(p, results)`` with the steps' results, and ``fn(p, None)`` while they are computed
+    (what to show meanwhile); ``fn(p)`` alone (script, tests) computes everything itself."""
 
     name: str
     fn: Callable
@@ -64,6 +70,17 @@ class Recipe:
     background: bool = False
     script: bool = True
     label: str = ""
+    solve: Callable | None = None
+
+
+#: significant digits of a number parameter: more is float noise, not a person's choice
+NUMBER_DIGITS = 12
+
+
+def _tidy_number(value):
+    if isinstance(value, float) and math.isfinite(value):
+        return float(f"{value:.{NUMBER_DIGITS}g}")
+    return value
 
 
 class ExplorerParameters(param.Parameterized):
@@ -96,6 +113,29 @@ class ExplorerParameters(param.Parameterized):
         """The corrections that make ``values`` (over the current ones) consistent: none by
         default."""
         return {}
+
+    def tidy_numbers(self, names) -> dict:
+        """The number parameters among ``names`` whose values carry float noise (a slider's
+        start plus steps: 1.1500000000000001), rounded to ``NUMBER_DIGITS`` significant
+        digits (1.15)."""
+        fixes = {}
+        for name in names:
+            parameter, value = self.param[name], getattr(self, name)
+            if isinstance(parameter, param.Integer) or value is None:
+                continue
+            if isinstance(parameter, param.Number):
+                tidy = _tidy_number(value)
+            elif isinstance(parameter, param.Range):
+                tidy = tuple(_tidy_number(v) for v in value)
+            else:
+                continue
+            if tidy != value:
+                fixes[name] = tidy
+        return fixes
+
+    def preset_explanation(self, preset: Preset) -> str:
+        """The text shown with ``preset`` (a model may put computed numbers in it)."""
+        return preset.explanation
 
     def preset_values(self, name: str) -> dict:
         """The values of the preset ``name``, with the corrections they need: what a page
@@ -135,6 +175,25 @@ data = {{}}
 for name, columns in data.items():
     print(name, {{column: len(values) for column, values in columns.items()}})
 '''
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def readable(x: float, digits: int = 3) -> str:
+    """``x`` for people, to ``digits`` significant digits: 3000, 0.0001, 1.5 × 10⁻⁵, never
+    Python's 3e+03 or 1.1500000000000001."""
+    x = float(x)
+    if not math.isfinite(x):
+        return "∞" if x > 0 else "−∞" if x < 0 else "NaN"
+    text = f"{float(f'{x:.{digits}g}'):.{digits}g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        if 0 < int(exponent) < 6:  # 3000 and 12300 as such, not in powers of ten
+            return f"{float(text):.0f}"
+        power = "10" + str(int(exponent)).translate(_SUPERSCRIPT)
+        return power if mantissa == "1" else f"{mantissa.replace('-', '−')} × {power}"
+    return text.replace("-", "−")
 
 
 class OrderedRange(param.Range):

@@ -138,7 +138,8 @@ def test_logistic_task_shows_logistic_and_clamps_small_lambda(explorer):
     assert "λ ≥ 0.01" in explorer.message.object
     explorer.erm_future.result(timeout=120)
     wait_until(lambda: len(explorer.sources["erm"].data["alpha"]) > 0)
-    assert "logistic regression at λ = 0.01" in str(explorer._legend_items["ridge"].label)
+    (legend,) = explorer.optional_legend["erm"]  # the ERM curve's legend entry
+    assert "logistic regression at λ = 0.01" in str(legend.label)
 
 
 def test_random_features_task(explorer):

@@ -47,7 +47,7 @@ def test_the_selector_applies_a_preset():
 
 def test_classic_results_appear():
     glm = GlmExplorer()
-    glm.apply_preset("Binary perceptron: the gap between 1.249 and 1.493")
+    glm.apply_preset("Binary perceptron: the hard phase between α_IT and α_alg")
     assert "1.2447" in glm.summary.object
     assert "1.4926" in glm.summary.object
     spiked = SpikedExplorer()

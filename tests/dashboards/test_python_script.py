@@ -1,5 +1,7 @@
 """'Copy as Python': the script of each explorer runs on its own and rebuilds the plotted data."""
 
+import concurrent.futures
+
 import numpy as np
 import panel as pn
 import pytest
@@ -46,8 +48,19 @@ def test_script_reproduces_the_plotted_data(cls, values, capsys):
     explorer.script_card.collapsed = False
     assert explorer.script_area.value == script  # the page shows the current script
     data = run_script(script)
-    sources = {s.name: s.data for s in explorer.sources.values() if s.name}
     assert data
+    # curves solved in the background (the perceptron's logistic regression) are in the
+    # script too: compare once the page has them
+    from tests.waiting import wait_until
+
+    concurrent.futures.wait(list(explorer.background.values()), timeout=120)
+
+    def plotted():
+        return {s.name: s.data for s in explorer.sources.values() if s.name}
+
+    wait_until(lambda: all(len(np.asarray(v)) == len(plotted()[name][c])
+                           for name, columns in data.items() for c, v in columns.items()))
+    sources = plotted()
     for name, columns in data.items():
         plotted = sources[name]
         assert set(columns) == set(plotted), name
