@@ -8,6 +8,7 @@ from dashboards import (
     CapacityExplorer,
     DiffusionExplorer,
     GlmExplorer,
+    MultiIndexExplorer,
     OnlineExplorer,
     ScalingExplorer,
     SpikedExplorer,
@@ -34,6 +35,7 @@ EXPLORERS = {
     "Diffusion models": DiffusionExplorer,
     "Storage capacity": CapacityExplorer,
     "Scaling laws": ScalingExplorer,
+    "Multi-index models": MultiIndexExplorer,
 }
 
 

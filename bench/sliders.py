@@ -67,6 +67,7 @@ CASES = (
     SliderCase("scaling", "tab=5", "source", "scaling-curve"),
     SliderCase("scaling", "tab=5", "log_noise", "scaling-curve"),
     SliderCase("scaling", "tab=5&kr_optimal=false", "reg_exponent", "scaling-curve"),
+    SliderCase("multiindex", "tab=6", "alpha_max", "multiindex-eigenvalues"),
 )
 
 # records, for a named source, the time of every change that leaves it non-empty

@@ -10,6 +10,7 @@ _EXPLORERS = {
     "CapacityExplorer": "dashboards.capacity",
     "DiffusionExplorer": "dashboards.diffusion",
     "GlmExplorer": "dashboards.glm",
+    "MultiIndexExplorer": "dashboards.multiindex",
     "OnlineExplorer": "dashboards.online",
     "ScalingExplorer": "dashboards.scaling",
     "SpikedExplorer": "dashboards.spiked",

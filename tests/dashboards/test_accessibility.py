@@ -11,6 +11,7 @@ from dashboards import (
     CapacityExplorer,
     DiffusionExplorer,
     GlmExplorer,
+    MultiIndexExplorer,
     OnlineExplorer,
     ScalingExplorer,
     SpikedExplorer,
@@ -20,7 +21,7 @@ from dashboards.diffusion import CLASS_COLORS, N_COLORS
 from dashboards.online import Q_PALETTE, R_PALETTE
 
 EXPLORERS = [SpikedExplorer, GlmExplorer, OnlineExplorer, DiffusionExplorer, CapacityExplorer,
-             ScalingExplorer]
+             ScalingExplorer, MultiIndexExplorer]
 # Okabe & Ito 2008, "Color universal design": the eight colours, in hex
 OKABE_ITO = {"#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00",
              "#CC79A7"}

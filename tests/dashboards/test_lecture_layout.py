@@ -15,6 +15,7 @@ from dashboards import (
     CapacityExplorer,
     DiffusionExplorer,
     GlmExplorer,
+    MultiIndexExplorer,
     OnlineExplorer,
     ScalingExplorer,
     SpikedExplorer,
@@ -38,7 +39,7 @@ from dashboards.plotstyle import (
 from dashboards.text import markdown_with_math
 
 EXPLORERS = [SpikedExplorer, GlmExplorer, OnlineExplorer, DiffusionExplorer, CapacityExplorer,
-             ScalingExplorer]
+             ScalingExplorer, MultiIndexExplorer]
 EXPLANATIONS = {"spiked": spiked_view.EXPLANATION, "glm": glm_view.EXPLANATION,
                 "online": online_view.EXPLANATION, "diffusion": diffusion_view.EXPLANATION}
 #: every TeX command the explanations use; one not listed is a typo until proven otherwise

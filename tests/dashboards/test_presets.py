@@ -7,6 +7,7 @@ from dashboards import (
     CapacityExplorer,
     DiffusionExplorer,
     GlmExplorer,
+    MultiIndexExplorer,
     OnlineExplorer,
     ScalingExplorer,
     SpikedExplorer,
@@ -24,7 +25,7 @@ def values_match(explorer, values):
 
 
 @pytest.mark.parametrize("cls", [SpikedExplorer, GlmExplorer, OnlineExplorer, DiffusionExplorer,
-                                 CapacityExplorer, ScalingExplorer])
+                                 CapacityExplorer, ScalingExplorer, MultiIndexExplorer])
 def test_every_preset_sets_its_values_without_error(cls):
     explorer = cls()
     assert 3 <= len(explorer.presets) <= 6

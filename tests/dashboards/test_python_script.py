@@ -10,6 +10,7 @@ from dashboards import (
     CapacityExplorer,
     DiffusionExplorer,
     GlmExplorer,
+    MultiIndexExplorer,
     OnlineExplorer,
     ScalingExplorer,
     SpikedExplorer,
@@ -29,6 +30,8 @@ CASES = [
     (CapacityExplorer, {}),
     (CapacityExplorer, {"kappa": 0.75, "n": 25, "alpha": 2.5}),
     (ScalingExplorer, {}),
+    (MultiIndexExplorer, {}),
+    (MultiIndexExplorer, {"target": "z1^2+z2^2", "alpha_max": 2.5}),
     (ScalingExplorer, {"capacity": 3.0, "source": 1.2, "optimal": False, "reg_exponent": 2.0}),
 ]
 

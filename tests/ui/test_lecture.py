@@ -12,7 +12,7 @@ from .test_spiked_page import open_page, source
 pytestmark = pytest.mark.ui
 
 TABS = [(0, "spiked-curves"), (1, "glm-curves"), (2, "sgd-eps"), (3, "dm-phase"),
-        (4, "capacity-overlap"), (5, "scaling-curve")]
+        (4, "capacity-overlap"), (5, "scaling-curve"), (6, "multiindex-spectrum")]
 
 # the rendered text of the explanation card (formulas left out: MathJax draws them as SVG),
 # its formulas, and MathJax's error nodes
@@ -54,7 +54,7 @@ def test_the_explanation_card_shows_typeset_formulas_and_no_raw_tex(page, app_ur
     assert "References." in text
     for raw in ("$", "\\", "</", "<em>", "*"):
         assert raw not in text, (raw, text[max(0, text.find(raw) - 80):text.find(raw) + 80])
-    if tab in (0, 1, 2, 5):
+    if tab in (0, 1, 2, 5, 6):
         assert "Zdeborová" in text
     if tab in (1, 3, 4):
         assert "Mézard" in text

@@ -1,0 +1,179 @@
+"""Multi-index explorer: which directions of a teacher W* in R^{d x p} a learner finds from
+alpha d samples (trivial, easy and hard directions, staircases), and when the hidden units of
+a two-unit committee machine specialise, with the hard phase of binary weights.
+
+The parameters, the cached theory calls and the recipes are in
+``dashboards.recipes.multiindex`` (Panel-free); this module holds the page: its figures and
+controls as data and the texts."""
+
+from __future__ import annotations
+
+import panel as pn
+
+from theory import multiindex
+
+from .base import (
+    PALETTE,
+    Explorer,
+    Figure,
+    Glyph,
+    Hover,
+    Marker,
+    bands_and_thresholds,
+    control,
+    set_subtitle,
+)
+from .recipes import multiindex as recipes
+from .recipes.multiindex import EIGEN_COLORS, MultiIndexParameters
+
+ALPHA_MARKER = (("line_color", PALETTE["black"]), ("line_width", 1.5), ("line_alpha", 0.5),
+                ("line_dash", "dotted"))
+
+
+def _eigen_glyphs():
+    glyphs = list(bands_and_thresholds("eigen_regions", "eigen_thresholds"))
+    for j, color in enumerate(EIGEN_COLORS, start=1):
+        glyphs.append(Glyph("line", "eigen", key=f"m{j}", x="alpha", y=f"m{j}", color=color,
+                            line_width=3 if j == 1 else 2.5,
+                            legend_label=f"eigenvalue {j} of M (GAMP)"))
+        glyphs.append(Glyph("line", "eigen", x="alpha", y=f"b{j}", color=color, line_width=2,
+                            line_dash="dashed", line_alpha=0.8,
+                            legend_label=f"eigenvalue {j} (Bayes-optimal)"))
+    return tuple(glyphs)
+
+
+FIGURES = (
+    Figure("eigen", "Overlap with the teacher's directions", "samples per dimension α = n/d",
+           "eigenvalues of the overlap M", height=400, loading="eigenvalues",
+           options=(("y_range", recipes.EIGEN_Y), ("subtitle", ""), ("span", "full")),
+           glyphs=_eigen_glyphs(),
+           markers=(Marker("alpha_marker_eigen", "alpha", ALPHA_MARKER),),
+           hover=(Hover(("m1",), (("α", "@alpha{0.000}"), ("m₁", "@m1{0.0000}"),
+                                  ("m₂", "@m2{0.0000}"), ("m₃", "@m3{0.0000}"))),)),
+    Figure("spectrum", "Weak recovery at M = 0", "eigen-matrix index k",
+           "eigenvalue of F", height=330, loading="weak_recovery",
+           options=(("subtitle", ""),),
+           glyphs=(Glyph("vbar", "spectrum", key="bars", x="index", top="eigenvalue",
+                         width=0.6, color=PALETTE["blue"],
+                         legend_label="spectrum of F(M) = E[G M G]"),),
+           hover=(Hover(("bars",), (("k", "@index"), ("λ_k", "@eigenvalue{0.0000}"))),)),
+    Figure("entropy", "Committee: free entropy per branch", "samples per dimension α = n/d",
+           "free entropy", height=330, loading="committee",
+           options=(("subtitle", ""),),
+           glyphs=(
+               Glyph("segment", "entropy_thresholds", x0="x", x1="x", y0="y0", y1="y1",
+                     color="color", line_width=2, line_dash="dashed", legend_field="threshold"),
+               Glyph("line", "entropy", key="uninformed", x="alpha", y="uninformed",
+                     color=recipes.COLORS["uninformed"], line_width=2.5,
+                     legend_label="GAMP's branch (uninformed)"),
+               Glyph("line", "entropy", x="alpha", y="informed",
+                     color=recipes.COLORS["informed"], line_width=2.5, line_dash="dashed",
+                     legend_label="informed branch"),
+           ),
+           markers=(Marker("alpha_marker_entropy", "alpha", ALPHA_MARKER),),
+           hover=(Hover(("uninformed",), (("α", "@alpha{0.000}"),
+                                          ("GAMP", "@uninformed{0.0000}"),
+                                          ("informed", "@informed{0.0000}"))),)),
+)
+
+CONTROLS = (
+    "presets",
+    control("target"),
+    control("weights", "RadioButtonGroup", enabled=lambda p: p.is_committee),
+    control("alpha_max", format="0.00"),
+    control("alpha", format="0.00"),
+    "divider",
+    "export",
+)
+
+EXPLANATION = rf"""
+### What you see
+**Model.** Gaussian inputs $x \in \mathbb R^d$, a teacher $W^* \in \mathbb R^{{d\times p}}$
+with $p$ fixed, $z = W^{{*\top}} x/\sqrt d$ and labels $y \sim P(y \mid z)$, from $n = \alpha d$
+samples. The Bayes-optimal learner (and GAMP) is described by the $p \times p$ overlap $M$ with
+the teacher's directions, through the state evolution
+
+$$ {multiindex.EQUATIONS["state_evolution"]} $$
+
+**Weak recovery (right).** At $M = 0$: if $\mathbb E[z \mid y] \neq 0$ a direction is learned at
+any $\alpha > 0$ (*trivial*). Otherwise the linearised map
+$$ {multiindex.EQUATIONS["weak_recovery"]} $$
+decides: $M = 0$ becomes unstable at $\alpha_c = 1/\lambda_{{\max}}(F)$ (*easy*), or never when
+$G \equiv 0$ (*hard*: e.g. the parity $\mathrm{{sign}}(z_1 z_2 z_3)$). Closed forms:
+$\alpha_c = 1/2$ for $y = z^2$, $p/2$ for sums of $p$ squares, $\pi^2/4$ for
+$\mathrm{{sign}}(z_1 z_2)$. A *staircase* learns some directions only once others are known.
+
+**Overlaps (top).** The eigenvalues of $M$ along $\alpha$, on GAMP's branch (solid) and the
+Bayes-optimal one (dashed), where state evolution is solved here (the committee and
+$y = |z|^2$); dashed lines mark the thresholds.
+
+**Committee (bottom).** $y = \mathrm{{sign}}(z_1) + \mathrm{{sign}}(z_2)$: the direction
+$w_1 + w_2$ is learned at once; the units specialise (tell themselves apart) from
+$\alpha_{{\rm spec}}$. With $\pm 1$ weights exact recovery (free entropy $-2\ln 2$) overtakes
+at $\alpha_{{\rm IT}}$ but GAMP reaches it only at $\alpha_{{\rm alg}}$: the shaded hard phase.
+
+**References.** {"; ".join(multiindex.REFERENCES)}.
+"""
+
+
+class MultiIndexExplorer(MultiIndexParameters, Explorer):
+    """Multi-index models: weak recovery, staircases, committee specialisation."""
+
+    title = "Multi-index models"
+    SOURCES = recipes.SOURCES
+    RECIPES = recipes.RECIPES
+    FIGURES = FIGURES
+    CONTROLS = CONTROLS
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.summary = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10))
+        self.build_view()
+
+    def python_script(self) -> str:
+        return recipes.python_script(self)
+
+    def after_weak_recovery(self):
+        w = recipes.cached_weak_recovery(self.target)
+        label = next(k for k, v in recipes.TARGET_LABELS.items() if v == self.target)
+        set_subtitle(self.fig_spectrum, label)
+        if w.classification == "hard":
+            text = ("**Hard:** G(y) = 0, so M = 0 is stable at every α: no direction is found "
+                    "from scratch with O(d) samples.")
+        elif w.classification == "trivial":
+            text = ("**Trivial:** E[z | y] ≠ 0, so the direction(s) it spans are learned at any "
+                    "α > 0; the others follow at their own thresholds.")
+        else:
+            text = (f"**Easy:** M = 0 becomes unstable at α_c = 1/λ_max(F) = "
+                    f"{w.alpha_c:.4f}.")
+        later = sorted({round(float(t), 4) for t in w.direction_thresholds
+                        if 0 < t < float("inf") and t > w.alpha_c + 1e-6})
+        if later:
+            text += (" Further directions are learned only later, from α = "
+                     + ", ".join(f"{t:.4f}" for t in later) + " (a staircase).")
+        self.summary.object = text
+
+    def after_eigenvalues(self):
+        weights = "±1 weights" if self.is_committee and self.weights == "binary" else (
+            "Gaussian weights")
+        solved = self.target in multiindex.STATE_EVOLUTION_TARGETS
+        set_subtitle(self.fig_eigen, weights if solved else
+                     "thresholds only: state evolution is solved for the committee and |z|²")
+        self.fig_eigen.x_range.update(start=0.0, end=float(self.alpha_max))
+
+    def after_committee(self):
+        set_subtitle(self.fig_entropy, "±1 weights" if self.weights == "binary" else
+                     "Gaussian weights")
+
+    def __panel__(self):
+        explanation = self.explanation(
+            EXPLANATION, "What this shows: model, thresholds, references")
+        plots = pn.Column(
+            self.message,
+            self.summary,
+            self.eigen_pane,
+            self.plot_row(self.spectrum_pane, self.entropy_pane),
+            explanation,
+            sizing_mode="stretch_width",
+        )
+        return pn.Row(self.controls, plots, sizing_mode="stretch_width")

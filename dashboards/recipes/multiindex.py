@@ -1,0 +1,205 @@
+"""Multi-index models (Troiani et al. 2024; Aubin et al. 2018): the parameter model and the
+recipes that turn it into plotted data. numpy, param and theory only (no Panel, no Bokeh)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import param
+
+from theory import multiindex
+
+from . import (  # noqa: F401 (named: used by the exported scripts)
+    ExplorerParameters,
+    Preset,
+    Recipe,
+    Source,
+    named,
+    shaded_regions,
+    threshold_lines,
+)
+
+__all__ = ["RECIPES", "SOURCES", "MultiIndexParameters", "committee", "eigenvalues",
+           "python_script", "weak_recovery"]
+
+TARGET_LABELS = {
+    "committee: y = sign(z₁) + sign(z₂)": "committee",
+    "y = z²": "z^2",
+    "y = z₁² + z₂²": "z1^2+z2^2",
+    "y = z₁² + z₂² + z₃²": "z1^2+z2^2+z3^2",
+    "y = z₁ z₂": "z1*z2",
+    "y = sign(z₁ z₂)": "sign(z1*z2)",
+    "y = z₁ z₂ z₃": "z1*z2*z3",
+    "y = sign(z₁ z₂ z₃)": "sign(z1*z2*z3)",
+    "staircase: y = z₁² + sign(z₂ z₃)": "z1^2+sign(z2*z3)",
+}
+WEIGHT_LABELS = {"Gaussian": "gaussian", "±1 (binary)": "binary"}
+CURVE_POINTS = 80
+MAX_ALPHA = 6.0
+EIGEN_COLORS = ("#0072B2", "#D55E00", "#009E73")
+COLORS = {"threshold": "#E69F00", "spec": "#CC79A7", "it": "#D55E00", "alg": "#E69F00",
+          "hard": "#E69F00", "uninformed": "#0072B2", "informed": "#009E73",
+          "perfect": "#7F7F7F"}
+EIGEN_Y = (-0.02, 1.02)
+
+
+class MultiIndexParameters(ExplorerParameters):
+    """The multi-index explorer's controls."""
+
+    target = param.Selector(default="committee", objects=TARGET_LABELS, label="Target")
+    weights = param.Selector(default="gaussian", objects=WEIGHT_LABELS,
+                             label="Teacher weights (committee)")
+    alpha_max = param.Number(default=3.0, bounds=(1.0, MAX_ALPHA), step=0.25,
+                             label="Largest α = n/d shown")
+    alpha = param.Number(default=1.0, bounds=(0.0, MAX_ALPHA), step=0.02, label="Current α")
+
+    url_prefix = "mi_"
+    url_parameters = ("target", "weights", "alpha_max", "alpha")
+    presets = (
+        Preset("Committee: hidden units specialise",
+               {"target": "committee", "weights": "gaussian", "alpha_max": 3.0, "alpha": 2.3},
+               "The direction w₁ + w₂ is learned at once (trivial); the units tell themselves "
+               "apart only from α_spec ≈ 2.05, continuously.",
+               "Aubin et al. 2018, arXiv:1806.05451"),
+        Preset("Binary committee: a hard phase",
+               {"target": "committee", "weights": "binary", "alpha_max": 3.0, "alpha": 1.8},
+               "With ±1 weights exact recovery wins at α_IT ≈ 1.55 but GAMP reaches it only at "
+               "α_alg ≈ 1.98: a computational-to-statistical gap.",
+               "Aubin et al. 2018, arXiv:1806.05451"),
+        Preset("Phase retrieval y = z²: weak recovery at α = 1/2",
+               {"target": "z^2", "alpha_max": 3.0, "alpha": 0.8},
+               "E[z | y] = 0: nothing is learned below α_c = 1/2, then the overlap grows; "
+               "GAMP jumps to exact recovery at 1.13.",
+               "Troiani et al. 2024, arXiv:2405.15480"),
+        Preset("Parity y = sign(z₁ z₂ z₃): hard",
+               {"target": "sign(z1*z2*z3)", "alpha_max": 3.0, "alpha": 2.0},
+               "G(y) = 0: no direction is found from scratch with O(d) samples at any α.",
+               "Troiani et al. 2024, arXiv:2405.15480"),
+        Preset("Staircase y = z₁² + sign(z₂ z₃)",
+               {"target": "z1^2+sign(z2*z3)", "alpha_max": 3.0, "alpha": 2.6},
+               "z₁ is learned from α ≈ 0.58; (z₂, z₃) only once z₁ is known, from π²/4.",
+               "Troiani et al. 2024, arXiv:2405.15480"),
+    )
+
+    def constrain(self, values=None) -> dict:
+        """The current alpha stays inside the plotted range."""
+        values = {**self.values(), **(values or {})}
+        top, alpha = values["alpha_max"], values["alpha"]
+        return {} if alpha <= top else {"alpha": float(top)}
+
+    @property
+    def is_committee(self) -> bool:
+        return self.target == "committee"
+
+
+# -- caches -----------------------------------------------------------------------------------
+@lru_cache(maxsize=16)
+def cached_weak_recovery(target: str):
+    return multiindex.weak_recovery_threshold(target)
+
+
+@lru_cache(maxsize=32)
+def cached_eigenvalues(target: str, weights: str, alpha_max: float):
+    alpha = np.linspace(0.02, alpha_max, CURVE_POINTS)
+    return multiindex.eigenvalue_curve(target, alpha, weights)
+
+
+@lru_cache(maxsize=16)
+def cached_committee(weights: str, alpha_max: float):
+    return multiindex.committee_curve(np.linspace(0.02, alpha_max, CURVE_POINTS), weights)
+
+
+def _weights(p) -> str:
+    return p.weights if p.is_committee else "gaussian"
+
+
+# -- recipes -----------------------------------------------------------------------------
+SOURCES = (
+    Source("spectrum", "multiindex-spectrum", ("index", "eigenvalue")),
+    Source("eigen", "multiindex-eigenvalues", ("alpha", "m1", "m2", "m3", "b1", "b2", "b3")),
+    Source("eigen_thresholds", None, ("x", "y0", "y1", "threshold", "color")),
+    Source("eigen_regions", None, ("left", "right", "region", "color", "alpha", "bottom",
+                                   "top")),
+    Source("entropy", "multiindex-free-entropy", ("alpha", "uninformed", "informed")),
+    Source("entropy_thresholds", None, ("x", "y0", "y1", "threshold", "color")),
+)
+
+
+def weak_recovery(p) -> dict:
+    """The spectrum of the linearised map F at M = 0 (its top eigenvalue sets alpha_c)."""
+    w = cached_weak_recovery(p.target)
+    spectrum = np.asarray(w.spectrum, dtype=float)
+    return {"spectrum": {"index": np.arange(1, spectrum.size + 1), "eigenvalue": spectrum}}
+
+
+def eigenvalues(p) -> dict:
+    """Eigenvalues of the overlap M along alpha on GAMP's branch (solid) and the
+    Bayes-optimal one (dashed), where state evolution is solved; with the thresholds."""
+    w = cached_weak_recovery(p.target)
+    top = float(p.alpha_max)
+    entries = []
+    for i, threshold in enumerate(np.unique(np.round(w.direction_thresholds, 9))):
+        if np.isfinite(threshold) and threshold > 0:
+            entries.append((float(threshold), f"direction {i + 1} from α = {threshold:.4f}",
+                            EIGEN_COLORS[min(i, 2)]))
+    bands = []
+    notes = []
+    columns = {k: [] for k in ("alpha", "m1", "m2", "m3", "b1", "b2", "b3")}
+    if p.target in multiindex.STATE_EVOLUTION_TARGETS:
+        curve = cached_eigenvalues(p.target, _weights(p), top)
+        columns["alpha"] = curve.alpha
+        for j in range(3):
+            column = j if j < curve.uninformed.shape[1] else None
+            columns[f"m{j + 1}"] = (curve.uninformed[:, column] if column is not None
+                                    else np.full(curve.alpha.shape, np.nan))
+            columns[f"b{j + 1}"] = (curve.bayes_optimal[:, column] if column is not None
+                                    else np.full(curve.alpha.shape, np.nan))
+        if not curve.converged.all():
+            notes.append("Some state-evolution points did not converge.")
+    if p.is_committee:
+        th = multiindex.committee_thresholds(_weights(p))
+        entries = [(th.specialization, f"α_spec = {th.specialization:.4f}", COLORS["spec"])]
+        if _weights(p) == "binary":
+            entries += [(th.information_theoretic, f"α_IT = {th.information_theoretic:.4f}",
+                         COLORS["it"]),
+                        (th.algorithmic, f"α_alg = {th.algorithmic:.4f}", COLORS["alg"])]
+            bands = [(th.information_theoretic, th.algorithmic, "hard phase", COLORS["hard"],
+                      0.2)]
+    return {"eigen": columns,
+            "eigen_thresholds": threshold_lines([e for e in entries if e[0] <= top],
+                                                *EIGEN_Y),
+            "eigen_regions": shaded_regions(bands, *EIGEN_Y),
+            "notes": notes}
+
+
+def committee(p) -> dict:
+    """The committee's free entropy on GAMP's branch and the informed one (the Bayes-optimal
+    state is the larger): their crossing is alpha_IT."""
+    curve = cached_committee(p.weights, float(p.alpha_max))
+    th = curve.thresholds
+    entries = [(th.specialization, f"α_spec = {th.specialization:.4f}", COLORS["spec"])]
+    if p.weights == "binary":
+        entries.append((th.information_theoretic, f"α_IT = {th.information_theoretic:.4f}",
+                        COLORS["it"]))
+    low = float(np.nanmin(curve.informed.free_entropy))
+    return {"entropy": {"alpha": curve.alpha, "uninformed": curve.uninformed.free_entropy,
+                        "informed": curve.informed.free_entropy},
+            "entropy_thresholds": threshold_lines(
+                [e for e in entries if e[0] <= float(p.alpha_max)], low, 0.0)}
+
+
+RECIPES = (
+    Recipe("weak_recovery", weak_recovery, ("target",), background=True,
+           label="weak-recovery analysis"),
+    Recipe("eigenvalues", eigenvalues, ("target", "weights", "alpha_max"), background=True,
+           label="state evolution"),
+    Recipe("committee", committee, ("weights", "alpha_max"), background=True,
+           label="committee free entropy"),
+)
+
+
+def python_script(p: MultiIndexParameters) -> str:
+    from . import python_script as script
+
+    return script(p, __name__, RECIPES, title="Multi-index models")

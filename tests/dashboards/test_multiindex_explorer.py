@@ -1,0 +1,85 @@
+"""The multi-index explorer: its recipes against the theory's closed forms (no browser), and
+the page's behaviour: what the summary and plots say per target, presets."""
+
+import concurrent.futures
+
+import numpy as np
+import pytest
+
+from dashboards import MultiIndexExplorer
+from dashboards.recipes import multiindex as recipes
+from tests.waiting import wait_until
+
+
+def settle(page):
+    concurrent.futures.wait(list(page.background.values()), timeout=180)
+    wait_until(lambda: all(f.done() for f in page.background.values()), 30)
+
+
+@pytest.mark.parametrize(("target", "alpha_c"), [("z^2", 0.5), ("z1^2+z2^2", 1.0),
+                                                 ("sign(z1*z2)", np.pi**2 / 4)])
+def test_weak_recovery_spectrum_gives_the_closed_form_threshold(target, alpha_c):
+    out = recipes.weak_recovery(recipes.MultiIndexParameters(target=target))
+    assert 1 / out["spectrum"]["eigenvalue"].max() == pytest.approx(alpha_c, rel=1e-9)
+
+
+def test_parity_has_a_vanishing_spectrum():
+    out = recipes.weak_recovery(recipes.MultiIndexParameters(target="sign(z1*z2*z3)"))
+    assert np.allclose(out["spectrum"]["eigenvalue"], 0.0, atol=1e-12)
+
+
+def test_committee_eigenvalues_and_thresholds():
+    p = recipes.MultiIndexParameters(target="committee", weights="binary", alpha_max=3.0)
+    out = recipes.eigenvalues(p)
+    labels = out["eigen_thresholds"]["threshold"]
+    assert any(label.startswith("α_IT = 1.54") for label in labels)
+    assert any(label.startswith("α_alg = 1.97") for label in labels)
+    band = out["eigen_regions"]
+    assert band["left"][0] < band["right"][0]  # the hard phase
+    eigen = out["eigen"]
+    beyond = np.asarray(eigen["alpha"]) > 2.0
+    assert np.allclose(np.asarray(eigen["m1"])[beyond], 1.0, atol=1e-6)  # exact recovery
+    # below alpha_spec the hidden units are not specialised: the second eigenvalue is 0
+    below = np.asarray(eigen["alpha"]) < 1.5
+    assert np.allclose(np.asarray(eigen["m2"])[below], 0.0, atol=1e-9)
+
+
+def test_committee_free_entropy_branches_cross_at_the_it_threshold():
+    p = recipes.MultiIndexParameters(weights="binary", alpha_max=3.0)
+    out = recipes.committee(p)["entropy"]
+    alpha = np.asarray(out["alpha"])
+    gap = np.asarray(out["informed"]) - np.asarray(out["uninformed"])
+    # where the informed (exact-recovery) branch overtakes GAMP's: alpha_IT
+    sign_change = alpha[np.flatnonzero(np.diff(np.sign(gap[alpha < 1.9])) != 0)]
+    assert sign_change.size
+    assert sign_change[0] == pytest.approx(1.546, abs=0.05)
+    informed = np.asarray(out["informed"])[alpha > 1.6]
+    assert np.allclose(informed, -2 * np.log(2), atol=1e-9)  # perfect recovery: -2 ln 2
+
+
+def test_page_summary_follows_the_target():
+    page = MultiIndexExplorer()
+    settle(page)
+    assert "Trivial" in page.summary.object
+    page.target = "sign(z1*z2*z3)"
+    settle(page)
+    assert "Hard" in page.summary.object
+    assert len(page.sources["eigen"].data["alpha"]) == 0  # no state evolution: thresholds only
+    page.target = "z1^2+sign(z2*z3)"
+    settle(page)
+    assert "0.5752" in page.summary.object
+    assert "2.4674" in page.summary.object  # the staircase's second step, pi^2 / 4
+    assert page.widgets["weights"].disabled  # the weights apply to the committee
+
+
+def test_presets_show_what_they_say():
+    page = MultiIndexExplorer()
+    page.apply_preset("Binary committee: a hard phase")
+    settle(page)
+    assert len(page.sources["eigen_regions"].data["left"]) == 1
+    page.apply_preset("Phase retrieval y = z²: weak recovery at α = 1/2")
+    settle(page)
+    assert "0.5000" in page.summary.object
+    eigen = page.sources["eigen"].data
+    below = np.asarray(eigen["alpha"]) < 0.5
+    assert np.allclose(np.asarray(eigen["m1"])[below], 0.0, atol=1e-9)
