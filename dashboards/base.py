@@ -478,7 +478,7 @@ class Explorer(pn.viewable.Viewer):
             self.markers[marker.parameter] = span
             setattr(self, marker.key, span)
         spec.legend(fig)
-        for source, item in legend_items(fig, optional).items():
+        for source, item in (legend_items(fig, optional) if optional else {}).items():
             item.visible = False
             self.optional_legend.setdefault(source, []).append(item)
         for hover in spec.hover:
@@ -520,8 +520,10 @@ class Explorer(pn.viewable.Viewer):
     def update_view(self, changed: set[str] | None = None) -> None:
         """Call the recipes that depend on a ``changed`` parameter (all when None), bind their
         outputs to the sources, then ``after_<recipe>()`` if the explorer has one; controls
-        and markers follow their parameters."""
-        self.clear_message()
+        and markers follow their parameters. Moving a view parameter (``view_parameters``:
+        an animation's frame) leaves the messages about the data alone."""
+        if changed is None or not changed <= set(getattr(self, "view_parameters", ())):
+            self.clear_message()
         for spec in self.__dict__.get("_control_specs", ()):
             widget = self.widgets[spec.name]
             if spec.follows is not None and (changed is None or spec.follows in changed):
@@ -561,9 +563,16 @@ class Explorer(pn.viewable.Viewer):
             self.show_message(f"**Could not compute the {recipe.label or recipe.name}:** {exc}",
                               "danger")
 
-        future = self.run_latest(recipe.name, lambda check: recipe.fn(p),
-                                 on_done=lambda outputs: self._bound(recipe, outputs),
-                                 on_error=failed, loading=self.panes.get(recipe.name))
+        if recipe.steps is not None:  # in the short-solve worker processes
+            future = self.run_latest(
+                recipe.name, recipe.steps(p),
+                on_done=lambda results: self._bound(recipe, recipe.fn(p, results)),
+                on_error=failed, loading=self.panes.get(recipe.name), cache=recipe.cache,
+                key=None if recipe.key is None else recipe.key(p))
+        else:
+            future = self.run_latest(recipe.name, lambda check: recipe.fn(p),
+                                     on_done=lambda outputs: self._bound(recipe, outputs),
+                                     on_error=failed, loading=self.panes.get(recipe.name))
         setattr(self, f"{recipe.name}_future", future)
         return future
 
@@ -1036,7 +1045,9 @@ class Explorer(pn.viewable.Viewer):
         self.script_card = pn.Card(self.script_area, title="Python script", collapsed=True,
                                    sizing_mode="stretch_width")
         self.script_card.param.watch(lambda *_: self._on_script_wanted(), ["collapsed"])
-        self.param.watch(lambda *_: self._on_script_wanted(), list(self.url_parameters))
+        self.param.watch(lambda *_: self._on_script_wanted(),
+                         [n for n in self.url_parameters
+                          if n not in getattr(self, "view_parameters", ())])
         return pn.Column(
             pn.widgets.FileDownload(callback=self.export_zip, filename=f"{slug}-curves.zip",
                                     label="Download the plotted data (CSV)", color="light",
