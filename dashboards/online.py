@@ -26,7 +26,7 @@ from .base import (
     set_subtitle,
     slim_figure,
 )
-from .plotstyle import fit_legend, subtitles
+from .plotstyle import fit_legend, readable_log_ticks, subtitles
 from .recipes import online as recipes
 from .recipes.online import (  # noqa: F401 (the page's names: tests, warm-up, benchmarks)
     ALPHA_MIN,
@@ -241,6 +241,8 @@ class OnlineExplorer(OnlineParameters, Explorer):
     # -- what the declarative figures leave to the page ----------------------------------
     def _build_figure(self, spec):
         fig = super()._build_figure(spec)
+        if ("y_axis_type", "log") in spec.options:
+            readable_log_ticks(fig.yaxis[0])  # the errors: often less than two decades
         if spec.key.startswith("eps_"):
             # while there are no SGD runs, the plot says how to get them
             hint = Label(x=10, y=8, x_units="screen", y_units="screen", text=SGD_HINT,
