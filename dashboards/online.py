@@ -82,8 +82,9 @@ def eps_figure(scale: str, ink: str) -> Figure:
                   line_width=3, legend_label="ODE (N → ∞)"),
             Glyph("multi_line", "sgd", xs="xs", ys="ys", color="color", line_width=2,
                   legend_field="run"),
-            Glyph("scatter", "sgd_points", x="alpha", y="eps", color="color", size=6,
-                  legend_field="run"),
+            # (its legend entry is the line's: BokehJS refuses an entry whose renderers
+            # have different sources)
+            Glyph("scatter", "sgd_points", x="alpha", y="eps", color="color", size=6),
             Glyph("scatter", "cursor", x="alpha", y="eps", size=11, color=ink,
                   legend_label="time cursor"),
         ),
