@@ -38,6 +38,7 @@ from .recipes.online import (  # noqa: F401 (the page's names: tests, warm-up, b
     MODEL,
     Q_PALETTE,
     R_PALETTE,
+    SWEEP_ATLAS,
     SWEEPS,
     TIME_POINTS,
     UNITS_ATLAS,
