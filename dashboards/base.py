@@ -1,7 +1,7 @@
 """What every explorer shares: messages, guarded callbacks, URL state, background work, figures.
 
-The explorer structure (``dashboards/spiked.py`` is built on it; the others are still
-hand-written Viewers on the same base):
+The explorer structure (``dashboards/spiked.py`` and ``dashboards/online.py`` are built on
+it; the others are still hand-written Viewers on the same base):
 
 * a **parameter model**, ``dashboards.recipes.<explorer>.<X>Parameters`` (an
   ``ExplorerParameters``: Panel-free): parameters with bounds, presets applied as one batched
@@ -18,8 +18,11 @@ hand-written Viewers on the same base):
   watcher (``_on_parameters``) applies the model's corrections once, then ``update_view``
   runs the recipes whose parameters changed and ``bind`` (the one binder) assigns their
   outputs to the ``ColumnDataSource`` s in place, inside one ``pn.io.hold``; a recipe marked
-  ``background`` goes through ``run_latest``; ``after_<recipe>`` methods of the page set
-  what data does not (titles, axis labels, summaries).
+  ``background`` goes through ``run_latest`` (on a thread, or with ``steps`` in the
+  short-solve worker processes, its results shared through ``cache``); ``after_<recipe>``
+  methods of the page set what data does not (titles, axis labels, summaries). A
+  ``view_parameters`` move (an animation's frame) runs only the recipes that depend on it,
+  keeps the messages about the data and does not rebuild the exported script.
 
 A parameter change thus reaches the browser in one hop each way. What keeps a slider move
 inside its latency budget (``python -m bench.sliders``):
