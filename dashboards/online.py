@@ -37,7 +37,6 @@ from .recipes.online import (  # noqa: F401 (the page's names: tests, warm-up, b
     MODEL,
     Q_PALETTE,
     R_PALETTE,
-    SWEEP_ATLAS,
     SWEEPS,
     UNITS_ATLAS,
     OnlineParameters,

@@ -95,6 +95,5 @@ def start_background_work() -> None:
         return
     processes.start_solve_workers()
     online_view.UNITS_ATLAS.fill()
-    online_view.SWEEP_ATLAS.fill(chunk=1)  # one sweep per run: a page's own waits for one
     spiked_recipes.RHO_ATLAS.fill()
     glm_view.ATLAS.fill()

@@ -10,7 +10,7 @@ import param
 
 from theory import online
 
-from ..caches import Atlas, solve_now, value_key
+from ..caches import Atlas, BoundedCache, solve_now, value_key
 from ..processes import Step
 from . import (  # noqa: F401 (named: used by the exported scripts)
     ExplorerParameters,
@@ -203,6 +203,11 @@ def cached_critical_rate(K: int, activation: str) -> float:
     return online.critical_learning_rate(K=K, activation=activation)
 
 
+#: learning-rate sweeps (the results of ``sweep_steps``) by ``sweep_key``, shared by every
+#: page of this process
+SWEEPS = BoundedCache(64)
+
+
 def sweep_key(p) -> tuple:
     K, M, N, init_scale, seed, _, noise, alpha_max, activation = p.model_key
     return (K, M, N, init_scale, seed, noise, alpha_max, activation,
@@ -218,36 +223,6 @@ def sweep_steps(K: int, M: int, N: int, init_scale: float, seed: int, noise: flo
     lrs = np.linspace(lr_max / SWEEP_POINTS, lr_max, SWEEP_POINTS)
     return [Step(online.lr_sweep, dict(Q0=Q0, R0=R0, T=T, lrs=lrs, noise=noise, alpha=alpha_max,
                                        activation=activation))]
-
-
-def _sweep_atlas_entries():
-    """The sweep of every (K, M) of the unit sliders, the other parameters at their defaults,
-    and of every preset: 0.05-2 s each, ~40 s in all."""
-    units = OnlineParameters.param
-    models = [OnlineParameters(K=K, M=M) for K in range(1, units.K.bounds[1] + 1)
-              for M in range(1, units.M.bounds[1] + 1)]
-    models += [OnlineParameters(**preset.values) for preset in OnlineParameters.presets]
-    return [(sweep_key(p), sweep_steps(*sweep_key(p))[0]) for p in models]
-
-
-#: learning-rate sweeps (``online.lr_sweep`` results) by ``sweep_key``, shared by every page
-#: of this process: a new K or M, or a preset, finds its sweep there
-SWEEP_ATLAS = Atlas(_sweep_atlas_entries, size=256)
-
-
-class _Sweeps:
-    """The sweep atlas as ``Explorer.run_latest`` and ``solve_now`` see a cache: the results
-    of ``sweep_steps`` (a list of one sweep)."""
-
-    def get(self, key):
-        found = SWEEP_ATLAS.get(key)
-        return None if found is None else [found]
-
-    def put(self, key, results) -> None:
-        SWEEP_ATLAS.cache.put(key, results[0])
-
-
-SWEEPS = _Sweeps()
 
 
 # -- recipes -----------------------------------------------------------------------------

@@ -204,24 +204,3 @@ def test_cursor_and_current_rate_glyphs_stand_out_in_either_theme(theme, ink):
     assert glyphs[page.sources["cursor"]].fill_color == ink
     assert glyphs[page.sources["sweep_point"]].fill_color == ink
     assert page.order_cursor.line_color == ink
-
-
-def test_the_sweep_atlas_holds_every_unit_count_and_every_preset_as_the_page_asks():
-    """A new K or M (the other parameters as they open), or a preset, finds its sweep computed
-    ahead; what the atlas stores is what the page's background request would deliver."""
-    keys = {key for key, _ in recipes._sweep_atlas_entries()}
-    page = OnlineExplorer()
-    for K, M in ((5, 4), (8, 8), (1, 3)):
-        page.param.update(K=K, M=M)
-        assert recipes.sweep_key(page) in keys
-    for preset in page.presets:
-        page.apply_preset(preset.name)
-        assert recipes.sweep_key(page) in keys
-    key = recipes.sweep_key(recipes.OnlineParameters(K=3, M=1))
-    step = dict(recipes._sweep_atlas_entries())[key]
-    recipes.SWEEP_ATLAS.cache.put(key, step.fn(**step.kwargs))
-    assert recipes.SWEEPS.get(key)[0] is recipes.SWEEP_ATLAS.get(key)
-    expected = recipes.sweep(recipes.OnlineParameters(K=3, M=1))
-    page.param.update(K=3, M=1, **{k: page.param[k].default for k in
-                                   ("lr", "noise", "init_scale", "N", "alpha_max")})
-    same(expected["sweep"], page.sources["sweep"])  # at once: from the atlas
