@@ -1,7 +1,7 @@
 """What every explorer shares: messages, guarded callbacks, URL state, background work, figures.
 
-The explorer structure (``dashboards/spiked.py`` is built on it; the others are still
-hand-written Viewers on the same base):
+The explorer structure (``dashboards/spiked.py`` and ``dashboards/online.py`` are built on
+it; the others are still hand-written Viewers on the same base):
 
 * a **parameter model**, ``dashboards.recipes.<explorer>.<X>Parameters`` (an
   ``ExplorerParameters``: Panel-free): parameters with bounds, presets applied as one batched
@@ -18,8 +18,11 @@ hand-written Viewers on the same base):
   watcher (``_on_parameters``) applies the model's corrections once, then ``update_view``
   runs the recipes whose parameters changed and ``bind`` (the one binder) assigns their
   outputs to the ``ColumnDataSource`` s in place, inside one ``pn.io.hold``; a recipe marked
-  ``background`` goes through ``run_latest``; ``after_<recipe>`` methods of the page set
-  what data does not (titles, axis labels, summaries).
+  ``background`` goes through ``run_latest`` (on a thread, or with ``steps`` in the
+  short-solve worker processes, its results shared through ``cache``); ``after_<recipe>``
+  methods of the page set what data does not (titles, axis labels, summaries). A
+  ``view_parameters`` move (an animation's frame) runs only the recipes that depend on it,
+  keeps the messages about the data and does not rebuild the exported script.
 
 A recipe with a ``solve`` (``Recipe.solve``: e.g. the teacher-student logistic regression)
 has its slow part solved in the short-solve worker processes through ``run_latest`` and
@@ -490,7 +493,7 @@ class Explorer(pn.viewable.Viewer):
             self.markers.setdefault(marker.parameter, []).append(span)
             setattr(self, marker.key, span)
         spec.legend(fig)
-        for source, item in legend_items(fig, optional).items():
+        for source, item in (legend_items(fig, optional) if optional else {}).items():
             item.visible = False
             self.optional_legend.setdefault(source, []).append(item)
         for hover in spec.hover:
@@ -539,8 +542,10 @@ class Explorer(pn.viewable.Viewer):
     def update_view(self, changed: set[str] | None = None) -> None:
         """Call the recipes that depend on a ``changed`` parameter (all when None), bind their
         outputs to the sources, then ``after_<recipe>()`` if the explorer has one; controls
-        and markers follow their parameters."""
-        self.clear_message()
+        and markers follow their parameters. Moving a view parameter (``view_parameters``:
+        an animation's frame) leaves the messages about the data alone."""
+        if changed is None or not changed <= set(getattr(self, "view_parameters", ())):
+            self.clear_message()
         for spec in self.__dict__.get("_control_specs", ()):
             widget = self.widgets[spec.name]
             if spec.follows is not None and (changed is None or spec.follows in changed):
@@ -583,9 +588,16 @@ class Explorer(pn.viewable.Viewer):
             self.show_message(f"**Could not compute the {recipe.label or recipe.name}:** {exc}",
                               "danger")
 
-        future = self.run_latest(recipe.name, lambda check: recipe.fn(p),
-                                 on_done=lambda outputs: self._bound(recipe, outputs),
-                                 on_error=failed, loading=self.panes.get(recipe.name))
+        if recipe.steps is not None:  # in the short-solve worker processes
+            future = self.run_latest(
+                recipe.name, recipe.steps(p),
+                on_done=lambda results: self._bound(recipe, recipe.fn(p, results)),
+                on_error=failed, loading=self.panes.get(recipe.name), cache=recipe.cache,
+                key=None if recipe.key is None else recipe.key(p))
+        else:
+            future = self.run_latest(recipe.name, lambda check: recipe.fn(p),
+                                     on_done=lambda outputs: self._bound(recipe, outputs),
+                                     on_error=failed, loading=self.panes.get(recipe.name))
         setattr(self, f"{recipe.name}_future", future)
         return future
 
@@ -1111,7 +1123,9 @@ class Explorer(pn.viewable.Viewer):
         self.script_card = pn.Card(self.script_area, title="Python script", collapsed=True,
                                    sizing_mode="stretch_width")
         self.script_card.param.watch(lambda *_: self._on_script_wanted(), ["collapsed"])
-        self.param.watch(lambda *_: self._on_script_wanted(), list(self.url_parameters))
+        self.param.watch(lambda *_: self._on_script_wanted(),
+                         [n for n in self.url_parameters
+                          if n not in getattr(self, "view_parameters", ())])
         return pn.Column(
             pn.widgets.FileDownload(callback=self.export_zip, filename=f"{slug}-curves.zip",
                                     label="Download the plotted data (CSV)", color="light",

@@ -316,3 +316,44 @@ def style_figure(fig, lecture: bool, originals: dict) -> None:
                 model.text_font_size = (f"{px(normal) * LECTURE_TEXT_SCALE:.0f}px" if lecture
                                         else normal)
     fit_legend(fig)
+
+
+#: major ticks of a log axis. BokehJS ticks a range of less than two decades linearly (0.1,
+#: 0.2, ... 0.8: crowded at the top, none below the first): here such a range gets 1-2-5
+#: ticks (finer under one decade, evenly spaced under a factor of two: no two ticks closer
+#: than about a tenth of the axis), a wider one every
+#: decade (every n-th past nine, as BokehJS). Any three of these ticks include two in the
+#: same rounded decade, so that BokehJS's LogTickFormatter writes them as numbers (0.05,
+#: 0.1, 0.2) and only powers of ten alone as 10^k.
+LOG_TICKS_JS = """
+const lo = Math.min(cb_data.start, cb_data.end), hi = Math.max(cb_data.start, cb_data.end);
+if (!(lo > 0) || !Number.isFinite(hi) || !(hi > lo)) return [];
+const span = Math.log10(hi / lo);
+const at = (m, k) => (k < 0 ? m / 10 ** -k : m * 10 ** k);
+const ticks = [];
+if (span < 0.3) {
+  const unit = 10 ** Math.floor(Math.log10((hi - lo) / 3));
+  const step = [1, 2, 5, 10].map((m) => m * unit).find((s) => (hi - lo) / s <= 8);
+  for (let i = Math.ceil(lo / step); i * step <= hi; i++) ticks.push(+(i * step).toPrecision(12));
+  return ticks;
+}
+const every = span >= 2 ? Math.ceil(span / 9) : 1;
+const mantissas = span >= 2 ? [1] : span >= 1 ? [1, 2, 5] : span >= 0.5 ? [1, 2, 3, 4, 5, 7]
+  : [1, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8];
+for (let k = Math.floor(Math.log10(lo)); k <= Math.ceil(Math.log10(hi)); k++) {
+  if (k % every !== 0) continue;
+  for (const m of mantissas) {
+    const tick = at(m, k);
+    if (tick >= lo && tick <= hi) ticks.push(tick);
+  }
+}
+return ticks;
+"""
+
+
+def readable_log_ticks(axis) -> None:
+    """Tick the log axis ``axis`` with ``LOG_TICKS_JS`` (in the browser: nothing to compute
+    on the server when the range changes)."""
+    from bokeh.models import CustomJSTicker
+
+    axis.ticker = CustomJSTicker(major_code=LOG_TICKS_JS)

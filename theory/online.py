@@ -418,15 +418,19 @@ def _integrate_batch(Q0, R0, T, lrs, noise, alphas, activation, rtol,
 def lr_sweep(*, Q0, R0, T, lrs, noise: float = 0.0, alpha: float,
              activation: str = "erf", rtol: float = 1e-6):
     """The ODE at each learning rate in ``lrs`` from the same start, up to time ``alpha``:
-    returns (lrs, final eps_g, diverged) with NaN error where the weights blew up."""
+    returns (lrs, final eps_g, diverged) with NaN error where the weights blew up.
+
+    Each rate is integrated on its own: stacked into one system, every rate took the steps
+    of the stiffest one and LSODA's stiff solver a dense Jacobian of the whole stack (36
+    rates at K = 5, M = 4: 45 s, against 0.3 s one by one)."""
     activation = _check_activation(activation)
     Q0, R0, T = _check_state(Q0, R0, T)
     lrs = check_range(lrs, "lrs", 0.0, MAX_LR).ravel()
     noise = float(check_range(noise, "noise", 0.0, MAX_NOISE))
     alpha = float(check_range(alpha, "alpha", 1e-9, MAX_ALPHA))
-    B = lrs.size
-    trajectories = _integrate_batch(np.repeat(Q0[None], B, 0), np.repeat(R0[None], B, 0), T,
-                                    lrs, noise, np.array([0.0, alpha]), activation, rtol)
+    ends = np.array([0.0, alpha])
+    trajectories = [_integrate_batch(Q0[None], R0[None], T, np.array([lr]), noise, ends,
+                                     activation, rtol)[0] for lr in lrs]
     final = np.array([t.eps_g[-1] for t in trajectories])
     diverged = np.array([t.diverged for t in trajectories])
     return lrs, np.where(diverged, np.nan, final), diverged

@@ -71,6 +71,13 @@ class Recipe:
     script: bool = True
     label: str = ""
     solve: Callable | None = None
+    #: a background solve in the short-solve worker processes rather than on a thread (a
+    #: solve that holds the GIL for long): ``steps(p)`` lists its ``processes.Step`` s, and
+    #: the page hands their results to ``fn(p, results)``; with ``cache`` (a
+    #: ``caches.BoundedCache``) results are shared by every page under ``key(p)``. Called
+    #: as ``fn(p)`` (a script, a test), the recipe solves in-process itself.
+    steps: Callable | None = None
+    cache: object = None
 
 
 #: significant digits of a number parameter: more is float noise, not a person's choice
@@ -93,6 +100,10 @@ class ExplorerParameters(param.Parameterized):
     advanced_parameters: tuple[str, ...] = ()
     #: classic results, one click each
     presets: tuple[Preset, ...] = ()
+    #: parameters of how the page shows its data, not of the data (an animation's frame, a
+    #: log scale): left out of the exported script, whose open view they do not rebuild; a
+    #: recipe that depends on one is not part of the script
+    view_parameters: tuple[str, ...] = ()
 
     @classmethod
     def model_parameters(cls) -> list[str]:
@@ -159,7 +170,8 @@ def python_script(p: ExplorerParameters, module: str, recipes: tuple[Recipe, ...
     """A standalone script building the parameter model with ``p``'s values and calling the
     recipes: ``data = {source name: {column: array}}`` is what the page plots."""
     model = next(c for c in type(p).__mro__ if ExplorerParameters in c.__bases__)
-    values = ",\n    ".join(f"{n}={v!r}" for n, v in p.values().items())
+    values = ",\n    ".join(f"{n}={v!r}" for n, v in p.values().items()
+                             if n not in p.view_parameters)
     calls = "\n".join(f"data.update(recipes.named(recipes.{r.fn.__name__}(p), recipes.SOURCES))"
                       for r in recipes if r.script)
     return f'''\

@@ -8,6 +8,7 @@ import pytest
 from dashboards.base import Cancelled
 from dashboards.online import FRAME_STEP, FRAMES, OnlineExplorer, times
 from dashboards.plotstyle import subtitles
+from dashboards.recipes import online as recipes
 from tests.waiting import wait_until
 from theory import online
 
@@ -79,8 +80,9 @@ def test_the_frames_span_the_whole_time_range_and_play_starts_again_from_the_end
     explorer = OnlineExplorer()
     assert FRAMES <= 100
     assert explorer.player.end == FRAMES - 1 == explorer.frame
-    assert explorer._trajectory.alpha.size - 1 == (FRAMES - 1) * FRAME_STEP
-    assert plotted(explorer, "cursor")["alpha"][0] == explorer._trajectory.alpha[-1]
+    trajectory = recipes.analysis(explorer)[0]  # the ODE the page shows
+    assert trajectory.alpha.size - 1 == (FRAMES - 1) * FRAME_STEP
+    assert plotted(explorer, "cursor")["alpha"][0] == trajectory.alpha[-1]
     assert explorer.play_from_start.source is explorer.player
     assert "cb_obj.value = cb_obj.start" in explorer.play_from_start.code["direction"]
 

@@ -1,5 +1,7 @@
 """Online SGD: the Saad-Solla ODEs against Monte Carlo averages, closed forms and real SGD."""
 
+import time
+
 import numpy as np
 import pytest
 
@@ -180,6 +182,21 @@ def test_lr_sweep_has_an_optimum_and_fails_beyond_the_critical_rate():
     assert not diverged.any()
     assert final[2] < final[0]  # faster learning up to a point
     assert final[3] > 100 * final[2]  # beyond lr_c the learned state is unstable
+
+
+def test_lr_sweep_is_the_ode_at_each_rate_and_takes_seconds_for_larger_networks():
+    """K = 5, M = 4: 36 rates stacked into one system took 45 s (114 s in a served page);
+    each rate on its own takes ~0.3 s in all, with the ODE's own final error at each rate."""
+    Q0, R0, T = online.random_init(K=5, M=4, N=1000, init_scale=1e-3, seed=0)
+    lrs = np.linspace(5.0 / 36, 5.0, 36)
+    start = time.perf_counter()
+    _, final, diverged = online.lr_sweep(Q0=Q0, R0=R0, T=T, lrs=lrs, alpha=500.0)
+    assert time.perf_counter() - start < 15.0
+    for i in (0, 7, 20, 35):
+        alone = online.integrate(Q0=Q0, R0=R0, T=T, lr=lrs[i], alphas=np.array([0.0, 500.0]),
+                                 rtol=1e-6)
+        assert final[i] == pytest.approx(alone.eps_g[-1], rel=1e-12)
+        assert diverged[i] == alone.diverged
 
 
 def test_plateau_absent_for_linear_network():
