@@ -61,9 +61,22 @@ class Recipe:
     fn: Callable
     depends: tuple[str, ...]
     key: Callable | None = None
-    background: bool = False
+    background: bool | Callable = False  # or a function of p: background for some values
     script: bool = True
     label: str = ""
+    #: work for a worker process: ``steps(p)`` is a list of ``processes.Step``; in the
+    #: background the page runs them there and calls ``fn(p, results)`` (``fn(p)`` alone
+    #: runs them in the caller: the script's and the tests' way)
+    steps: Callable | None = None
+    #: results of ``steps`` shared by every page: a ``caches.BoundedCache`` and the key of
+    #: ``p`` in it (``shared_key(p)`` None: nothing to share, e.g. an uploaded file)
+    shared: object = None
+    shared_key: Callable | None = None
+    #: started only once the page is shown (not for a page built ahead of its visitor)
+    when_shown: bool = False
+
+    def in_background(self, p) -> bool:
+        return bool(self.background(p) if callable(self.background) else self.background)
 
 
 class ExplorerParameters(param.Parameterized):
