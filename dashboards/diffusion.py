@@ -7,6 +7,8 @@ controls as data, the texts, the uploads and the two simulations."""
 
 from __future__ import annotations
 
+from html import escape
+
 import numpy as np
 import panel as pn
 from bokeh.models import ColumnDataSource, FixedTicker, LegendItem
@@ -215,7 +217,10 @@ class DiffusionExplorer(DiffusionParameters, Explorer):
         self.uploaded = None
         self.upload_statistics = BoundedCache(16)  # this page's upload: never shared
         self.shown: set[str] = set()  # on-demand recipes whose results the page shows now
-        self.summary = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(12, 10, 0, 10))
+        self.runs: dict[str, object] = {}  # a token of each simulation shown or under way
+        # HTML, not Markdown: rewritten on every slider move, where parsing Markdown cost
+        # ~5 ms of the move; a margin above, off the tab bar
+        self.summary = pn.pane.HTML("", sizing_mode="stretch_width", margin=(12, 10, 0, 10))
         self.build_view()
 
     def finish_build(self):
@@ -240,10 +245,12 @@ class DiffusionExplorer(DiffusionParameters, Explorer):
         self.window_box = pn.Column(self.plot_row(self.window_pane, self.losses_pane),
                                     sizing_mode="stretch_width", visible=False)
 
-    def snapshot(self):
-        p = super().snapshot()
-        p.uploaded = self.uploaded
-        return p
+    def snapshot(self) -> recipes.Snapshot:
+        return recipes.Snapshot(self.values(), uploaded=self.uploaded,
+                                upload_statistics=self.upload_statistics)
+
+    def has_run(self, name: str):
+        return self.runs.get(name)
 
     def python_script(self) -> str:
         return recipes.python_script(self, tuple(self.shown))
@@ -264,19 +271,20 @@ class DiffusionExplorer(DiffusionParameters, Explorer):
 
     # -- what the recipes do not say: texts, axes, visibility ------------------------------
     def before_timeline(self):
-        self.summary.object = (f"**{recipes.sample(self)[3]}.** Computing the covariance "
-                               "spectrum of the data…")
+        self.summary.object = (f"<b>{escape(recipes.sample(self)[3])}.</b> Computing the "
+                               "covariance spectrum of the data…")
 
     def after_timeline(self):
         stats = recipes.statistics(self)
         n, d, top, _, shape, description = stats
         t_s, t_c = recipes.characteristic_times(stats)
         self.summary.object = (
-            f"**{description}.** Speciation t_S = ½ log Λ = {t_s:.3f} (Λ = {top:.3g}); collapse "
-            f"t_C = {t_c:.3f} (Gaussian formula, log n / d = {np.log(n) / d:.3f}); "
+            f"<b>{escape(description)}.</b> Speciation t_S = ½ log Λ = {t_s:.3f} "
+            f"(Λ = {top:.3g}); collapse t_C = {t_c:.3f} (Gaussian formula, log n / d = "
+            f"{np.log(n) / d:.3f}); "
             + self._estimate_text())
         self.images_box.visible = shape is not None
-        if "excess entropy" not in " ".join(self.sources["times"].data["time"]):
+        if self.sources["times"].data["time"][-1] == recipes.ESTIMATE_PENDING:
             self.shown.discard("collapse")
 
     def after_collapse(self):
@@ -287,12 +295,14 @@ class DiffusionExplorer(DiffusionParameters, Explorer):
 
     def after_no_backward(self):
         self.shown.discard("backward")
+        self.runs.pop("backward", None)
         if self.drop_latest("backward", self.panes.get("backward")):
             self.sim.finish("")
         self.sim.status.object = ""
 
     def after_no_window(self):
         self.shown.discard("window")
+        self.runs.pop("window", None)
         if self.drop_latest("window"):
             self.window_sim.finish("")
         for item in self._loss_n_items:
@@ -301,11 +311,12 @@ class DiffusionExplorer(DiffusionParameters, Explorer):
         self.window_sim.status.object = ""
 
     def _estimate_text(self) -> str:
-        labels = self.sources["times"].data["time"]
-        found = [label for label in labels if "excess entropy" in label]
-        if found:
-            return f"excess-entropy estimate t_C = {found[0].split('= ')[1].split(' ')[0]}."
-        return "the empirical estimate follows below."
+        label = self.sources["times"].data["time"][-1]
+        if label == recipes.ESTIMATE_PENDING:
+            return "the empirical estimate follows below."
+        if label == recipes.ESTIMATE_MISSING:
+            return "excess-entropy estimate t_C: not reached."
+        return f"excess-entropy estimate t_C = {label.split('= ')[1].split(' ')[0]}."
 
     # -- simulations: the latest request wins, a change of their parameters drops them ----
     def apply_preset(self, name: str):
@@ -320,6 +331,7 @@ class DiffusionExplorer(DiffusionParameters, Explorer):
         cache shared by every page); ``show(p, results)`` draws it. Returns the Future."""
         p = self.snapshot()
         panel.start(text)
+        self.runs[recipe.name] = object()  # its parameters' next change drops it
 
         def done(results):
             self._bound(recipe, recipe.fn(p, results))

@@ -69,7 +69,34 @@ BACKWARD_PARAMETERS = (*DATA_PARAMETERS, "n_samples", "score")
 WINDOW_PARAMETERS = ("separation", "variance", "seed", "train_t", "train_features")
 
 
-class DiffusionParameters(ExplorerParameters):
+class Choices:
+    """What recipes read of the parameters beyond their values: for the model and for
+    its snapshots."""
+
+    @property
+    def is_mixture(self) -> bool:
+        return self.source == "mixture"
+
+    @property
+    def run_score(self) -> str:
+        """The score of a backward run: the exact one is known for the mixture only."""
+        return self.score if self.is_mixture else "empirical"
+
+    def has_run(self, name: str):
+        """The token of the run of simulation ``name`` shown or under way (a page's), if
+        any: None when there is none."""
+        return None
+
+
+class Snapshot(Choices):
+    """The values of a parameter model at one moment (what background work reads): a plain
+    object, cheaper to make than a model on every slider move."""
+
+    def __init__(self, values: dict, **extra):
+        self.__dict__.update(values, **extra)
+
+
+class DiffusionParameters(Choices, ExplorerParameters):
     """The diffusion explorer's controls. An uploaded data set, when there is one, is
     ``uploaded`` (a ``theory.data.DataSet``; not a parameter: it is not in links)."""
 
@@ -122,15 +149,6 @@ class DiffusionParameters(ExplorerParameters):
     )
     #: what each preset shows needs a backward run: the page starts it with the preset
     preset_runs = MappingProxyType({p.name: ("backward",) for p in presets})
-
-    @property
-    def is_mixture(self) -> bool:
-        return self.source == "mixture"
-
-    @property
-    def run_score(self) -> str:
-        """The score of a backward run: the exact one is known for the mixture only."""
-        return self.score if self.is_mixture else "empirical"
 
     def constrain(self, values=None) -> dict:
         """The exact score exists for the Gaussian mixture only."""
@@ -238,11 +256,22 @@ def statistics(p, results=None):
     return found
 
 
+ESTIMATE_PENDING = "t_C (excess entropy): computing…"
+ESTIMATE_MISSING = "t_C (excess entropy): not reached"
+
+
 def times(t_s: float, t_c: float, t_c_empirical: float | None) -> dict:
+    """The t_S and t_C marks; the estimate's entry is there while it is computed (or when
+    the excess entropy never reaches log 2), not drawn (x NaN): the legend keeps its rows,
+    and the plot its layout, on every slider move."""
     marks = [(t_s, f"t_S = {t_s:.3f}", BLUE), (t_c, f"t_C = {t_c:.3f} (formula)", VERMILLION)]
-    if t_c_empirical is not None and np.isfinite(t_c_empirical):
-        marks.append((t_c_empirical, f"t_C = {t_c_empirical:.3f} (excess entropy)", PURPLE))
     marks = [m for m in marks if T_MIN < m[0] < T_MAX]
+    if t_c_empirical is None:
+        marks.append((np.nan, ESTIMATE_PENDING, PURPLE))
+    elif not T_MIN < t_c_empirical < T_MAX:
+        marks.append((np.nan, ESTIMATE_MISSING, PURPLE))
+    else:
+        marks.append((t_c_empirical, f"t_C = {t_c_empirical:.3f} (excess entropy)", PURPLE))
     return {"x": [m[0] for m in marks], "y0": [0] * len(marks), "y1": [1.05] * len(marks),
             "time": [m[1] for m in marks], "color": [m[2] for m in marks]}
 
@@ -469,8 +498,12 @@ RECIPES = (
     Recipe("collapse", collapse, DATA_PARAMETERS, background=True, steps=collapse_steps,
            shared=COLLAPSE_TIMES, shared_key=data_key, when_shown=True,
            label="excess-entropy estimate of t_C"),
-    Recipe("no_backward", no_backward, BACKWARD_PARAMETERS, script=False),
-    Recipe("no_window", no_window, WINDOW_PARAMETERS, script=False),
+    # once per change of data or setting while a run is shown or under way (it is dropped),
+    # else only when the hints change: nothing to send on a slider move
+    Recipe("no_backward", no_backward, BACKWARD_PARAMETERS, script=False,
+           key=lambda p: (p.source == "digits", p.is_mixture, p.has_run("backward"))),
+    Recipe("no_window", no_window, WINDOW_PARAMETERS, script=False,
+           key=lambda p: p.has_run("window")),
 )
 #: run on demand (a button, a preset), each a simulation in a worker process
 SIMULATIONS = (
