@@ -19,7 +19,11 @@ hand-written Viewers on the same base):
   runs the recipes whose parameters changed and ``bind`` (the one binder) assigns their
   outputs to the ``ColumnDataSource`` s in place, inside one ``pn.io.hold``; a recipe marked
   ``background`` goes through ``run_latest``; ``after_<recipe>`` methods of the page set
-  what data does not (titles, axis labels, summaries).
+  what data does not (titles, axis labels, summaries). A recipe with ``steps`` runs them in
+  a short-solve worker process (results shared by key, bounded by bytes), one marked
+  ``when_shown`` only once the page is shown; simulations go through
+  ``run_latest(..., simulation=True)`` (quota, progress, Cancel) and ``drop_latest`` when
+  their parameters change (``dashboards/diffusion.py``).
 
 A parameter change thus reaches the browser in one hop each way. What keeps a slider move
 inside its latency budget (``python -m bench.sliders``):

@@ -359,8 +359,9 @@ class DiffusionExplorer(DiffusionParameters, Explorer):
             f"{t_spec:.3f}; {100 * run.final_collapsed:.0f}% end on a training point"
             + (f", half of those sit on it from t ≈ {t_coll:.3f}." if np.isfinite(t_coll)
                else ".")
-            + (f" The speciation curve stays below the collapse curve where {CRITERIA}."
-               if below else ""))
+            + (f" The speciation curve stays below the collapse one in places: committed needs "
+               f"a class posterior > {CONFIDENT}, collapsed over half the weight on one training "
+               "point." if below else ""))
 
     def run_training_window(self):
         """tau_gen and tau_mem for each n in WINDOW_N in a worker process; returns the

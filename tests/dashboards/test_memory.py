@@ -81,3 +81,42 @@ def test_a_backward_run_is_shared_where_its_key_says_so_within_the_budget():
     other.run_backward()
     assert other.sim.run_button.disabled
     assert len(other.sources["curves"].data["t"]) == 0
+
+
+class PageNotShownYet:
+    """A session's document whose page has not connected (e.g. built ahead in the pool):
+    callbacks for the page wait in ``ticks``."""
+
+    session_context = object()
+
+    def __init__(self):
+        self.ticks = []
+
+    def add_next_tick_callback(self, callback):
+        self.ticks.append(callback)
+
+
+def test_a_page_built_ahead_computes_nothing_until_it_is_shown():
+    page = DiffusionExplorer()
+    page.t_c_future.result(timeout=120)
+    wait_until(lambda: "excess-entropy estimate" in page.summary.object)  # nothing under way
+    page._doc, page._loaded = PageNotShownYet(), type(page._loaded)()  # not shown yet
+    started = []
+    run_latest = page.run_latest
+    page.run_latest = lambda slot, *args, **kwargs: (started.append((slot, page.seed)),
+                                                     run_latest(slot, *args, **kwargs))[1]
+    for seed in (1, 2, 3):  # a link's values arrive one by one
+        page.seed = seed
+    assert started == []  # no estimate started
+    assert len(page._pending) == 1  # one, for the values the page will have when shown
+    page._on_page_loaded()
+    ticks = page._doc.ticks
+    for callback in list(ticks):
+        callback()
+    assert started == [("collapse", 3)]  # now, once, for the values shown
+    done = len(ticks)
+    page.t_c_future.result(timeout=120)
+    wait_until(lambda: len(ticks) > done)  # its result, delivered on the page's next tick
+    ticks[-1]()
+    assert recipes.COLLAPSE_TIMES.get(recipes.data_key(page)) is not None
+    assert "excess-entropy estimate" in page.summary.object
