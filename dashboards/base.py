@@ -18,11 +18,14 @@ it; the others are still hand-written Viewers on the same base):
   watcher (``_on_parameters``) applies the model's corrections once, then ``update_view``
   runs the recipes whose parameters changed and ``bind`` (the one binder) assigns their
   outputs to the ``ColumnDataSource`` s in place, inside one ``pn.io.hold``; a recipe marked
-  ``background`` goes through ``run_latest`` (on a thread, or with ``steps`` in the
-  short-solve worker processes, its results shared through ``cache``); ``after_<recipe>``
-  methods of the page set what data does not (titles, axis labels, summaries). A
-  ``view_parameters`` move (an animation's frame) runs only the recipes that depend on it,
-  keeps the messages about the data and does not rebuild the exported script.
+  ``background`` goes through ``run_latest`` (on a thread; with ``steps`` in a short-solve
+  worker process, results shared by key through ``shared``, bounded by bytes; with
+  ``when_shown`` only once the page is shown); ``after_<recipe>`` methods of the page set
+  what data does not (titles, axis labels, summaries). A ``view_parameters`` move (an
+  animation's frame) runs only the recipes that depend on it, keeps the messages about the
+  data and does not rebuild the exported script. Simulations go through
+  ``run_latest(..., simulation=True)`` (quota, progress, Cancel) and ``drop_latest`` when
+  their parameters change (``dashboards/diffusion.py``).
 
 A recipe with a ``solve`` (``Recipe.solve``: e.g. the teacher-student logistic regression)
 has its slow part solved in the short-solve worker processes through ``run_latest`` and
@@ -340,13 +343,14 @@ def control(name, widget=None, *, follows=None, enabled=None, **options) -> Cont
 
 @dataclass(frozen=True)
 class Simulation:
-    """Run / Cancel buttons (``explorer.sim``, a ``SimulationPanel``) under ``title`` and its
-    controls; the Run button calls the explorer's method ``run``."""
+    """Run / Cancel buttons (``explorer.<key>``, a ``SimulationPanel``) under ``title`` and
+    its controls; the Run button calls the explorer's method ``run``."""
 
     label: str
     title: str
     controls: tuple[Control, ...]
     run: str
+    key: str = "sim"
 
 
 def bands_and_thresholds(regions: str, thresholds: str) -> tuple[Glyph, ...]:
@@ -460,9 +464,10 @@ class Explorer(pn.viewable.Viewer):
         self.widgets: dict[str, pn.widgets.Widget] = {}
         builders = {"presets": self.preset_widget, "divider": pn.layout.Divider,
                     "export": self.export_widget}
-        self.controls = pn.Column(*(builders[item]() if isinstance(item, str) else
-                                    self._build_control(item) for item in self.CONTROLS),
-                                  width=300)
+        # any other name: the explorer's own method ``<name>_controls()`` builds those
+        self.controls = pn.Column(*((builders.get(item) or getattr(self, f"{item}_controls"))()
+                                    if isinstance(item, str) else self._build_control(item)
+                                    for item in self.CONTROLS), width=300)
         self.finish_build()
         self._recipe_keys: dict[str, object] = {}
         self._constraining = False
@@ -502,10 +507,11 @@ class Explorer(pn.viewable.Viewer):
 
     def _build_control(self, spec):
         if isinstance(spec, Simulation):
-            self.sim = SimulationPanel(self, spec.label)
-            self.sim.run_button.on_click(lambda *_: getattr(self, spec.run)())
-            return self.sim.layout(pn.pane.Markdown(spec.title, margin=(0, 10)),
-                                   *(self._build_control(c) for c in spec.controls))
+            panel = SimulationPanel(self, spec.label)
+            setattr(self, spec.key, panel)
+            panel.run_button.on_click(lambda *_: getattr(self, spec.run)())
+            return panel.layout(pn.pane.Markdown(spec.title, margin=(0, 10)),
+                                *(self._build_control(c) for c in spec.controls))
         parameter = self.param[spec.name]
         cls = (getattr(pn.widgets, spec.widget) if spec.widget is not None
                else pn.Param.widget_type(parameter))
@@ -567,8 +573,8 @@ class Explorer(pn.viewable.Viewer):
                 self._recipe_keys[recipe.name] = key
             if recipe.solve is not None:
                 self.guarded(self._run_solve)(recipe)
-            elif recipe.background:
-                self._run_background(recipe)
+            elif recipe.in_background(self):
+                self.guarded(self._run_background)(recipe)
             else:
                 self.guarded(self._run_recipe)(recipe)
 
@@ -578,9 +584,26 @@ class Explorer(pn.viewable.Viewer):
         if after is not None:
             after()
 
-    def _run_background(self, recipe) -> Future:
+    def _run_background(self, recipe) -> Future | None:
         """A slow recipe through ``run_latest`` (latest wins, loading shown on its figure),
-        on a snapshot of the parameters; its Future is ``explorer.<recipe>_future``."""
+        on a snapshot of the parameters; its Future is ``explorer.<recipe>_future``. A
+        recipe with ``steps`` runs them in a short-solve worker process (its results shared
+        through ``recipe.shared`` where ``recipe.shared_key`` says so); one ``when_shown``
+        waits until the page is shown. ``before_<recipe>()`` runs first, if the explorer
+        has one (e.g. to say what is being computed)."""
+        if recipe.when_shown and not self._loaded.is_set():
+            # a page built ahead of its visitor (pooled): nothing computed until it is shown,
+            # and then once, for the values of that moment
+            self._latest[recipe.name] = None  # stale: anything under way is dropped
+            deferred = self.__dict__.setdefault("_deferred_recipes", set())
+            if recipe.name not in deferred:
+                deferred.add(recipe.name)
+                self.schedule(lambda: (deferred.discard(recipe.name),
+                                       self._run_background(recipe)))
+            return None
+        before = getattr(self, f"before_{recipe.name}", None)
+        if before is not None:
+            before()
         p = self.snapshot()
 
         def failed(exc):
@@ -588,12 +611,12 @@ class Explorer(pn.viewable.Viewer):
             self.show_message(f"**Could not compute the {recipe.label or recipe.name}:** {exc}",
                               "danger")
 
-        if recipe.steps is not None:  # in the short-solve worker processes
+        if recipe.steps is not None:
+            key = recipe.shared_key(p) if recipe.shared_key is not None else None
             future = self.run_latest(
-                recipe.name, recipe.steps(p),
+                recipe.name, recipe.steps(p), cache=recipe.shared, key=key,
                 on_done=lambda results: self._bound(recipe, recipe.fn(p, results)),
-                on_error=failed, loading=self.panes.get(recipe.name), cache=recipe.cache,
-                key=None if recipe.key is None else recipe.key(p))
+                on_error=failed, loading=self.panes.get(recipe.name))
         else:
             future = self.run_latest(recipe.name, lambda check: recipe.fn(p),
                                      on_done=lambda outputs: self._bound(recipe, outputs),
@@ -869,7 +892,8 @@ class Explorer(pn.viewable.Viewer):
         return future
 
     def run_latest(self, slot: str, work, *, on_done, on_error=None, loading=None,
-                   cache: BoundedCache | None = None, key=None) -> Future:
+                   cache: BoundedCache | None = None, key=None, simulation: bool = False,
+                   on_progress=None) -> Future:
         """Background work of which only the latest request per ``slot`` matters (the curve
         for the parameters now on screen): a request overtaken while queued never starts, one
         overtaken while running is cancelled at its next check, and a result that arrives
@@ -886,7 +910,12 @@ class Explorer(pn.viewable.Viewer):
         With ``cache`` and ``key`` (None: nothing to share, e.g. an upload) results are shared
         by every page: a result already there is handed to ``on_done`` at once (an older
         request still running is then stale), and one that arrives is stored, even if its
-        page has moved on."""
+        page has moved on.
+
+        ``simulation``: the steps are a simulation, run like ``run_in_process`` (simulation
+        workers, this page's quota, ``on_progress(fraction)``, the Cancel button), and a
+        cancel of the latest request reaches ``on_error`` as ``Cancelled`` (to reset its
+        panel). ``drop_latest(slot)`` makes the request under way stale."""
         if cache is not None and key is not None:
             known = cache.get(key)
             if known is not None:
@@ -921,7 +950,7 @@ class Explorer(pn.viewable.Viewer):
             if stale():
                 return
             settle()
-            if isinstance(exc, Cancelled):
+            if isinstance(exc, Cancelled) and not simulation:
                 return
             if on_error is not None:
                 on_error(exc)
@@ -938,11 +967,24 @@ class Explorer(pn.viewable.Viewer):
                 return work(check)
 
             future = _EXECUTOR.submit(run, check_cancel)
+        elif simulation:
+            future = self._submit_simulation(work, should_cancel=stale, on_progress=on_progress)
         else:
             future = processes.submit(work, should_cancel=stale, kind="solve")
         self.background[slot] = future
         future.add_done_callback(lambda finished: self._deliver(finished, done, failed))
         return future
+
+    def drop_latest(self, slot: str, loading=None) -> bool:
+        """The request of ``slot`` under way is no longer wanted (e.g. its parameters
+        changed): it is cancelled at its next check and its result dropped; ``loading`` is
+        cleared. True if one was under way."""
+        future = self.background.get(slot)
+        under_way = self._latest.pop(slot, None) is not None and future is not None and \
+            not future.done()
+        if loading is not None:
+            loading.loading = False
+        return under_way
 
     def latest_future(self, slot: str) -> Future:
         """The Future of the latest ``run_latest`` request of ``slot`` (a finished one with
@@ -961,10 +1003,19 @@ class Explorer(pn.viewable.Viewer):
         once: one more is refused at once (``TooManySimulations``, to ``on_error``), so that
         one page cannot fill the server's queue (``processes.SLOTS``), which every page
         shares. A run still counts while a cancel is on its way to it."""
+        future = self._submit_simulation(steps, on_progress=on_progress)
+        future.add_done_callback(lambda done: self._deliver(done, on_done, on_error))
+        return future
+
+    def _submit_simulation(self, steps, *, should_cancel=lambda: False,
+                           on_progress=None) -> Future:
+        """``steps`` to the simulation workers within this page's quota (see
+        ``run_in_process``); also stopped by the page's Cancel and by ``should_cancel()``."""
         cancel = threading.Event()  # this run's own: a cancel reaches the runs under way only
+        wanted_cancel = should_cancel
 
         def should_cancel():
-            return self._closed.is_set() or cancel.is_set()
+            return self._closed.is_set() or cancel.is_set() or wanted_cancel()
 
         with self._runs_lock:
             if len(self._runs) >= SIMULATIONS_PER_EXPLORER:
@@ -979,7 +1030,6 @@ class Explorer(pn.viewable.Viewer):
                                           should_cancel=should_cancel)
                 self._runs[future] = cancel
         future.add_done_callback(self._run_finished)
-        future.add_done_callback(lambda done: self._deliver(done, on_done, on_error))
         return future
 
     def _run_finished(self, future: Future) -> None:

@@ -22,10 +22,15 @@ log = logging.getLogger("learning_phases")
 
 
 class BoundedCache:
-    """A thread-safe least-recently-used map of at most ``size`` entries."""
+    """A thread-safe least-recently-used map of at most ``size`` entries and, with
+    ``max_bytes``, at most that many bytes of numpy arrays in its values (``nbytes_of``):
+    the least recently used entries give way, and a value larger than the whole budget is
+    not kept. A cache of data arrays is bounded by bytes: entries of a link's size (one
+    link can ask for 82 MB) would otherwise hold gigabytes."""
 
-    def __init__(self, size: int):
-        self.size, self._items, self._lock = size, OrderedDict(), threading.Lock()
+    def __init__(self, size: int, max_bytes: int | None = None):
+        self.size, self.max_bytes = size, max_bytes
+        self._items, self._bytes, self._lock = OrderedDict(), {}, threading.Lock()
 
     def get(self, key):
         with self._lock:
@@ -35,14 +40,54 @@ class BoundedCache:
         return None
 
     def put(self, key, value) -> None:
+        size = nbytes_of(value) if self.max_bytes is not None else 0
         with self._lock:
+            self._items.pop(key, None)
+            self._bytes.pop(key, None)
+            if self.max_bytes is not None and size > self.max_bytes:
+                log.info("not cached: %.0f MB is over the cache's budget", size / 1e6)
+                return
             self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            self._bytes[key] = size
+            while len(self._items) > self.size or (
+                    self.max_bytes is not None and sum(self._bytes.values()) > self.max_bytes):
+                old, _ = self._items.popitem(last=False)
+                self._bytes.pop(old, None)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of numpy arrays held now (counted when ``max_bytes`` is set)."""
+        with self._lock:
+            return sum(self._bytes.values())
 
     def __len__(self):
         return len(self._items)
+
+
+def nbytes_of(value, _seen=None) -> int:
+    """Bytes of the numpy arrays in ``value``: an array, or arrays in the fields of a
+    dataclass, a tuple, list or dict (nested), each counted once; other values count 0."""
+    import dataclasses
+
+    seen = set() if _seen is None else _seen
+    if id(value) in seen:
+        return 0
+    seen.add(id(value))
+    if isinstance(value, np.ndarray):
+        base = value
+        while isinstance(base.base, np.ndarray):  # a read-only view: its memory, once
+            base = base.base
+        if id(base) in seen and base is not value:
+            return 0
+        seen.add(id(base))
+        return int(base.nbytes)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return sum(nbytes_of(getattr(value, f.name), seen) for f in dataclasses.fields(value))
+    if isinstance(value, (tuple, list)):
+        return sum(nbytes_of(v, seen) for v in value)
+    if isinstance(value, dict):
+        return sum(nbytes_of(v, seen) for v in value.values())
+    return 0
 
 
 class Atlas:
@@ -53,9 +98,9 @@ class Atlas:
     process (again after a ``--num-procs`` fork) and returns at once; ``get(key)`` is the
     result or None while it is not there yet (the page then computes it itself)."""
 
-    def __init__(self, entries, size: int = 1024):
+    def __init__(self, entries, size: int = 1024, max_bytes: int | None = None):
         self._entries = entries  # a callable returning the (key, step) list, built lazily
-        self.cache = BoundedCache(size)
+        self.cache = BoundedCache(size, max_bytes)
         self._started = False
         os.register_at_fork(after_in_child=self._forget)
 

@@ -1,14 +1,18 @@
 """Diffusion-model explorer: when a backward trajectory commits to a class (speciation) and
-when it falls onto a training point (collapse), from Gaussian mixtures to real data."""
+when it falls onto a training point (collapse), from Gaussian mixtures to real data.
+
+The parameters, the cached theory calls and the recipes are in
+``dashboards.recipes.diffusion`` (Panel-free); this module holds the page: its figures and
+controls as data, the texts, the uploads and the two simulations."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from html import escape
 
 import numpy as np
 import panel as pn
-import param
-from bokeh.models import ColumnDataSource, LegendItem, Range1d
+from bokeh.models import ColumnDataSource, FixedTicker, LegendItem
+from bokeh.palettes import Greys256
 
 from theory import data as datasets
 from theory import diffusion
@@ -17,58 +21,128 @@ from .base import (
     PALETTE,
     BoundedCache,
     Explorer,
-    Preset,
-    SimulationPanel,
-    add_hover,
+    Figure,
+    Glyph,
+    Hover,
+    Simulation,
+    control,
     legend_below,
-    make_figure,
 )
 from .processes import Step
+from .recipes import diffusion as recipes
+from .recipes.diffusion import (  # noqa: F401 (the page's names: tests, warm-up, benchmarks)
+    CLASS_COLORS,
+    COLLAPSE_TIMES,
+    IMAGES,
+    N_COLORS,
+    REGIME_STYLE,
+    T_MAX,
+    T_MIN,
+    WINDOW_D,
+    WINDOW_N,
+    DiffusionParameters,
+    cached_digits,
+)
 
-N_CHOICES = [10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000]
-T_MAX = 5.0
-T_MIN = 1e-3  # left end of the log time axis
-STEPS = 200
-PHASE_POINTS = 200
-IMAGES = 6
-#: training-set sizes of the training-time window and the dimension of its data
-WINDOW_N = (32, 64, 128, 256, 512)
-WINDOW_D = 16
-N_COLORS = ["#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c", "#08306b"]
-CLASS_COLORS = [PALETTE[c] for c in ("blue", "orange", "green", "vermillion", "purple", "sky",
-                                     "black", "grey", "yellow")] + ["#8c564b"]
-REGIME_STYLE = {  # label, colour
-    "noise": ("noise: one blob", PALETTE["grey"]),
-    "speciation": ("classes formed, not yet collapsed", PALETTE["sky"]),
-    "collapsed": ("collapsed onto training points", PALETTE["orange"]),
-}
+CONFIDENT = f"{diffusion.CONFIDENT:g}"
+#: why the speciation curve can stay below 1 (and below the collapse curve) near t = 0
+CRITERIA = (f"a trajectory counts as committed once its class posterior exceeds {CONFIDENT}, "
+            "as sitting on a training point once that point holds over half of its weight: "
+            "near the class boundary it can sit on its point with a class posterior below "
+            f"{CONFIDENT}, so the speciation curve may stay below 1 after all have collapsed")
+HINT = dict(text_align="center", text_baseline="middle", text_color=PALETTE["grey"],
+            text_font_size="13px", text_font_style="italic")
 
+FIGURES = (
+    Figure("timeline", "Backward timeline", "diffusion time t", "fraction of trajectories",
+           height=440, options=(("subtitle", "generation runs left to right: noise → data"),
+                                ("x_axis_type", "log"), ("x_range", (T_MAX, T_MIN)),
+                                ("y_range", (0, 1.05))),
+           glyphs=(
+               Glyph("quad", "regimes", left="left", right="right", bottom="bottom", top="top",
+                     fill_color="color", fill_alpha=0.18, line_alpha=0, legend_field="regime"),
+               Glyph("segment", "times", x0="x", x1="x", y0="y0", y1="y1", color="color",
+                     line_width=2.5, line_dash="dashed", legend_field="time"),
+               Glyph("line", "curves", key="committed", x="t", y="committed",
+                     color=PALETTE["blue"], line_width=3,
+                     legend_label=f"committed to its class (posterior > {CONFIDENT})"),
+               Glyph("line", "curves", key="collapsed", x="t", y="collapsed",
+                     color=PALETTE["vermillion"], line_width=3,
+                     legend_label="sitting on its training point (collapse)")),
+           hover=(Hover(("committed", "collapsed"), (
+               ("t", "@t{0.0000}"),
+               (f"committed (posterior > {CONFIDENT})", "@committed{0.00}"),
+               ("on its training point (weight > 0.5)", "@collapsed{0.00}"))),)),
+    Figure("phase", "Phase diagram", "log n / d", "time t", height=440,
+           options=(("y_axis_type", "log"), ("y_range", (T_MIN, T_MAX))),
+           glyphs=(
+               Glyph("varea", "phase", x="x", y1="window", y2="speciation",
+                     fill_color=PALETTE["sky"], fill_alpha=0.2, legend_label="generalising window"),
+               Glyph("line", "phase", x="x", y="speciation", color=PALETTE["blue"],
+                     line_width=2.5, legend_label="speciation t_S"),
+               Glyph("line", "phase", x="x", y="collapse", color=PALETTE["vermillion"],
+                     line_width=2.5, legend_label="collapse t_C (Gaussian data, variance v̄)"),
+               Glyph("scatter", "phase_point", x="x", y="t", marker="star", size=14,
+                     color=PALETTE["black"], legend_label="current data: (log n/d, t_C)"))),
+    Figure("tree", "Backward trajectories", "diffusion time t", "projection", height=360,
+           loading="backward",
+           options=(("subtitle", "projected on the top principal direction"),
+                    ("x_axis_type", "log"), ("x_range", (T_MAX, T_MIN))),
+           legend=lambda fig: None,
+           glyphs=(Glyph("multi_line", "trajectories", xs="xs", ys="ys", color="color",
+                         line_width=1.2, line_alpha=0.7),
+                   Glyph("text", "tree_hint", x="x", y="y", text="text", **HINT))),
+    Figure("images", "Generated samples", "", "", height=260, legend=lambda fig: None,
+           options=(("subtitle", "top: generated; bottom: nearest training image"),
+                    ("x_range", (0, IMAGES)), ("y_range", (0, 2)), ("match_aspect", True)),
+           glyphs=(Glyph("image", "images", key="images", image="image", x="x", y="y", dw="dw",
+                         dh="dh", palette=tuple(reversed(Greys256))),  # 0: paper, 1: ink
+                   Glyph("text", "images_hint", x="x", y="y", text="text", **HINT))),
+    Figure("window", "Training-time window", "training points n", "training time τ",
+           options=(("x_axis_type", "log"), ("y_axis_type", "log")),
+           glyphs=(
+               Glyph("varea", "window", x="n", y1="generalization", y2="memorization",
+                     fill_color=PALETTE["sky"], fill_alpha=0.25,
+                     legend_label="generalises, has not memorised"),
+               *(Glyph(method, "window", x="n", y=column, color=PALETTE[color], legend_label=label,
+                       **({"line_width": 2.5} if method == "line" else {"size": 8}))
+                 for column, color, label in (
+                     ("generalization", "blue", "τ_gen: test loss near its minimum"),
+                     ("memorization", "vermillion", "τ_mem: test loss rises again (memorising)"))
+                 for method in ("line", "scatter")),
+               Glyph("line", "window_fit", x="n", y="tau", color=PALETTE["black"],
+                     line_dash="dotted", line_width=1.5, legend_label="∝ n (guide)"))),
+    Figure("losses", "Denoising loss in training time", "training time τ", "loss per dimension",
+           options=(("x_axis_type", "log"),), legend=lambda fig: None,  # see finish_build
+           glyphs=(Glyph("multi_line", "losses", key="losses", xs="xs", ys="ys", color="color",
+                         line_width=2, line_dash={"field": "dash"}),),
+           hover=(Hover(("losses",), (("", "@loss"),)),)),
+)
 
-@lru_cache(maxsize=32)
-def cached_mixture(d: int, n: int, separation: float, variance: float, seed: int):
-    m = diffusion.gaussian_mixture(d=d, n=n, separation=separation, variance=variance,
-                                   seed=seed)
-    return m
-
-
-@lru_cache(maxsize=1)
-def cached_digits() -> datasets.DataSet:
-    return datasets.digits()
-
-
-#: data (points x dimensions x the smaller of the two) whose covariance spectrum is computed
-#: on the event loop (~10 ms at 500 x 200); larger uploads have theirs computed in a worker
-#: (1000 x 1024 took 0.1 s alone, 1.4 s on a busy machine: every page would wait)
-DIRECT_SPECTRUM = 2e7
-
-#: noised samples of the excess-entropy estimate of t_C
-COLLAPSE_SAMPLES = 200
-
-
-# excess-entropy collapse times ([t_C], as run_latest delivers them) of the built-in data
-# sets, shared by every page (an upload is private to its page and never cached)
-COLLAPSE_TIMES = BoundedCache(256)
-
+CONTROLS = (
+    "presets",
+    control("source", "Select"),
+    "upload",
+    control("d", "IntSlider", enabled=lambda p: p.is_mixture),
+    control("n", "DiscreteSlider", css_classes=["n-slider"]),
+    control("separation", "FloatSlider", css_classes=["separation-slider"],
+            enabled=lambda p: p.is_mixture),
+    control("variance", "FloatSlider", enabled=lambda p: p.is_mixture),
+    control("seed", "IntInput"),
+    "divider",
+    Simulation("Run backward diffusion", "**Backward simulation**", run="run_backward",
+               controls=(control("n_samples", "IntSlider", step=10),
+                         control("score", "RadioButtonGroup", enabled=lambda p: p.is_mixture))),
+    "divider",
+    Simulation("Compute training window",
+               f"**Memorisation in training time** (random-features score, d = {WINDOW_D}, "
+               f"n = {', '.join(map(str, WINDOW_N))})", run="run_training_window",
+               key="window_sim",
+               controls=(control("train_t", "FloatSlider"),
+                         control("train_features", "RadioButtonGroup"))),
+    "divider",
+    "export",
+)
 
 EXPLANATION = rf"""
 ### What you see
@@ -84,13 +158,14 @@ of the population.
 ($t \to 0$, data). Above the *speciation time* $$ {diffusion.EQUATIONS["speciation"]} $$
 ($\Lambda$ the top eigenvalue of the data covariance) the noised data form one blob; below
 it the classes separate and each trajectory commits to one. Below the *collapse time*
-$t_C$ trajectories fall onto training points: the model memorises. For Gaussian data of
-variance $v$, $$ {diffusion.EQUATIONS["collapse"]} $$ and for any data $t_C$ is estimated
+$t_C$ trajectories fall onto training points: the model memorises (not with the exact
+score, which knows no training points). For Gaussian data of variance $v$,
+$$ {diffusion.EQUATIONS["collapse"]} $$ and for any data $t_C$ is estimated
 from the excess entropy of the noised empirical distribution,
 $$ {diffusion.EQUATIONS["excess_entropy"]} $$
 as the time where it reaches $\log 2$. The simulated curves (button) are the fraction of
-trajectories already committed to their final class (confidence > 0.9) and the fraction
-already sitting on the training point they end on.
+trajectories already committed to their final class and the fraction already sitting on the
+training point they end on. The two criteria differ: {CRITERIA}.
 
 **Phase diagram (top right).** Speciation and collapse lines in the plane
 ($\log n / d$, $t$): more data per dimension pushes the collapse to later times (smaller $t$),
@@ -98,7 +173,8 @@ so generation has a longer window between $t_S$ and $t_C$.
 
 **Trajectories (bottom).** A few backward trajectories projected on the top principal
 direction of the data: the tree of class choices. For image data, generated samples (top row)
-next to their nearest training images (bottom row): identical pairs are memorised samples.
+over their nearest training images (bottom row), on the data's own pixel scale: identical
+pairs are memorised samples.
 
 **Training-time window (button, bottom).** A network does not learn the empirical score at
 once. A random-features score $s(x) = A\,\phi(x)/\sqrt p$ ($p$ random Fourier features of
@@ -115,370 +191,232 @@ so more data widens the window in which training can stop before the model memor
 """
 
 
-class DiffusionExplorer(Explorer):
+def decade_ticks(values) -> list[float]:
+    """Ticks 1, 2, 5 x 10^k over the positive ``values`` (only the powers of ten when they
+    span more than three decades): a log axis labelled at both ends, e.g. tau_gen = 0.05."""
+    values = np.asarray(values, float)
+    values = values[np.isfinite(values) & (values > 0)]
+    if not values.size:
+        return []
+    lo, hi = np.floor(np.log10(values.min())), np.ceil(np.log10(values.max()))
+    steps = (1,) if hi - lo > 3 else (1, 2, 5)
+    return [m * 10.0**k for k in range(int(lo), int(hi) + 1) for m in steps]
+
+
+class DiffusionExplorer(DiffusionParameters, Explorer):
     """Speciation and collapse of generative diffusion, from mixtures to real data."""
 
-    source = param.Selector(default="mixture", objects={
-        "Gaussian mixture (two classes)": "mixture", "Digits (8×8 images)": "digits",
-        "Uploaded file (.npy / .csv)": "upload"}, label="Data")
-    d = param.Integer(default=64, bounds=(2, 512), label="Dimension d")
-    n = param.Selector(default=1000, objects=N_CHOICES, label="Training points n")
-    separation = param.Number(default=3.0, bounds=(0.0, 10.0), step=0.1,
-                              label="Class separation |μ|")
-    variance = param.Number(default=1.0, bounds=(0.1, 4.0), step=0.05,
-                            label="Within-class variance v")
-    n_samples = param.Integer(default=300, bounds=(20, 2000), label="Generated samples")
-    score = param.Selector(default="empirical", objects={
-        "empirical (memorises)": "empirical", "exact (mixture only)": "exact"}, label="Score")
-    seed = param.Integer(default=0, bounds=(0, 10_000), label="Seed")
-    train_t = param.Number(default=0.1, bounds=(0.02, 1.0), step=0.01,
-                           label="Diffusion time t of the trained score")
-    train_features = param.Selector(default=2048, objects=[512, 1024, 2048],
-                                    label="Random features p")
-
-    url_parameters = ("source", "d", "n", "separation", "variance", "n_samples", "score", "seed",
-                      "train_t", "train_features")
-    advanced_parameters = ("seed", "n_samples", "train_features")
-    url_prefix = "dm_"
-    presets = (
-        Preset("Speciation in a two-class mixture",
-               {"source": "mixture", "d": 64, "n": 1000, "separation": 3.0, "variance": 1.0,
-                "score": "exact"},
-               "With the exact score trajectories commit to a class around t_S = ½ log Λ and "
-               "never collapse.",
-               "Biroli, Bonnaire, de Bortoli & Mézard 2024, arXiv:2402.18491"),
-        Preset("Memorisation with few data (n = 50)",
-               {"source": "mixture", "d": 64, "n": 50, "separation": 3.0, "variance": 1.0,
-                "score": "empirical"},
-               "With the empirical score and little data, trajectories collapse onto training "
-               "points early (large t_C).",
-               "Biroli et al. 2024, arXiv:2402.18491"),
-        Preset("More data, later collapse (n = 5000)",
-               {"source": "mixture", "d": 64, "n": 5000, "separation": 3.0, "variance": 1.0,
-                "score": "empirical"},
-               "log n / d grows: the collapse moves to smaller t and the generalising window "
-               "between t_S and t_C widens.",
-               "Biroli et al. 2024, arXiv:2402.18491"),
-        Preset("Handwritten digits",
-               {"source": "digits", "n": 1000, "score": "empirical"},
-               "Real images: the generated digits end on training images (compare the pairs).",
-               "Biroli et al. 2024; Bonnaire, Urfin, Biroli & Mézard 2025, arXiv:2505.17638"),
-    )
     title = "Diffusion models"
+    SOURCES = recipes.SOURCES
+    RECIPES = recipes.RECIPES
+    FIGURES = FIGURES
+    CONTROLS = CONTROLS
 
     def __init__(self, **params):
         super().__init__(**params)
-        self._uploaded: datasets.DataSet | None = None
-        self._build_plots()
-        self._build_controls()
-        self.param.watch(self._on_data_change, ["source", "d", "n", "separation", "variance",
-                                                "seed"])
-        self.param.watch(self._on_sim_settings, ["n_samples", "score"])
-        self.param.watch(self._clear_window, ["separation", "variance", "seed", "train_t",
-                                              "train_features"])
-        self._sync_widgets()
-        self.guarded(self._refresh)()
+        self.uploaded = None
+        self.upload_statistics = BoundedCache(16)  # this page's upload: never shared
+        self.shown: set[str] = set()  # on-demand recipes whose results the page shows now
+        self.runs: dict[str, object] = {}  # a token of each simulation shown or under way
+        # HTML, not Markdown: rewritten on every slider move, where parsing Markdown cost
+        # ~5 ms of the move; a margin above, off the tab bar
+        self.summary = pn.pane.HTML("", sizing_mode="stretch_width", margin=(12, 10, 0, 10))
+        self.build_view()
 
-    # -- data ----------------------------------------------------------------------------
-    def current_data(self):
-        """(points, labels, mixture or None, image shape or None, description)."""
-        if self.source == "mixture":
-            m = cached_mixture(int(self.d), int(self.n), float(self.separation),
-                               float(self.variance), int(self.seed))
-            return m.points, m.labels, m, None, (f"two-class Gaussian mixture, d = {self.d}, "
-                                                 f"n = {self.n}")
-        if self.source == "digits":
-            ds = cached_digits()
-            n = min(int(self.n), ds.points.shape[0])
-            rng = np.random.default_rng(self.seed)
-            pick = np.sort(rng.choice(ds.points.shape[0], n, replace=False))
-            return (ds.points[pick], ds.labels[pick], None, ds.image_shape,
-                    f"scikit-learn digits, d = 64, n = {n} of 1797")
-        if self._uploaded is None:
-            raise ValueError("upload a .npy or .csv file (rows are points) to use your data")
-        ds = self._uploaded
-        n = min(int(self.n), ds.points.shape[0])
-        description = f"{ds.name}, d = {ds.points.shape[1]}, n = {n} of {ds.points.shape[0]}"
-        if n == ds.points.shape[0]:  # every point, in order: no copy (up to 115 MB)
-            return ds.points, ds.labels, None, ds.image_shape, description
-        pick = np.sort(np.random.default_rng(self.seed).choice(ds.points.shape[0], n,
-                                                                replace=False))
-        return ds.points[pick], ds.labels[pick], None, ds.image_shape, description
-
-    def _data_key(self):
-        upload = None if self._uploaded is None else (self._uploaded.name,
-                                                      self._uploaded.points.shape)
-        return (self.source, int(self.d), int(self.n), float(self.separation),
-                float(self.variance), int(self.seed), upload)
-
-    def python_script(self) -> str:
-        if self.source == "mixture":
-            load = f'''\
-mixture = diffusion.gaussian_mixture(d={int(self.d)}, n={int(self.n)},
-                                     separation={float(self.separation)!r},
-                                     variance={float(self.variance)!r}, seed={int(self.seed)})
-points = mixture.points
-top = mixture.top_eigenvalue  # variance + |mu|^2, the population's
-v_bar = mixture.variance + float(mixture.mean @ mixture.mean) / points.shape[1]
-'''
-        else:
-            if self.source == "digits":
-                source = f'''\
-from theory import data as datasets
-
-full = datasets.digits().points
-rng = np.random.default_rng({int(self.seed)})
-pick = rng.choice(full.shape[0], min({int(self.n)}, full.shape[0]), replace=False)
-points = full[np.sort(pick)]
-'''
-            else:
-                name = self._uploaded.name if self._uploaded is not None else "your_file.npy"
-                source = f'''\
-from theory import data as datasets
-
-# the uploaded file: put it next to this script
-with open({name!r}, "rb") as f:
-    full = datasets.parse_file(f.read(), {name!r}).points
-rng = np.random.default_rng({int(self.seed)})
-pick = rng.choice(full.shape[0], min({int(self.n)}, full.shape[0]), replace=False)
-points = full[np.sort(pick)]
-'''
-            load = source + '''\
-top = float(diffusion.covariance_spectrum(points)[0])
-v_bar = float(points.var(axis=0).mean())
-'''
-        window = ""
-        if self.window_box.visible:
-            window = f'''
-window = diffusion.training_window(n_values={list(WINDOW_N)}, d={WINDOW_D},
-                                   features={int(self.train_features)}, t={float(self.train_t)!r},
-                                   separation={float(self.separation)!r},
-                                   variance={float(self.variance)!r}, seed={int(self.seed)})
-data["dm-window"] = {{"n": window.n, "generalization": window.generalization_time,
-                     "memorization": window.memorization_time}}
-print("tau_mem ~ n^%.2f" % window.exponent)
-'''
-        return f'''\
-"""Generative diffusion: speciation time, collapse time and the phase diagram in
-(log n / d, t) for the data of the current view (as plotted by learning-phases)."""
-import numpy as np
-
-from theory import diffusion
-
-{load}n, d = points.shape
-t_s = diffusion.speciation_time(eigenvalues=[top])
-t_c = float(diffusion.collapse_time(n=n, d=d, variance=v_bar))
-x = np.linspace(0.002, max(0.25, 3 * np.log(n) / d), {PHASE_POINTS})
-collapse = np.clip(diffusion.collapse_time(n=np.exp(x * d), d=d, variance=v_bar),
-                   {T_MIN!r}, {T_MAX!r})
-speciation = np.full(x.size, np.clip(t_s, {T_MIN!r}, {T_MAX!r}))
-data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
-                     "window": np.minimum(collapse, speciation)}}}}
-{window}print(f"t_S = {{t_s:.4f}}, t_C = {{t_c:.4f}}")
-'''
-
-    # -- plots ---------------------------------------------------------------------------
-    def _build_plots(self):
-        cds = lambda cols, name=None: ColumnDataSource({c: [] for c in cols}, name=name)  # noqa: E731
-        self.sources = {
-            "regimes": cds(("left", "right", "bottom", "top", "regime", "color"), "dm-regimes"),
-            "times": cds(("x", "y0", "y1", "time", "color"), "dm-times"),
-            "curves": cds(("t", "committed", "collapsed"), "dm-curves"),
-            "phase": cds(("x", "collapse", "speciation", "window"), "dm-phase"),
-            "phase_point": cds(("x", "t")),
-            "trajectories": cds(("xs", "ys", "color"), "dm-trajectories"),
-            "images": cds(("image", "x", "y", "dw", "dh")),
-            "window": cds(("n", "generalization", "memorization"), "dm-window"),
-            "window_fit": cds(("n", "tau")),
-            "losses": cds(("xs", "ys", "n", "loss", "color", "dash"), "dm-losses"),
-        }
-        s = self.sources
-        timeline = make_figure(title="Backward timeline", x_label="diffusion time t",
-                               subtitle="generation runs left to right: noise → data",
-                               y_label="fraction of trajectories",
-                               x_axis_type="log", x_range=Range1d(T_MAX, T_MIN),
-                               y_range=Range1d(0, 1.05), height=440)
-        timeline.quad(left="left", right="right", bottom="bottom", top="top",
-                      source=s["regimes"], fill_color="color", fill_alpha=0.18, line_alpha=0,
-                      legend_field="regime")
-        timeline.segment(x0="x", x1="x", y0="y0", y1="y1", source=s["times"], color="color",
-                         line_width=2.5, line_dash="dashed", legend_field="time")
-        timeline.line("t", "committed", source=s["curves"], color=PALETTE["blue"],
-                      line_width=3, legend_label="committed to final class (speciation)")
-        timeline.line("t", "collapsed", source=s["curves"], color=PALETTE["vermillion"],
-                      line_width=3, legend_label="sitting on its training point (collapse)")
-        legend_below(timeline)
-        self.fig_timeline = timeline
-
-        phase = make_figure(title="Phase diagram", x_label="log n / d", y_label="time t",
-                            y_axis_type="log", height=440, y_range=Range1d(T_MIN, T_MAX))
-        phase.varea(x="x", y1="window", y2="speciation", source=s["phase"],
-                    fill_color=PALETTE["sky"], fill_alpha=0.2, legend_label="generalising window")
-        phase.line("x", "speciation", source=s["phase"], color=PALETTE["blue"], line_width=2.5,
-                   legend_label="speciation t_S")
-        phase.line("x", "collapse", source=s["phase"], color=PALETTE["vermillion"],
-                   line_width=2.5, legend_label="collapse t_C (Gaussian data, variance v̄)")
-        phase.scatter("x", "t", source=s["phase_point"], marker="star", size=14,
-                      color=PALETTE["black"], legend_label="current data: (log n/d, t_C)")
-        legend_below(phase)
-        self.fig_phase = phase
-
-        tree = make_figure(title="Backward trajectories", x_label="diffusion time t",
-                           subtitle="projected on the top principal direction",
-                           y_label="projection",
-                           x_axis_type="log", x_range=Range1d(T_MAX, T_MIN), height=360)
-        tree.multi_line("xs", "ys", source=s["trajectories"], color="color", line_width=1.2,
-                        line_alpha=0.7)
-        self.fig_tree = tree
-
-        images = make_figure(title="Generated samples", x_label="", y_label="",
-                             subtitle="top: generated; bottom: nearest training image",
-                             height=260, x_range=Range1d(0, IMAGES),
-                             y_range=Range1d(0, 2), match_aspect=True)
-        images.image(image="image", x="x", y="y", dw="dw", dh="dh", source=s["images"],
-                     palette="Greys256")
-        images.axis.visible = False
-        images.grid.visible = False
-        self.fig_images = images
-
-        window = make_figure(title="Training-time window", x_label="training points n",
-                             y_label="training time τ", x_axis_type="log", y_axis_type="log",
-                             height=360)
-        window.varea(x="n", y1="generalization", y2="memorization", source=s["window"],
-                     fill_color=PALETTE["sky"], fill_alpha=0.25,
-                     legend_label="generalises, has not memorised")
-        for column, color, label in (("generalization", PALETTE["blue"], "τ_gen: test loss near "
-                                      "its minimum"),
-                                     ("memorization", PALETTE["vermillion"], "τ_mem: test loss "
-                                      "rises again (memorising)")):
-            window.line("n", column, source=s["window"], color=color, line_width=2.5,
-                        legend_label=label)
-            window.scatter("n", column, source=s["window"], color=color, size=8,
-                           legend_label=label)
-        window.line("n", "tau", source=s["window_fit"], color=PALETTE["black"],
-                    line_dash="dotted", line_width=1.5, legend_label="∝ n (guide)")
-        legend_below(window)
-        self.fig_window = window
-
-        losses = make_figure(title="Denoising loss in training time", x_label="training time τ",
-                             y_label="loss per dimension", x_axis_type="log", height=360)
-        # one legend entry per n (its colour) and one per loss (its dash), not one per line
-        loss_lines = losses.multi_line("xs", "ys", source=s["losses"], color="color",
-                                       line_width=2, line_dash={"field": "dash"})
+    def finish_build(self):
+        """The parts a declarative figure does not say: the images' frame and colours, the
+        losses' legend (one entry per n and per loss), the panes' boxes."""
+        self.panes["timeline"] = self.summary  # a large upload's spectrum: the summary waits
+        self.fig_images.axis.visible = self.fig_images.grid.visible = False
+        self.renderers["images"].glyph.color_mapper.update(low=0.0, high=1.0)
+        losses = self.fig_losses
         key = ColumnDataSource({"x": [np.nan], "y": [np.nan]})  # a legend sample, no line
         for dash, label in (("solid", "test loss"), ("dashed", "training loss")):
             losses.line("x", "y", source=key, color=PALETTE["grey"], line_width=2,
                         line_dash=dash, legend_label=label)
         # the colour of each n is drawn from its first line: shown once there are lines
-        self._loss_n_items = [LegendItem(label=f"n = {n}", renderers=[loss_lines],
+        self._loss_n_items = [LegendItem(label=f"n = {n}", renderers=[self.renderers["losses"]],
                                          index=2 * i, visible=False)
                               for i, n in enumerate(WINDOW_N)]
         losses.legend[0].items = [*self._loss_n_items, *losses.legend[0].items]
-        add_hover(losses, [loss_lines], [("", "@loss")])
         legend_below(losses)
-        self.fig_losses = losses
-
-        self.timeline_pane = pn.pane.Bokeh(timeline, sizing_mode="stretch_width")
-        self.phase_pane = pn.pane.Bokeh(phase, sizing_mode="stretch_width")
-        self.tree_pane = pn.pane.Bokeh(tree, sizing_mode="stretch_width")
-        self.images_box = pn.Column(pn.pane.Bokeh(images, sizing_mode="stretch_width"),
+        super().finish_build()
+        self.images_box = pn.Column(self.images_pane, sizing_mode="stretch_width")
+        self.window_box = pn.Column(self.plot_row(self.window_pane, self.losses_pane),
                                     sizing_mode="stretch_width", visible=False)
-        self.summary = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10))
-        self.window_box = pn.Column(
-            self.plot_row(pn.pane.Bokeh(window, sizing_mode="stretch_width"),
-                          pn.pane.Bokeh(losses, sizing_mode="stretch_width")),
-            sizing_mode="stretch_width", visible=False)
 
-    def _build_controls(self):
-        w = pn.widgets
+    def snapshot(self) -> recipes.Snapshot:
+        return recipes.Snapshot(self.values(), uploaded=self.uploaded,
+                                upload_statistics=self.upload_statistics)
+
+    def has_run(self, name: str):
+        return self.runs.get(name)
+
+    def python_script(self) -> str:
+        return recipes.python_script(self, tuple(self.shown))
+
+    def current_data(self):
+        """(points, labels, mixture or None, image shape or None, description)."""
+        points, labels, shape, description = recipes.sample(self)
+        return points, labels, recipes.mixture_of(self) if self.is_mixture else None, shape, \
+            description
+
+    def data_statistics(self):
+        return recipes.statistics(self)
+
+    @property
+    def t_c_future(self):
+        """The latest request for the empirical t_C (tests wait on it)."""
+        return self.latest_future("timeline" if recipes.large_upload(self) else "collapse")
+
+    # -- what the recipes do not say: texts, axes, visibility ------------------------------
+    def before_timeline(self):
+        self.summary.object = (f"<b>{escape(recipes.sample(self)[3])}.</b> Computing the "
+                               "covariance spectrum of the data…")
+
+    def after_timeline(self):
+        stats = recipes.statistics(self)
+        n, d, top, _, shape, description = stats
+        t_s, t_c = recipes.characteristic_times(stats)
+        self.summary.object = (
+            f"<b>{escape(description)}.</b> Speciation t_S = ½ log Λ = {t_s:.3f} "
+            f"(Λ = {top:.3g}); collapse t_C = {t_c:.3f} (Gaussian formula, log n / d = "
+            f"{np.log(n) / d:.3f}); "
+            + self._estimate_text())
+        self.images_box.visible = shape is not None
+        if self.sources["times"].data["time"][-1] == recipes.ESTIMATE_PENDING:
+            self.shown.discard("collapse")
+
+    def after_collapse(self):
+        self.shown.add("collapse")
+        text = self.summary.object
+        start = text.rfind("); ") + 3
+        self.summary.object = text[:start] + self._estimate_text()
+
+    def after_no_backward(self):
+        self.shown.discard("backward")
+        self.runs.pop("backward", None)
+        if self.drop_latest("backward", self.panes.get("backward")):
+            self.sim.finish("")
+        self.sim.status.object = ""
+
+    def after_no_window(self):
+        self.shown.discard("window")
+        self.runs.pop("window", None)
+        if self.drop_latest("window"):
+            self.window_sim.finish("")
+        for item in self._loss_n_items:
+            item.visible = False
+        self.window_box.visible = False
+        self.window_sim.status.object = ""
+
+    def _estimate_text(self) -> str:
+        label = self.sources["times"].data["time"][-1]
+        if label == recipes.ESTIMATE_PENDING:
+            return "the empirical estimate follows below."
+        if label == recipes.ESTIMATE_MISSING:
+            return "excess-entropy estimate t_C: not reached."
+        return f"excess-entropy estimate t_C = {label.split('= ')[1].split(' ')[0]}."
+
+    # -- simulations: the latest request wins, a change of their parameters drops them ----
+    def apply_preset(self, name: str):
+        """The preset's values in one update, then the runs that show what its text says."""
+        preset = super().apply_preset(name)
+        for run in self.preset_runs.get(name, ()):
+            getattr(self, f"run_{run}")()
+        return preset
+
+    def _simulate(self, recipe, panel, text: str, show):
+        """Run the simulation ``recipe`` in a worker process (or take its result from the
+        cache shared by every page); ``show(p, results)`` draws it. Returns the Future."""
+        p = self.snapshot()
+        panel.start(text)
+        self.runs[recipe.name] = object()  # its parameters' next change drops it
+
+        def done(results):
+            self._bound(recipe, recipe.fn(p, results))
+            self.shown.add(recipe.name)
+            show(p, results[0])
+
+        key = recipe.shared_key(p)
+        return self.run_latest(recipe.name, recipe.steps(p), simulation=True, on_done=done,
+                               on_error=panel.failed, on_progress=panel.show_progress,
+                               loading=self.panes.get(recipe.name), cache=recipe.shared,
+                               key=key)
+
+    def run_backward(self):
+        """Backward trajectories in a worker process; returns the Future."""
+        return self._simulate(recipes.SIMULATIONS[0], self.sim,
+                              f"Running {self.n_samples} backward trajectories "
+                              f"({self.run_score} score)…", self._backward_done)
+
+    def _backward_done(self, p, run):
+        t_spec = diffusion.crossing_time(run, "committed")
+        t_coll = diffusion.crossing_time(run, "collapsed")
+        below = bool(np.any(run.committed < run.collapsed - 1e-9))
+        self.sim.finish(
+            f"{p.n_samples} trajectories, {p.run_score} score: half committed at t ≈ "
+            f"{t_spec:.3f}; {100 * run.final_collapsed:.0f}% end on a training point"
+            + (f", half of those sit on it from t ≈ {t_coll:.3f}." if np.isfinite(t_coll)
+               else ".")
+            + (f" The speciation curve stays below the collapse one in places: committed needs "
+               f"a class posterior > {CONFIDENT}, collapsed over half the weight on one training "
+               "point." if below else ""))
+
+    def run_training_window(self):
+        """tau_gen and tau_mem for each n in WINDOW_N in a worker process; returns the
+        Future."""
+        return self._simulate(recipes.SIMULATIONS[1], self.window_sim,
+                              f"Training the score for n = {', '.join(map(str, WINDOW_N))} "
+                              f"(p = {self.train_features}, t = {self.train_t:g})…",
+                              self._window_done)
+
+    def _window_done(self, p, result):
+        for i, item in enumerate(self._loss_n_items):
+            item.visible = i < len(result.runs)
+        ticks = decade_ticks([*result.generalization_time, *result.memorization_time])
+        self.fig_window.yaxis.ticker = FixedTicker(ticks=ticks)
+        self.window_box.visible = True
+        finite = np.isfinite(result.memorization_time)
+        never = [int(n) for n, ok in zip(result.n, finite, strict=True) if not ok]
+        exponent = (f"τ_mem ∝ n^{result.exponent:.2f}" if np.isfinite(result.exponent)
+                    else "too few finite τ_mem to fit an exponent")
+        self.window_sim.finish(
+            f"τ_gen = {result.generalization_time.min():.3g}–"
+            f"{result.generalization_time.max():.3g}; {exponent}"
+            + (f"; no memorisation up to τ = {result.runs[0].tau[-1]:g} for n = {never}."
+               if never else "."))
+
+    # -- uploads ---------------------------------------------------------------------------
+    def upload_controls(self) -> pn.Column:
         # the browser sends the file's base64 in one websocket message, which the server
         # refuses above 20 MiB by closing the page's connection: files up to ~15 MB fit
-        self.upload = w.FileInput(accept=".npy,.csv", multiple=False,
-                                  label="Your data (.npy or .csv, up to 15 MB)")
+        self.upload = pn.widgets.FileInput(accept=".npy,.csv", multiple=False,
+                                           label="Your data (.npy or .csv, up to 15 MB)",
+                                           visible=self.source == "upload")
         self.upload.param.watch(self._on_upload, ["value"])
         # while a file is read in a worker process (seconds for a large one)
-        self.upload_progress = pn.indicators.Progress(label="Reading your file", value=-1,
-                                                      active=True, visible=False,
-                                                      sizing_mode="stretch_width",
-                                                      css_classes=["upload-progress"])
+        self.upload_progress = pn.indicators.Progress(
+            label="Reading your file", value=-1, active=True, visible=False,
+            sizing_mode="stretch_width", css_classes=["upload-progress"])
         self.upload_status = pn.pane.Markdown("", margin=(0, 10), visible=False,
                                               css_classes=["upload-status"])
-        self.d_widget = w.IntSlider.from_param(self.param.d)
-        self.separation_widget = w.FloatSlider.from_param(self.param.separation,
-                                                          css_classes=["separation-slider"])
-        self.variance_widget = w.FloatSlider.from_param(self.param.variance)
-        self.score_widget = w.RadioButtonGroup.from_param(self.param.score)
-        self.sim = SimulationPanel(self, "Run backward diffusion")
-        self.sim.run_button.on_click(lambda *_: self.run_backward())
-        self.window_sim = SimulationPanel(self, "Compute training window")
-        self.window_sim.run_button.on_click(lambda *_: self.run_training_window())
-        self.controls = pn.Column(
-            self.preset_widget(),
-            w.Select.from_param(self.param.source),
-            self.upload,
-            self.upload_progress,
-            self.upload_status,
-            self.d_widget,
-            w.DiscreteSlider.from_param(self.param.n, css_classes=["n-slider"]),
-            self.separation_widget,
-            self.variance_widget,
-            w.IntInput.from_param(self.param.seed),
-            pn.layout.Divider(),
-            self.sim.layout(
-                pn.pane.Markdown("**Backward simulation**", margin=(0, 10)),
-                w.IntSlider.from_param(self.param.n_samples, step=10),
-                self.score_widget,
-            ),
-            pn.layout.Divider(),
-            self.window_sim.layout(
-                pn.pane.Markdown(f"**Memorisation in training time** (random-features score, "
-                                 f"d = {WINDOW_D}, n = {', '.join(map(str, WINDOW_N))})",
-                                 margin=(0, 10)),
-                w.FloatSlider.from_param(self.param.train_t),
-                w.RadioButtonGroup.from_param(self.param.train_features),
-            ),
-            pn.layout.Divider(),
-            self.export_widget(),
-            width=300,
-        )
-        self.finish_build()
-
-    def _sync_widgets(self):
-        mixture = self.source == "mixture"
-        for widget in (self.d_widget, self.separation_widget, self.variance_widget):
-            widget.disabled = not mixture
-        self.upload.visible = self.source == "upload"
-        self.upload_status.visible = self.source == "upload" and bool(self.upload_status.object)
-        if not mixture and self.score == "exact":
-            self.score = "empirical"
-        self.score_widget.disabled = not mixture
-
-    # -- updates -------------------------------------------------------------------------
-    def _on_data_change(self, *_):
-        with pn.io.hold():  # one message to the page, not one per cleared source
-            self._sync_widgets()
-            self._clear_simulation()
-            self.guarded(self._refresh)()
-
-    def _on_sim_settings(self, *_):
-        if self.score == "exact" and self.source != "mixture":
-            self.score = "empirical"
-            self.show_message("The exact score is known only for the Gaussian mixture.", "info")
-        self._clear_simulation()
+        self.param.watch(lambda *_: self._show_upload_status(), ["source"])
+        return pn.Column(self.upload, self.upload_progress, self.upload_status,
+                         sizing_mode="stretch_width")
 
     def _on_upload(self, event):
         """Read the file in a short-solve worker process: parsing and checking a large one
-        takes seconds (its principal direction above all), which on the event loop would
-        freeze every page of this server. The latest file wins; the data shown until it
-        has been read are the previous ones."""
+        takes seconds, which on the event loop would freeze every page of this server. The
+        latest file wins; the data shown until it has been read are the previous ones."""
         if not event.new:
             return
         from .links import shown
 
         name = self.upload.filename or "upload"
-        size = len(event.new) / 2**20
         self.upload_status.param.update(
-            object=f"Reading `{shown(name, 40)}` ({size:.1f} MiB)…", visible=True)
+            object=f"Reading `{shown(name, 40)}` ({len(event.new) / 2**20:.1f} MiB)…",
+            visible=True)
         self.upload_progress.visible = True
         self.run_latest("upload", [Step(datasets.parse_file,
                                         dict(content=event.new, filename=name))],
@@ -486,267 +424,36 @@ data = {{"dm-phase": {{"x": x, "collapse": collapse, "speciation": speciation,
                         on_error=self._upload_failed)
 
     def _use_upload(self, dataset: datasets.DataSet):
-        self._uploaded = dataset
-        self._show_upload_status()
+        self.uploaded = dataset
         if self.source != "upload":
-            self.source = "upload"  # triggers the refresh
+            self.source = "upload"  # the view follows
         else:
-            self._on_data_change()
+            with pn.io.hold():
+                self.update_view(set(recipes.DATA_PARAMETERS))
+        self._show_upload_status()
 
     def _show_upload_status(self):
         """The file in use, if any, once no file is being read."""
         from .links import shown
 
+        self.upload.visible = self.source == "upload"
         self.upload_progress.visible = False
-        if self._uploaded is None:
+        if self.uploaded is None:
             self.upload_status.param.update(object="", visible=False)
             return
-        n, d = self._uploaded.points.shape
+        n, d = self.uploaded.points.shape
         self.upload_status.param.update(
-            object=f"`{shown(self._uploaded.name, 40)}`: {n} points, d = {d}.",
+            object=f"`{shown(self.uploaded.name, 40)}`: {n} points, d = {d}.",
             visible=self.source == "upload")
 
     def _upload_failed(self, exc: BaseException):
         self._show_upload_status()  # the previous file, if any, is still the one used
-        if isinstance(exc, ValueError):  # what parse_file says of a bad file
-            self.show_message(f"**Could not use the file:** {exc}", "danger")
-        else:
-            self.show_message(f"**Could not read the file:** {exc}", "danger")
+        what = "use" if isinstance(exc, ValueError) else "read"  # ValueError: a bad file
+        self.show_message(f"**Could not {what} the file:** {exc}", "danger")
 
-    def data_statistics(self):
-        """(n, d, Lambda, v_bar, image shape or None, description) of the current data. For
-        the mixture they are the population's, known without drawing a point: a slider move
-        then costs closed forms only, and the points are drawn where they are used."""
-        if self.source == "mixture":
-            d, n = int(self.d), int(self.n)
-            top, v_bar = diffusion.mixture_statistics(d=d, separation=float(self.separation),
-                                                      variance=float(self.variance))
-            return n, d, top, v_bar, None, f"two-class Gaussian mixture, d = {d}, n = {n}"
-        points, _, _, shape, description = self.current_data()
-        n, d = points.shape
-        top = float(diffusion.covariance_spectrum(points)[0])
-        return n, d, top, float(points.var(axis=0).mean()), shape, description
-
-    def _refresh(self):
-        self.clear_message()
-        if self.source == "upload" and self._uploaded is not None:
-            points, _, _, shape, description = self.current_data()
-            if points.size * min(points.shape) > DIRECT_SPECTRUM:
-                # seconds of SVD for a large upload: in a worker, the summary saying so
-                n, d = points.shape
-                self.summary.object = (f"**{description}.** Computing the covariance "
-                                       "spectrum of the data…")
-                steps = [Step(diffusion.covariance_spectrum, dict(data=points)),
-                         Step(np.var, dict(a=points, axis=0))]  # the points are sent once
-                self.run_latest(
-                    "statistics", steps,
-                    on_done=lambda results: self._show_statistics(
-                        n, d, float(results[0][0]), float(results[1].mean()), shape,
-                        description),
-                    loading=self.summary)
-                return
-        if self._latest.pop("statistics", None) is not None:  # under way, and stale now
-            self.summary.loading = False
-        self._show_statistics(*self.data_statistics())
-
-    def _show_statistics(self, n, d, top, v_bar, shape, description):
-        t_s = diffusion.speciation_time(eigenvalues=[top])
-        t_c = float(diffusion.collapse_time(n=n, d=d, variance=v_bar))
-        self._times = (t_s, t_c)
-        self._draw_times(t_s, t_c, None)
-        # phase diagram: collapse line for Gaussian data of the same average variance
-        x = np.linspace(0.002, max(0.25, 3 * np.log(n) / d), PHASE_POINTS)
-        collapse = np.clip(diffusion.collapse_time(n=np.exp(x * d), d=d, variance=v_bar),
-                           T_MIN, T_MAX)
-        speciation = np.full(x.size, np.clip(t_s, T_MIN, T_MAX))
-        self.sources["phase"].data = {"x": x, "collapse": collapse, "speciation": speciation,
-                                      "window": np.minimum(collapse, speciation)}
-        self.sources["phase_point"].data = {"x": [np.log(n) / d], "t": [max(t_c, T_MIN)]}
-        self.summary.object = (f"**{description}.** Speciation t_S = ½ log Λ = {t_s:.3f} "
-                               f"(Λ = {top:.3g}); collapse t_C = {t_c:.3f} (Gaussian formula, "
-                               f"log n / d = {np.log(n) / d:.3f}); the empirical estimate "
-                               "follows below.")
-        self.images_box.visible = shape is not None
-        self._estimate_collapse(t_s, t_c)
-
-    def _draw_times(self, t_s, t_c, t_c_empirical):
-        def clip(t):
-            return float(np.clip(t, T_MIN, T_MAX))
-
-        regimes = [("noise", clip(t_s), T_MAX), ("speciation", clip(t_c), clip(t_s)),
-                   ("collapsed", T_MIN, clip(t_c))]
-        rows = [(lo, hi, *REGIME_STYLE[name]) for name, lo, hi in regimes if hi > lo]
-        self.sources["regimes"].data = {
-            "left": [r[1] for r in rows], "right": [r[0] for r in rows],
-            "bottom": [0] * len(rows), "top": [1.05] * len(rows),
-            "regime": [r[2] for r in rows], "color": [r[3] for r in rows]}
-        marks = [(t_s, f"t_S = {t_s:.3f}", PALETTE["blue"]),
-                 (t_c, f"t_C = {t_c:.3f} (formula)", PALETTE["vermillion"])]
-        if t_c_empirical is not None and np.isfinite(t_c_empirical):
-            marks.append((t_c_empirical, f"t_C = {t_c_empirical:.3f} (excess entropy)",
-                          PALETTE["purple"]))
-        marks = [m for m in marks if T_MIN < m[0] < T_MAX]
-        self.sources["times"].data = {
-            "x": [m[0] for m in marks], "y0": [0] * len(marks), "y1": [1.05] * len(marks),
-            "time": [m[1] for m in marks], "color": [m[2] for m in marks]}
-
-    def _estimate_collapse(self, t_s, t_c):
-        """The excess-entropy estimate of t_C (~0.1-2 s): in a short-solve worker process,
-        the latest request winning; the built-in data's estimates are shared by every page
-        (an upload is private to its page and never cached)."""
-        shared = self._data_key() if self.source != "upload" else None
-
-        def show(estimate):
-            self._draw_times(t_s, t_c, estimate)
-            text = (f"{estimate:.3f}" if np.isfinite(estimate) else "not reached")
-            self.summary.object = self.summary.object.replace(
-                "the empirical estimate follows below.",
-                f"excess-entropy estimate t_C = {text}.")
-
-        if self.source == "mixture":
-            step = Step(diffusion.mixture_collapse_time_empirical, dict(
-                d=int(self.d), n=int(self.n), separation=float(self.separation),
-                variance=float(self.variance), seed=int(self.seed), samples=COLLAPSE_SAMPLES))
-        else:
-            step = Step(diffusion.collapse_time_empirical,
-                        dict(data=self.current_data()[0], samples=COLLAPSE_SAMPLES, seed=0))
-        self.run_latest("collapse", [step], on_done=lambda results: show(results[0]),
-                        cache=COLLAPSE_TIMES, key=shared)
-
-    @property
-    def t_c_future(self):
-        """The latest request for the empirical t_C (tests wait on it)."""
-        return self.latest_future("collapse")
-
-    # -- simulation ----------------------------------------------------------------------
-    def run_backward(self):
-        """Backward trajectories in the background; returns the Future."""
-        points, labels, mixture, shape, _ = self.current_data()
-        key = (self._data_key(), int(self.n_samples), self.score)
-        score = self.score if mixture is not None else "empirical"
-        self.sim.start(f"Running {self.n_samples} backward trajectories ({score} score)…")
-
-        steps = [Step(diffusion.simulate_backward, dict(
-            data=points, labels=labels, n_samples=int(self.n_samples), t_max=T_MAX,
-            steps=STEPS, score=score, mixture=mixture, seed=int(self.seed)), progress=True)]
-
-        def done(results):
-            run, = results
-            if key != (self._data_key(), int(self.n_samples), self.score):
-                self.sim.finish("Parameters changed during the run; result discarded.")
-                return
-            t = np.maximum(run.t, T_MIN)
-            self.sources["curves"].data = {"t": t, "committed": run.committed,
-                                           "collapsed": run.collapsed}
-            colors = [CLASS_COLORS[c % len(CLASS_COLORS)] if c >= 0 else PALETTE["grey"]
-                      for c in run.final_class[:run.projection.shape[1]]]
-            self.sources["trajectories"].data = {
-                "xs": [t] * run.projection.shape[1],
-                "ys": [run.projection[:, j] for j in range(run.projection.shape[1])],
-                "color": colors}
-            if shape is not None:
-                self._show_images(run, points, shape)
-            t_spec = diffusion.crossing_time(run, "committed")
-            t_coll = diffusion.crossing_time(run, "collapsed")
-            self.sim.finish(
-                f"{self.n_samples} trajectories, {score} score: half committed at t ≈ "
-                f"{t_spec:.3f}; {100 * run.final_collapsed:.0f}% end on a training point"
-                + (f", half of those sit on it from t ≈ {t_coll:.3f}." if np.isfinite(t_coll)
-                   else "."))
-
-        return self.run_in_process(steps, on_done=done, on_error=self.sim.failed,
-                                   on_progress=self.sim.show_progress)
-
-    def _window_key(self):
-        return (float(self.separation), float(self.variance), int(self.seed),
-                float(self.train_t), int(self.train_features))
-
-    def run_training_window(self):
-        """tau_gen and tau_mem of the random-features score for each n in WINDOW_N, in the
-        background (a few seconds per n at p = 2048); returns the Future."""
-        key = self._window_key()
-        separation, variance, seed, t, features = key
-        self.window_sim.start(f"Training the score for n = {', '.join(map(str, WINDOW_N))} "
-                              f"(p = {features}, t = {t:g})…")
-
-        steps = [Step(diffusion.training_window, dict(
-            n_values=WINDOW_N, d=WINDOW_D, features=features, t=t, separation=separation,
-            variance=variance, seed=seed), progress=True)]
-
-        def done(results):
-            result, = results
-            if key != self._window_key():
-                self.window_sim.finish("Parameters changed during the run; result discarded.")
-                return
-            self._show_window(result)
-
-        return self.run_in_process(steps, on_done=done, on_error=self.window_sim.failed,
-                                   on_progress=self.window_sim.show_progress)
-
-    def _show_window(self, result):
-        finite = np.isfinite(result.memorization_time)
-        tau_max = float(result.runs[0].tau[-1])
-        self.sources["window"].data = {
-            "n": result.n, "generalization": result.generalization_time,
-            "memorization": np.where(finite, result.memorization_time, tau_max)}
-        if finite.any():  # the guide through the geometric mean of the finite tau_mem
-            scale = float(np.exp(np.mean(np.log(result.memorization_time[finite]
-                                                / result.n[finite]))))
-            self.sources["window_fit"].data = {"n": result.n, "tau": scale * result.n}
-        xs, ys, ns, labels, colors, dashes = [], [], [], [], [], []
-        for i, run in enumerate(result.runs):
-            color = N_COLORS[min(i + 1, len(N_COLORS) - 1)]
-            for kind, values, dash in (("test", run.test_loss, "solid"),
-                                       ("train", run.train_loss, "dashed")):
-                xs.append(run.tau)
-                ys.append(values)
-                ns.append(run.n)
-                labels.append(f"n = {run.n}, {kind}")
-                colors.append(color)
-                dashes.append(dash)
-        self.sources["losses"].data = {"xs": xs, "ys": ys, "n": ns, "loss": labels,
-                                       "color": colors, "dash": dashes}
-        for i, item in enumerate(self._loss_n_items):
-            item.visible = 2 * i < len(xs)
-        self.window_box.visible = True
-        never = [int(n) for n, ok in zip(result.n, finite, strict=True) if not ok]
-        exponent = (f"τ_mem ∝ n^{result.exponent:.2f}" if np.isfinite(result.exponent)
-                    else "too few finite τ_mem to fit an exponent")
-        self.window_sim.finish(
-            f"τ_gen = {result.generalization_time.min():.3g}–"
-            f"{result.generalization_time.max():.3g}; {exponent}"
-            + (f"; no memorisation up to τ = {tau_max:g} for n = {never}." if never else "."))
-
-    def _clear_window(self, *_):
-        self.clear_sources("window", "window_fit", "losses")
-        for item in self._loss_n_items:
-            item.visible = False
-        self.window_box.visible = False
-        self.window_sim.status.object = ""
-
-    def _show_images(self, run, points, shape):
-        h, w = shape
-        generated = run.samples[:IMAGES]
-        nearest = points[run.nearest[:IMAGES]]
-        lo, hi = float(points.min()), float(points.max())
-        images, xs, ys = [], [], []
-        for j in range(generated.shape[0]):
-            for row, vec in ((1, generated[j]), (0, nearest[j])):
-                img = np.clip((vec.reshape(h, w) - lo) / (hi - lo), 0, 1)
-                images.append(1.0 - img[::-1])  # dark strokes on white, upright
-                xs.append(j + 0.05)
-                ys.append(row + 0.05)
-        self.sources["images"].data = {"image": images, "x": xs, "y": ys,
-                                       "dw": [0.9] * len(xs), "dh": [0.9] * len(xs)}
-
-    def _clear_simulation(self):
-        self.clear_sources("curves", "trajectories", "images")
-        self.sim.status.object = ""
-
-    # -- layout --------------------------------------------------------------------------
+    # -- layout ------------------------------------------------------------------------------
     def __panel__(self):
-        explanation = self.explanation(
-            EXPLANATION, "What this shows: model, times, references")
+        explanation = self.explanation(EXPLANATION, "What this shows: model, times, references")
         plots = pn.Column(
             self.message,
             self.summary,

@@ -11,7 +11,8 @@ import numpy as np
 from ._result import Frozen
 
 __all__ = ["MAX_DIMENSION", "MAX_FILE_BYTES", "MAX_POINTS", "DataSet", "digits", "parse_file",
-           "principal_side", "standardise"]
+           "principal_side", "standardisation",
+           "standardise"]
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_POINTS = 20_000
@@ -21,20 +22,33 @@ MAX_DIMENSION = 1024
 @dataclass(frozen=True)
 class DataSet(Frozen):
     """Points (n, d), standardised; class labels (from the data set, or the side of the top
-    principal direction when there are none); ``image_shape`` for image data. Read-only
-    arrays; no status: a data set that cannot be read is refused with a ValueError."""
+    principal direction when there are none); ``image_shape`` for image data. The original
+    values are ``points * scale + offset`` (``original``: images are shown on their own
+    pixel scale). Read-only arrays; no status: a data set that cannot be read is refused
+    with a ValueError."""
 
     name: str
     points: np.ndarray
     labels: np.ndarray
     image_shape: tuple[int, int] | None = None
+    offset: np.ndarray | float = 0.0
+    scale: float = 1.0
+
+    def original(self, points) -> np.ndarray:
+        """Standardised ``points`` (these or generated ones) back on the data's own scale."""
+        return np.asarray(points) * self.scale + self.offset
 
 
 def standardise(points: np.ndarray) -> np.ndarray:
     """Centre, and scale so that the average variance per dimension is 1."""
-    centred = points - points.mean(axis=0)
-    scale = np.sqrt(max(float(centred.var(axis=0).mean()), 1e-300))
-    return centred / scale
+    offset, scale = standardisation(points)
+    return (points - offset) / scale
+
+
+def standardisation(points: np.ndarray) -> tuple[np.ndarray, float]:
+    """The (offset, scale) of ``standardise``: its points are (points - offset) / scale."""
+    offset = points.mean(axis=0)
+    return offset, float(np.sqrt(max(float((points - offset).var(axis=0).mean()), 1e-300)))
 
 
 def principal_side(points: np.ndarray) -> np.ndarray:
@@ -56,8 +70,11 @@ def digits() -> DataSet:
     from sklearn.datasets import load_digits
 
     raw = load_digits()
-    return DataSet(name="digits", points=standardise(raw.data.astype(float)),
-                   labels=raw.target.astype(int), image_shape=(8, 8))
+    pixels = raw.data.astype(float)  # 0 (paper) to 16 (ink)
+    offset, scale = standardisation(pixels)
+    return DataSet(name="digits", points=(pixels - offset) / scale,
+                   labels=raw.target.astype(int), image_shape=(8, 8), offset=offset,
+                   scale=scale)
 
 
 def parse_file(content: bytes, filename: str) -> DataSet:
@@ -94,11 +111,12 @@ def parse_file(content: bytes, filename: str) -> DataSet:
         raise ValueError("the data contain NaN or infinite values")
     if float(array.var(axis=0).max()) == 0.0:
         raise ValueError("the data are constant")
-    points = standardise(array)
+    offset, scale = standardisation(array)
+    points = (array - offset) / scale
     side = int(np.sqrt(d))
     shape = (side, side) if side * side == d and d >= 16 else None
     return DataSet(name=filename, points=points, labels=principal_side(points),
-                   image_shape=shape)
+                   image_shape=shape, offset=offset, scale=scale)
 
 
 def _is_header(line: str) -> bool:

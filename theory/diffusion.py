@@ -50,6 +50,7 @@ __all__ = [
     "delta",
     "excess_entropy",
     "gaussian_mixture",
+    "mixture_backward",
     "mixture_collapse_time_empirical",
     "mixture_statistics",
     "score_training",
@@ -190,6 +191,17 @@ def mixture_collapse_time_empirical(*, d: int, n: int, separation: float = 2.0,
     return collapse_time_empirical(data=mixture.points, samples=samples, seed=0)
 
 
+def mixture_backward(*, d: int, n: int, separation: float = 2.0, variance: float = 1.0,
+                     seed: int = 0, score: str = "empirical", **options) -> BackwardRun:
+    """``simulate_backward`` on ``gaussian_mixture(d, n, separation, variance, seed)`` with
+    its labels (and, for ``score="exact"``, its exact score): the data are drawn where the
+    simulation runs (e.g. a worker process), not sent to it. ``options`` go to
+    ``simulate_backward`` (``seed`` is also its noise seed)."""
+    mixture = gaussian_mixture(d=d, n=n, separation=separation, variance=variance, seed=seed)
+    return simulate_backward(data=mixture.points, labels=mixture.labels, score=score,
+                             mixture=mixture, seed=seed, **options)
+
+
 def _check_size(value, name, high):
     if int(value) != value or not 1 <= value <= high:
         raise ValueError(f"{name} must be an integer in [1, {high}], got {value!r}")
@@ -251,6 +263,10 @@ class _ExcessEntropy:
         self.chunk = max(1, int(self.CHUNK // n))
         self.kept = (list(self._overlaps()) if float(samples) * n <= self.KEEP else None)
 
+    def release(self) -> None:
+        """Let go of the data and the overlaps (whatever still refers to this object)."""
+        self.data = self.kept = self.z = self.half_norms = None
+
     def _overlaps(self):
         for begin in range(0, self.samples, self.chunk):
             mine = self.own[begin:begin + self.chunk]
@@ -311,7 +327,13 @@ def collapse_time_empirical(*, data, samples: int = 500, seed: int = 0, t_max: f
     i = above[0]
     if i == 0:
         return float(np.exp(grid[0]))
-    return float(np.exp(optimize.brentq(f, grid[i - 1], grid[i], xtol=1e-6)))
+    try:
+        return float(np.exp(optimize.brentq(f, grid[i - 1], grid[i], xtol=1e-6)))
+    finally:
+        # scipy's brentq leaves a reference cycle through ``f`` (its NaN-checking wrapper
+        # refers to itself): the overlaps and the data would live until the next full
+        # garbage collection, which in a worker process may be hundreds of megabytes later
+        excess.release()
 
 
 @dataclass(frozen=True)

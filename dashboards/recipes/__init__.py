@@ -67,17 +67,23 @@ class Recipe:
     fn: Callable
     depends: tuple[str, ...]
     key: Callable | None = None
-    background: bool = False
+    background: bool | Callable = False  # or a function of p: background for some values
     script: bool = True
     label: str = ""
     solve: Callable | None = None
-    #: a background solve in the short-solve worker processes rather than on a thread (a
-    #: solve that holds the GIL for long): ``steps(p)`` lists its ``processes.Step`` s, and
-    #: the page hands their results to ``fn(p, results)``; with ``cache`` (a
-    #: ``caches.BoundedCache``) results are shared by every page under ``key(p)``. Called
-    #: as ``fn(p)`` (a script, a test), the recipe solves in-process itself.
+    #: work for a worker process: ``steps(p)`` is a list of ``processes.Step``; in the
+    #: background the page runs them there and calls ``fn(p, results)`` (``fn(p)`` alone
+    #: runs them in the caller: the script's and the tests' way)
     steps: Callable | None = None
-    cache: object = None
+    #: results of ``steps`` shared by every page: a ``caches.BoundedCache`` and the key of
+    #: ``p`` in it (``shared_key(p)`` None: nothing to share, e.g. an uploaded file)
+    shared: object = None
+    shared_key: Callable | None = None
+    #: started only once the page is shown (not for a page built ahead of its visitor)
+    when_shown: bool = False
+
+    def in_background(self, p) -> bool:
+        return bool(self.background(p) if callable(self.background) else self.background)
 
 
 #: significant digits of a number parameter: more is float noise, not a person's choice

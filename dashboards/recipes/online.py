@@ -451,7 +451,8 @@ RECIPES = (
     Recipe("sweep_point", sweep_point, MODEL, script=False),
     Recipe("sweep", sweep, tuple(n for n in MODEL if n != "lr"), key=sweep_key,
            background=True, script=False, label="learning-rate sweep",
-           steps=lambda p: sweep_steps(*sweep_key(p)), cache=SWEEPS),
+           steps=lambda p: sweep_steps(*sweep_key(p)), shared=SWEEPS,
+           shared_key=sweep_key),
 )
 
 

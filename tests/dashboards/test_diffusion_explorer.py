@@ -102,7 +102,7 @@ def test_upload_uses_the_file_and_refuses_bad_ones(explorer):
 
 
 def test_the_statistics_of_a_large_upload_come_from_a_worker(explorer, monkeypatch):
-    import dashboards.diffusion as module
+    import dashboards.recipes.diffusion as module  # where the recipes decide
 
     monkeypatch.setattr(module, "DIRECT_SPECTRUM", 100)  # this small file counts as large
     points = np.random.default_rng(2).standard_normal((400, 6)) * np.arange(1, 7)
