@@ -1,0 +1,211 @@
+"""What the server accepts from a client over the websocket.
+
+A page's widgets are Bokeh models that any client can change: a browser's developer tools,
+a script speaking Bokeh's protocol. The server is where values are checked:
+
+* a number outside a control's range (or an integer control given 2.5) is **clamped**: the
+  value used is the nearest allowed one, and the client is sent that value, so that the page
+  shows what is used;
+* a value that no control can take (a label that is not an option, an index past the end,
+  text for a number, NaN, a file that is not base64, ...) is **refused**: the parameter keeps
+  its value and the client is sent it back;
+* either way the server writes one log line, not the tracebacks Panel and Bokeh write for
+  an exception in a callback (about 33 lines each: 2,000 hostile messages made 70,000 lines).
+
+Failures that are not a refused value (an exception raised by this project's own code on an
+admissible value) still log their traceback and propagate as before: they are bugs.
+
+``install()`` wraps Panel's ``Syncable._process_events`` (every widget and layout property
+change from a client goes through it) and filters the one log record Bokeh writes for a
+patch it cannot apply (a value of the wrong type, refused by Bokeh's own validation).
+``on_refusal(widget, callback)`` lets a page say in words what was refused (an upload).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import numbers
+import threading
+import traceback
+import weakref
+from collections.abc import Callable
+from functools import wraps
+
+import panel as pn
+import param
+
+log = logging.getLogger("learning_phases")
+
+#: longest client value quoted in a log line
+SHOWN_CHARACTERS = 60
+
+_callbacks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_quiet = threading.local()
+
+
+def shown(value) -> str:
+    """A client's value as a log line may quote it: its repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARACTERS else text[:SHOWN_CHARACTERS] + "…"
+
+
+def on_refusal(widget, callback: Callable[[str], None]) -> None:
+    """Call ``callback(reason)`` when a value sent for ``widget`` is refused."""
+    _callbacks[widget] = callback
+
+
+def _is_real(value) -> bool:
+    return (isinstance(value, numbers.Real) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+def _integer_valued(widget) -> bool:
+    return "value" in widget.param and isinstance(widget.param["value"], param.Integer)
+
+
+def _bounds(widget) -> tuple[float | None, float | None] | None:
+    """The numeric range of a slider, player or number input; None for other widgets."""
+    if not isinstance(widget, (pn.widgets.slider._SliderBase, pn.widgets.player.PlayerBase,
+                               pn.widgets.input._SpinnerBase)):
+        return None
+    if isinstance(widget, pn.widgets.DiscreteSlider):
+        return None  # a composite: its inner IntSlider (an index) gets the events
+    start, end = widget.start, widget.end
+    if not all(b is None or _is_real(b) for b in (start, end)):
+        return None
+    return start, end
+
+
+def clamp_number(value, start, end, integer: bool):
+    """``value`` moved into ``[start, end]`` (rounded for an integer control), or None when
+    it is not a finite number at all."""
+    if not _is_real(value):
+        return None
+    if start is not None and value < start:
+        value = start
+    if end is not None and value > end:
+        value = end
+    return round(value) if integer else value
+
+
+def clamp_events(widget, events: dict) -> tuple[dict, list[str], str | None]:
+    """The client's property changes for ``widget`` with numbers clamped into its range.
+    Returns the changes to apply, what was clamped (for the log line), and why the changes
+    are refused as a whole (a control with a numeric range sent no finite number), if so.
+    Widgets without a numeric range are left to Panel's and param's own validation."""
+    bounds = _bounds(widget)
+    if bounds is None:
+        return events, [], None
+    start, end = bounds
+    integer = _integer_valued(widget)
+    fixed, notes = dict(events), []
+    for name in ("value", "value_throttled"):
+        if name not in events:
+            continue
+        value = events[name]
+        if isinstance(value, (list, tuple)):  # a range slider: two ends
+            ends = [clamp_number(v, start, end, integer) for v in value]
+            if len(ends) != 2 or None in ends:
+                return events, [], f"{name} {shown(value)} is not a range of two numbers"
+            clamped = tuple(sorted(ends))
+            if list(clamped) != list(value):
+                fixed[name] = clamped
+                notes.append(f"{name} {shown(value)} -> {clamped}")
+            continue
+        clamped = clamp_number(value, start, end, integer)
+        if clamped is None:
+            return events, [], f"{name} {shown(value)} is not a finite number"
+        if clamped != value:
+            fixed[name] = clamped
+            notes.append(f"{name} {shown(value)} -> {clamped!r}")
+    return fixed, notes, None
+
+
+def refused_by_validation(exc: BaseException) -> bool:
+    """Whether ``exc`` is a library refusing a value (param's bounds and selectors, Panel's
+    option lookup, base64 decoding) rather than this project's code failing: the frame that
+    raised it is in param or panel."""
+    if not isinstance(exc, (ValueError, TypeError, KeyError, IndexError, OverflowError)):
+        return False
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return False
+    raised_in = frames[-1].filename.replace("\\", "/")
+    return "/param/" in raised_in or "/panel/" in raised_in or raised_in.endswith("base64.py")
+
+
+def _send_back(widget) -> None:
+    """Send the value in use to the client (its model may hold the refused one)."""
+    name = "active" if isinstance(widget, pn.layout.Tabs) else "value"
+    if name in widget.param:
+        widget.param.trigger(name)
+
+
+class _QuietPanelCallbackLog(logging.Filter):
+    """Drops Panel's "Callback failed" record while a guarded call runs: the guard writes its
+    own line for a refused value, and the traceback itself for anything else."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return getattr(_quiet, "depth", 0) == 0
+
+
+class _OneLineForRefusedPatches(logging.Filter):
+    """Bokeh logs a patch it cannot apply (text for a number, an unknown reference, ...)
+    with the whole message and a traceback; such a patch is a client's fault: one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("error handling message") and record.exc_info:
+            exc = record.exc_info[1]
+            if isinstance(exc, (ValueError, TypeError, KeyError, AttributeError)):
+                message = record.args[0] if record.args else None
+                kind = getattr(message, "msgtype", "?")
+                record.msg = "refused a %s message from a client: %s"
+                record.args = (kind, shown(str(exc)))
+                record.exc_info = record.exc_text = None
+                record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def _refused(widget, reason: str) -> None:
+    log.warning("refused a value for %r from a client: %s", widget.name, shown(reason))
+    _send_back(widget)
+    callback = _callbacks.get(widget)
+    if callback is not None:
+        callback(reason)
+
+
+def guarded_process_events(process_events):
+    @wraps(process_events)
+    def _process_events(self, events):
+        events, clamped, refusal = clamp_events(self, events)
+        if refusal is not None:
+            _refused(self, refusal)
+            return
+        _quiet.depth = getattr(_quiet, "depth", 0) + 1
+        try:
+            process_events(self, events)
+        except Exception as exc:
+            _quiet.depth -= 1
+            if not refused_by_validation(exc):
+                log.exception("Callback failed for %r changing %s", self.name, sorted(events))
+                raise
+            _refused(self, f"{shown(events)}: {type(exc).__name__}: {exc}")
+            return
+        else:
+            _quiet.depth -= 1
+        if clamped:
+            log.warning("clamped a value for %r from a client: %s", self.name, "; ".join(clamped))
+            _send_back(self)
+
+    _process_events.original = process_events
+    return _process_events
+
+
+def install() -> None:
+    """Guard every widget's client changes (idempotent)."""
+    syncable = pn.reactive.Syncable
+    if not hasattr(syncable._process_events, "original"):
+        syncable._process_events = guarded_process_events(syncable._process_events)
+        logging.getLogger("panel.reactive").addFilter(_QuietPanelCallbackLog())
+        logging.getLogger("bokeh.server.protocol_handler").addFilter(_OneLineForRefusedPatches())
