@@ -40,6 +40,45 @@ log = logging.getLogger("learning_phases")
 #: longest client value quoted in a log line
 SHOWN_CHARACTERS = 60
 
+#: the largest file a page may upload: its base64 (4/3 of it) plus the message around it
+#: must fit in one websocket message, which Bokeh's server refuses above 20 MiB by closing
+#: the connection (the page then stops answering, with no word said)
+MAX_UPLOAD_BYTES = 15_000_000
+
+#: run once per page (``document_ready``): a file input's ``change`` is checked before
+#: BokehJS reads the file. The input is inside a shadow root, which a ``change`` event does
+#: not leave; a click, focus or drag on it does (``composedPath`` names the input), and then
+#: a capture listener on the input itself runs before BokehJS's own and stops it for a file
+#: over the limit, with a message next to the input.
+UPLOAD_SIZE_CHECK_JS = """
+const limit = max_bytes;
+function guard(event) {
+  const input = event.composedPath()[0];
+  if (!(input instanceof HTMLInputElement) || input.type !== "file" || input._lpSizeCheck) {
+    return;
+  }
+  input._lpSizeCheck = true;
+  input.addEventListener("change", (change) => {
+    const old = input.parentNode.querySelector(".upload-too-large");
+    if (old) { old.remove(); }
+    const big = [...(input.files || [])].find((file) => file.size > limit);
+    if (big === undefined) { return; }
+    change.stopImmediatePropagation();
+    input.value = "";
+    const note = document.createElement("div");
+    note.className = "upload-too-large";
+    note.setAttribute("role", "alert");
+    note.style.cssText = "color: #b00020; font-size: 90%; margin-top: 4px;";
+    note.textContent = `${big.name} is ${(big.size / 1e6).toFixed(1)} MB: files up to ` +
+      `${(limit / 1e6).toFixed(0)} MB can be uploaded. Keep fewer points or dimensions.`;
+    input.parentNode.appendChild(note);
+  }, {capture: true});
+}
+for (const kind of ["click", "focusin", "dragenter", "pointerdown"]) {
+  document.addEventListener(kind, guard, {capture: true});
+}
+"""
+
 _callbacks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _quiet = threading.local()
 
@@ -200,6 +239,14 @@ def guarded_process_events(process_events):
 
     _process_events.original = process_events
     return _process_events
+
+
+def check_upload_sizes(document) -> None:
+    """Have the page refuse a file over ``MAX_UPLOAD_BYTES`` before sending it."""
+    from bokeh.models import CustomJS
+
+    document.js_on_event("document_ready", CustomJS(
+        args={"max_bytes": MAX_UPLOAD_BYTES}, code=UPLOAD_SIZE_CHECK_JS))
 
 
 def install() -> None:
