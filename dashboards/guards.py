@@ -19,6 +19,13 @@ admissible value) still log their traceback and propagate as before: they are bu
 change from a client goes through it) and filters the one log record Bokeh writes for a
 patch it cannot apply (a value of the wrong type, refused by Bokeh's own validation).
 ``on_refusal(widget, callback)`` lets a page say in words what was refused (an upload).
+
+Requests get the same treatment (``_install_http_guards``): a static path with a null byte,
+a page address whose ``bokeh-session-id`` or ``bokeh-absolute-url`` Bokeh cannot read, and a
+websocket whose session token is malformed (not base64 JSON, 20,000 characters) are refused
+(400, or the websocket closed with 1008) with one log line instead of a 500 and a
+traceback. Files too large for one websocket message are refused in the page, before they
+are sent (``check_upload_sizes``).
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from __future__ import annotations
 import logging
 import math
 import numbers
+import re
 import threading
 import traceback
 import weakref
@@ -68,9 +76,10 @@ function guard(event) {
     const note = document.createElement("div");
     note.className = "upload-too-large";
     note.setAttribute("role", "alert");
-    note.style.cssText = "color: #b00020; font-size: 90%; margin-top: 4px;";
+    note.style.cssText = "color: #b00020; font-size: 90%; margin-top: 4px; " +
+      "white-space: normal; overflow-wrap: anywhere; max-width: 100%;";
     note.textContent = `${big.name} is ${(big.size / 1e6).toFixed(1)} MB: files up to ` +
-      `${(limit / 1e6).toFixed(0)} MB can be uploaded. Keep fewer points or dimensions.`;
+      `${(limit / 1e6).toFixed(0)} MB can be uploaded (keep fewer points).`;
     input.parentNode.appendChild(note);
   }, {capture: true});
 }
@@ -249,10 +258,109 @@ def check_upload_sizes(document) -> None:
         args={"max_bytes": MAX_UPLOAD_BYTES}, code=UPLOAD_SIZE_CHECK_JS))
 
 
+#: what a session id in a page's address may look like (Bokeh's are 44 URL-safe characters;
+#: signed ones add a signature after a dot)
+SESSION_ID = re.compile(r"[A-Za-z0-9_\-.]{1,200}")
+#: the longest session token a websocket may present (the page's are ~400-600 characters)
+MAX_TOKEN_CHARACTERS = 8192
+
+
+def query_refusal(arguments: dict[str, list[bytes]]) -> str | None:
+    """Why the query of a page request cannot be served (None: it can): the arguments Bokeh
+    itself reads, which it does not check (``bokeh-absolute-url=%FF`` and an empty
+    ``bokeh-session-id`` gave a 500 with a traceback)."""
+    for name in ("bokeh-session-id", "bokeh-absolute-url"):
+        for raw in arguments.get(name, []):
+            try:
+                value = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return f"{name} is not UTF-8"
+            if name == "bokeh-session-id" and not SESSION_ID.fullmatch(value):
+                return f"{name} is not a session id"
+            if name == "bokeh-absolute-url" and (
+                    len(value) > 2000 or not value.startswith(("http://", "https://"))
+                    or any(ord(c) < 32 for c in value)):
+                return f"{name} is not an http(s) address"
+    return None
+
+
+def token_refusal(token: str | None) -> str | None:
+    """Why a websocket's session token is malformed (None: well formed; its signature and
+    expiry are Bokeh's to check)."""
+    from bokeh.util.token import get_session_id, get_token_payload
+
+    if token is None:
+        return None  # Bokeh refuses it with its own message
+    if len(token) > MAX_TOKEN_CHARACTERS:
+        return f"a token of {len(token):,} characters"
+    try:
+        session_id = get_session_id(token)
+        expiry = get_token_payload(token)["session_expiry"]
+    except Exception as exc:  # any way of not being base64 JSON with those keys
+        return f"a token that does not decode ({type(exc).__name__})"
+    if not isinstance(session_id, str) or not SESSION_ID.fullmatch(session_id):
+        return "a token without a session id"
+    if not _is_real(expiry):
+        return "a token without an expiry"
+    return None
+
+
+def _install_http_guards() -> None:
+    """Requests that used to answer 500 with a traceback: a null byte in a static file's
+    path, Bokeh's query arguments that it reads unchecked, malformed websocket tokens."""
+    from bokeh.protocol.exceptions import ProtocolError
+    from bokeh.server.views.ws import WSHandler
+    from panel.io.server import DocHandler
+    from tornado.web import HTTPError, StaticFileHandler
+
+    parse_url_path = StaticFileHandler.parse_url_path
+
+    @wraps(parse_url_path)
+    def parse_url_path_checked(self, url_path):
+        if "\x00" in url_path:
+            raise HTTPError(400, reason="Invalid path")
+        return parse_url_path(self, url_path)
+
+    parse_url_path_checked.original = parse_url_path
+    StaticFileHandler.parse_url_path = parse_url_path_checked
+
+    get = DocHandler.get
+
+    @wraps(get)
+    async def get_checked(self, *args, **kwargs):
+        refusal = query_refusal(self.request.query_arguments)
+        if refusal is not None:
+            raise HTTPError(400, reason=refusal)
+        return await get(self, *args, **kwargs)
+
+    get_checked.original = get
+    DocHandler.get = get_checked
+
+    open_websocket = WSHandler.open
+
+    @wraps(open_websocket)
+    def open_checked(self, *args, **kwargs):
+        refusal = token_refusal(getattr(self, "_token", None))
+        if refusal is not None:
+            log.warning("refused a websocket from %s: %s", self.request.remote_ip, refusal)
+            self.close(1008, "Invalid session token")
+            return None
+        try:
+            return open_websocket(self, *args, **kwargs)
+        except ProtocolError as exc:  # Bokeh closed it already (bad signature, expired)
+            log.warning("refused a websocket from %s: %s", self.request.remote_ip,
+                        shown(str(exc)))
+            return None
+
+    open_checked.original = open_websocket
+    WSHandler.open = open_checked
+
+
 def install() -> None:
-    """Guard every widget's client changes (idempotent)."""
+    """Guard every widget's client changes, and the requests above (idempotent)."""
     syncable = pn.reactive.Syncable
     if not hasattr(syncable._process_events, "original"):
         syncable._process_events = guarded_process_events(syncable._process_events)
         logging.getLogger("panel.reactive").addFilter(_QuietPanelCallbackLog())
         logging.getLogger("bokeh.server.protocol_handler").addFilter(_OneLineForRefusedPatches())
+        _install_http_guards()

@@ -150,3 +150,37 @@ def test_a_refused_value_is_reported_to_the_page_and_a_bug_keeps_its_traceback()
     with logged() as log, pytest.raises(ZeroDivisionError):
         _send(widget, root, value="rademacher")
     assert any(r.exc_info for r in log.records)  # not hidden as a "refused" value
+
+
+@settings(max_examples=300, deadline=None)
+@given(token=st.one_of(st.text(max_size=300), st.binary(max_size=300).map(
+    lambda b: __import__("base64").urlsafe_b64encode(b).decode().rstrip("="))))
+def test_any_websocket_token_is_judged_without_an_exception(token):
+    reason = guards.token_refusal(token)
+    assert reason is None or isinstance(reason, str)
+
+
+def test_the_tokens_bokeh_makes_pass_and_malformed_ones_are_refused():
+    from bokeh.util.token import generate_jwt_token, generate_session_id
+
+    good = generate_jwt_token(generate_session_id(), expiration=300)
+    assert guards.token_refusal(good) is None
+    for bad in ("garbage", "A" * 20_000, "a.b.c", good[:40], good.replace("e", "f", 3)):
+        assert guards.token_refusal(bad) is not None, bad
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.sampled_from(["bokeh-session-id", "bokeh-absolute-url"]),
+       raw=st.binary(max_size=100))
+def test_any_bokeh_query_argument_is_judged_without_an_exception(name, raw):
+    reason = guards.query_refusal({name: [raw]})
+    if reason is None:  # what is let through is what Bokeh can read
+        text = raw.decode("utf-8")
+        assert text.startswith("http") or guards.SESSION_ID.fullmatch(text)
+
+
+def test_the_bokeh_query_arguments_a_page_sends_pass():
+    assert guards.query_refusal({"bokeh-absolute-url": [b"http://localhost:5006/app"]}) is None
+    assert guards.query_refusal({"bokeh-session-id": [b"Zx4n1QDs0kYwz3g4s9Qv0eYh8sGg7q0d"]}) is None
+    assert guards.query_refusal({"bokeh-absolute-url": [b"\xff"]}) is not None
+    assert guards.query_refusal({"bokeh-session-id": [b""]}) is not None

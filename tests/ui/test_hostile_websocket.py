@@ -6,9 +6,15 @@ Before the guard (dashboards/guards.py), the same 248 messages over the four exp
 10,509 server log lines (191 tracebacks, ~94 lines per out-of-range slider value)."""
 
 import asyncio
+import base64
 import collections
+import time
+import urllib.error
+import urllib.request
 
 import pytest
+from tornado.httpclient import HTTPRequest
+from tornado.websocket import websocket_connect
 
 from bench.browser import ROOT
 from bench.load import Session
@@ -149,3 +155,60 @@ def test_values_of_the_wrong_type_are_refused_with_one_log_line_each(app_url):
     assert all("refused a PATCH-DOC message from a client" in line for line in written)
     assert all(len(line) < 300 for line in written)  # the 20,000 digits are not quoted
     assert len(errors) == 4  # Bokeh answers each with an ERROR message
+
+
+def _status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+# (path and query, the statuses that are right): these answered 500 with a traceback
+REQUESTS = [
+    ("/assets/favicon.svg%00.py", {400}),
+    ("/assets/%00", {400}),
+    ("/static/%00x.js", {400}),
+    ("/app?bokeh-absolute-url=%FF", {400}),
+    ("/app?bokeh-session-id=", {400}),
+    ("/app?bokeh-session-id=a%00b", {400}),
+    ("/app?bokeh-session-id=" + "A" * 20_000, {400}),
+    ("/app?bokeh-session-id=abc", {200}),  # unsigned sessions: a page of that id
+    ("/assets/favicon.svg", {200}),
+]
+
+
+def test_malformed_requests_are_refused_with_one_log_line(app_url):
+    base = app_url.rsplit("/app", 1)[0]
+    port = base.rsplit(":", 1)[1]
+    for path, statuses in REQUESTS:
+        before = len(_log_lines(port))
+        assert _status(base + path) in statuses, path[:80]
+        time.sleep(0.2)
+        written = _log_lines(port)[before:]
+        assert len(written) <= 1, (path[:80], written)
+        assert not any("Traceback" in line for line in written)
+
+
+async def _open_with_token(base: str, token: str):
+    request = HTTPRequest(base.replace("http://", "ws://") + "/app/ws",
+                          headers={"Origin": base})
+    ws = await websocket_connect(request, subprotocols=["bokeh", token])
+    while await asyncio.wait_for(ws.read_message(), 10) is not None:  # until closed
+        pass
+    ws.close()  # the server closed it: release the client's side too
+    return ws.close_code
+
+
+def test_malformed_session_tokens_are_refused_with_one_log_line(app_url):
+    base = app_url.rsplit("/app", 1)[0]
+    port = base.rsplit(":", 1)[1]
+    no_key = base64.urlsafe_b64encode(b'{"session_expiry": 1}').decode().rstrip("=")
+    for token in ("garbage", "A" * 20_000, "a.b.c", no_key):
+        before = len(_log_lines(port))
+        assert run_async(_open_with_token(base, token)) == 1008
+        time.sleep(0.2)
+        written = _log_lines(port)[before:]
+        assert len(written) == 1, written
+        assert "refused a websocket" in written[0]
