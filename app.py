@@ -17,6 +17,7 @@ from dashboards import (
 )
 from dashboards.about import about_panel
 from dashboards.base import restore_query, sanitize_query
+from dashboards.guards import check_upload_sizes
 from dashboards.warm import lighten_session_cleanup, start_background_work, warm_caches
 
 pn.extension("katex", throttled=True, notifications=False)
@@ -159,6 +160,8 @@ def build_page() -> pn.template.BootstrapTemplate:
     if notes:
         template.main.append(link_notice(notes))
     template.main.append(tabs.tabs)
+    if pn.state.curdoc is not None:
+        check_upload_sizes(pn.state.curdoc)  # a file too large is refused in the page
     return template
 
 

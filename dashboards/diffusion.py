@@ -17,6 +17,7 @@ from bokeh.palettes import Greys256
 from theory import data as datasets
 from theory import diffusion
 
+from . import guards
 from .base import (
     PALETTE,
     BoundedCache,
@@ -390,11 +391,14 @@ class DiffusionExplorer(DiffusionParameters, Explorer):
     # -- uploads ---------------------------------------------------------------------------
     def upload_controls(self) -> pn.Column:
         # the browser sends the file's base64 in one websocket message, which the server
-        # refuses above 20 MiB by closing the page's connection: files up to ~15 MB fit
+        # refuses above 20 MiB by closing the page's connection: files up to 15 MB fit, and
+        # the page checks a file's size before sending it (guards.UPLOAD_SIZE_CHECK_JS)
         self.upload = pn.widgets.FileInput(accept=".npy,.csv", multiple=False,
                                            label="Your data (.npy or .csv, up to 15 MB)",
-                                           visible=self.source == "upload")
+                                           visible=self.source == "upload",
+                                           css_classes=["upload-input"])
         self.upload.param.watch(self._on_upload, ["value"])
+        guards.on_refusal(self.upload, self._upload_refused)
         # while a file is read in a worker process (seconds for a large one)
         self.upload_progress = pn.indicators.Progress(
             label="Reading your file", value=-1, active=True, visible=False,
@@ -414,6 +418,10 @@ class DiffusionExplorer(DiffusionParameters, Explorer):
         from .links import shown
 
         name = self.upload.filename or "upload"
+        if len(event.new) > guards.MAX_UPLOAD_BYTES:  # a client that skipped the page's check
+            self.show_message(f"**Could not use the file:** `{shown(name, 40)}` is larger "
+                              f"than {guards.MAX_UPLOAD_BYTES / 1e6:.0f} MB.", "danger")
+            return
         self.upload_status.param.update(
             object=f"Reading `{shown(name, 40)}` ({len(event.new) / 2**20:.1f} MiB)…",
             visible=True)
@@ -445,6 +453,11 @@ class DiffusionExplorer(DiffusionParameters, Explorer):
         self.upload_status.param.update(
             object=f"`{shown(self.uploaded.name, 40)}`: {n} points, d = {d}.",
             visible=self.source == "upload")
+
+    def _upload_refused(self, reason: str):
+        """The file's content did not arrive as base64 (a client other than the page's)."""
+        self.show_message("**Could not read the file:** its content did not arrive as a "
+                          "file (not base64). Choose the file again.", "danger")
 
     def _upload_failed(self, exc: BaseException):
         self._show_upload_status()  # the previous file, if any, is still the one used

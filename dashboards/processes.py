@@ -20,6 +20,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import pickle
 import threading
 import time
 from collections.abc import Callable
@@ -99,6 +100,8 @@ def run_steps(steps, report: Callable[[float], None], cancelled: Callable[[], bo
 # -- worker side ---------------------------------------------------------------------------
 _progress_slots = None
 _cancel_slots = None
+#: how many worker pids a pool remembers (a ring: old workers have exited long before)
+PID_SLOTS = 64
 
 
 def _exit_with_server(server: int) -> None:
@@ -108,9 +111,14 @@ def _exit_with_server(server: int) -> None:
     os._exit(0)
 
 
-def _start_worker(progress_slots, cancel_slots, niceness=NICENESS) -> None:
+def _start_worker(progress_slots, cancel_slots, niceness=NICENESS, pids=None,
+                  started=None) -> None:
     global _progress_slots, _cancel_slots
     _progress_slots, _cancel_slots = progress_slots, cancel_slots
+    if pids is not None:  # the server counts its pool's workers by these (worker_count)
+        with started.get_lock():
+            pids[started.value % PID_SLOTS] = os.getpid()
+            started.value += 1
     threading.Thread(target=_exit_with_server, args=(os.getppid(),), daemon=True,
                      name="learning-phases-orphan-check").start()
     with contextlib.suppress(OSError):  # no priorities here: still correct, only less polite
@@ -123,32 +131,18 @@ def _start_worker(progress_slots, cancel_slots, niceness=NICENESS) -> None:
         pass
 
 
-def _run_in_worker(slot: int, steps) -> list:
+def _run_in_worker(slot: int, steps) -> bytes:
     def report(fraction):
         _progress_slots[slot] = fraction
 
-    return run_steps(steps, report, lambda: bool(_cancel_slots[slot]))
+    # pickled here and unpickled by the server's own code (``_Pool._finish``): a result that
+    # cannot be rebuilt in the server is then that run's error, where the executor would
+    # have counted it as a dead worker and broken the pool for every run queued with it
+    return pickle.dumps(run_steps(steps, report, lambda: bool(_cancel_slots[slot])),
+                        protocol=pickle.HIGHEST_PROTOCOL)
 
 
 # -- server side ---------------------------------------------------------------------------
-class _RecyclingExecutor(ProcessPoolExecutor):
-    """A process pool whose workers retire after ``max_tasks_per_child`` runs and are always
-    replaced.
-
-    CPython's own (3.11; python/cpython#115634) replaces a retiring worker only when it
-    counts no idle one, and counts one whenever another worker has finished a run: with
-    several runs queued, the workers retired one after the other, none was started again,
-    and every later run of the pool waited forever (after 2 x RUNS_PER_WORKER runs, e.g. a
-    few uploads while the atlases were filled). Here the pool is simply kept at
-    ``max_workers`` processes (two: starting them at once costs nothing worth saving)."""
-
-    def _adjust_process_count(self):
-        if self._processes is None:  # shut down
-            return
-        while len(self._processes) < self._max_workers:
-            self._spawn_process()
-
-
 @dataclass
 class _Run:
     future: Future
@@ -156,11 +150,24 @@ class _Run:
     should_cancel: Callable[[], bool]
     shown: float = -1.0
     inner: Future | None = None
+    executor: ProcessPoolExecutor | None = None
+
+
+class ResultUnreadable(RuntimeError):
+    """A run's result could not be rebuilt in the server (unpickling failed)."""
 
 
 class _Pool:
     """The worker processes of this server process, their shared slots and the thread that
-    carries progress and cancel requests between them."""
+    carries progress and cancel requests between them.
+
+    Workers are recycled executor by executor, with the public API of ``concurrent.futures``
+    only: after ``RUNS_PER_WORKER`` runs per worker, new runs go to a new executor and the
+    old one is shut down without waiting (its queued and running runs finish, then its
+    workers exit and give their memory back). CPython's own recycling
+    (``max_tasks_per_child``) is not used: in 3.11 it started no replacement for a retiring
+    worker while another was idle, and every later run of the pool waited forever
+    (python/cpython#115634). A pool broken by a dead worker is replaced at the next run."""
 
     def __init__(self, workers: int = WORKERS, niceness: int = NICENESS):
         self.workers, self.niceness = workers, niceness
@@ -171,15 +178,35 @@ class _Pool:
         self.free = list(range(SLOTS))
         self.runs: dict[int, _Run] = {}
         self.executor: ProcessPoolExecutor | None = None
+        self.executor_runs = 0  # runs given to the current executor
         self.poller: threading.Thread | None = None
+        # the pids of this pool's workers, written by each worker as it starts
+        self.pids = self.context.RawArray("i", PID_SLOTS)
+        self.started = self.context.Value("i", 0)
 
-    def _executor(self) -> _RecyclingExecutor:
-        if self.executor is None or getattr(self.executor, "_broken", False):
-            self.executor = _RecyclingExecutor(
+    def _executor(self) -> ProcessPoolExecutor:
+        """The executor for the next run (called under ``self.lock``)."""
+        if self.executor is not None and self.executor_runs >= RUNS_PER_WORKER * self.workers:
+            self._retire(self.executor)
+        if self.executor is None:
+            self.executor = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=self.context, initializer=_start_worker,
-                initargs=(self.progress, self.cancel, self.niceness),
-                max_tasks_per_child=RUNS_PER_WORKER)
+                initargs=(self.progress, self.cancel, self.niceness, self.pids, self.started))
+            self.executor_runs = 0
+        self.executor_runs += 1
         return self.executor
+
+    def _retire(self, executor: ProcessPoolExecutor) -> None:
+        """New runs go elsewhere; the executor's own runs finish, then its workers exit."""
+        if self.executor is executor:
+            self.executor = None
+        executor.shutdown(wait=False)
+
+    def worker_pids(self) -> set[int]:
+        """The pids of this pool's workers that are alive now."""
+        children = {child.pid for child in multiprocessing.active_children()}
+        count = min(self.started.value, PID_SLOTS)
+        return {pid for pid in self.pids[:count] if pid in children}
 
     def submit(self, steps, on_progress, should_cancel) -> Future:
         outer: Future = Future()
@@ -193,10 +220,13 @@ class _Pool:
             run = _Run(outer, on_progress, should_cancel)
             self.runs[slot] = run
             try:
-                run.inner = self._executor().submit(_run_in_worker, slot, list(steps))
-            except BrokenProcessPool:  # a worker died since the last check: start afresh
-                self.executor = None
-                run.inner = self._executor().submit(_run_in_worker, slot, list(steps))
+                run.executor = self._executor()
+                try:
+                    run.inner = run.executor.submit(_run_in_worker, slot, list(steps))
+                except BrokenProcessPool:  # a worker died since the last run: start afresh
+                    self._retire(run.executor)
+                    run.executor = self._executor()
+                    run.inner = run.executor.submit(_run_in_worker, slot, list(steps))
             except BaseException:
                 del self.runs[slot]
                 self.free.append(slot)
@@ -219,12 +249,23 @@ class _Pool:
         if isinstance(exc, BrokenProcessPool):
             logging.getLogger("learning_phases").warning(
                 "a worker process stopped without an answer: %s (%s)", exc, exc.__cause__)
+            with self.lock:
+                self._retire(run.executor)  # the next run starts a new executor
             exc = WorkerDied("the process running this simulation stopped without an answer "
                              "(out of memory?); the next run starts a new one")
         if exc is not None:
             run.future.set_exception(exc)
-        else:
-            run.future.set_result(inner.result())
+            return
+        try:
+            results = pickle.loads(inner.result())
+        except Exception as error:
+            logging.getLogger("learning_phases").warning(
+                "a worker's result could not be read: %r", error)
+            run.future.set_exception(ResultUnreadable(
+                f"its result could not be read by the server ({type(error).__name__}: "
+                f"{error})"))
+            return
+        run.future.set_result(results)
 
     def _poll(self) -> None:
         while True:
@@ -324,10 +365,10 @@ def start_solve_workers() -> None:
 def worker_count(kind: str = "simulation") -> int:
     """Worker processes alive now (for tests and the load benchmark)."""
     pool = _solve_pool if kind == "solve" else _pool
-    if pool is None or pool.executor is None:
+    if pool is None:
         return 0
-    return sum(p.is_alive() for p in (pool.executor._processes or {}).values())
+    return len(pool.worker_pids())
 
 
-__all__ = ["Cancelled", "ServerBusy", "Step", "WorkerDied", "mode", "run_steps",
-           "start_solve_workers", "submit", "worker_count"]
+__all__ = ["Cancelled", "ResultUnreadable", "ServerBusy", "Step", "WorkerDied", "mode",
+           "run_steps", "start_solve_workers", "submit", "worker_count"]

@@ -4,6 +4,7 @@ user files parsed safely (no pickle), standardised to mean 0 and average varianc
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -109,14 +110,39 @@ def parse_file(content: bytes, filename: str) -> DataSet:
                          f"{n} x {d}")
     if not np.all(np.isfinite(array)):
         raise ValueError("the data contain NaN or infinite values")
-    if float(array.var(axis=0).max()) == 0.0:
+    with np.errstate(over="ignore", invalid="ignore"):
+        variance = array.var(axis=0)
+    if not np.all(np.isfinite(variance)):
+        raise ValueError("the values are too large for their variance to be computed "
+                         f"(largest |x| = {float(np.abs(array).max()):.3g}): rescale the data")
+    if float(variance.max()) == 0.0:
         raise ValueError("the data are constant")
-    offset, scale = standardisation(array)
-    points = (array - offset) / scale
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        offset, scale = standardisation(array)
+        points = (array - offset) / scale
+        # standardised: average variance 1, unless the values were too small or too large
+        finite = (bool(np.all(np.isfinite(points)))
+                  and 0.5 < float(points.var(axis=0).mean()) < 2.0)
+        # the spectrum the page shows: its top eigenvalue, once the points are standardised
+        top = _top_eigenvalue(points) if finite else math.nan
+    if not (finite and math.isfinite(top) and top > 0.0):
+        raise ValueError("the data's covariance spectrum could not be computed (values too "
+                         "large or too small to standardise): rescale the data")
     side = int(np.sqrt(d))
     shape = (side, side) if side * side == d and d >= 16 else None
     return DataSet(name=filename, points=points, labels=principal_side(points),
                    image_shape=shape, offset=offset, scale=scale)
+
+
+def _top_eigenvalue(points: np.ndarray) -> float:
+    """The largest eigenvalue of the sample covariance of ``points`` (n, d)."""
+    centred = points - points.mean(axis=0)
+    n, d = centred.shape
+    if n > d:
+        scatter = np.linalg.eigvalsh(centred.T @ centred)[-1]
+    else:
+        scatter = np.linalg.svd(centred, compute_uv=False)[0] ** 2
+    return float(scatter) / (n - 1)
 
 
 def _is_header(line: str) -> bool:

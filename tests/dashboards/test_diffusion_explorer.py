@@ -160,3 +160,33 @@ def test_training_window_plots_the_theory_and_clears_on_change(explorer):
     explorer.train_t = 0.3  # stale curves disappear
     assert not explorer.window_box.visible
     assert len(explorer.sources["window"].data["n"]) == 0
+
+
+def test_an_upload_that_is_not_base64_is_refused_with_a_message(explorer):
+    """Issue 17: a client sent text that is not base64 as the file; Panel's decoding raised
+    and the page said nothing."""
+    explorer.upload._process_events({"filename": "x.npy", "value": "not base64!"})
+    assert "not base64" in explorer.message.object
+    assert explorer.message.visible
+    assert explorer.source == "mixture"  # nothing changed
+
+
+def test_an_upload_of_huge_values_is_refused_at_load(explorer):
+    """Issue 17: ±1e308 passed the checks, then the view failed ("Could not update the view")."""
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([[1e308, -1e308], [-1e308, 1e308], [1e308, 1e308]]))
+    explorer.upload.filename = "huge.npy"
+    explorer.upload.value = buffer.getvalue()
+    wait_until(lambda: "Could not use the file" in explorer.message.object)
+    assert "too large" in explorer.message.object
+    assert explorer.source == "mixture"
+
+
+def test_an_upload_over_the_limit_is_refused_with_a_message(explorer, monkeypatch):
+    from dashboards import guards
+
+    monkeypatch.setattr(guards, "MAX_UPLOAD_BYTES", 1000)
+    explorer.upload.filename = "big.csv"
+    explorer.upload.value = b"1,2\n" * 1000
+    assert "larger than" in explorer.message.object
+    assert not explorer.upload_progress.visible

@@ -84,3 +84,18 @@ def test_sgd_that_diverges_into_nan_is_reported(monkeypatch):
     wait_until(lambda: not explorer.sim.run_button.disabled)
     text = explorer.sim.status.object + explorer.message.object
     assert "diverg" in text.lower() or "nan" in text.lower()
+
+
+def test_a_result_the_server_cannot_unpickle_is_an_error_in_the_page(monkeypatch):
+    """Issue 17: such a result broke the worker pool (every run queued with it failed as a
+    "dead worker") instead of being that run's error."""
+    explorer = SpikedExplorer(amp_n=400, amp_runs=1)
+    with monkeypatch.context() as patch:
+        patch.setattr(spiked, "amp_ensemble", worker_faults.unpicklable_result)
+        with pytest.raises(processes.ResultUnreadable):
+            explorer.run_amp().result(timeout=60)
+        wait_until(lambda: "could not be read by the server" in explorer.message.object)
+        assert "cannot be rebuilt here" in explorer.message.object
+        assert not explorer.run_button.disabled
+    explorer.run_amp().result(timeout=120)  # the same workers take the next run
+    wait_until(lambda: len(explorer.sources["amp"].data["snr"]) > 0)

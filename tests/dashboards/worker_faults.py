@@ -37,3 +37,19 @@ def sleep_with_progress(*, seconds: float, progress=None):
 
 def niceness() -> int:
     return os.nice(0)
+
+
+class UnpicklableInTheServer:
+    """A result that pickles in the worker and fails to unpickle in the server (as a class
+    that changed between the two, or a result that needs a module the server lacks)."""
+
+    def __reduce__(self):
+        return (_refuse_to_unpickle, ())
+
+
+def _refuse_to_unpickle():
+    raise RuntimeError("this result cannot be rebuilt here")
+
+
+def unpicklable_result(**kwargs):
+    return UnpicklableInTheServer()
