@@ -727,6 +727,7 @@ class Explorer(pn.viewable.Viewer):
 
         dropped = sanitize_query(location, links.schema_of([type(self)]))
         mapping = {name: self.url_prefix + name for name in self.url_parameters}
+        round_in_url(location, {key: self.param[name] for name, key in mapping.items()})
         location.sync(self, mapping, on_error=self.apply_values)
         if dropped:  # with what apply_values said, if anything
             adjusted = self.message.object if self.message.visible else ""
@@ -1068,6 +1069,56 @@ class Explorer(pn.viewable.Viewer):
         except Exception as exc:
             logging.getLogger(__name__).exception("python script")
             self.script_area.value = f"# no script for this view: {exc}"
+
+
+#: significant digits of a number written to a link: float noise (1.1500000000000001, a
+#: slider's step added in binary) goes, any value a person or a preset sets stays
+URL_DIGITS = 12
+
+
+def url_number(parameter: param.Parameter, value):
+    """``value`` as a link writes it: a float rounded to the decimals of the parameter's
+    ``step`` when it lies on that grid (up to float noise), else to ``URL_DIGITS``
+    significant digits; tuples (ranges) element by element; anything else unchanged."""
+    if isinstance(value, list | tuple):
+        return type(value)(url_number(parameter, v) for v in value)
+    if not isinstance(value, float) or not math.isfinite(value):
+        return value
+    step = getattr(parameter, "step", None)
+    if isinstance(step, int | float) and not isinstance(step, bool) and 0 < step < 1:
+        decimals = len(f"{step:.12f}".rstrip("0").partition(".")[2])  # 0.005: 3
+        on_grid = round(value, decimals)
+        if abs(on_grid - value) <= 1e-9 * step:
+            return on_grid
+    return float(f"{value:.{URL_DIGITS}g}")
+
+
+def round_in_url(location, parameters: dict[str, param.Parameter]) -> None:
+    """Round the numbers that ``location`` writes under the query keys of ``parameters``
+    (``url_number``): Panel writes a synced parameter's value as JSON, noise included.
+    The location's ``update_query``, through which every write goes, is wrapped once."""
+    import json
+
+    rounding = location.__dict__.get("_lp_url_parameters")
+    if rounding is None:
+        rounding = location.__dict__["_lp_url_parameters"] = {}
+        update_query = location.update_query
+
+        def rounded_update_query(**query):
+            for key, text in query.items():
+                parameter = rounding.get(key)
+                if parameter is None or not isinstance(text, str):
+                    continue
+                try:
+                    value = json.loads(text)
+                except ValueError:
+                    continue
+                if isinstance(value, float | list):  # numbers and ranges
+                    query[key] = json.dumps(url_number(parameter, value))
+            return update_query(**query)
+
+        location.update_query = rounded_update_query
+    rounding.update(parameters)
 
 
 def _csv_value(v):
