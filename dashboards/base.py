@@ -217,6 +217,7 @@ def make_figure(*, title: str, x_label: str, y_label: str, height: int = 360,
     fig.axis.axis_label_text_font_size = fonts["axis_label"]
     fig.axis.major_label_text_font_size = fonts["major_label"]
     fig.axis.major_label_policy = NoOverlap()
+    plotstyle.log_axes(fig)  # ticks that never crowd, labels without float noise
     if subtitle is not None:
         plotstyle.add_subtitle(fig, subtitle)
     fig.toolbar.logo = None

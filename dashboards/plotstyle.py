@@ -316,3 +316,88 @@ def style_figure(fig, lecture: bool, originals: dict) -> None:
                 model.text_font_size = (f"{px(normal) * LECTURE_TEXT_SCALE:.0f}px" if lecture
                                         else normal)
     fit_legend(fig)
+
+
+# -- log axes ------------------------------------------------------------------------------
+#: at most this many labelled ticks on a log axis (Bokeh's own LogTicker falls back to linear
+#: ticks below two decades: 0.5, 0.6, 0.7, 0.8, 0.9 crowded at the top of the axis)
+LOG_MAX_TICKS = 6
+#: the ticks of a log axis: the finest mantissas per decade (1..9, 1-2-3-5, 1-2-5, 1-3, 1)
+#: that give at most ``max_ticks`` ticks in view, else one decade in every k; over less than
+#: a factor of three, evenly spaced ticks
+LOG_TICKS_JS = """
+const lo = Math.min(cb_data.start, cb_data.end), hi = Math.max(cb_data.start, cb_data.end);
+if (!(lo > 0) || !isFinite(hi) || !(hi > lo)) return [];
+const first = Math.floor(Math.log10(lo)), last = Math.ceil(Math.log10(hi));
+const inside = (x) => x >= lo * (1 - 1e-9) && x <= hi * (1 + 1e-9);
+if (hi / lo < 3) {  // less than half a decade: even steps (a log scale hardly bends there)
+  const k = Math.floor(Math.log10(hi - lo)) - 1;
+  for (const step of [1, 2, 5, 10, 20, 50].map((m) => m * Math.pow(10, k))) {
+    const ticks = [];
+    for (let i = Math.ceil(lo / step); i * step <= hi * (1 + 1e-9); i++)
+      ticks.push(Number((i * step).toPrecision(12)));
+    if (ticks.length <= Math.max(3, max_ticks - 2)) return ticks;
+  }
+}
+const sets = [[1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 2, 3, 5], [1, 2, 5], [1, 3], [1]];
+for (const mantissas of sets) {
+  const ticks = [];
+  for (let d = first; d <= last; d++)
+    for (const m of mantissas) {
+      const x = Number((m * Math.pow(10, d)).toPrecision(12));
+      if (inside(x)) ticks.push(x);
+    }
+  if (ticks.length <= max_ticks && (ticks.length >= 2 || mantissas.length === 1)) return ticks;
+}
+const every = Math.ceil((last - first + 1) / max_ticks);
+const ticks = [];
+for (let d = first; d <= last; d++)
+  if (d % every === 0 && inside(Math.pow(10, d))) ticks.push(Number(`1e${d}`));
+return ticks;
+"""
+#: minor ticks of a log axis: every integer mantissa, over at most a few decades
+LOG_MINOR_TICKS_JS = """
+const lo = Math.min(cb_data.start, cb_data.end), hi = Math.max(cb_data.start, cb_data.end);
+if (!(lo > 0) || !isFinite(hi) || Math.log10(hi / lo) > 6) return [];
+const ticks = [];
+for (let d = Math.floor(Math.log10(lo)); d <= Math.ceil(Math.log10(hi)); d++)
+  for (let m = 1; m <= 9; m++) {
+    const x = m * Math.pow(10, d);
+    if (x >= lo && x <= hi) ticks.push(x);
+  }
+return ticks;
+"""
+#: labels of a log axis: plain numbers between 0.001 and 10 000 (0.05, 0.2, 300), powers of
+#: ten elsewhere (10⁻⁵, 3·10⁵), never a float's noise
+LOG_LABEL_JS = """
+if (!(tick > 0)) return String(tick);
+const e = Math.floor(Math.log10(tick) + 1e-9);
+const m = Number((tick / Math.pow(10, e)).toPrecision(3));
+if (e >= -3 && e <= 4) return String(Number(tick.toPrecision(4)));
+const sup = String(e).replace(/[-0-9]/g, (c) => "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"["-0123456789".indexOf(c)]);
+return (m === 1 ? "" : m + "·") + "10" + sup;
+"""
+
+
+def log_ticker(max_ticks: int = LOG_MAX_TICKS):
+    """A ticker for a log axis that never crowds: 1-2-5 (or finer, or coarser) ticks per
+    decade, at most ``max_ticks`` in view, at any zoom."""
+    from bokeh.models import CustomJSTicker
+
+    return CustomJSTicker(args={"max_ticks": max_ticks}, major_code=LOG_TICKS_JS,
+                          minor_code=LOG_MINOR_TICKS_JS)
+
+
+def log_tick_formatter():
+    from bokeh.models import CustomJSTickFormatter
+
+    return CustomJSTickFormatter(code=LOG_LABEL_JS)
+
+
+def log_axes(fig) -> None:
+    """Give every log axis of ``fig`` the shared ticker and labels."""
+    from bokeh.models import LogAxis
+
+    for axis in [*fig.left, *fig.right, *fig.above, *fig.below]:
+        if isinstance(axis, LogAxis):
+            axis.update(ticker=log_ticker(), formatter=log_tick_formatter())
