@@ -194,6 +194,12 @@ SVG_ICON = ("data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' wid
             "font-weight='bold' fill='%23555'>SVG</text></svg>")
 
 
+def quiet_button_color() -> str:
+    """The colour of secondary buttons (downloads, copy): Bootstrap's "light" is white in
+    either theme, and glares on the dark page; there they take the theme's own."""
+    return "default" if pn.config.theme == "dark" else "light"
+
+
 def make_figure(*, title: str, x_label: str, y_label: str, height: int = 360,
                 subtitle: str | None = None, span: str = "half", **kwargs):
     """A Bokeh figure with the project's look: responsive width, save/zoom/hover tools, tick
@@ -637,6 +643,7 @@ class Explorer(pn.viewable.Viewer):
                 widget.sizing_mode = "stretch_width"  # as wide as the controls column
         for fig in self.figures():
             slim_figure(fig)
+            plotstyle.theme_figure(fig, pn.config.theme)  # black glyphs visible when dark
 
     def tag_controls(self) -> None:
         """Give each parameter's widget the CSS class ``param-<name>`` (tests, benchmarks
@@ -1022,7 +1029,7 @@ class Explorer(pn.viewable.Viewer):
         self.script_area = pn.widgets.TextAreaInput(
             value="", label="Python script for the current view", disabled=True, height=300,
             sizing_mode="stretch_width", css_classes=["python-script"])
-        copy = pn.widgets.Button(label="Copy as Python", color="light",
+        copy = pn.widgets.Button(label="Copy as Python", color=quiet_button_color(),
                                  sizing_mode="stretch_width", css_classes=["copy-python"])
         # the clipboard API needs a secure context (localhost or https); elsewhere the card
         # below shows the script to copy by hand. An empty area is filled by the server first
@@ -1041,10 +1048,10 @@ class Explorer(pn.viewable.Viewer):
         self.param.watch(lambda *_: self._on_script_wanted(), list(self.url_parameters))
         return pn.Column(
             pn.widgets.FileDownload(callback=self.export_zip, filename=f"{slug}-curves.zip",
-                                    label="Download the plotted data (CSV)", color="light",
-                                    sizing_mode="stretch_width"),
+                                    label="Download the plotted data (CSV)",
+                                    color=quiet_button_color(), sizing_mode="stretch_width"),
             pn.widgets.FileDownload(callback=lambda: io.BytesIO(self.python_script().encode()),
-                                    filename=f"{slug}-view.py", color="light",
+                                    filename=f"{slug}-view.py", color=quiet_button_color(),
                                     label="Download as a Python script",
                                     sizing_mode="stretch_width"),
             copy,

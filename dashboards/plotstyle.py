@@ -401,3 +401,121 @@ def log_axes(fig) -> None:
     for axis in [*fig.left, *fig.right, *fig.above, *fig.below]:
         if isinstance(axis, LogAxis):
             axis.update(ticker=log_ticker(), formatter=log_tick_formatter())
+
+
+# -- light and dark theme ------------------------------------------------------------------
+#: what the explorers draw "in black" (cursors, current points, error bars, reference
+#: lines: ``PALETTE["black"]``) and "in white" (hollow markers), per Panel theme: in the dark
+#: theme black is the plot's own background colour (Panel's dark Bokeh theme, #2b3035), so
+#: it becomes that theme's text colour, and white becomes the background
+FOREGROUND = {"default": "#000000", "dark": "#E0E0E0"}
+BACKGROUND = {"default": "#FFFFFF", "dark": "#2B3035"}
+_BLACK = frozenset({"black", "#000", "#000000"})
+_WHITE = frozenset({"white", "#fff", "#ffffff"})
+_COLOR_PROPERTIES = ("line_color", "fill_color", "hatch_color", "text_color")
+#: data columns of colours (e.g. one per line) are mapped the same way in the browser
+THEME_COLORS_JS = """
+const lum = (h) => {
+  const c = [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16) / 255)
+    .map((v) => v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4));
+  return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+};
+const back = lum(background);
+const lighten = (h) => {
+  for (let t = 0; t <= 1.0001; t += 0.05) {
+    const mixed = "#" + [1, 3, 5].map((i) => Math.round(parseInt(h.slice(i, i + 2), 16) * (1 - t)
+      + 255 * t).toString(16).padStart(2, "0")).join("");
+    if ((lum(mixed) + 0.05) / (back + 0.05) >= min_contrast) return mixed;
+  }
+  return foreground;
+};
+const out = new Array(xs.length);
+for (let i = 0; i < xs.length; i++) {
+  const c = typeof xs[i] === "string" ? xs[i].toLowerCase() : xs[i];
+  out[i] = black.includes(c) ? foreground : white.includes(c) ? background
+    : typeof c === "string" && /^#[0-9a-f]{6}$/.test(c) ? lighten(c) : xs[i];
+}
+return out;
+"""
+#: the least contrast (WCAG ratio) a line keeps against the dark plot background: black
+#: has 1.58 there, the palette's colours more than 2.2
+MIN_CONTRAST = 2.0
+
+
+def luminance(color: str) -> float:
+    """WCAG relative luminance of a #rrggbb colour."""
+    channels = [int(color[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two #rrggbb colours (1 to 21)."""
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def _lightened(color: str, background: str, foreground: str) -> str:
+    """``color`` mixed with white until it has ``MIN_CONTRAST`` against ``background``
+    (unchanged when it already has; the Javascript above does the same in the browser)."""
+    for step in range(21):
+        t = step / 20
+        mixed = "#" + "".join(f"{round(int(color[i:i + 2], 16) * (1 - t) + 255 * t):02x}"
+                              for i in (1, 3, 5))
+        if contrast(mixed, background) >= MIN_CONTRAST:
+            return color if step == 0 else mixed
+    return foreground
+
+
+def themed_color(color, theme: str):
+    """``color`` as drawn in ``theme``: black and white swapped for the theme's foreground
+    and background; in the dark theme, a colour too dark to read on it made lighter."""
+    if theme not in FOREGROUND or not isinstance(color, str):
+        return color
+    if color.lower() in _BLACK:
+        return FOREGROUND[theme]
+    if color.lower() in _WHITE:
+        return BACKGROUND[theme]
+    if theme == "dark" and len(color) == 7 and color.startswith("#"):
+        return _lightened(color, BACKGROUND[theme], FOREGROUND[theme])  # e.g. dark purple
+    return color
+
+
+def theme_figure(fig, theme: str) -> None:
+    """Recolour what ``fig`` draws in black or white (glyphs, their legend samples, spans,
+    colour columns of sources) for Panel's ``theme`` ("default": nothing changes). Text
+    glyphs keep colour columns as they are: those are chosen against the colour of the cell
+    under them (a heat map's numbers), not against the plot's background."""
+    if theme == "default" or theme not in FOREGROUND:
+        return
+    from bokeh.core.property.vectorization import Field, Value
+    from bokeh.model import Model
+    from bokeh.models import CustomJSTransform, GlyphRenderer
+
+    transform = None
+    models = []
+    for renderer in fig.renderers:
+        if isinstance(renderer, GlyphRenderer):
+            models += [g for g in (renderer.glyph, renderer.hover_glyph,
+                                   renderer.selection_glyph, renderer.nonselection_glyph,
+                                   renderer.muted_glyph) if g is not None and g != "auto"]
+    models += [m for m in fig.center if isinstance(m, Span)]
+    for model in models:
+        given = model.properties_with_values(include_defaults=True)
+        for prop in _COLOR_PROPERTIES:
+            value = given.get(prop)
+            if isinstance(value, Value):
+                value = value.value
+            if isinstance(value, str):
+                themed = themed_color(value, theme)
+                if themed != value:
+                    setattr(model, prop, themed)
+            elif (isinstance(value, Field) and not isinstance(value.transform, Model)
+                  and not (isinstance(model, Text) and prop == "text_color")):
+                if transform is None:
+                    transform = CustomJSTransform(
+                        args={"black": sorted(_BLACK), "white": sorted(_WHITE),
+                              "foreground": FOREGROUND[theme], "background": BACKGROUND[theme],
+                              "min_contrast": MIN_CONTRAST},
+                        v_func=THEME_COLORS_JS)
+                setattr(model, prop, {"field": value.field, "transform": transform})
