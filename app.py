@@ -6,7 +6,12 @@ from bokeh.models import CustomJS
 
 from dashboards import DiffusionExplorer, GlmExplorer, OnlineExplorer, SpikedExplorer, links, pool
 from dashboards.about import about_panel
-from dashboards.base import restore_query, sanitize_query
+from dashboards.base import (
+    CLICKABLE_LABELS_JS,
+    TOGGLE_LABEL_CSS,
+    restore_query,
+    sanitize_query,
+)
 from dashboards.warm import lighten_session_cleanup, start_background_work, warm_caches
 
 pn.extension("katex", throttled=True, notifications=False)
@@ -99,7 +104,8 @@ def lecture_switch(settings: PageSettings) -> pn.widgets.Switch:
     page's lecture class at once in the browser."""
     switch = pn.widgets.Switch.from_param(
         settings.param.lecture, width=220, css_classes=["lecture-switch"],
-        stylesheets=[":host { color: white; }", ".bk-switch { zoom: var(--lp-switch-zoom, 1); }"])
+        stylesheets=[":host { color: white; }", ".bk-switch { zoom: var(--lp-switch-zoom, 1); }",
+                     TOGGLE_LABEL_CSS])
     switch.jscallback(value="const on = cb_obj.value; " + LECTURE_CLASS_JS)
     if pn.state.curdoc is not None:
         pn.state.curdoc.js_on_event("document_ready", CustomJS(code=(
@@ -146,6 +152,8 @@ def build_page() -> pn.template.BootstrapTemplate:
     if notes:
         template.main.append(link_notice(notes))
     template.main.append(tabs.tabs)
+    if pn.state.curdoc is not None:  # labels of checkboxes and switches toggle them
+        pn.state.curdoc.js_on_event("document_ready", CustomJS(code=CLICKABLE_LABELS_JS))
     return template
 
 

@@ -257,8 +257,45 @@ LECTURE_CSS = ":host { --bokeh-font-size: 19px; --font-size: 19px; font-size: 19
 CONTROL_CSS = "select, input { font-size: var(--lp-control-font-size, 13.33px); }"
 #: a slider's label and value wrap rather than run out of the controls column
 SLIDER_CSS = ".bk-slider-title { white-space: normal; }"
+#: a checkbox's or switch's label is clickable (BokehJS draws it as a <div> beside the input,
+#: not a <label>: clicking "Log scale" did nothing), with the pointer saying so
+TOGGLE_LABEL_CSS = ".bk-label { cursor: pointer; user-select: none; }"
+#: one listener for the whole page (explorers are built later, in tabs): a click on the
+#: label of a checkbox or switch toggles it, as a click on an HTML <label> would
+CLICKABLE_LABELS_JS = """
+if (!window.__lp_clickable_labels) {
+  window.__lp_clickable_labels = true;
+  document.addEventListener("click", (event) => {
+    const label = event.composedPath().find((el) => el.classList &&
+      el.classList.contains("bk-label") && el.tagName === "DIV");
+    if (label == null || label.closest("label") != null) return;
+    const root = label.getRootNode();
+    if (root === document || root.children == null) return;
+    const siblings = [...root.children];
+    const input = siblings.find((el) => el.tagName === "INPUT" && el.type === "checkbox");
+    const body = siblings.find((el) => el.classList.contains("bk-body"));  // a switch
+    const target = input ?? body;
+    if (target != null && !(input && input.disabled)) target.click();
+  });
+}
+"""
+#: the classic results' names wrap inside their buttons, left-aligned like a list
+PRESET_BUTTON_CSS = ".bk-btn { white-space: normal; text-align: left; line-height: 1.3; }"
+
+
+class PresetChoice(param.Parameterized):
+    """The classic result being applied (None between two choices)."""
+
+    value = param.String(default=None, allow_None=True)
+
+
 #: a radio-button group whose labels are longer than this stacks its buttons in lecture mode
 LECTURE_MAX_BUTTON_LABELS = 24
+#: the controls column (px), normal and in lecture mode
+CONTROLS_WIDTH = {False: 300, True: 380}
+#: a button's font (Bokeh's, and the lecture mode's) and its padding and border (px)
+BUTTON_FONT = {False: "14px", True: "19px"}
+BUTTON_PADDING = 28
 
 
 def add_hover(fig, renderers, tooltips):
@@ -456,7 +493,7 @@ class Explorer(pn.viewable.Viewer):
                     "export": self.export_widget}
         self.controls = pn.Column(*(builders[item]() if isinstance(item, str) else
                                     self._build_control(item) for item in self.CONTROLS),
-                                  width=300)
+                                  width=CONTROLS_WIDTH[False])
         self.finish_build()
         self._recipe_keys: dict[str, object] = {}
         self._constraining = False
@@ -630,6 +667,7 @@ class Explorer(pn.viewable.Viewer):
         """Called by each explorer once its plots and controls exist: tags the controls,
         lets inputs and selects follow the page's control font size, slims the figures."""
         self.tag_controls()
+        self.fit_button_groups(self.lecture_mode)
         if "controls" not in self.controls.css_classes:
             self.controls.css_classes = [*self.controls.css_classes, "controls"]
         inputs = (pn.widgets.Select, pn.widgets.FloatInput, pn.widgets.IntInput,
@@ -639,11 +677,30 @@ class Explorer(pn.viewable.Viewer):
                 widget.stylesheets = [*widget.stylesheets, CONTROL_CSS]
             if isinstance(widget, pn.widgets.slider._SliderBase):
                 widget.stylesheets = [*widget.stylesheets, SLIDER_CSS]
+            if isinstance(widget, (pn.widgets.Checkbox, pn.widgets.Switch)):
+                widget.stylesheets = [*widget.stylesheets, TOGGLE_LABEL_CSS]
             if isinstance(widget, (*inputs, pn.widgets.slider._SliderBase)):
                 widget.sizing_mode = "stretch_width"  # as wide as the controls column
         for fig in self.figures():
             slim_figure(fig)
             plotstyle.theme_figure(fig, pn.config.theme)  # black glyphs visible when dark
+
+    def fit_button_groups(self, lecture: bool = False) -> None:
+        """Stack the buttons of a radio-button group whose labels, side by side, would be wider
+        than the controls column (or longer than ``LECTURE_MAX_BUTTON_LABELS`` characters in
+        lecture mode); side by side again when they fit."""
+        controls = getattr(self, "controls", None)
+        if controls is None:
+            return
+        room = CONTROLS_WIDTH[lecture] - 2 * 10  # the widget's margins
+        for widget in controls.select(pn.widgets.RadioButtonGroup):
+            labels = [str(o) for o in widget.labels]
+            wide = sum(plotstyle.text_width(label, BUTTON_FONT[lecture]) + BUTTON_PADDING
+                       for label in labels) > room
+            long = lecture and sum(len(label) for label in labels) > LECTURE_MAX_BUTTON_LABELS
+            orientation = "vertical" if wide or long else "horizontal"
+            if widget.orientation != orientation:
+                widget.orientation = orientation
 
     def tag_controls(self) -> None:
         """Give each parameter's widget the CSS class ``param-<name>`` (tests, benchmarks
@@ -693,10 +750,8 @@ class Explorer(pn.viewable.Viewer):
             for name in self.advanced_parameters:  # by parameter name, not by label
                 if name in widgets:
                     widgets[name].visible = not on
-            for widget in controls.select(pn.widgets.RadioButtonGroup):
-                if sum(len(str(o)) for o in widget.labels) > LECTURE_MAX_BUTTON_LABELS:
-                    widget.orientation = "vertical" if on else "horizontal"
-            controls.width = 380 if on else 300
+            controls.width = CONTROLS_WIDTH[on]
+            self.fit_button_groups(on)
         for pane in (controls, getattr(self, "summary", None), self.message):
             if pane is not None:
                 pane.stylesheets = [LECTURE_CSS] if on else []
@@ -966,19 +1021,30 @@ class Explorer(pn.viewable.Viewer):
         return preset
 
     def preset_widget(self) -> pn.Column:
-        """A selector of the classic results and the note of the chosen one."""
-        none = "Choose a classic result…"
-        select = pn.widgets.Select(label="Classic results", options=[none] +
-                                   [p.name for p in self.presets], sizing_mode="stretch_width")
+        """The classic results, one button each, and the note of the chosen one. The names
+        wrap inside their buttons (a select cut them at the sidebar's width, and could not
+        apply the chosen one again). ``preset_select.value = name`` applies one too."""
+        self.preset_select = PresetChoice()
+        self.preset_buttons = {}
+        for preset in self.presets:
+            button = pn.widgets.Button(label=preset.name, color=quiet_button_color(),
+                                       sizing_mode="stretch_width", margin=(2, 10),
+                                       stylesheets=[PRESET_BUTTON_CSS],
+                                       css_classes=["preset-button"])
+            button.on_click(lambda _event, name=preset.name: self.preset_select.param.update(
+                value=name))
+            self.preset_buttons[preset.name] = button
         self.preset_note = pn.pane.Markdown("", margin=(0, 10), sizing_mode="stretch_width")
 
         def chosen(event):
-            if event.new != none:
+            if event.new is not None:
                 self.guarded(self.apply_preset)(event.new)
+                self.preset_select.value = None  # the same one can be chosen again
 
-        select.param.watch(chosen, ["value"])
-        self.preset_select = select
-        return pn.Column(select, self.preset_note, sizing_mode="stretch_width")
+        self.preset_select.param.watch(chosen, ["value"])
+        return pn.Column(pn.pane.Markdown("**Classic results**", margin=(5, 10, 0, 10)),
+                         *self.preset_buttons.values(), self.preset_note,
+                         sizing_mode="stretch_width", css_classes=["preset-list"])
 
     # -- export --------------------------------------------------------------------------
     def plotted_tables(self) -> dict[str, tuple[list[str], list[list]]]:
