@@ -508,9 +508,11 @@ class Explorer(pn.viewable.Viewer):
         fig = make_figure(title=spec.title, x_label=spec.x_label, y_label=spec.y_label,
                           height=spec.height, **options)
         optional = {}
-        for glyph in spec.glyphs:
+        glyph_renderers = self.__dict__.setdefault("_glyph_renderers", {})
+        for index, glyph in enumerate(spec.glyphs):
             renderer = getattr(fig, glyph.method)(source=self.sources[glyph.source],
                                                   **glyph.props)
+            glyph_renderers[(spec.key, index)] = renderer
             if glyph.key is not None:
                 self.renderers[glyph.key] = renderer
             if glyph.optional:
@@ -528,6 +530,53 @@ class Explorer(pn.viewable.Viewer):
         for hover in spec.hover:
             add_hover(fig, [self.renderers[k] for k in hover.glyphs], list(hover.tooltips))
         return fig
+
+    def script_figures(self) -> tuple[dict, ...]:
+        """The page's figures (``FIGURES``) as plain data for the exported script
+        (``recipes.python_script``): their glyphs as specified, with what the page shows now
+        (titles, subtitles, axis labels, ranges, legend labels); sources by public name."""
+        from bokeh.models import Range1d
+
+        names = {s.key: s.name or s.key for s in self.SOURCES}
+        renderers = self.__dict__.get("_glyph_renderers", {})
+        described = []
+        for spec in self.FIGURES:
+            fig = getattr(self, f"fig_{spec.key}")
+            options = dict(spec.options)
+            labels = {}
+            for item in (fig.legend[0].items if fig.legend else ()):
+                label = getattr(item.label, "value", None)
+                for renderer in item.renderers:
+                    if label is not None:
+                        labels[renderer.id] = label
+            glyphs = []
+            for index, glyph in enumerate(spec.glyphs):
+                props = dict(glyph.props)
+                renderer = renderers.get((spec.key, index))
+                if "legend_label" in props and renderer is not None and renderer.id in labels:
+                    props["legend_label"] = labels[renderer.id]
+                glyphs.append({"method": glyph.method, "source": names[glyph.source],
+                               "key": glyph.key, "optional": glyph.optional, "props": props})
+            # a background figure's subtitle arrives with its data: left out, so that the
+            # script depends on the parameters only
+            subtitle = plotstyle.subtitles(fig) if spec.loading is None else []
+            described.append({
+                "key": spec.key, "title": fig.title.text,
+                "subtitle": subtitle[0].text if subtitle else "",
+                "x_label": fig.xaxis[0].axis_label, "y_label": fig.yaxis[0].axis_label,
+                "x_axis_type": options.get("x_axis_type"),
+                "y_axis_type": options.get("y_axis_type"),
+                "x_range": ((fig.x_range.start, fig.x_range.end)
+                            if isinstance(fig.x_range, Range1d) else None),
+                "y_range": ((fig.y_range.start, fig.y_range.end)
+                            if isinstance(fig.y_range, Range1d) else None),
+                "height": spec.height, "span": options.get("span", "half"),
+                "glyphs": glyphs,
+                "markers": [{"parameter": m.parameter, "props": dict(m.props)}
+                            for m in spec.markers],
+                "hover": [{"glyphs": h.glyphs, "tooltips": h.tooltips} for h in spec.hover],
+            })
+        return tuple(described)
 
     def _build_control(self, spec):
         if isinstance(spec, Simulation):
@@ -1047,13 +1096,22 @@ class Explorer(pn.viewable.Viewer):
                          sizing_mode="stretch_width", css_classes=["preset-list"])
 
     # -- export --------------------------------------------------------------------------
+    def exported_sources(self) -> dict:
+        """Every data source of the page by its exported name: its public name, or for an
+        unnamed one (threshold lines, bands, maxima drawn from their own source)
+        ``<explorer>-<key>``."""
+        slug = self.url_prefix.strip("_") or "spiked"
+        return {source.name or f"{slug}-{key.replace('_', '-')}": source
+                for key, source in getattr(self, "sources", {}).items()}
+
     def plotted_tables(self) -> dict[str, tuple[list[str], list[list]]]:
-        """Every named (plotted) data source with data, as (header, rows); multi-line
-        sources (columns xs / ys) in long form, one row per point with the line's index."""
+        """Every plotted data source with data (thresholds and bands included), as (header,
+        rows); multi-line sources (columns xs / ys) in long form, one row per point with the
+        line's index."""
         tables = {}
-        for source in getattr(self, "sources", {}).values():
+        for name, source in self.exported_sources().items():
             data = source.data
-            if not source.name or not data or not len(next(iter(data.values()))):
+            if not data or not len(next(iter(data.values()))):
                 continue
             if "xs" in data and "ys" in data:
                 scalars = [k for k in data if k not in ("xs", "ys")]
@@ -1067,7 +1125,7 @@ class Explorer(pn.viewable.Viewer):
                 if not header:
                     continue  # images and other non-tabular columns
                 rows = [list(r) for r in zip(*(data[k] for k in header), strict=True)]
-            tables[source.name] = (header, rows)
+            tables[name] = (header, rows)
         return tables
 
     def export_zip(self) -> io.BytesIO:

@@ -179,7 +179,7 @@ class SpikedExplorer(SpikedParameters, Explorer):
         self.progress, self.amp_status = self.sim.progress, self.sim.status
 
     def python_script(self) -> str:
-        return recipes.python_script(self)
+        return recipes.python_script(self, self.script_figures())
 
     # -- what the recipes do not say: axes, titles, texts ---------------------------------
     def after_curves(self):

@@ -182,13 +182,14 @@ def cached_phase_diagram(family: str) -> spiked.PhaseDiagram:
 # -- recipes -----------------------------------------------------------------------------
 SOURCES = (
     Source("curves", "spiked-curves", ("snr", "bayes", "uninformed", "informed", "pca")),
-    Source("unconverged", None, ("snr", "value")),
-    Source("thresholds", None, ("x", "y0", "y1", "threshold", "color")),
-    Source("regions", None, ("left", "right", "region", "color", "alpha", "bottom", "top")),
+    Source("unconverged", "spiked-unconverged", ("snr", "value")),
+    Source("thresholds", "spiked-thresholds", ("x", "y0", "y1", "threshold", "color")),
+    Source("regions", "spiked-regions", ("left", "right", "region", "color", "alpha", "bottom",
+                                         "top")),
     Source("amp", "spiked-amp", ("snr", "mean", "low", "high")),
     Source("landscape", "spiked-landscape", ("m", "phi")),
-    Source("global_max", None, ("m", "phi")),
-    Source("local_max", None, ("m", "phi")),
+    Source("global_max", "spiked-global-max", ("m", "phi")),
+    Source("local_max", "spiked-local-max", ("m", "phi")),
     Source("phase", "spiked-phase", ("rho", "dynamic", "it", "alg", "weak")),
     Source("phase_point", "spiked-point", ("rho", "snr")),
 )
@@ -299,7 +300,9 @@ RECIPES = (
 )
 
 
-def python_script(p: SpikedParameters) -> str:
+def python_script(p: SpikedParameters, figures: tuple[dict, ...] = ()) -> str:
+    """The exported script; with ``figures`` (the page's), it also draws them."""
     from . import python_script as script
 
-    return script(p, __name__, RECIPES, title="Spiked Wigner model")
+    return script(p, __name__, RECIPES, title="Spiked Wigner model", figures=figures,
+                  html="spiked-view.html")
