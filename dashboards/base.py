@@ -1143,31 +1143,38 @@ class Explorer(pn.viewable.Viewer):
 
     def export_widget(self) -> pn.Column:
         """Downloads of the plotted data (CSV) and of a Python script reproducing it, a
-        button copying that script, and the script itself in a collapsed card.
+        button copying that script (it says "Copied ✓" when the clipboard has it), and the
+        script itself, highlighted, in a collapsed card.
 
         The script is built only when someone asks for it (the card opened, a copy or a
         download): rebuilding and sending it on every slider move cost each move its time.
-        While the card is closed a parameter change empties the area, so that a stale script
-        is never shown or copied."""
+        While the card is closed a parameter change empties it, so that a stale script is
+        never shown or copied. ``script_area`` (hidden) holds its text for the clipboard."""
         slug = self.url_prefix.strip("_") or "spiked"
         self.script_area = pn.widgets.TextAreaInput(
-            value="", label="Python script for the current view", disabled=True, height=300,
-            sizing_mode="stretch_width", css_classes=["python-script"])
+            value="", label="Python script for the current view", disabled=True,
+            visible=False, css_classes=["python-script-text"])
+        self.script_view = pn.pane.HTML("", sizing_mode="stretch_width", margin=0,
+                                        css_classes=["python-script"],
+                                        stylesheets=[SCRIPT_CSS])
         copy = pn.widgets.Button(label="Copy as Python", color=quiet_button_color(),
                                  sizing_mode="stretch_width", css_classes=["copy-python"])
-        # the clipboard API needs a secure context (localhost or https); elsewhere the card
-        # below shows the script to copy by hand. An empty area is filled by the server first
-        # (the click's Python side), and copied when it arrives (within the click's grace).
-        copy.js_on_click(args={"area": self.script_area}, code=(
-            "if (area.value) { if (navigator.clipboard) navigator.clipboard.writeText(area.value) }"
-            " else { window.__lp_copy_pending = Date.now() }"))
-        self.script_area.jscallback(value=(
+        # the clipboard API needs a secure context (localhost or https); elsewhere the button
+        # opens the card below, to copy the script by hand. An empty area is filled by the
+        # server first (the click's Python side), and copied when it arrives (within the
+        # click's grace).
+        args = {"area": self.script_area, "button": copy, "card": None}
+        self.script_card = pn.Card(self.script_view, self.script_area, title="Python script",
+                                   collapsed=True, sizing_mode="stretch_width",
+                                   stylesheets=[SCRIPT_CARD_CSS])
+        args["card"] = self.script_card
+        copy.js_on_click(args=args, code=COPY_JS + (
+            "if (area.value) { copy(area.value) } else { window.__lp_copy_pending = Date.now() }"))
+        self.script_area.jscallback(args=args, value=COPY_JS + (
             "const t = window.__lp_copy_pending;"
-            "if (t && Date.now() - t < 4000 && cb_obj.value && navigator.clipboard) {"
-            "  window.__lp_copy_pending = null; navigator.clipboard.writeText(cb_obj.value) }"))
+            "if (t && Date.now() - t < 4000 && cb_obj.value) {"
+            "  window.__lp_copy_pending = null; copy(cb_obj.value) }"))
         copy.on_click(lambda *_: self.guarded(self._refresh_script)())
-        self.script_card = pn.Card(self.script_area, title="Python script", collapsed=True,
-                                   sizing_mode="stretch_width")
         self.script_card.param.watch(lambda *_: self._on_script_wanted(), ["collapsed"])
         self.param.watch(lambda *_: self._on_script_wanted(), list(self.url_parameters))
         return pn.Column(
@@ -1186,6 +1193,7 @@ class Explorer(pn.viewable.Viewer):
         if self.script_card.collapsed:
             if self.script_area.value:
                 self.script_area.value = ""  # stale now; rebuilt when asked for
+                self.script_view.object = ""
         else:
             self._refresh_script()
 
@@ -1197,10 +1205,13 @@ class Explorer(pn.viewable.Viewer):
 
     def _refresh_script(self):
         try:
-            self.script_area.value = self.python_script()
+            text = self.python_script()
         except Exception as exc:
             logging.getLogger(__name__).exception("python script")
-            self.script_area.value = f"# no script for this view: {exc}"
+            text = f"# no script for this view: {exc}"
+        self.script_area.value = text
+        if not self.script_card.collapsed:  # shown: highlighted (sent only when open)
+            self.script_view.object = highlighted_python(text, pn.config.theme == "dark")
 
 
 #: significant digits of a number written to a link: float noise (1.1500000000000001, a
@@ -1251,6 +1262,48 @@ def round_in_url(location, parameters: dict[str, param.Parameter]) -> None:
 
         location.update_query = rounded_update_query
     rounding.update(parameters)
+
+
+#: the script's code block: monospace, scrolled rather than wrapped, as tall as a screen
+SCRIPT_CSS = """
+:host { max-width: 100%; min-width: 0; overflow: hidden; }
+:host > div, .highlight { max-width: 100%; overflow: hidden; }
+.highlight, pre.plain { margin: 0; border-radius: 4px; }
+pre { box-sizing: border-box; width: 100%; max-width: 100%;
+      font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace;
+      font-size: 12px; line-height: 1.45; white-space: pre; overflow: auto; max-height: 60vh;
+      margin: 0; padding: 8px; tab-size: 4; }
+"""
+#: the card stays as wide as the sidebar: its code block scrolls, it does not widen the card
+SCRIPT_CARD_CSS = ":host { min-width: 0; max-width: 100%; } .card-body { min-width: 0; }"
+#: copies ``text`` to the clipboard and says so on the button for two seconds; without a
+#: clipboard (a page served over plain http), opens the card with the script instead
+COPY_JS = """
+const copy = (text) => {
+  const say = (label) => {
+    button.label = label;
+    setTimeout(() => { button.label = "Copy as Python" }, 2000);
+  };
+  const by_hand = () => { card.collapsed = false; say("Copy it from below ↓") };
+  if (navigator.clipboard == null) { by_hand(); return }
+  navigator.clipboard.writeText(text).then(() => say("Copied ✓"), by_hand);
+};
+"""
+
+
+def highlighted_python(text: str, dark: bool = False) -> str:
+    """``text`` as an HTML code block: highlighted by Pygments (inline styles, nothing to
+    fetch) when it is installed, else plain monospace; always escaped."""
+    import html
+
+    try:
+        from pygments import highlight
+        from pygments.formatters import HtmlFormatter
+        from pygments.lexers import PythonLexer
+    except ImportError:
+        return f'<pre class="plain">{html.escape(text)}</pre>'
+    formatter = HtmlFormatter(noclasses=True, style="github-dark" if dark else "default")
+    return highlight(text, PythonLexer(), formatter)
 
 
 def _csv_value(v):

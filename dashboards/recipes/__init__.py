@@ -132,10 +132,10 @@ def python_script(p: ExplorerParameters, module: str, recipes: tuple[Recipe, ...
     calls = "\n".join(f"data.update(recipes.named(recipes.{r.fn.__name__}(p), recipes.SOURCES))"
                       for r in recipes if r.script)
     package, _, name = module.rpartition(".")
-    drawn = "; run as a program, it also draws the page's figures" if figures else ""
+    drawn = ";\nrun as a program, it also draws the page's figures" if figures else ""
     script = f'''\
-"""{title}: the data of the current view of learning-phases, from the same recipes as the
-page (``{module}``: numpy, param and theory only){drawn}."""
+"""{title}: the data of the current view of learning-phases,
+from the same recipes as the page (``{module}``: numpy, param and theory only){drawn}."""
 from {package} import {name} as recipes
 
 p = recipes.{model.__name__}(
@@ -149,6 +149,20 @@ for name, columns in data.items():
     if figures:
         script += _figures_code(recipes, module, figures, html)
     return script
+
+
+def _call(head: str, args: list[str], indent: str, width: int = 96) -> str:
+    """``head(args)`` on lines of at most ``width`` characters, continued under the ``(``."""
+    lines, line = [], f"{indent}{head}("
+    pad = " " * len(line)
+    for i, arg in enumerate(args):
+        piece = arg + (", " if i < len(args) - 1 else ")")
+        if len(line) + len(piece.rstrip()) > width and line.strip() != f"{head}(":
+            lines.append(line.rstrip())
+            line = pad
+        line += piece
+    lines.append(line)
+    return "\n".join(lines)
 
 
 def _figures_code(recipes: tuple[Recipe, ...], module: str, figures: tuple[dict, ...],
@@ -176,33 +190,34 @@ def draw(plotted):
         for axis in ("x_range", "y_range"):
             if spec.get(axis) is not None:
                 options[axis] = f"Range1d{tuple(spec[axis])!r}"
-        args = ", ".join([f"title={spec['title']!r}", f"x_axis_label={spec['x_label']!r}",
-                          f"y_axis_label={spec['y_label']!r}",
-                          f"width={900 if spec.get('span') == 'full' else 600}",
-                          f"height={spec['height']}",
-                          *(f"{k}={v}" if k.endswith("range") else f"{k}={v!r}"
-                            for k, v in options.items())])
-        lines.append(f"\n    fig = figure({args})")
+        args = [f"title={spec['title']!r}", f"x_axis_label={spec['x_label']!r}",
+                f"y_axis_label={spec['y_label']!r}",
+                f"width={900 if spec.get('span') == 'full' else 600}", f"height={spec['height']}",
+                *(f"{k}={v}" if k.endswith("range") else f"{k}={v!r}"
+                  for k, v in options.items())]
+        lines.append("\n" + _call("fig = figure", args, "    "))
         if spec.get("subtitle"):
             lines.append(f"    fig.add_layout(Title(text={spec['subtitle']!r}, "
                          "text_font_style='normal'), 'above')")
         lines.append("    renderers = {}")
         for glyph in spec["glyphs"]:
-            props = ", ".join(f"{k}={v!r}" for k, v in glyph["props"].items())
             source = glyph["source"]
+            props = [f"source=sources[{source!r}]",
+                     *(f"{k}={v!r}" for k, v in glyph["props"].items())]
             condition = f"rows({source!r})" if glyph["optional"] else f"{source!r} in plotted"
-            call = f"fig.{glyph['method']}(source=sources[{source!r}], {props})"
+            head = f"fig.{glyph['method']}"
             if glyph.get("key"):
-                call = f"renderers[{glyph['key']!r}] = {call}"
-            lines.append(f"    if {condition}:\n        {call}")
+                head = f"renderers[{glyph['key']!r}] = {head}"
+            lines.append(f"    if {condition}:\n" + _call(head, props, "        "))
         for marker in spec.get("markers", ()):
             props = ", ".join(f"{k}={v!r}" for k, v in marker["props"].items())
             lines.append(f"    fig.add_layout(Span(location=p.{marker['parameter']}, "
                          f"dimension='height', {props}))")
         for hover in spec.get("hover", ()):
-            lines.append(f"    fig.add_tools(HoverTool(renderers=[renderers[k] for k in "
-                         f"{tuple(hover['glyphs'])!r} if k in renderers], "
-                         f"tooltips={list(hover['tooltips'])!r}))")
+            lines.append(f"    hovered = [renderers[k] for k in {tuple(hover['glyphs'])!r} "
+                         "if k in renderers]\n" + _call(
+                             "fig.add_tools(HoverTool", ["renderers=hovered", *(
+                                 f"tooltips={list(hover['tooltips'])!r})",)], "    "))
         lines.append("    if fig.legend:\n"
                      "        fig.add_layout(fig.legend[0], 'below')\n"
                      "        fig.legend[0].update(click_policy='hide', ncols=2,"
