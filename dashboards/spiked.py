@@ -41,6 +41,9 @@ from .recipes.spiked import (  # noqa: F401 (the page's names: tests, warm-up, b
     cached_thresholds,
 )
 
+#: the λ range slider ends here, or at twice the range's upper end (up to its bound, 20):
+#: on 0-20 both handles of the usual ranges (0.2-1.6) sat together at the far left
+SNR_SLIDER_END = 5.0
 PCA_LABEL = "PCA (top eigenvector)"
 #: the PCA legend entry when its curve lies under the Bayes-optimal one (a Gaussian spike)
 PCA_SAME_LABEL = "PCA = Bayes-optimal here (same curve)"
@@ -185,6 +188,9 @@ class SpikedExplorer(SpikedParameters, Explorer):
     def after_curves(self):
         lo, hi = self.snr_range
         self.fig_curve.x_range.update(start=lo, end=hi)
+        end = min(recipes.MAX_SNR, max(SNR_SLIDER_END, 2 * float(hi)))
+        if self.snr_range_widget.end != end:  # room to drag further, handles apart
+            self.snr_range_widget.end = end
         self.fig_curve.yaxis.axis_label = QUANTITIES[self.quantity][1]
         self.summary.object = self._summary_text(cached_thresholds(self.current_prior))
         same = recipes.pca_is_bayes_optimal(self.sources["curves"].data)

@@ -267,3 +267,16 @@ def test_the_legend_says_when_pca_is_the_bayes_optimal_curve(explorer):
     curves = data(explorer, "curves")
     assert np.max(np.abs(curves["pca"] - curves["bayes"])) > 0.05
     assert "Bayes-optimal" not in legend_label(explorer, "pca")
+
+
+def test_the_range_slider_spreads_its_handles_and_grows_when_dragged(explorer):
+    widget = explorer.snr_range_widget
+    lo, hi = explorer.snr_range
+    assert widget.end == 5.0  # on 0-20 the default range's handles touched at the far left
+    assert (hi - lo) / (widget.end - widget.start) > 0.25
+    explorer.snr_range = (0.2, 4.9)  # dragged to near the end: room to go further
+    assert widget.end == pytest.approx(9.8)
+    explorer.snr_range = (1.0, 15.0)  # as from a link: the bound still holds
+    assert widget.end == 20.0
+    explorer.snr_range = (0.2, 1.6)
+    assert widget.end == 5.0
