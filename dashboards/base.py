@@ -716,6 +716,7 @@ class Explorer(pn.viewable.Viewer):
         """Called by each explorer once its plots and controls exist: tags the controls,
         lets inputs and selects follow the page's control font size, slims the figures."""
         self.tag_controls()
+        self.snap_slider_values()
         self.fit_button_groups(self.lecture_mode)
         if "controls" not in self.controls.css_classes:
             self.controls.css_classes = [*self.controls.css_classes, "controls"]
@@ -733,6 +734,27 @@ class Explorer(pn.viewable.Viewer):
         for fig in self.figures():
             slim_figure(fig)
             plotstyle.theme_figure(fig, pn.config.theme)  # black glyphs visible when dark
+
+    def snap_slider_values(self) -> None:
+        """A slider's value from the browser carries float noise (its step added in binary:
+        1.1500000000000001); it is taken as the link writes it (``url_number``), so that the
+        page computes with exactly the value its link restores."""
+        for name, widget in self.control_widgets().items():
+            if not isinstance(widget, pn.widgets.slider._SliderBase) or name not in self.param:
+                continue
+            parameter = self.param[name]
+            if not isinstance(parameter, param.Number | param.Range):
+                continue
+            original = widget._process_property_change
+
+            def snapped(msg, original=original, parameter=parameter):
+                msg = original(msg)
+                for key in ("value", "value_throttled"):
+                    if key in msg and msg[key] is not None:
+                        msg[key] = url_number(parameter, msg[key])
+                return msg
+
+            widget._process_property_change = snapped
 
     def fit_button_groups(self, lecture: bool = False) -> None:
         """Stack the buttons of a radio-button group whose labels, side by side, would be wider

@@ -216,3 +216,18 @@ def test_links_carry_no_float_noise_and_round_trip():
     np.testing.assert_allclose(opened.sources["landscape"].data["phi"],
                                explorer.sources["landscape"].data["phi"], rtol=1e-9)
     assert not opened.message.visible
+
+
+def test_a_slider_value_from_the_browser_is_taken_without_its_noise():
+    # what the browser sends when a slider lands on 1.15 (its 0.005 step added in binary)
+    explorer = SpikedExplorer()
+    location = Location(search="")
+    explorer.sync_url(location)
+    explorer.snr_widget._process_events({"value": 1.1500000000000001,
+                                         "value_throttled": 1.1500000000000001})
+    assert explorer.snr == 1.15  # exactly what the link writes and restores
+    opened = SpikedExplorer()
+    opened.sync_url(Location(search=location.search))
+    assert opened.snr == explorer.snr
+    assert opened.sources["landscape"].data["phi"].tolist() == \
+        explorer.sources["landscape"].data["phi"].tolist()
