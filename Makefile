@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5006
 # server processes (`panel serve --num-procs`): 1 (with the page pool, one process answers a
-# class of 12 faster than two; more cores: several servers behind a sticky proxy, see README)
+# class of 12 faster than two; more cores: several servers behind a sticky proxy, see DEPLOY.md)
 PROCS  ?= 1
 # pages built ahead per link while the server is quiet, handed to arriving students
 # (dashboards/pool.py; 0: every page built on request)

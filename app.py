@@ -16,7 +16,12 @@ from dashboards import (
     pool,
 )
 from dashboards.about import about_panel
-from dashboards.base import restore_query, sanitize_query
+from dashboards.base import (
+    CLICKABLE_LABELS_JS,
+    TOGGLE_LABEL_CSS,
+    restore_query,
+    sanitize_query,
+)
 from dashboards.guards import check_upload_sizes
 from dashboards.warm import lighten_session_cleanup, start_background_work, warm_caches
 
@@ -113,7 +118,8 @@ def lecture_switch(settings: PageSettings) -> pn.widgets.Switch:
     page's lecture class at once in the browser."""
     switch = pn.widgets.Switch.from_param(
         settings.param.lecture, width=220, css_classes=["lecture-switch"],
-        stylesheets=[":host { color: white; }", ".bk-switch { zoom: var(--lp-switch-zoom, 1); }"])
+        stylesheets=[":host { color: white; }", ".bk-switch { zoom: var(--lp-switch-zoom, 1); }",
+                     TOGGLE_LABEL_CSS])
     switch.jscallback(value="const on = cb_obj.value; " + LECTURE_CLASS_JS)
     if pn.state.curdoc is not None:
         pn.state.curdoc.js_on_event("document_ready", CustomJS(code=(
@@ -162,6 +168,8 @@ def build_page() -> pn.template.BootstrapTemplate:
     template.main.append(tabs.tabs)
     if pn.state.curdoc is not None:
         check_upload_sizes(pn.state.curdoc)  # a file too large is refused in the page
+        # labels of checkboxes and switches toggle them
+        pn.state.curdoc.js_on_event("document_ready", CustomJS(code=CLICKABLE_LABELS_JS))
     return template
 
 

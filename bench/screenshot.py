@@ -4,6 +4,10 @@ import sys
 
 from . import browser
 
+#: back to the top of the page: a Run button clicked below the fold scrolled the page down
+SCROLL_TO_TOP = ("() => { window.scrollTo(0, 0); document.querySelectorAll('*').forEach("
+                 "(e) => { if (e.scrollTop) e.scrollTop = 0; }); }")
+
 
 def main(path: str = "assets/screenshot.png") -> None:
     with browser.chromium() as chrome, browser.serve_app() as url:
@@ -19,6 +23,8 @@ def main(path: str = "assets/screenshot.png") -> None:
             f"() => {{ const d = ({browser.JS_SOURCE_DATA})('spiked-amp');"
             " return d && d.snr.length > 0; }", timeout=120_000)
         page.wait_for_timeout(1500)
+        page.evaluate(SCROLL_TO_TOP)
+        page.wait_for_timeout(300)
         page.screenshot(path=path)
         print(f"wrote {path}")
         # the teacher-student tab, binary perceptron, with GAMP runs on top
@@ -32,11 +38,13 @@ def main(path: str = "assets/screenshot.png") -> None:
             f"() => {{ const d = ({browser.JS_SOURCE_DATA})('glm-sim');"
             " return d && d.alpha.length > 0; }", timeout=180_000)
         page.wait_for_timeout(1500)
+        page.evaluate(SCROLL_TO_TOP)
+        page.wait_for_timeout(300)
         page.screenshot(path=glm_path)
         print(f"wrote {glm_path}")
         # the online-SGD tab: plateau and specialisation, with two SGD runs on top
         online_path = path.replace(".png", "-online.png")
-        page.goto(url + "/app?tab=2&sgd_N=500&sgd_alpha_max=300&sgd_frame=240")
+        page.goto(url + "/app?tab=2&sgd_N=500&sgd_alpha_max=300")  # the cursor at the last frame
         page.wait_for_function(
             f"() => {{ const d = ({browser.JS_SOURCE_DATA})('sgd-sweep');"
             " return d && d.lr.length > 0; }", timeout=60_000)
@@ -45,6 +53,8 @@ def main(path: str = "assets/screenshot.png") -> None:
             f"() => {{ const d = ({browser.JS_SOURCE_DATA})('sgd-runs');"
             " return d && d.xs.length > 0; }", timeout=180_000)
         page.wait_for_timeout(1500)
+        page.evaluate(SCROLL_TO_TOP)
+        page.wait_for_timeout(300)
         page.screenshot(path=online_path)
         print(f"wrote {online_path}")
         # the diffusion tab: digits, with a backward run and its generated images
@@ -58,6 +68,8 @@ def main(path: str = "assets/screenshot.png") -> None:
             f"() => {{ const d = ({browser.JS_SOURCE_DATA})('dm-curves');"
             " return d && d.t.length > 0; }", timeout=180_000)
         page.wait_for_timeout(1500)
+        page.evaluate(SCROLL_TO_TOP)
+        page.wait_for_timeout(300)
         page.screenshot(path=diffusion_path)
         print(f"wrote {diffusion_path}")
 

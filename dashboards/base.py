@@ -209,6 +209,12 @@ SVG_ICON = ("data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' wid
             "font-weight='bold' fill='%23555'>SVG</text></svg>")
 
 
+def quiet_button_color() -> str:
+    """The colour of secondary buttons (downloads, copy): Bootstrap's "light" is white in
+    either theme, and glares on the dark page; there they take the theme's own."""
+    return "default" if pn.config.theme == "dark" else "light"
+
+
 def make_figure(*, title: str, x_label: str, y_label: str, height: int = 360,
                 subtitle: str | None = None, span: str = "half", **kwargs):
     """A Bokeh figure with the project's look: responsive width, save/zoom/hover tools, tick
@@ -232,6 +238,7 @@ def make_figure(*, title: str, x_label: str, y_label: str, height: int = 360,
     fig.axis.axis_label_text_font_size = fonts["axis_label"]
     fig.axis.major_label_text_font_size = fonts["major_label"]
     fig.axis.major_label_policy = NoOverlap()
+    plotstyle.log_axes(fig)  # ticks that never crowd, labels without float noise
     if subtitle is not None:
         plotstyle.add_subtitle(fig, subtitle)
     fig.toolbar.logo = None
@@ -265,8 +272,45 @@ LECTURE_CSS = ":host { --bokeh-font-size: 19px; --font-size: 19px; font-size: 19
 CONTROL_CSS = "select, input { font-size: var(--lp-control-font-size, 13.33px); }"
 #: a slider's label and value wrap rather than run out of the controls column
 SLIDER_CSS = ".bk-slider-title { white-space: normal; }"
+#: a checkbox's or switch's label is clickable (BokehJS draws it as a <div> beside the input,
+#: not a <label>: clicking "Log scale" did nothing), with the pointer saying so
+TOGGLE_LABEL_CSS = ".bk-label { cursor: pointer; user-select: none; }"
+#: one listener for the whole page (explorers are built later, in tabs): a click on the
+#: label of a checkbox or switch toggles it, as a click on an HTML <label> would
+CLICKABLE_LABELS_JS = """
+if (!window.__lp_clickable_labels) {
+  window.__lp_clickable_labels = true;
+  document.addEventListener("click", (event) => {
+    const label = event.composedPath().find((el) => el.classList &&
+      el.classList.contains("bk-label") && el.tagName === "DIV");
+    if (label == null || label.closest("label") != null) return;
+    const root = label.getRootNode();
+    if (root === document || root.children == null) return;
+    const siblings = [...root.children];
+    const input = siblings.find((el) => el.tagName === "INPUT" && el.type === "checkbox");
+    const body = siblings.find((el) => el.classList.contains("bk-body"));  // a switch
+    const target = input ?? body;
+    if (target != null && !(input && input.disabled)) target.click();
+  });
+}
+"""
+#: the classic results' names wrap inside their buttons, left-aligned like a list
+PRESET_BUTTON_CSS = ".bk-btn { white-space: normal; text-align: left; line-height: 1.3; }"
+
+
+class PresetChoice(param.Parameterized):
+    """The classic result being applied (None between two choices)."""
+
+    value = param.String(default=None, allow_None=True)
+
+
 #: a radio-button group whose labels are longer than this stacks its buttons in lecture mode
 LECTURE_MAX_BUTTON_LABELS = 24
+#: the controls column (px), normal and in lecture mode
+CONTROLS_WIDTH = {False: 300, True: 380}
+#: a button's font (Bokeh's, and the lecture mode's) and its padding and border (px)
+BUTTON_FONT = {False: "14px", True: "19px"}
+BUTTON_PADDING = 28
 
 
 def add_hover(fig, renderers, tooltips):
@@ -468,7 +512,7 @@ class Explorer(pn.viewable.Viewer):
         # any other name: the explorer's own method ``<name>_controls()`` builds those
         self.controls = pn.Column(*((builders.get(item) or getattr(self, f"{item}_controls"))()
                                     if isinstance(item, str) else self._build_control(item)
-                                    for item in self.CONTROLS), width=300)
+                                    for item in self.CONTROLS), width=CONTROLS_WIDTH[False])
         self.finish_build()
         self._recipe_keys: dict[str, object] = {}
         self._constraining = False
@@ -485,9 +529,11 @@ class Explorer(pn.viewable.Viewer):
         fig = make_figure(title=spec.title, x_label=spec.x_label, y_label=spec.y_label,
                           height=spec.height, **options)
         optional = {}
-        for glyph in spec.glyphs:
+        glyph_renderers = self.__dict__.setdefault("_glyph_renderers", {})
+        for index, glyph in enumerate(spec.glyphs):
             renderer = getattr(fig, glyph.method)(source=self.sources[glyph.source],
                                                   **glyph.props)
+            glyph_renderers[(spec.key, index)] = renderer
             if glyph.key is not None:
                 self.renderers[glyph.key] = renderer
             if glyph.optional:
@@ -505,6 +551,53 @@ class Explorer(pn.viewable.Viewer):
         for hover in spec.hover:
             add_hover(fig, [self.renderers[k] for k in hover.glyphs], list(hover.tooltips))
         return fig
+
+    def script_figures(self) -> tuple[dict, ...]:
+        """The page's figures (``FIGURES``) as plain data for the exported script
+        (``recipes.python_script``): their glyphs as specified, with what the page shows now
+        (titles, subtitles, axis labels, ranges, legend labels); sources by public name."""
+        from bokeh.models import Range1d
+
+        names = {s.key: s.name or s.key for s in self.SOURCES}
+        renderers = self.__dict__.get("_glyph_renderers", {})
+        described = []
+        for spec in self.FIGURES:
+            fig = getattr(self, f"fig_{spec.key}")
+            options = dict(spec.options)
+            labels = {}
+            for item in (fig.legend[0].items if fig.legend else ()):
+                label = getattr(item.label, "value", None)
+                for renderer in item.renderers:
+                    if label is not None:
+                        labels[renderer.id] = label
+            glyphs = []
+            for index, glyph in enumerate(spec.glyphs):
+                props = dict(glyph.props)
+                renderer = renderers.get((spec.key, index))
+                if "legend_label" in props and renderer is not None and renderer.id in labels:
+                    props["legend_label"] = labels[renderer.id]
+                glyphs.append({"method": glyph.method, "source": names[glyph.source],
+                               "key": glyph.key, "optional": glyph.optional, "props": props})
+            # a background figure's subtitle arrives with its data: left out, so that the
+            # script depends on the parameters only
+            subtitle = plotstyle.subtitles(fig) if spec.loading is None else []
+            described.append({
+                "key": spec.key, "title": fig.title.text,
+                "subtitle": subtitle[0].text if subtitle else "",
+                "x_label": fig.xaxis[0].axis_label, "y_label": fig.yaxis[0].axis_label,
+                "x_axis_type": options.get("x_axis_type"),
+                "y_axis_type": options.get("y_axis_type"),
+                "x_range": ((fig.x_range.start, fig.x_range.end)
+                            if isinstance(fig.x_range, Range1d) else None),
+                "y_range": ((fig.y_range.start, fig.y_range.end)
+                            if isinstance(fig.y_range, Range1d) else None),
+                "height": spec.height, "span": options.get("span", "half"),
+                "glyphs": glyphs,
+                "markers": [{"parameter": m.parameter, "props": dict(m.props)}
+                            for m in spec.markers],
+                "hover": [{"glyphs": h.glyphs, "tooltips": h.tooltips} for h in spec.hover],
+            })
+        return tuple(described)
 
     def _build_control(self, spec):
         if isinstance(spec, Simulation):
@@ -712,6 +805,8 @@ class Explorer(pn.viewable.Viewer):
         """Called by each explorer once its plots and controls exist: tags the controls,
         lets inputs and selects follow the page's control font size, slims the figures."""
         self.tag_controls()
+        self.snap_slider_values()
+        self.fit_button_groups(self.lecture_mode)
         if "controls" not in self.controls.css_classes:
             self.controls.css_classes = [*self.controls.css_classes, "controls"]
         inputs = (pn.widgets.Select, pn.widgets.FloatInput, pn.widgets.IntInput,
@@ -721,10 +816,51 @@ class Explorer(pn.viewable.Viewer):
                 widget.stylesheets = [*widget.stylesheets, CONTROL_CSS]
             if isinstance(widget, pn.widgets.slider._SliderBase):
                 widget.stylesheets = [*widget.stylesheets, SLIDER_CSS]
+            if isinstance(widget, (pn.widgets.Checkbox, pn.widgets.Switch)):
+                widget.stylesheets = [*widget.stylesheets, TOGGLE_LABEL_CSS]
             if isinstance(widget, (*inputs, pn.widgets.slider._SliderBase)):
                 widget.sizing_mode = "stretch_width"  # as wide as the controls column
         for fig in self.figures():
             slim_figure(fig)
+            plotstyle.theme_figure(fig, pn.config.theme)  # black glyphs visible when dark
+
+    def snap_slider_values(self) -> None:
+        """A slider's value from the browser carries float noise (its step added in binary:
+        1.1500000000000001); it is taken as the link writes it (``url_number``), so that the
+        page computes with exactly the value its link restores."""
+        for name, widget in self.control_widgets().items():
+            if not isinstance(widget, pn.widgets.slider._SliderBase) or name not in self.param:
+                continue
+            parameter = self.param[name]
+            if not isinstance(parameter, param.Number | param.Range):
+                continue
+            original = widget._process_property_change
+
+            def snapped(msg, original=original, parameter=parameter):
+                msg = original(msg)
+                for key in ("value", "value_throttled"):
+                    if key in msg and msg[key] is not None:
+                        msg[key] = url_number(parameter, msg[key])
+                return msg
+
+            widget._process_property_change = snapped
+
+    def fit_button_groups(self, lecture: bool = False) -> None:
+        """Stack the buttons of a radio-button group whose labels, side by side, would be wider
+        than the controls column (or longer than ``LECTURE_MAX_BUTTON_LABELS`` characters in
+        lecture mode); side by side again when they fit."""
+        controls = getattr(self, "controls", None)
+        if controls is None:
+            return
+        room = CONTROLS_WIDTH[lecture] - 2 * 10  # the widget's margins
+        for widget in controls.select(pn.widgets.RadioButtonGroup):
+            labels = [str(o) for o in widget.labels]
+            wide = sum(plotstyle.text_width(label, BUTTON_FONT[lecture]) + BUTTON_PADDING
+                       for label in labels) > room
+            long = lecture and sum(len(label) for label in labels) > LECTURE_MAX_BUTTON_LABELS
+            orientation = "vertical" if wide or long else "horizontal"
+            if widget.orientation != orientation:
+                widget.orientation = orientation
 
     def tag_controls(self) -> None:
         """Give each parameter's widget the CSS class ``param-<name>`` (tests, benchmarks
@@ -774,10 +910,8 @@ class Explorer(pn.viewable.Viewer):
             for name in self.advanced_parameters:  # by parameter name, not by label
                 if name in widgets:
                     widgets[name].visible = not on
-            for widget in controls.select(pn.widgets.RadioButtonGroup):
-                if sum(len(str(o)) for o in widget.labels) > LECTURE_MAX_BUTTON_LABELS:
-                    widget.orientation = "vertical" if on else "horizontal"
-            controls.width = 380 if on else 300
+            controls.width = CONTROLS_WIDTH[on]
+            self.fit_button_groups(on)
         for pane in (controls, getattr(self, "summary", None), self.message):
             if pane is not None:
                 pane.stylesheets = [LECTURE_CSS] if on else []
@@ -817,6 +951,7 @@ class Explorer(pn.viewable.Viewer):
         dropped = sanitize_query(location, links.schema_of([type(self)]))
         mapping = {name: self.url_prefix + name for name in self.url_parameters}
         linked = [name for name, key in mapping.items() if key in location.query_params]
+        round_in_url(location, {key: self.param[name] for name, key in mapping.items()})
         with self.giving(linked):  # the link's values, all of them, whatever their order
             location.sync(self, mapping, on_error=self.apply_values)
         if dropped:  # with what apply_values said, if anything
@@ -1095,28 +1230,48 @@ class Explorer(pn.viewable.Viewer):
             self._given = outer
 
     def preset_widget(self) -> pn.Column:
-        """A selector of the classic results and the note of the chosen one."""
-        none = "Choose a classic result…"
-        select = pn.widgets.Select(label="Classic results", options=[none] +
-                                   [p.name for p in self.presets], sizing_mode="stretch_width")
+        """The classic results, one button each, and the note of the chosen one. The names
+        wrap inside their buttons (a select cut them at the sidebar's width, and could not
+        apply the chosen one again). ``preset_select.value = name`` applies one too."""
+        self.preset_select = PresetChoice()
+        self.preset_buttons = {}
+        for preset in self.presets:
+            button = pn.widgets.Button(label=preset.name, color=quiet_button_color(),
+                                       sizing_mode="stretch_width", margin=(2, 10),
+                                       stylesheets=[PRESET_BUTTON_CSS],
+                                       css_classes=["preset-button"])
+            button.on_click(lambda _event, name=preset.name: self.preset_select.param.update(
+                value=name))
+            self.preset_buttons[preset.name] = button
         self.preset_note = pn.pane.Markdown("", margin=(0, 10), sizing_mode="stretch_width")
 
         def chosen(event):
-            if event.new != none:
+            if event.new is not None:
                 self.guarded(self.apply_preset)(event.new)
+                self.preset_select.value = None  # the same one can be chosen again
 
-        select.param.watch(chosen, ["value"])
-        self.preset_select = select
-        return pn.Column(select, self.preset_note, sizing_mode="stretch_width")
+        self.preset_select.param.watch(chosen, ["value"])
+        return pn.Column(pn.pane.Markdown("**Classic results**", margin=(5, 10, 0, 10)),
+                         *self.preset_buttons.values(), self.preset_note,
+                         sizing_mode="stretch_width", css_classes=["preset-list"])
 
     # -- export --------------------------------------------------------------------------
+    def exported_sources(self) -> dict:
+        """Every data source of the page by its exported name: its public name, or for an
+        unnamed one (threshold lines, bands, maxima drawn from their own source)
+        ``<explorer>-<key>``."""
+        slug = self.url_prefix.strip("_") or "spiked"
+        return {source.name or f"{slug}-{key.replace('_', '-')}": source
+                for key, source in getattr(self, "sources", {}).items()}
+
     def plotted_tables(self) -> dict[str, tuple[list[str], list[list]]]:
-        """Every named (plotted) data source with data, as (header, rows); multi-line
-        sources (columns xs / ys) in long form, one row per point with the line's index."""
+        """Every plotted data source with data (thresholds and bands included), as (header,
+        rows); multi-line sources (columns xs / ys) in long form, one row per point with the
+        line's index."""
         tables = {}
-        for source in getattr(self, "sources", {}).values():
+        for name, source in self.exported_sources().items():
             data = source.data
-            if not source.name or not data or not len(next(iter(data.values()))):
+            if not data or not len(next(iter(data.values()))):
                 continue
             if "xs" in data and "ys" in data:
                 scalars = [k for k in data if k not in ("xs", "ys")]
@@ -1130,7 +1285,7 @@ class Explorer(pn.viewable.Viewer):
                 if not header:
                     continue  # images and other non-tabular columns
                 rows = [list(r) for r in zip(*(data[k] for k in header), strict=True)]
-            tables[source.name] = (header, rows)
+            tables[name] = (header, rows)
         return tables
 
     def export_zip(self) -> io.BytesIO:
@@ -1148,41 +1303,48 @@ class Explorer(pn.viewable.Viewer):
 
     def export_widget(self) -> pn.Column:
         """Downloads of the plotted data (CSV) and of a Python script reproducing it, a
-        button copying that script, and the script itself in a collapsed card.
+        button copying that script (it says "Copied ✓" when the clipboard has it), and the
+        script itself, highlighted, in a collapsed card.
 
         The script is built only when someone asks for it (the card opened, a copy or a
         download): rebuilding and sending it on every slider move cost each move its time.
-        While the card is closed a parameter change empties the area, so that a stale script
-        is never shown or copied."""
+        While the card is closed a parameter change empties it, so that a stale script is
+        never shown or copied. ``script_area`` (hidden) holds its text for the clipboard."""
         slug = self.url_prefix.strip("_") or "spiked"
         self.script_area = pn.widgets.TextAreaInput(
-            value="", label="Python script for the current view", disabled=True, height=300,
-            sizing_mode="stretch_width", css_classes=["python-script"])
-        copy = pn.widgets.Button(label="Copy as Python", color="light",
+            value="", label="Python script for the current view", disabled=True,
+            visible=False, css_classes=["python-script-text"])
+        self.script_view = pn.pane.HTML("", sizing_mode="stretch_width", margin=0,
+                                        css_classes=["python-script"],
+                                        stylesheets=[SCRIPT_CSS])
+        copy = pn.widgets.Button(label="Copy as Python", color=quiet_button_color(),
                                  sizing_mode="stretch_width", css_classes=["copy-python"])
-        # the clipboard API needs a secure context (localhost or https); elsewhere the card
-        # below shows the script to copy by hand. An empty area is filled by the server first
-        # (the click's Python side), and copied when it arrives (within the click's grace).
-        copy.js_on_click(args={"area": self.script_area}, code=(
-            "if (area.value) { if (navigator.clipboard) navigator.clipboard.writeText(area.value) }"
-            " else { window.__lp_copy_pending = Date.now() }"))
-        self.script_area.jscallback(value=(
+        # the clipboard API needs a secure context (localhost or https); elsewhere the button
+        # opens the card below, to copy the script by hand. An empty area is filled by the
+        # server first (the click's Python side), and copied when it arrives (within the
+        # click's grace).
+        args = {"area": self.script_area, "button": copy, "card": None}
+        self.script_card = pn.Card(self.script_view, self.script_area, title="Python script",
+                                   collapsed=True, sizing_mode="stretch_width",
+                                   stylesheets=[SCRIPT_CARD_CSS])
+        args["card"] = self.script_card
+        copy.js_on_click(args=args, code=COPY_JS + (
+            "if (area.value) { copy(area.value) } else { window.__lp_copy_pending = Date.now() }"))
+        self.script_area.jscallback(args=args, value=COPY_JS + (
             "const t = window.__lp_copy_pending;"
-            "if (t && Date.now() - t < 4000 && cb_obj.value && navigator.clipboard) {"
-            "  window.__lp_copy_pending = null; navigator.clipboard.writeText(cb_obj.value) }"))
+            "if (t && Date.now() - t < 4000 && cb_obj.value) {"
+            "  window.__lp_copy_pending = null; copy(cb_obj.value) }"))
         copy.on_click(lambda *_: self.guarded(self._refresh_script)())
-        self.script_card = pn.Card(self.script_area, title="Python script", collapsed=True,
-                                   sizing_mode="stretch_width")
         self.script_card.param.watch(lambda *_: self._on_script_wanted(), ["collapsed"])
         self.param.watch(lambda *_: self._on_script_wanted(),
                          [n for n in self.url_parameters
                           if n not in getattr(self, "view_parameters", ())])
         return pn.Column(
             pn.widgets.FileDownload(callback=self.export_zip, filename=f"{slug}-curves.zip",
-                                    label="Download the plotted data (CSV)", color="light",
-                                    sizing_mode="stretch_width"),
+                                    label="Download the plotted data (CSV)",
+                                    color=quiet_button_color(), sizing_mode="stretch_width"),
             pn.widgets.FileDownload(callback=lambda: io.BytesIO(self.python_script().encode()),
-                                    filename=f"{slug}-view.py", color="light",
+                                    filename=f"{slug}-view.py", color=quiet_button_color(),
                                     label="Download as a Python script",
                                     sizing_mode="stretch_width"),
             copy,
@@ -1193,6 +1355,7 @@ class Explorer(pn.viewable.Viewer):
         if self.script_card.collapsed:
             if self.script_area.value:
                 self.script_area.value = ""  # stale now; rebuilt when asked for
+                self.script_view.object = ""
         else:
             self._refresh_script()
 
@@ -1204,10 +1367,105 @@ class Explorer(pn.viewable.Viewer):
 
     def _refresh_script(self):
         try:
-            self.script_area.value = self.python_script()
+            text = self.python_script()
         except Exception as exc:
             logging.getLogger(__name__).exception("python script")
-            self.script_area.value = f"# no script for this view: {exc}"
+            text = f"# no script for this view: {exc}"
+        self.script_area.value = text
+        if not self.script_card.collapsed:  # shown: highlighted (sent only when open)
+            self.script_view.object = highlighted_python(text, pn.config.theme == "dark")
+
+
+#: significant digits of a number written to a link: float noise (1.1500000000000001, a
+#: slider's step added in binary) goes, any value a person or a preset sets stays
+URL_DIGITS = 12
+
+
+def url_number(parameter: param.Parameter, value):
+    """``value`` as a link writes it: a float rounded to the decimals of the parameter's
+    ``step`` when it lies on that grid (up to float noise), else to ``URL_DIGITS``
+    significant digits; tuples (ranges) element by element; anything else unchanged."""
+    if isinstance(value, list | tuple):
+        return type(value)(url_number(parameter, v) for v in value)
+    if not isinstance(value, float) or not math.isfinite(value):
+        return value
+    step = getattr(parameter, "step", None)
+    if isinstance(step, int | float) and not isinstance(step, bool) and 0 < step < 1:
+        decimals = len(f"{step:.12f}".rstrip("0").partition(".")[2])  # 0.005: 3
+        on_grid = round(value, decimals)
+        if abs(on_grid - value) <= 1e-9 * step:
+            return on_grid
+    return float(f"{value:.{URL_DIGITS}g}")
+
+
+def round_in_url(location, parameters: dict[str, param.Parameter]) -> None:
+    """Round the numbers that ``location`` writes under the query keys of ``parameters``
+    (``url_number``): Panel writes a synced parameter's value as JSON, noise included.
+    The location's ``update_query``, through which every write goes, is wrapped once."""
+    import json
+
+    rounding = location.__dict__.get("_lp_url_parameters")
+    if rounding is None:
+        rounding = location.__dict__["_lp_url_parameters"] = {}
+        update_query = location.update_query
+
+        def rounded_update_query(**query):
+            for key, text in query.items():
+                parameter = rounding.get(key)
+                if parameter is None or not isinstance(text, str):
+                    continue
+                try:
+                    value = json.loads(text)
+                except ValueError:
+                    continue
+                if isinstance(value, float | list):  # numbers and ranges
+                    query[key] = json.dumps(url_number(parameter, value))
+            return update_query(**query)
+
+        location.update_query = rounded_update_query
+    rounding.update(parameters)
+
+
+#: the script's code block: monospace, scrolled rather than wrapped, as tall as a screen
+SCRIPT_CSS = """
+:host { max-width: 100%; min-width: 0; overflow: hidden; }
+:host > div, .highlight { max-width: 100%; overflow: hidden; }
+.highlight, pre.plain { margin: 0; border-radius: 4px; }
+pre { box-sizing: border-box; width: 100%; max-width: 100%;
+      font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace;
+      font-size: 12px; line-height: 1.45; white-space: pre; overflow: auto; max-height: 60vh;
+      margin: 0; padding: 8px; tab-size: 4; }
+"""
+#: the card stays as wide as the sidebar: its code block scrolls, it does not widen the card
+SCRIPT_CARD_CSS = ":host { min-width: 0; max-width: 100%; } .card-body { min-width: 0; }"
+#: copies ``text`` to the clipboard and says so on the button for two seconds; without a
+#: clipboard (a page served over plain http), opens the card with the script instead
+COPY_JS = """
+const copy = (text) => {
+  const say = (label) => {
+    button.label = label;
+    setTimeout(() => { button.label = "Copy as Python" }, 2000);
+  };
+  const by_hand = () => { card.collapsed = false; say("Copy it from below ↓") };
+  if (navigator.clipboard == null) { by_hand(); return }
+  navigator.clipboard.writeText(text).then(() => say("Copied ✓"), by_hand);
+};
+"""
+
+
+def highlighted_python(text: str, dark: bool = False) -> str:
+    """``text`` as an HTML code block: highlighted by Pygments (inline styles, nothing to
+    fetch) when it is installed, else plain monospace; always escaped."""
+    import html
+
+    try:
+        from pygments import highlight
+        from pygments.formatters import HtmlFormatter
+        from pygments.lexers import PythonLexer
+    except ImportError:
+        return f'<pre class="plain">{html.escape(text)}</pre>'
+    formatter = HtmlFormatter(noclasses=True, style="github-dark" if dark else "default")
+    return highlight(text, PythonLexer(), formatter)
 
 
 def _csv_value(v):

@@ -318,42 +318,210 @@ def style_figure(fig, lecture: bool, originals: dict) -> None:
     fit_legend(fig)
 
 
-#: major ticks of a log axis. BokehJS ticks a range of less than two decades linearly (0.1,
-#: 0.2, ... 0.8: crowded at the top, none below the first): here such a range gets 1-2-5
-#: ticks (finer under one decade, evenly spaced under a factor of two: no two ticks closer
-#: than about a tenth of the axis), a wider one every
-#: decade (every n-th past nine, as BokehJS). Any three of these ticks include two in the
-#: same rounded decade, so that BokehJS's LogTickFormatter writes them as numbers (0.05,
-#: 0.1, 0.2) and only powers of ten alone as 10^k.
+# -- log axes ------------------------------------------------------------------------------
+#: at most this many labelled ticks on a log axis (Bokeh's own LogTicker falls back to linear
+#: ticks below two decades: 0.5, 0.6, 0.7, 0.8, 0.9 crowded at the top of the axis)
+LOG_MAX_TICKS = 6
+#: the ticks of a log axis: the finest mantissas per decade (1..9, 1-2-3-5, 1-2-5, 1-3, 1)
+#: that give at most ``max_ticks`` ticks in view, else one decade in every k; over less than
+#: a factor of three, evenly spaced ticks
 LOG_TICKS_JS = """
 const lo = Math.min(cb_data.start, cb_data.end), hi = Math.max(cb_data.start, cb_data.end);
-if (!(lo > 0) || !Number.isFinite(hi) || !(hi > lo)) return [];
-const span = Math.log10(hi / lo);
-const at = (m, k) => (k < 0 ? m / 10 ** -k : m * 10 ** k);
-const ticks = [];
-if (span < 0.3) {
-  const unit = 10 ** Math.floor(Math.log10((hi - lo) / 3));
-  const step = [1, 2, 5, 10].map((m) => m * unit).find((s) => (hi - lo) / s <= 8);
-  for (let i = Math.ceil(lo / step); i * step <= hi; i++) ticks.push(+(i * step).toPrecision(12));
-  return ticks;
-}
-const every = span >= 2 ? Math.ceil(span / 9) : 1;
-const mantissas = span >= 2 ? [1] : span >= 1 ? [1, 2, 5] : span >= 0.5 ? [1, 2, 3, 4, 5, 7]
-  : [1, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8];
-for (let k = Math.floor(Math.log10(lo)); k <= Math.ceil(Math.log10(hi)); k++) {
-  if (k % every !== 0) continue;
-  for (const m of mantissas) {
-    const tick = at(m, k);
-    if (tick >= lo && tick <= hi) ticks.push(tick);
+if (!(lo > 0) || !isFinite(hi) || !(hi > lo)) return [];
+const first = Math.floor(Math.log10(lo)), last = Math.ceil(Math.log10(hi));
+const inside = (x) => x >= lo * (1 - 1e-9) && x <= hi * (1 + 1e-9);
+if (hi / lo < 3) {  // less than half a decade: even steps (a log scale hardly bends there)
+  const k = Math.floor(Math.log10(hi - lo)) - 1;
+  for (const step of [1, 2, 5, 10, 20, 50].map((m) => m * Math.pow(10, k))) {
+    const ticks = [];
+    for (let i = Math.ceil(lo / step); i * step <= hi * (1 + 1e-9); i++)
+      ticks.push(Number((i * step).toPrecision(12)));
+    if (ticks.length <= Math.max(3, max_ticks - 2)) return ticks;
   }
 }
+const sets = [[1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 2, 3, 5], [1, 2, 5], [1, 3], [1]];
+for (const mantissas of sets) {
+  const ticks = [];
+  for (let d = first; d <= last; d++)
+    for (const m of mantissas) {
+      const x = Number((m * Math.pow(10, d)).toPrecision(12));
+      if (inside(x)) ticks.push(x);
+    }
+  if (ticks.length <= max_ticks && (ticks.length >= 2 || mantissas.length === 1)) return ticks;
+}
+const every = Math.ceil((last - first + 1) / max_ticks);
+const ticks = [];
+for (let d = first; d <= last; d++)
+  if (d % every === 0 && inside(Math.pow(10, d))) ticks.push(Number(`1e${d}`));
 return ticks;
+"""
+#: minor ticks of a log axis: every integer mantissa, over at most a few decades
+LOG_MINOR_TICKS_JS = """
+const lo = Math.min(cb_data.start, cb_data.end), hi = Math.max(cb_data.start, cb_data.end);
+if (!(lo > 0) || !isFinite(hi) || Math.log10(hi / lo) > 6) return [];
+const ticks = [];
+for (let d = Math.floor(Math.log10(lo)); d <= Math.ceil(Math.log10(hi)); d++)
+  for (let m = 1; m <= 9; m++) {
+    const x = m * Math.pow(10, d);
+    if (x >= lo && x <= hi) ticks.push(x);
+  }
+return ticks;
+"""
+#: labels of a log axis: plain numbers between 0.001 and 10 000 (0.05, 0.2, 300), powers of
+#: ten elsewhere (10⁻⁵, 3·10⁵), never a float's noise
+LOG_LABEL_JS = """
+if (!(tick > 0)) return String(tick);
+const e = Math.floor(Math.log10(tick) + 1e-9);
+const m = Number((tick / Math.pow(10, e)).toPrecision(3));
+if (e >= -3 && e <= 4) return String(Number(tick.toPrecision(4)));
+const sup = String(e).replace(/[-0-9]/g, (c) => "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"["-0123456789".indexOf(c)]);
+return (m === 1 ? "" : m + "·") + "10" + sup;
 """
 
 
-def readable_log_ticks(axis) -> None:
-    """Tick the log axis ``axis`` with ``LOG_TICKS_JS`` (in the browser: nothing to compute
-    on the server when the range changes)."""
+def log_ticker(max_ticks: int = LOG_MAX_TICKS):
+    """A ticker for a log axis that never crowds: 1-2-5 (or finer, or coarser) ticks per
+    decade, at most ``max_ticks`` in view, at any zoom."""
     from bokeh.models import CustomJSTicker
 
-    axis.ticker = CustomJSTicker(major_code=LOG_TICKS_JS)
+    return CustomJSTicker(args={"max_ticks": max_ticks}, major_code=LOG_TICKS_JS,
+                          minor_code=LOG_MINOR_TICKS_JS)
+
+
+def log_tick_formatter():
+    from bokeh.models import CustomJSTickFormatter
+
+    return CustomJSTickFormatter(code=LOG_LABEL_JS)
+
+
+def readable_log_ticks(axis) -> None:
+    """Give the log axis ``axis`` the shared ticker and labels (an axis made log after the
+    figure was built, e.g. by a switch)."""
+    axis.update(ticker=log_ticker(), formatter=log_tick_formatter())
+
+
+def log_axes(fig) -> None:
+    """Give every log axis of ``fig`` the shared ticker and labels."""
+    from bokeh.models import LogAxis
+
+    for axis in [*fig.left, *fig.right, *fig.above, *fig.below]:
+        if isinstance(axis, LogAxis):
+            axis.update(ticker=log_ticker(), formatter=log_tick_formatter())
+
+
+# -- light and dark theme ------------------------------------------------------------------
+#: what the explorers draw "in black" (cursors, current points, error bars, reference
+#: lines: ``PALETTE["black"]``) and "in white" (hollow markers), per Panel theme: in the dark
+#: theme black is the plot's own background colour (Panel's dark Bokeh theme, #2b3035), so
+#: it becomes that theme's text colour, and white becomes the background
+FOREGROUND = {"default": "#000000", "dark": "#E0E0E0"}
+BACKGROUND = {"default": "#FFFFFF", "dark": "#2B3035"}
+_BLACK = frozenset({"black", "#000", "#000000"})
+_WHITE = frozenset({"white", "#fff", "#ffffff"})
+_COLOR_PROPERTIES = ("line_color", "fill_color", "hatch_color", "text_color")
+#: data columns of colours (e.g. one per line) are mapped the same way in the browser
+THEME_COLORS_JS = """
+const lum = (h) => {
+  const c = [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16) / 255)
+    .map((v) => v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4));
+  return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+};
+const back = lum(background);
+const lighten = (h) => {
+  for (let t = 0; t <= 1.0001; t += 0.05) {
+    const mixed = "#" + [1, 3, 5].map((i) => Math.round(parseInt(h.slice(i, i + 2), 16) * (1 - t)
+      + 255 * t).toString(16).padStart(2, "0")).join("");
+    if ((lum(mixed) + 0.05) / (back + 0.05) >= min_contrast) return mixed;
+  }
+  return foreground;
+};
+const out = new Array(xs.length);
+for (let i = 0; i < xs.length; i++) {
+  const c = typeof xs[i] === "string" ? xs[i].toLowerCase() : xs[i];
+  out[i] = black.includes(c) ? foreground : white.includes(c) ? background
+    : typeof c === "string" && /^#[0-9a-f]{6}$/.test(c) ? lighten(c) : xs[i];
+}
+return out;
+"""
+#: the least contrast (WCAG ratio) a line keeps against the dark plot background: black
+#: has 1.58 there, the palette's colours more than 2.2
+MIN_CONTRAST = 2.0
+
+
+def luminance(color: str) -> float:
+    """WCAG relative luminance of a #rrggbb colour."""
+    channels = [int(color[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two #rrggbb colours (1 to 21)."""
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def _lightened(color: str, background: str, foreground: str) -> str:
+    """``color`` mixed with white until it has ``MIN_CONTRAST`` against ``background``
+    (unchanged when it already has; the Javascript above does the same in the browser)."""
+    for step in range(21):
+        t = step / 20
+        mixed = "#" + "".join(f"{round(int(color[i:i + 2], 16) * (1 - t) + 255 * t):02x}"
+                              for i in (1, 3, 5))
+        if contrast(mixed, background) >= MIN_CONTRAST:
+            return color if step == 0 else mixed
+    return foreground
+
+
+def themed_color(color, theme: str):
+    """``color`` as drawn in ``theme``: black and white swapped for the theme's foreground
+    and background; in the dark theme, a colour too dark to read on it made lighter."""
+    if theme not in FOREGROUND or not isinstance(color, str):
+        return color
+    if color.lower() in _BLACK:
+        return FOREGROUND[theme]
+    if color.lower() in _WHITE:
+        return BACKGROUND[theme]
+    if theme == "dark" and len(color) == 7 and color.startswith("#"):
+        return _lightened(color, BACKGROUND[theme], FOREGROUND[theme])  # e.g. dark purple
+    return color
+
+
+def theme_figure(fig, theme: str) -> None:
+    """Recolour what ``fig`` draws in black or white (glyphs, their legend samples, spans,
+    colour columns of sources) for Panel's ``theme`` ("default": nothing changes). Text
+    glyphs keep colour columns as they are: those are chosen against the colour of the cell
+    under them (a heat map's numbers), not against the plot's background."""
+    if theme == "default" or theme not in FOREGROUND:
+        return
+    from bokeh.core.property.vectorization import Field, Value
+    from bokeh.model import Model
+    from bokeh.models import CustomJSTransform, GlyphRenderer
+
+    transform = None
+    models = []
+    for renderer in fig.renderers:
+        if isinstance(renderer, GlyphRenderer):
+            models += [g for g in (renderer.glyph, renderer.hover_glyph,
+                                   renderer.selection_glyph, renderer.nonselection_glyph,
+                                   renderer.muted_glyph) if g is not None and g != "auto"]
+    models += [m for m in fig.center if isinstance(m, Span)]
+    for model in models:
+        given = model.properties_with_values(include_defaults=True)
+        for prop in _COLOR_PROPERTIES:
+            value = given.get(prop)
+            if isinstance(value, Value):
+                value = value.value
+            if isinstance(value, str):
+                themed = themed_color(value, theme)
+                if themed != value:
+                    setattr(model, prop, themed)
+            elif (isinstance(value, Field) and not isinstance(value.transform, Model)
+                  and not (isinstance(model, Text) and prop == "text_color")):
+                if transform is None:
+                    transform = CustomJSTransform(
+                        args={"black": sorted(_BLACK), "white": sorted(_WHITE),
+                              "foreground": FOREGROUND[theme], "background": BACKGROUND[theme],
+                              "min_contrast": MIN_CONTRAST},
+                        v_func=THEME_COLORS_JS)
+                setattr(model, prop, {"field": value.field, "transform": transform})

@@ -23,6 +23,7 @@ from .base import (
     control,
     error_bars,
     landscape_glyphs,
+    legend_items,
     set_subtitle,
 )
 from .recipes import spiked as recipes
@@ -40,6 +41,12 @@ from .recipes.spiked import (  # noqa: F401 (the page's names: tests, warm-up, b
     cached_thresholds,
 )
 
+#: the λ range slider ends here, or at twice the range's upper end (up to its bound, 20):
+#: on 0-20 both handles of the usual ranges (0.2-1.6) sat together at the far left
+SNR_SLIDER_END = 5.0
+PCA_LABEL = "PCA (top eigenvector)"
+#: the PCA legend entry when its curve lies under the Bayes-optimal one (a Gaussian spike)
+PCA_SAME_LABEL = "PCA = Bayes-optimal here (same curve)"
 FAMILY_LABEL = {"sparse_rademacher": "sparse Rademacher", "gauss_bernoulli": "Gauss-Bernoulli"}
 
 
@@ -66,7 +73,7 @@ FIGURES = (
            glyphs=(
                *bands_and_thresholds("regions", "thresholds"),
                Glyph("line", "curves", key="pca", x="snr", y="pca", color=PALETTE["grey"],
-                     line_width=2, line_dash="dashdot", legend_label="PCA (top eigenvector)"),
+                     line_width=2, line_dash="dashdot", legend_label=PCA_LABEL),
                Glyph("line", "curves", key="informed", x="snr", y="informed",
                      color=PALETTE["green"], line_width=2.5, line_dash="dotted",
                      legend_label="informed branch"),
@@ -90,7 +97,8 @@ FIGURES = (
            glyphs=landscape_glyphs("m", "phi", "Φ(m) at current λ")),
     Figure("phase", "Phase diagram", "sparsity ρ", "λ", height=330, loading="phase",
            glyphs=_phase_glyphs(),
-           options=(("x_axis_type", "log"), ("y_range", (0, 1.3)), ("subtitle", ""))),
+           options=(("x_axis_type", "log"), ("y_range", (0, recipes.PHASE_Y_TOP)),
+                    ("subtitle", ""))),
 )
 
 CONTROLS = (
@@ -174,17 +182,28 @@ class SpikedExplorer(SpikedParameters, Explorer):
         self.progress, self.amp_status = self.sim.progress, self.sim.status
 
     def python_script(self) -> str:
-        return recipes.python_script(self)
+        return recipes.python_script(self, self.script_figures())
 
     # -- what the recipes do not say: axes, titles, texts ---------------------------------
     def after_curves(self):
         lo, hi = self.snr_range
         self.fig_curve.x_range.update(start=lo, end=hi)
+        end = min(recipes.MAX_SNR, max(SNR_SLIDER_END, 2 * float(hi)))
+        if self.snr_range_widget.end != end:  # room to drag further, handles apart
+            self.snr_range_widget.end = end
         self.fig_curve.yaxis.axis_label = QUANTITIES[self.quantity][1]
         self.summary.object = self._summary_text(cached_thresholds(self.current_prior))
+        same = recipes.pca_is_bayes_optimal(self.sources["curves"].data)
+        label = PCA_SAME_LABEL if same else PCA_LABEL
+        item = legend_items(self.fig_curve, {"pca": self.renderers["pca"]})["pca"]
+        if getattr(item.label, "value", None) != label:
+            item.label = {"value": label}
 
     def after_at_snr(self):
         set_subtitle(self.fig_landscape, f"at λ = {self.snr:.3f}")
+        lo, hi = recipes.phase_y_range(self.snr)
+        if (self.fig_phase.y_range.start, self.fig_phase.y_range.end) != (lo, hi):
+            self.fig_phase.y_range.update(start=lo, end=hi)
 
     def after_phase(self):
         family = FAMILY_OF[self.prior]

@@ -165,25 +165,36 @@ class ExplorerParameters(param.Parameterized):
         return values
 
 
-def named(outputs: dict, sources: tuple[Source, ...]) -> dict:
-    """Recipe outputs keyed by the public names of their sources (unnamed ones left out)."""
-    names = {s.key: s.name for s in sources}
+def named(outputs: dict, sources: tuple[Source, ...], *, every: bool = False) -> dict:
+    """Recipe outputs keyed by the public names of their sources (unnamed ones left out, or,
+    with ``every``, kept under their key); never the recipes' ``"notes"``."""
+    names = {s.key: s.name or (s.key if every else None) for s in sources}
     return {names[k]: v for k, v in outputs.items() if names.get(k)}
 
 
 def python_script(p: ExplorerParameters, module: str, recipes: tuple[Recipe, ...], *,
-                  title: str) -> str:
+                  title: str, figures: tuple[dict, ...] = (), html: str = "view.html") -> str:
     """A standalone script building the parameter model with ``p``'s values and calling the
-    recipes: ``data = {source name: {column: array}}`` is what the page plots."""
+    recipes: ``data = {source name: {column: array}}`` is what the page plots.
+
+    With ``figures`` (``Explorer.script_figures()``: the page's figures as plain data), the
+    script, run as a program, also draws every figure of the page from the same recipe
+    outputs with Bokeh (a dependency of the project, which draws the page itself: the same
+    glyphs, colours and legends, interactive, no other plotting library needed) and saves
+    them in the HTML file ``html``. Recipes that the page runs in the background (e.g. a
+    phase diagram) are called for the figures only; simulation overlays (AMP, SGD runs)
+    need a run and are left out."""
     model = next(c for c in type(p).__mro__ if ExplorerParameters in c.__bases__)
     values = ",\n    ".join(f"{n}={v!r}" for n, v in p.values().items()
                              if n not in p.view_parameters)
     calls = "\n".join(f"data.update(recipes.named(recipes.{r.fn.__name__}(p), recipes.SOURCES))"
                       for r in recipes if r.script)
-    return f'''\
-"""{title}: the data of the current view of learning-phases, from the same recipes as the
-page (``{module}``: numpy, param and theory only)."""
-from {module.rpartition(".")[0]} import {module.rpartition(".")[2]} as recipes
+    package, _, name = module.rpartition(".")
+    drawn = ";\nrun as a program, it also draws the page's figures" if figures else ""
+    script = f'''\
+"""{title}: the data of the current view of learning-phases,
+from the same recipes as the page (``{module}``: numpy, param and theory only){drawn}."""
+from {package} import {name} as recipes
 
 p = recipes.{model.__name__}(
     {values},
@@ -193,6 +204,97 @@ data = {{}}
 for name, columns in data.items():
     print(name, {{column: len(values) for column, values in columns.items()}})
 '''
+    if figures:
+        script += _figures_code(recipes, module, figures, html)
+    return script
+
+
+def _call(head: str, args: list[str], indent: str, width: int = 96) -> str:
+    """``head(args)`` on lines of at most ``width`` characters, continued under the ``(``."""
+    lines, line = [], f"{indent}{head}("
+    pad = " " * len(line)
+    for i, arg in enumerate(args):
+        piece = arg + (", " if i < len(args) - 1 else ")")
+        if len(line) + len(piece.rstrip()) > width and line.strip() != f"{head}(":
+            lines.append(line.rstrip())
+            line = pad
+        line += piece
+    lines.append(line)
+    return "\n".join(lines)
+
+
+def _figures_code(recipes: tuple[Recipe, ...], module: str, figures: tuple[dict, ...],
+                  html: str) -> str:
+    """The part of the exported script that draws ``figures`` (see ``python_script``)."""
+    # every recipe of the module, the page's background ones too (cached: cheap again)
+    calls = ", ".join(f"recipes.{r.fn.__name__}" for r in recipes if r.fn.__module__ == module)
+    lines = ['''
+
+def draw(plotted):
+    """The page's figures, from the recipe outputs ``plotted`` (by source name)."""
+    from bokeh.layouts import column
+    from bokeh.models import ColumnDataSource, HoverTool, Range1d, Span, Title
+    from bokeh.plotting import figure
+
+    sources = {name: ColumnDataSource(dict(columns), name=name)
+               for name, columns in plotted.items()}
+
+    def rows(name):
+        return name in plotted and len(next(iter(plotted[name].values()), [])) > 0
+
+    figures = []''']
+    for spec in figures:
+        options = {k: spec[k] for k in ("x_axis_type", "y_axis_type") if spec.get(k)}
+        for axis in ("x_range", "y_range"):
+            if spec.get(axis) is not None:
+                options[axis] = f"Range1d{tuple(spec[axis])!r}"
+        args = [f"title={spec['title']!r}", f"x_axis_label={spec['x_label']!r}",
+                f"y_axis_label={spec['y_label']!r}",
+                f"width={900 if spec.get('span') == 'full' else 600}", f"height={spec['height']}",
+                *(f"{k}={v}" if k.endswith("range") else f"{k}={v!r}"
+                  for k, v in options.items())]
+        lines.append("\n" + _call("fig = figure", args, "    "))
+        if spec.get("subtitle"):
+            lines.append(f"    fig.add_layout(Title(text={spec['subtitle']!r}, "
+                         "text_font_style='normal'), 'above')")
+        lines.append("    renderers = {}")
+        for glyph in spec["glyphs"]:
+            source = glyph["source"]
+            props = [f"source=sources[{source!r}]",
+                     *(f"{k}={v!r}" for k, v in glyph["props"].items())]
+            condition = f"rows({source!r})" if glyph["optional"] else f"{source!r} in plotted"
+            head = f"fig.{glyph['method']}"
+            if glyph.get("key"):
+                head = f"renderers[{glyph['key']!r}] = {head}"
+            lines.append(f"    if {condition}:\n" + _call(head, props, "        "))
+        for marker in spec.get("markers", ()):
+            props = ", ".join(f"{k}={v!r}" for k, v in marker["props"].items())
+            lines.append(f"    fig.add_layout(Span(location=p.{marker['parameter']}, "
+                         f"dimension='height', {props}))")
+        for hover in spec.get("hover", ()):
+            lines.append(f"    hovered = [renderers[k] for k in {tuple(hover['glyphs'])!r} "
+                         "if k in renderers]\n" + _call(
+                             "fig.add_tools(HoverTool", ["renderers=hovered", *(
+                                 f"tooltips={list(hover['tooltips'])!r})",)], "    "))
+        lines.append("    if fig.legend:\n"
+                     "        fig.add_layout(fig.legend[0], 'below')\n"
+                     "        fig.legend[0].update(click_policy='hide', ncols=2,"
+                     " location='top_left')\n"
+                     "    figures.append(fig)")
+    lines.append(f'''    return column(*figures)
+
+
+if __name__ == "__main__":
+    from bokeh.io import output_file, save
+
+    plotted = {{}}  # every source the figures draw, by name (or key)
+    for recipe in ({calls},):
+        plotted.update(recipes.named(recipe(p), recipes.SOURCES, every=True))
+    output_file({html!r}, title={figures[0]['title']!r}, mode="inline")  # works offline
+    save(draw(plotted))
+    print("figures saved in", {html!r})
+''')
+    return "\n".join(lines)
 
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")

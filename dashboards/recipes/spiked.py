@@ -52,6 +52,12 @@ THRESHOLD_STYLE = {
     "algorithmic": ("λ_alg: AMP jumps", "#E69F00"),
 }
 Y_TOP, Y_BOTTOM = 1.05, -0.02  # the curve plot's y range: bands and thresholds span it
+#: the phase diagram's lambda axis: from 0 to this, or higher, so that the current point shows
+PHASE_Y_TOP = 1.3
+#: headroom above the current point (its star marker must not sit on the border)
+PHASE_Y_HEADROOM = 1.12
+#: curves closer than this everywhere are drawn on top of each other (the legend says so)
+SAME_CURVE_TOLERANCE = 1e-3
 #: the plotted quantity of an overlap m, its axis label and its AmpEnsemble attributes
 QUANTITIES = {
     "MMSE": (lambda m: 1.0 - m**2, "matrix MMSE  1 − m²", "mmse"),
@@ -94,8 +100,10 @@ class SpikedParameters(ExplorerParameters):
                "Very sparse spike: the Bayes-optimal error jumps at λ_IT ≈ 0.747 while AMP "
                "waits until λ_alg ≈ 1.005 — a hard phase in between.",
                "Lesieur, Krzakala & Zdeborová 2017, arXiv:1701.00858"),
+        # lambda_dyn = 0.191, lambda_IT = 0.207, lambda_alg = 1.0: the range starts well
+        # below the jump, so that it shows inside the plot, not on its left edge
         Preset("Sparse Gauss-Bernoulli spike (ρ = 0.02)",
-               {"prior": "gauss_bernoulli", "rho": 0.02, "snr_range": (0.2, 1.6), "snr": 0.7,
+               {"prior": "gauss_bernoulli", "rho": 0.02, "snr_range": (0.05, 1.4), "snr": 0.7,
                 "quantity": "MMSE"},
                "Gaussian non-zero entries, 2 % of them: a first-order transition and a hard "
                "phase too.",
@@ -128,6 +136,15 @@ def _atlas_entries():
             lo, hi = DEFAULT_SNR_RANGE
             entries.append((value_key("curve", prior, lo, hi, CURVE_POINTS), Step(
                 spiked.curve, dict(prior=prior, snr=np.linspace(lo, hi, CURVE_POINTS)))))
+    # the presets' own ranges (~0.2 s each when not computed ahead: a click must not wait)
+    for preset in SpikedParameters.presets:
+        values = {**SpikedParameters().values(), **preset.values}
+        prior = priors.make_prior(values["prior"], values["rho"])
+        lo, hi = values["snr_range"]
+        key = value_key("curve", prior, float(lo), float(hi), CURVE_POINTS)
+        if key not in {k for k, _ in entries}:
+            entries.append((key, Step(spiked.curve, dict(
+                prior=prior, snr=np.linspace(lo, hi, CURVE_POINTS)))))
     return entries
 
 
@@ -165,13 +182,14 @@ def cached_phase_diagram(family: str) -> spiked.PhaseDiagram:
 # -- recipes -----------------------------------------------------------------------------
 SOURCES = (
     Source("curves", "spiked-curves", ("snr", "bayes", "uninformed", "informed", "pca")),
-    Source("unconverged", None, ("snr", "value")),
-    Source("thresholds", None, ("x", "y0", "y1", "threshold", "color")),
-    Source("regions", None, ("left", "right", "region", "color", "alpha", "bottom", "top")),
+    Source("unconverged", "spiked-unconverged", ("snr", "value")),
+    Source("thresholds", "spiked-thresholds", ("x", "y0", "y1", "threshold", "color")),
+    Source("regions", "spiked-regions", ("left", "right", "region", "color", "alpha", "bottom",
+                                         "top")),
     Source("amp", "spiked-amp", ("snr", "mean", "low", "high")),
     Source("landscape", "spiked-landscape", ("m", "phi")),
-    Source("global_max", None, ("m", "phi")),
-    Source("local_max", None, ("m", "phi")),
+    Source("global_max", "spiked-global-max", ("m", "phi")),
+    Source("local_max", "spiked-local-max", ("m", "phi")),
     Source("phase", "spiked-phase", ("rho", "dynamic", "it", "alg", "weak")),
     Source("phase_point", "spiked-point", ("rho", "snr")),
 )
@@ -240,6 +258,20 @@ def phase(p) -> dict:
             ["Some thresholds of the phase diagram did not converge."]}
 
 
+def phase_y_range(snr: float) -> tuple[float, float]:
+    """The phase diagram's lambda range: the thresholds (below ``PHASE_Y_TOP``) and the current
+    point, with room above it for its marker."""
+    return 0.0, max(PHASE_Y_TOP, PHASE_Y_HEADROOM * float(snr))
+
+
+def pca_is_bayes_optimal(curves_columns: dict) -> bool:
+    """Whether PCA's curve coincides with the Bayes-optimal one over the whole range (a
+    Gaussian spike: both are max(0, 1 - 1/lambda)), so that one hides the other."""
+    pca = np.asarray(curves_columns["pca"], dtype=float)
+    bayes = np.asarray(curves_columns["bayes"], dtype=float)
+    return pca.size > 0 and bool(np.nanmax(np.abs(pca - bayes)) < SAME_CURVE_TOLERANCE)
+
+
 def amp_snr_points(p) -> np.ndarray:
     lo, hi = p.snr_range
     return lo + (hi - lo) * (np.arange(AMP_SNR_POINTS) + 0.5) / AMP_SNR_POINTS
@@ -268,7 +300,9 @@ RECIPES = (
 )
 
 
-def python_script(p: SpikedParameters) -> str:
+def python_script(p: SpikedParameters, figures: tuple[dict, ...] = ()) -> str:
+    """The exported script; with ``figures`` (the page's), it also draws them."""
     from . import python_script as script
 
-    return script(p, __name__, RECIPES, title="Spiked Wigner model")
+    return script(p, __name__, RECIPES, title="Spiked Wigner model", figures=figures,
+                  html="spiked-view.html")

@@ -27,8 +27,9 @@ def test_exported_csv_equals_the_plotted_data(cls):
     if isinstance(explorer, DiffusionExplorer):  # its t_C estimate is drawn from the background
         wait_until(lambda: "excess-entropy estimate" in explorer.summary.object)
     files = read_zip(explorer.export_zip())
-    named = {s.name: s for s in explorer.sources.values() if s.name}
+    named = explorer.exported_sources()
     assert files, "nothing exported"
+    assert set(files) <= set(named)
     for name, rows in files.items():
         data = named[name].data
         header, body = rows[0], rows[1:]
@@ -54,3 +55,14 @@ def test_exported_csv_equals_the_plotted_data(cls):
                 got = np.array([as_float(v) for v in values])
                 np.testing.assert_array_equal(got, np.where(np.isfinite(expected), expected,
                                                             np.nan))
+
+
+def test_the_csv_has_the_threshold_values():
+    explorer = SpikedExplorer()
+    files = read_zip(explorer.export_zip())
+    header, *rows = files["spiked-thresholds"]
+    th = explorer.sources["thresholds"].data
+    assert header[:1] == ["x"]
+    assert "threshold" in header
+    np.testing.assert_allclose(sorted(float(r[0]) for r in rows), sorted(th["x"]))
+    assert any("λ_IT = 0.7473" in r[header.index("threshold")] for r in rows)

@@ -4,6 +4,7 @@ that any link builds a working page that says what it dropped."""
 import asyncio
 import urllib.parse
 
+import numpy as np
 import panel as pn
 import pytest
 from panel.io.location import Location
@@ -193,3 +194,40 @@ def test_the_address_a_page_sends_back_is_cleaned_too(server):
     assert errors == []
     assert explorer.rho == pytest.approx(0.2)
     assert explorer.amp_n == SpikedExplorer.param.amp_n.default
+
+
+def test_links_carry_no_float_noise_and_round_trip():
+    # a slider's value arrives with binary noise (0.1 + 0.2, a step added in floats)
+    explorer = SpikedExplorer()
+    location = Location(search="")
+    explorer.sync_url(location)
+    explorer.param.update(snr_range=(0.1 + 0.2, 1.6000000000000003), snr=0.1 + 0.7 * 1.5)
+    query = dict(urllib.parse.parse_qsl(location.search.lstrip("?")))
+    assert query["snr"] == "1.15"  # on the slider's 0.005 grid, without the noise
+    assert query["snr_range"] == "[0.3, 1.6]"
+    explorer.snr = 0.7071067811865476  # off the grid (a link or a preset): kept, 12 digits
+    query = dict(urllib.parse.parse_qsl(location.search.lstrip("?")))
+    assert query["snr"] == "0.707106781187"
+    # the link opens the same view
+    opened = SpikedExplorer()
+    opened.sync_url(Location(search=location.search))
+    assert opened.snr == pytest.approx(explorer.snr, rel=1e-11)
+    assert opened.snr_range == pytest.approx(explorer.snr_range, rel=1e-12)
+    np.testing.assert_allclose(opened.sources["landscape"].data["phi"],
+                               explorer.sources["landscape"].data["phi"], rtol=1e-9)
+    assert not opened.message.visible
+
+
+def test_a_slider_value_from_the_browser_is_taken_without_its_noise():
+    # what the browser sends when a slider lands on 1.15 (its 0.005 step added in binary)
+    explorer = SpikedExplorer()
+    location = Location(search="")
+    explorer.sync_url(location)
+    explorer.snr_widget._process_events({"value": 1.1500000000000001,
+                                         "value_throttled": 1.1500000000000001})
+    assert explorer.snr == 1.15  # exactly what the link writes and restores
+    opened = SpikedExplorer()
+    opened.sync_url(Location(search=location.search))
+    assert opened.snr == explorer.snr
+    assert opened.sources["landscape"].data["phi"].tolist() == \
+        explorer.sources["landscape"].data["phi"].tolist()

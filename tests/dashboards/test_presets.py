@@ -59,3 +59,15 @@ def test_classic_results_appear():
     assert sgd.lr > online.critical_learning_rate(K=2)
     final = np.asarray(sgd.sources["eps"].data["eps"], dtype=float)[-1]
     assert final > 1e-3  # stuck: it does not learn
+
+
+def test_a_preset_button_applies_its_preset_again_after_a_change():
+    explorer = SpikedExplorer()
+    button = explorer.preset_buttons["BBP transition (Gaussian spike)"]
+    button.clicks += 1
+    assert explorer.prior == "gaussian"
+    explorer.prior = "rademacher"  # moved away
+    button.clicks += 1  # the same preset again: a select would not have sent it
+    assert explorer.prior == "gaussian"
+    assert explorer.preset_select.value is None
+    assert "Baik" in explorer.preset_note.object

@@ -68,7 +68,7 @@ def test_script_reproduces_the_plotted_data(cls, values, capsys):
         plotted = sources[name]
         assert set(columns) == set(plotted), name
         for column, values_ in columns.items():
-            if len(values_) and isinstance(values_[0], str):  # labels, colours: the same text
+            if len(values_) and isinstance(next(iter(values_)), str):  # labels, colours
                 assert list(values_) == list(plotted[column]), (name, column)
                 continue
             assert np.allclose(np.asarray(values_, float), np.asarray(plotted[column], float),
@@ -100,3 +100,74 @@ def test_script_includes_the_training_window_once_computed():
     plotted = explorer.sources["window"].data
     assert np.allclose(data["dm-window"]["memorization"], plotted["memorization"])
     assert np.allclose(data["dm-window"]["generalization"], plotted["generalization"])
+
+
+def html_sources_and_titles(path):
+    """The data sources (name -> rows) and figure titles of a Bokeh standalone HTML file."""
+    import json
+    import re
+
+    text = path.read_text()
+    blocks = re.findall(r'<script type="application/json" id="[^"]+">\s*(.*?)\s*</script>',
+                        text, re.S)
+    sources, titles = {}, []
+
+    def rows(value):
+        if isinstance(value, dict) and value.get("type") == "ndarray":
+            return value["shape"][0]
+        return len(value)
+
+    def walk(node):
+        if isinstance(node, dict):
+            attributes = node.get("attributes", {})
+            if node.get("name") == "ColumnDataSource" and attributes.get("name"):
+                entries = attributes["data"]["entries"]
+                sources[attributes["name"]] = rows(entries[0][1]) if entries else 0
+            if node.get("name") == "Title" and attributes.get("text"):
+                titles.append(attributes["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for block in blocks:
+        walk(json.loads(block))
+    return text, sources, titles
+
+
+def test_the_exported_script_draws_every_figure_of_the_page(tmp_path):
+    """Run as a program, the spiked script saves the page's figures, with every source the
+    page plots (the background phase diagram too), in an HTML file that needs no network."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    explorer = SpikedExplorer()
+    explorer.param.update(prior="gaussian", snr_range=(0.2, 2.5), snr=1.2, quantity="overlap")
+    explorer.latest_future("phase").result(timeout=120)
+    script = tmp_path / "view.py"
+    script.write_text(explorer.python_script())
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [
+        str(root), os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    html = tmp_path / "spiked-view.html"
+    assert html.exists(), done.stdout
+    text, sources, titles = html_sources_and_titles(html)
+    page = {name: len(next(iter(s.data.values())))
+            for name, s in explorer.exported_sources().items()}
+    for name, rows in page.items():
+        if name == "spiked-amp":  # a simulation's overlay: the page has none before a run
+            assert rows == 0
+        if rows == 0:  # an empty overlay (no AMP run, every point converged) draws nothing
+            assert sources.get(name, 0) == 0, name
+            continue
+        assert sources.get(name) == rows, (name, rows, sources.get(name))
+    for spec in explorer.FIGURES:  # every figure, with the page's title and legend labels
+        assert getattr(explorer, f"fig_{spec.key}").title.text in titles
+    assert "PCA = Bayes-optimal here (same curve)" in text  # the page's relabelled legend
+    assert "cdn.bokeh.org" not in text  # BokehJS inline: opens offline

@@ -211,3 +211,72 @@ def test_phase_diagram_comes_from_a_finer_cached_sweep(monkeypatch, tmp_path):
     assert np.allclose(plotted["rho"], fine.rho)
     shown = np.asarray(plotted["alg"], dtype=float)
     assert np.allclose(shown[np.isfinite(shown)], fine.algorithmic[np.isfinite(shown)])
+
+
+@pytest.mark.parametrize("preset", [p.name for p in SpikedExplorer.presets])
+def test_each_preset_shows_its_transition_inside_the_plotted_range(preset):
+    explorer = SpikedExplorer()
+    explorer.apply_preset(preset)
+    lo, hi = explorer.snr_range
+    margin = 0.05 * (hi - lo)  # a jump on the plot's edge is not seen
+    th = spiked.thresholds(prior=explorer.current_prior)
+    shown = [1.0] + ([th.dynamic, th.information_theoretic, th.algorithmic]
+                     if th.first_order else [])
+    for x in shown:
+        assert lo + margin <= x <= hi - margin, (preset, x, (lo, hi))
+    assert lo <= explorer.snr <= hi
+
+
+@pytest.mark.parametrize("preset", [p.name for p in SpikedExplorer.presets])
+def test_the_phase_diagram_shows_the_current_point_of_each_preset(preset):
+    explorer = SpikedExplorer()
+    explorer.apply_preset(preset)
+    y = explorer.fig_phase.y_range
+    point = data(explorer, "phase_point")["snr"][0]
+    assert point == explorer.snr
+    # the star (12 px on a frame of ~200 px) needs a few percent of the range above it
+    assert y.start <= point <= y.end - 0.05 * (y.end - y.start), (preset, point, y.end)
+    # and every threshold of the family still shows
+    explorer.latest_future("phase").result(timeout=120)
+    wait_until(lambda: data(explorer, "phase")["alg"].size > 0)
+    assert np.nanmax(data(explorer, "phase")["alg"]) <= y.end
+
+
+def test_the_phase_diagram_follows_a_large_lambda(explorer):
+    explorer.snr_range = (0.2, 20.0)
+    explorer.snr = 19.0
+    assert explorer.fig_phase.y_range.end >= 19.0 * 1.05
+    explorer.snr = 0.9
+    assert explorer.fig_phase.y_range.end == pytest.approx(1.3)
+
+
+def legend_label(explorer, key):
+    item = next(i for i in explorer.fig_curve.legend[0].items
+                if explorer.renderers[key] in i.renderers)
+    return item.label.value
+
+
+def test_the_legend_says_when_pca_is_the_bayes_optimal_curve(explorer):
+    # a Gaussian spike: PCA's overlap max(0, 1 - 1/lambda) is the Bayes-optimal one, and the
+    # two curves are drawn on top of each other
+    explorer.apply_preset("BBP transition (Gaussian spike)")
+    curves = data(explorer, "curves")
+    np.testing.assert_allclose(curves["pca"], curves["bayes"], atol=1e-3)
+    assert "Bayes-optimal" in legend_label(explorer, "pca")
+    explorer.apply_preset("Z2 synchronisation (Rademacher spike)")  # PCA is worse above 1
+    curves = data(explorer, "curves")
+    assert np.max(np.abs(curves["pca"] - curves["bayes"])) > 0.05
+    assert "Bayes-optimal" not in legend_label(explorer, "pca")
+
+
+def test_the_range_slider_spreads_its_handles_and_grows_when_dragged(explorer):
+    widget = explorer.snr_range_widget
+    lo, hi = explorer.snr_range
+    assert widget.end == 5.0  # on 0-20 the default range's handles touched at the far left
+    assert (hi - lo) / (widget.end - widget.start) > 0.25
+    explorer.snr_range = (0.2, 4.9)  # dragged to near the end: room to go further
+    assert widget.end == pytest.approx(9.8)
+    explorer.snr_range = (1.0, 15.0)  # as from a link: the bound still holds
+    assert widget.end == 20.0
+    explorer.snr_range = (0.2, 1.6)
+    assert widget.end == 5.0

@@ -120,7 +120,11 @@ def test_the_exported_script_builds_the_model_and_calls_the_recipes():
     assert "import panel" not in script
     namespace = {"__name__": "__script__"}
     exec(compile(script, "<script>", "exec"), namespace)
-    assert set(namespace["data"]) == {"spiked-curves", "spiked-landscape", "spiked-point"}
+    # every source of the script's recipes, thresholds, bands and maxima included (named
+    # since the CSV and the script carry them)
+    assert set(namespace["data"]) == {
+        "spiked-curves", "spiked-unconverged", "spiked-thresholds", "spiked-regions",
+        "spiked-landscape", "spiked-global-max", "spiked-local-max", "spiked-point"}
     assert namespace["p"].values() == page.values()
 
 

@@ -101,3 +101,31 @@ def test_copy_as_python_puts_the_current_script_in_the_clipboard(browser, app_ur
         compile(text, "<clipboard>", "exec")  # a whole script, not a fragment
     finally:
         context.close()
+
+
+def test_the_script_is_shown_as_highlighted_code_and_copying_says_so(browser, app_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 720},
+                                  permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    try:
+        open_page(page, app_url, ready="spiked-curves", timeout=60_000)
+        page.locator(".copy-python button").first.click()
+        wait_visible(page, "Copied ✓")  # visible feedback on the button itself
+        page.get_by_text("Python script", exact=True).first.click()
+        code = page.locator(".python-script pre").first
+        code.wait_for(timeout=30_000)
+        style = code.evaluate("e => [getComputedStyle(e).fontFamily, e.clientWidth, "
+                              "e.scrollWidth, getComputedStyle(e).overflowX]")
+        font, width, scroll_width, overflow = style
+        assert "mono" in font.lower()
+        assert overflow == "auto"  # long lines scroll, they are not wrapped or cut
+        assert width <= 300
+        assert scroll_width > width
+        # highlighted: keywords and strings in colours of their own (inline, nothing fetched)
+        colours = code.evaluate("e => [...new Set([...e.querySelectorAll('span')]"
+                                ".map((s) => getComputedStyle(s).color))]")
+        assert len(colours) >= 3
+        assert "SpikedParameters" in code.inner_text()
+        assert page.blocked == []  # offline: the highlighting needs no request
+    finally:
+        context.close()
