@@ -26,7 +26,7 @@ from .base import (
     set_subtitle,
     slim_figure,
 )
-from .plotstyle import fit_legend, readable_log_ticks, subtitles
+from .plotstyle import fit_legend, readable_log_ticks, subtitles, themed_color
 from .recipes import online as recipes
 from .recipes.online import (  # noqa: F401 (the page's names: tests, warm-up, benchmarks)
     ALPHA_MIN,
@@ -57,8 +57,9 @@ SGD_HINT = "Run SGD (left) to add finite-size runs"
 
 def ink() -> str:
     """The colour of what must stand out on the plot's background (the time cursor, the
-    current rate): black on the light theme, white on the dark one (this page's theme)."""
-    return "white" if pn.config.theme == "dark" else PALETTE["black"]
+    current rate): the theme's foreground, black on the light theme and light grey on the
+    dark one (this page's theme; ``plotstyle.themed_color``)."""
+    return themed_color(PALETTE["black"], "dark" if pn.config.theme == "dark" else "default")
 
 
 def eps_figure(scale: str, ink: str) -> Figure:

@@ -10,7 +10,7 @@ import panel as pn
 import pytest
 
 from dashboards.online import SGD_HINT, OnlineExplorer
-from dashboards.plotstyle import legend_labels
+from dashboards.plotstyle import FOREGROUND, legend_labels
 from dashboards.recipes import online as recipes
 from tests.waiting import wait_until
 from theory import online
@@ -195,7 +195,8 @@ def test_sgd_runs_are_drawn_over_the_ode_each_in_its_colour_with_a_legend_entry(
     assert len(page.sources["sgd"].data["xs"]) == 2
 
 
-@pytest.mark.parametrize(("theme", "ink"), [("default", "#000000"), ("dark", "white")])
+@pytest.mark.parametrize(("theme", "ink"), [("default", "#000000"),
+                                             ("dark", FOREGROUND["dark"])])
 def test_cursor_and_current_rate_glyphs_stand_out_in_either_theme(theme, ink):
     with pn.config.set(theme=theme):
         page = OnlineExplorer()
