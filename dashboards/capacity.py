@@ -208,7 +208,7 @@ class CapacityExplorer(CapacityParameters, Explorer):
         self.progress, self.sim_status = self.sim.progress, self.sim.status
 
     def python_script(self) -> str:
-        return recipes.python_script(self)
+        return recipes.python_script(self, self.script_figures())
 
     # -- what the recipes do not say: titles, the summary --------------------------------
     def after_overlap(self):

@@ -131,7 +131,7 @@ class MultiIndexExplorer(MultiIndexParameters, Explorer):
         self.build_view()
 
     def python_script(self) -> str:
-        return recipes.python_script(self)
+        return recipes.python_script(self, self.script_figures())
 
     def after_weak_recovery(self):
         w = recipes.cached_weak_recovery(self.target)

@@ -153,7 +153,7 @@ class ScalingExplorer(ScalingParameters, Explorer):
         self.progress, self.sim_status = self.sim.progress, self.sim.status
 
     def python_script(self) -> str:
-        return recipes.python_script(self)
+        return recipes.python_script(self, self.script_figures())
 
     def _simulated_key(self) -> tuple:
         return (self.capacity, self.source, self.log_noise, self.optimal,

@@ -305,7 +305,9 @@ RECIPES = (
 )
 
 
-def python_script(p: CapacityParameters) -> str:
+def python_script(p: CapacityParameters, figures: tuple[dict, ...] = ()) -> str:
+    """The exported script; with ``figures`` (the page's), it also draws them."""
     from . import python_script as script
 
-    return script(p, __name__, RECIPES, title="Storage capacity of the perceptron")
+    return script(p, __name__, RECIPES, title="Storage capacity of the perceptron", figures=figures,
+                  html="capacity-view.html")

@@ -199,7 +199,9 @@ RECIPES = (
 )
 
 
-def python_script(p: MultiIndexParameters) -> str:
+def python_script(p: MultiIndexParameters, figures: tuple[dict, ...] = ()) -> str:
+    """The exported script; with ``figures`` (the page's), it also draws them."""
     from . import python_script as script
 
-    return script(p, __name__, RECIPES, title="Multi-index models")
+    return script(p, __name__, RECIPES, title="Multi-index models", figures=figures,
+                  html="multiindex-view.html")

@@ -237,7 +237,9 @@ RECIPES = (
 )
 
 
-def python_script(p: ScalingParameters) -> str:
+def python_script(p: ScalingParameters, figures: tuple[dict, ...] = ()) -> str:
+    """The exported script; with ``figures`` (the page's), it also draws them."""
     from . import python_script as script
 
-    return script(p, __name__, RECIPES, title="Scaling laws of kernel ridge regression")
+    return script(p, __name__, RECIPES, title="Scaling laws of kernel ridge regression",
+                  figures=figures, html="scaling-view.html")

@@ -46,6 +46,11 @@ def run_script(text):
 def test_script_reproduces_the_plotted_data(cls, values, capsys):
     explorer = cls()
     explorer.param.update(**values)
+    # background results that change what is shown (the diffusion explorer's empirical t_C)
+    # arrive first: the script says what the page shows when it is asked for
+    estimate = getattr(explorer, "t_c_future", None)
+    concurrent.futures.wait([f for f in [*explorer.background.values(), estimate] if f],
+                            timeout=180)
     script = explorer.python_script()
     assert explorer.script_area.value == ""  # built only when asked for, never stale
     explorer.script_card.collapsed = False
@@ -171,3 +176,35 @@ def test_the_exported_script_draws_every_figure_of_the_page(tmp_path):
         assert getattr(explorer, f"fig_{spec.key}").title.text in titles
     assert "PCA = Bayes-optimal here (same curve)" in text  # the page's relabelled legend
     assert "cdn.bokeh.org" not in text  # BokehJS inline: opens offline
+
+
+@pytest.mark.parametrize(("cls", "html"), [(CapacityExplorer, "capacity-view.html"),
+                                           (ScalingExplorer, "scaling-view.html"),
+                                           (MultiIndexExplorer, "multiindex-view.html")])
+def test_the_new_explorers_scripts_draw_their_figures(tmp_path, cls, html):
+    """The capacity, scaling and multi-index scripts, run as programs, save every figure of
+    the page (its titles) with the sources it plots, offline."""
+    import concurrent.futures
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    explorer = cls()
+    concurrent.futures.wait(list(explorer.background.values()), timeout=180)
+    script = tmp_path / "view.py"
+    script.write_text(explorer.python_script())
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [
+        str(root), os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    text, sources, titles = html_sources_and_titles(tmp_path / html)
+    for spec in explorer.FIGURES:
+        assert getattr(explorer, f"fig_{spec.key}").title.text in titles
+    for name, source in explorer.exported_sources().items():
+        rows = len(next(iter(source.data.values())))
+        if rows and name in sources:
+            assert sources[name] == rows, name
+    assert "cdn.bokeh.org" not in text
