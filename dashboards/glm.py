@@ -203,7 +203,7 @@ class GlmExplorer(GlmParameters, Explorer):
         _prefetch_tables()
 
     def python_script(self) -> str:
-        return recipes.python_script(self)
+        return recipes.python_script(self, self.script_figures())
 
     # -- what the recipes do not say: axes, titles, texts, controls -----------------------
     def update_view(self, changed=None):

@@ -602,7 +602,9 @@ RECIPES = (
 )
 
 
-def python_script(p: GlmParameters) -> str:
+def python_script(p: GlmParameters, figures: tuple[dict, ...] = ()) -> str:
+    """The exported script; with ``figures`` (the page's), it also draws them."""
     from . import python_script as script
 
-    return script(p, __name__, RECIPES, title="Teacher-student generalised linear models")
+    return script(p, __name__, RECIPES, title="Teacher-student generalised linear models",
+                  figures=figures, html="glm-view.html")

@@ -178,12 +178,13 @@ def test_the_exported_script_draws_every_figure_of_the_page(tmp_path):
     assert "cdn.bokeh.org" not in text  # BokehJS inline: opens offline
 
 
-@pytest.mark.parametrize(("cls", "html"), [(CapacityExplorer, "capacity-view.html"),
+@pytest.mark.parametrize(("cls", "html"), [(GlmExplorer, "glm-view.html"),
+                                           (CapacityExplorer, "capacity-view.html"),
                                            (ScalingExplorer, "scaling-view.html"),
                                            (MultiIndexExplorer, "multiindex-view.html")])
-def test_the_new_explorers_scripts_draw_their_figures(tmp_path, cls, html):
-    """The capacity, scaling and multi-index scripts, run as programs, save every figure of
-    the page (its titles) with the sources it plots, offline."""
+def test_the_scripts_draw_the_pages_figures(tmp_path, cls, html):
+    """The teacher-student, capacity, scaling and multi-index scripts, run as
+    programs, save every figure of the page (its titles) with the sources it plots, offline."""
     import concurrent.futures
     import os
     import subprocess
