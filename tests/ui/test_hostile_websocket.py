@@ -33,7 +33,9 @@ CASES = [
     (0, "Slider", {"title": "Sparsity ρ"}, "value", NAN, 1.0),  # refused: the value used
     (0, "Slider", {"title": "AMP size N"}, "value", 2500.5, 2500),  # an integer control
     (0, "Slider", {"title": "AMP size N"}, "value", INF, 2500),
-    (0, "RangeSlider", {"title": "λ range"}, "value", [-1e9, 1e9], [0.0, 20.0]),
+    # clamped to the slider's own range: it ends at 5 (or twice the range's upper end, at
+    # most the parameter's bound 20) so that its handles do not crowd at the left
+    (0, "RangeSlider", {"title": "λ range"}, "value", [-1e9, 1e9], [0.0, 5.0]),
     (0, "RangeSlider", {"title": "λ range"}, "value", [5, 1], [1, 5]),
     (0, "panel.models.widgets.CustomSelect", {"title": "Prior"}, "value", "nope",
      "sparse_rademacher"),
