@@ -87,6 +87,7 @@ from .recipes import (  # noqa: F401 (re-exported)
     maxima_data,
     shaded_regions,
     threshold_lines,
+    url_number,
 )
 from .text import CARD_CSS, MATH_CSS, explanation_card
 
@@ -1374,28 +1375,6 @@ class Explorer(pn.viewable.Viewer):
         self.script_area.value = text
         if not self.script_card.collapsed:  # shown: highlighted (sent only when open)
             self.script_view.object = highlighted_python(text, pn.config.theme == "dark")
-
-
-#: significant digits of a number written to a link: float noise (1.1500000000000001, a
-#: slider's step added in binary) goes, any value a person or a preset sets stays
-URL_DIGITS = 12
-
-
-def url_number(parameter: param.Parameter, value):
-    """``value`` as a link writes it: a float rounded to the decimals of the parameter's
-    ``step`` when it lies on that grid (up to float noise), else to ``URL_DIGITS``
-    significant digits; tuples (ranges) element by element; anything else unchanged."""
-    if isinstance(value, list | tuple):
-        return type(value)(url_number(parameter, v) for v in value)
-    if not isinstance(value, float) or not math.isfinite(value):
-        return value
-    step = getattr(parameter, "step", None)
-    if isinstance(step, int | float) and not isinstance(step, bool) and 0 < step < 1:
-        decimals = len(f"{step:.12f}".rstrip("0").partition(".")[2])  # 0.005: 3
-        on_grid = round(value, decimals)
-        if abs(on_grid - value) <= 1e-9 * step:
-            return on_grid
-    return float(f"{value:.{URL_DIGITS}g}")
 
 
 def round_in_url(location, parameters: dict[str, param.Parameter]) -> None:

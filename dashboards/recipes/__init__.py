@@ -86,14 +86,27 @@ class Recipe:
         return bool(self.background(p) if callable(self.background) else self.background)
 
 
-#: significant digits of a number parameter: more is float noise, not a person's choice
+#: significant digits of a number parameter (and of a number a link writes): more is float
+#: noise (1.1500000000000001, a slider's step added in binary), not a person's choice
 NUMBER_DIGITS = 12
 
 
-def _tidy_number(value):
-    if isinstance(value, float) and math.isfinite(value):
-        return float(f"{value:.{NUMBER_DIGITS}g}")
-    return value
+def url_number(parameter: param.Parameter, value):
+    """``value`` as a link writes it, without float noise: a float rounded to the decimals of
+    the parameter's ``step`` when it lies on that grid (up to float noise), else to
+    ``NUMBER_DIGITS`` significant digits; tuples (ranges) element by element; anything else
+    unchanged."""
+    if isinstance(value, list | tuple):
+        return type(value)(url_number(parameter, v) for v in value)
+    if not isinstance(value, float) or not math.isfinite(value):
+        return value
+    step = getattr(parameter, "step", None)
+    if isinstance(step, int | float) and not isinstance(step, bool) and 0 < step < 1:
+        decimals = len(f"{step:.12f}".rstrip("0").partition(".")[2])  # 0.005: 3
+        on_grid = round(value, decimals)
+        if abs(on_grid - value) <= 1e-9 * step:
+            return on_grid
+    return float(f"{value:.{NUMBER_DIGITS}g}")
 
 
 class ExplorerParameters(param.Parameterized):
@@ -133,19 +146,14 @@ class ExplorerParameters(param.Parameterized):
 
     def tidy_numbers(self, names) -> dict:
         """The number parameters among ``names`` whose values carry float noise (a slider's
-        start plus steps: 1.1500000000000001), rounded to ``NUMBER_DIGITS`` significant
-        digits (1.15)."""
+        start plus steps: 1.1500000000000001), as a link writes them (``url_number``: 1.15)."""
         fixes = {}
         for name in names:
             parameter, value = self.param[name], getattr(self, name)
-            if isinstance(parameter, param.Integer) or value is None:
+            if isinstance(parameter, param.Integer) or value is None or not isinstance(
+                    parameter, param.Number | param.Range):
                 continue
-            if isinstance(parameter, param.Number):
-                tidy = _tidy_number(value)
-            elif isinstance(parameter, param.Range):
-                tidy = tuple(_tidy_number(v) for v in value)
-            else:
-                continue
+            tidy = url_number(parameter, value)
             if tidy != value:
                 fixes[name] = tidy
         return fixes
