@@ -1,7 +1,7 @@
 """What every explorer shares: messages, guarded callbacks, URL state, background work, figures.
 
-The explorer structure (``dashboards/spiked.py`` and ``dashboards/online.py`` are built on
-it; the others are still hand-written Viewers on the same base):
+The explorer structure (every explorer is built on it; ``dashboards/spiked.py`` is the
+shortest example):
 
 * a **parameter model**, ``dashboards.recipes.<explorer>.<X>Parameters`` (an
   ``ExplorerParameters``: Panel-free): parameters with bounds, presets applied as one batched
@@ -786,21 +786,9 @@ class Explorer(pn.viewable.Viewer):
         return [v for v in vars(self).values() if isinstance(v, figure)]
 
     def control_widgets(self) -> dict[str, pn.widgets.Widget]:
-        """The widget of each parameter shown in the controls, by parameter name: those the
-        declarative view built, else (an explorer not converted yet) matched through the
-        parameter's label, which ``from_param`` gives the widget."""
-        if "widgets" in self.__dict__:
-            return dict(self.widgets)
-        names = {self.param[name].label: name for name in self.param if name != "name"}
-        controls = getattr(self, "controls", None)
-        if controls is None:
-            return {}
-        found = {}
-        for widget in controls.select(pn.widgets.Widget):
-            name = names.get(getattr(widget, "label", None) or widget.name)
-            if name is not None:
-                found.setdefault(name, widget)
-        return found
+        """The widget of each parameter shown in the controls, by parameter name (those the
+        declarative view built)."""
+        return dict(self.__dict__.get("widgets", {}))
 
     def finish_build(self) -> None:
         """Called by each explorer once its plots and controls exist: tags the controls,
