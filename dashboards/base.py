@@ -342,6 +342,12 @@ class Marker:
     props: tuple = (("line_color", "black"), ("line_width", 1.5), ("line_alpha", 0.6))
 
 
+#: a marker that reads as a position, not as data: dotted and light (e.g. the current alpha
+#: on every plot against alpha)
+DOTTED_MARKER = (("line_color", PALETTE["black"]), ("line_width", 1.5), ("line_alpha", 0.5),
+                 ("line_dash", "dotted"))
+
+
 @dataclass(frozen=True)
 class Hover:
     """A hover tool over the renderers named ``glyphs``."""

@@ -13,6 +13,7 @@ import panel as pn
 from theory import capacity
 
 from .base import (
+    DOTTED_MARKER,
     PALETTE,
     Explorer,
     Figure,
@@ -35,12 +36,9 @@ from .recipes.capacity import (  # noqa: F401 (the page's names: tests, warm-up)
     cached_overlap,
 )
 
-ALPHA_MARKER = (("line_color", PALETTE["black"]), ("line_width", 1.5), ("line_alpha", 0.5),
-                ("line_dash", "dotted"))
-
 
 def _alpha_marker(figure: str) -> Marker:
-    return Marker(f"alpha_marker_{figure}", "alpha", ALPHA_MARKER)
+    return Marker(f"alpha_marker_{figure}", "alpha", DOTTED_MARKER)
 
 
 FIGURES = (

@@ -13,6 +13,7 @@ import panel as pn
 from theory import multiindex
 
 from .base import (
+    DOTTED_MARKER,
     PALETTE,
     Explorer,
     Figure,
@@ -25,9 +26,6 @@ from .base import (
 )
 from .recipes import multiindex as recipes
 from .recipes.multiindex import EIGEN_COLORS, MultiIndexParameters
-
-ALPHA_MARKER = (("line_color", PALETTE["black"]), ("line_width", 1.5), ("line_alpha", 0.5),
-                ("line_dash", "dotted"))
 
 
 def _eigen_glyphs():
@@ -47,7 +45,7 @@ FIGURES = (
            "eigenvalues of the overlap M", height=400, loading="eigenvalues",
            options=(("y_range", recipes.EIGEN_Y), ("subtitle", ""), ("span", "full")),
            glyphs=_eigen_glyphs(),
-           markers=(Marker("alpha_marker_eigen", "alpha", ALPHA_MARKER),),
+           markers=(Marker("alpha_marker_eigen", "alpha", DOTTED_MARKER),),
            hover=(Hover(("m1",), (("α", "@alpha{0.000}"), ("m₁", "@m1{0.0000}"),
                                   ("m₂", "@m2{0.0000}"), ("m₃", "@m3{0.0000}"))),)),
     Figure("spectrum", "Weak recovery at M = 0", "eigen-matrix index k",
@@ -70,7 +68,7 @@ FIGURES = (
                      color=recipes.COLORS["informed"], line_width=2.5, line_dash="dashed",
                      legend_label="informed branch"),
            ),
-           markers=(Marker("alpha_marker_entropy", "alpha", ALPHA_MARKER),),
+           markers=(Marker("alpha_marker_entropy", "alpha", DOTTED_MARKER),),
            hover=(Hover(("uninformed",), (("α", "@alpha{0.000}"),
                                           ("GAMP", "@uninformed{0.0000}"),
                                           ("informed", "@informed{0.0000}"))),)),
