@@ -78,7 +78,9 @@ def test_a_worker_process_that_dies_is_reported_and_the_next_run_works(monkeypat
 
 
 def test_sgd_that_diverges_into_nan_is_reported(monkeypatch):
-    explorer = OnlineExplorer(sim_runs=1)
+    # a small run (N = 100 up to alpha = 20: about a second), so that a loaded machine does
+    # not time it out; the default one (N = 1000 up to alpha = 500) takes minutes there
+    explorer = OnlineExplorer(sim_runs=1, N=100, alpha_max=20.0)
     monkeypatch.setattr(online, "simulate_sgd", worker_faults.sgd_ending_in_nan)
     explorer.run_sgd().result(timeout=120)
     wait_until(lambda: not explorer.sim.run_button.disabled)
