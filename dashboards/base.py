@@ -71,7 +71,7 @@ import param
 from bokeh.models import CustomAction, CustomJS, HoverTool, NoOverlap, SaveTool, Span
 from bokeh.plotting import figure
 
-from . import guards, plotstyle, processes
+from . import guards, plotstyle, processes, wire
 from .caches import Atlas, BoundedCache, solve_now, value_key  # noqa: F401 (re-exported)
 from .plotstyle import (  # noqa: F401 (re-exported: the explorers' and tests' names)
     FONTS,
@@ -156,6 +156,7 @@ def _ignoring_disabled_clicks(process_event):
 if not hasattr(pn.widgets.Button._process_event, "original"):  # once, even if reloaded
     pn.widgets.Button._process_event = _ignoring_disabled_clicks(pn.widgets.Button._process_event)
 guards.install()  # values from clients: clamped or refused with one log line (guards.py)
+wire.install()  # one message per change, sent as soon as the socket is free (wire.py)
 
 
 def sanitize_query(location, schema: dict[str, str] | None = None) -> list[str]:

@@ -22,6 +22,7 @@ from . import glm as glm_view
 from . import online as online_view
 from . import processes
 from .base import solve_now
+from .recipes import multiindex as multiindex_recipes
 from .recipes import spiked as spiked_recipes
 
 _lock = threading.Lock()
@@ -59,6 +60,10 @@ def warm_caches() -> float:
         capacity_view.cached_binary()
         capacity_view.cached_injectivity()
         capacity_view.cached_margins()
+        # the multi-index view's default curves (the committee's branch tables: ~1 s)
+        multiindex_recipes.cached_weak_recovery("committee")
+        multiindex_recipes.cached_eigenvalues("committee", "gaussian")
+        multiindex_recipes.cached_committee("gaussian")
         # Everything alive now (modules, warmed caches: ~370 000 objects) lives as long as
         # the process. Panel runs a full garbage collection after each closed page, and
         # Python runs them as pages are built: they scanned all of it each time (~180 ms on

@@ -3,13 +3,12 @@ recipes that turn it into plotted data. numpy, param and theory only (no Panel, 
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 import param
 
 from theory import multiindex
 
+from ..caches import BoundedCache
 from . import (  # noqa: F401 (named: used by the exported scripts)
     ExplorerParameters,
     Preset,
@@ -35,8 +34,10 @@ TARGET_LABELS = {
     "staircase: y = z₁² + sign(z₂ z₃)": "z1^2+sign(z2*z3)",
 }
 WEIGHT_LABELS = {"Gaussian": "gaussian", "±1 (binary)": "binary"}
-CURVE_POINTS = 80
 MAX_ALPHA = 6.0
+#: the curves are solved once per target on the slider's whole range (spacing 0.03) and cut
+#: at alpha_max: moving alpha_max solves nothing
+CURVE_ALPHA = np.linspace(0.02, MAX_ALPHA, 200)
 EIGEN_COLORS = ("#0072B2", "#D55E00", "#009E73")
 COLORS = {"threshold": "#E69F00", "spec": "#CC79A7", "it": "#D55E00", "alg": "#E69F00",
           "hard": "#E69F00", "uninformed": "#0072B2", "informed": "#009E73",
@@ -94,20 +95,38 @@ class MultiIndexParameters(ExplorerParameters):
 
 
 # -- caches -----------------------------------------------------------------------------------
-@lru_cache(maxsize=16)
+WEAK_RECOVERY = BoundedCache(32)
+EIGENVALUES = BoundedCache(32)
+COMMITTEE = BoundedCache(4)
+
+
 def cached_weak_recovery(target: str):
-    return multiindex.weak_recovery_threshold(target)
+    analysis = WEAK_RECOVERY.get(target)
+    if analysis is None:
+        analysis = multiindex.weak_recovery_threshold(target)
+        WEAK_RECOVERY.put(target, analysis)
+    return analysis
 
 
-@lru_cache(maxsize=32)
-def cached_eigenvalues(target: str, weights: str, alpha_max: float):
-    alpha = np.linspace(0.02, alpha_max, CURVE_POINTS)
-    return multiindex.eigenvalue_curve(target, alpha, weights)
+def cached_eigenvalues(target: str, weights: str):
+    curve = EIGENVALUES.get((target, weights))
+    if curve is None:
+        curve = multiindex.eigenvalue_curve(target, CURVE_ALPHA, weights)
+        EIGENVALUES.put((target, weights), curve)
+    return curve
 
 
-@lru_cache(maxsize=16)
-def cached_committee(weights: str, alpha_max: float):
-    return multiindex.committee_curve(np.linspace(0.02, alpha_max, CURVE_POINTS), weights)
+def cached_committee(weights: str):
+    curve = COMMITTEE.get(weights)
+    if curve is None:
+        curve = multiindex.committee_curve(CURVE_ALPHA, weights)
+        COMMITTEE.put(weights, curve)
+    return curve
+
+
+def shown(alpha_max: float) -> np.ndarray:
+    """The points of ``CURVE_ALPHA`` up to alpha_max."""
+    return float(alpha_max) + 1e-12 >= CURVE_ALPHA
 
 
 def _weights(p) -> str:
@@ -147,15 +166,16 @@ def eigenvalues(p) -> dict:
     notes = []
     columns = {k: [] for k in ("alpha", "m1", "m2", "m3", "b1", "b2", "b3")}
     if p.target in multiindex.STATE_EVOLUTION_TARGETS:
-        curve = cached_eigenvalues(p.target, _weights(p), top)
-        columns["alpha"] = curve.alpha
+        curve = cached_eigenvalues(p.target, _weights(p))
+        cut = shown(top)
+        columns["alpha"] = curve.alpha[cut]
         for j in range(3):
             column = j if j < curve.uninformed.shape[1] else None
-            columns[f"m{j + 1}"] = (curve.uninformed[:, column] if column is not None
-                                    else np.full(curve.alpha.shape, np.nan))
-            columns[f"b{j + 1}"] = (curve.bayes_optimal[:, column] if column is not None
-                                    else np.full(curve.alpha.shape, np.nan))
-        if not curve.converged.all():
+            columns[f"m{j + 1}"] = (curve.uninformed[cut, column] if column is not None
+                                    else np.full(cut.sum(), np.nan))
+            columns[f"b{j + 1}"] = (curve.bayes_optimal[cut, column] if column is not None
+                                    else np.full(cut.sum(), np.nan))
+        if not curve.converged[cut].all():
             notes.append("Some state-evolution points did not converge.")
     if p.is_committee:
         th = multiindex.committee_thresholds(_weights(p))
@@ -176,15 +196,17 @@ def eigenvalues(p) -> dict:
 def committee(p) -> dict:
     """The committee's free entropy on GAMP's branch and the informed one (the Bayes-optimal
     state is the larger): their crossing is alpha_IT."""
-    curve = cached_committee(p.weights, float(p.alpha_max))
+    curve = cached_committee(p.weights)
+    cut = shown(p.alpha_max)
     th = curve.thresholds
     entries = [(th.specialization, f"α_spec = {th.specialization:.4f}", COLORS["spec"])]
     if p.weights == "binary":
         entries.append((th.information_theoretic, f"α_IT = {th.information_theoretic:.4f}",
                         COLORS["it"]))
-    low = float(np.nanmin(curve.informed.free_entropy))
-    return {"entropy": {"alpha": curve.alpha, "uninformed": curve.uninformed.free_entropy,
-                        "informed": curve.informed.free_entropy},
+    low = float(np.nanmin(curve.informed.free_entropy[cut]))
+    return {"entropy": {"alpha": curve.alpha[cut],
+                        "uninformed": curve.uninformed.free_entropy[cut],
+                        "informed": curve.informed.free_entropy[cut]},
             "entropy_thresholds": threshold_lines(
                 [e for e in entries if e[0] <= float(p.alpha_max)], low, 0.0)}
 
@@ -192,9 +214,14 @@ def committee(p) -> dict:
 RECIPES = (
     Recipe("weak_recovery", weak_recovery, ("target",), background=True,
            label="weak-recovery analysis"),
-    Recipe("eigenvalues", eigenvalues, ("target", "weights", "alpha_max"), background=True,
+    # solved once per target: in the background the first time, on the page after
+    Recipe("eigenvalues", eigenvalues, ("target", "weights", "alpha_max"),
+           background=lambda p: WEAK_RECOVERY.get(p.target) is None or (
+               p.target in multiindex.STATE_EVOLUTION_TARGETS
+               and EIGENVALUES.get((p.target, _weights(p))) is None),
            label="state evolution"),
-    Recipe("committee", committee, ("weights", "alpha_max"), background=True,
+    Recipe("committee", committee, ("weights", "alpha_max"),
+           background=lambda p: COMMITTEE.get(p.weights) is None,
            label="committee free entropy"),
 )
 

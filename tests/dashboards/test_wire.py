@@ -1,0 +1,124 @@
+"""The transport corrections of ``dashboards.wire``: inline arrays, a write lock waited on."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import gzip
+import json
+
+import numpy as np
+from bokeh.document import Document
+from bokeh.models import ColumnDataSource
+from bokeh.protocol import Protocol
+from panel.io import document as panel_document
+from tornado.locks import Lock
+
+import dashboards  # noqa: F401 (installs the corrections)
+from dashboards import wire
+
+
+def patch_for(source: ColumnDataSource, data: dict):
+    events = []
+    source.document.callbacks.on_change(events.append)
+    source.data = data
+    return Protocol().create("PATCH-DOC", events)
+
+
+def test_a_patch_carries_its_arrays_inline_and_they_decode_to_the_same_numbers():
+    doc = Document()
+    source = ColumnDataSource({"x": np.arange(3.0), "y": np.zeros(3)})
+    doc.add_root(source)
+    rng = np.random.default_rng(0)
+    data = {f"c{i}": rng.normal(size=300) for i in range(40)}
+    data["n"] = np.arange(300, dtype=np.int32)
+    msg = patch_for(source, data)
+    assert msg.buffers == []  # one message, three frames: no frame per array
+    content = json.loads(msg.content_json)
+    [event] = content["events"]
+    entries = dict(event["data"]["entries"])
+    for name, column in data.items():
+        rep = entries[name]
+        raw = gzip.decompress(base64.b64decode(rep["array"]["data"]))  # what BokehJS does
+        decoded = np.frombuffer(raw, dtype=rep["dtype"]).reshape(rep["shape"])
+        np.testing.assert_array_equal(decoded, column)
+    # and Bokeh's own reader applies it to another copy of the document
+    other = Document.from_json(doc.to_json())
+    msg.apply_to_document(other)
+    np.testing.assert_array_equal(other.get_model_by_id(source.id).data["c7"], data["c7"])
+
+
+def test_the_corrections_are_installed_once():
+    wire.install()
+    wire.install()
+    assert panel_document._dispatch_msgs is wire.dispatch_when_free
+    from panel.reactive import Syncable
+
+    assert Syncable._change_event.original.__name__ == "_change_event"
+    assert not hasattr(Syncable._change_event.original, "original")
+
+
+class FakeSocket:
+    def __init__(self):
+        self.write_lock = Lock()
+        self.written = []
+        self.ws_connection = self
+
+    def is_closing(self):
+        return False
+
+
+class FakeConnection:
+    def __init__(self):
+        self._socket = FakeSocket()
+
+
+def test_messages_wait_for_the_socket_lock_and_keep_their_order(monkeypatch):
+    """A message ready while the socket writes another waits for the lock (no fixed sleep)
+    and goes out, in order, as soon as it is free."""
+    conn, doc = FakeConnection(), Document()
+
+    def dispatch(c, events=None, msg=None):
+        assert not c._socket.write_lock._block._value, "written while the lock was free"
+        c._socket.written.append(msg)
+        return []
+
+    monkeypatch.setattr(panel_document, "dispatch_tornado", dispatch)
+
+    async def never(*args, **kwargs):
+        raise AssertionError("polled with a sleep")
+
+    real_sleep = asyncio.sleep
+
+    async def scenario():
+        monkeypatch.setattr(asyncio, "sleep", never)
+        await conn._socket.write_lock.acquire()  # another message is being written
+        panel_document._WRITE_BLOCK[doc] = True
+        panel_document._WRITE_MSGS[doc] = {conn: ["first", "second"]}
+        task = asyncio.ensure_future(wire.dispatch_when_free(doc))
+        for _ in range(5):
+            await real_sleep(0)
+        assert conn._socket.written == []  # still held: nothing written
+        panel_document._WRITE_MSGS[doc] = {conn: ["third"]}  # queued meanwhile
+        second = asyncio.ensure_future(wire.dispatch_when_free(doc))
+        conn._socket.write_lock.release()
+        await task
+        await second
+        return conn._socket.written
+
+    try:
+        written = asyncio.run(scenario())
+    finally:
+        panel_document._WRITE_BLOCK.pop(doc, None)
+        panel_document._WRITE_MSGS.pop(doc, None)
+    assert written == ["first", "second", "third"]
+    assert doc not in panel_document._WRITE_BLOCK
+
+
+def test_a_closed_socket_gets_nothing():
+    conn, doc = FakeConnection(), Document()
+    conn._socket.is_closing = lambda: True
+    panel_document._WRITE_BLOCK[doc] = True
+    panel_document._WRITE_MSGS[doc] = {conn: [Protocol().create("OK", "x")]}
+    asyncio.run(wire.dispatch_when_free(doc))
+    assert doc not in panel_document._WRITE_BLOCK

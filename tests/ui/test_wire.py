@@ -1,0 +1,44 @@
+"""A slider move reaches the browser as one message: the plotted data and the link's query
+together, arrays inline (``dashboards.wire``), read from the page's own websocket."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bench.sliders import JS_WATCH, wait_for_data
+from bench.trace import JS_INIT
+
+pytestmark = pytest.mark.ui
+
+
+def test_a_slider_move_is_one_message_with_the_data_and_the_link(browser, app_url):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.add_init_script(JS_INIT)
+    page = context.new_page()
+    try:
+        page.goto(f"{app_url}?tab=0")
+        wait_for_data(page, "spiked-landscape")
+        page.wait_for_timeout(1500)  # the first render's background work lands
+        page.evaluate(JS_WATCH, "spiked-landscape")
+        page.locator(".param-snr .noUi-handle").first.focus()
+        page.evaluate("() => { window.__frames = []; }")
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function("() => window.__changes['spiked-landscape'].length > 0")
+        record = page.evaluate("""() => ({change: window.__changes['spiked-landscape'][0],
+                                          frames: window.__frames})""")
+    finally:
+        context.close()
+    frames = [f for f in record["frames"] if f["dir"] == "in" and f["t"] <= record["change"]]
+    texts = [f["text"] for f in frames]
+    assert None not in texts, "a binary frame: an array was sent as a buffer of its own"
+    headers = [json.loads(t) for t in texts if '"msgtype"' in t]
+    patches = [h for h in headers if h["msgtype"] == "PATCH-DOC"]
+    assert len(patches) == 1, headers
+    assert patches[0].get("num_buffers", 0) == 0
+    content = texts[texts.index(next(t for t in texts if '"PATCH-DOC"' in t)) + 2]
+    events = json.loads(content)["events"]
+    assert any(e.get("attr") == "search" and "snr=" in e["new"] for e in events), \
+        "the link's query travels with the data"
+    assert any(e["kind"] == "ColumnDataChanged" for e in events)
