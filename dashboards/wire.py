@@ -14,8 +14,8 @@ server marks), the time was not in the physics but in the transport:
 * **one websocket frame per message part, not per array.** Bokeh sends every numpy array of
   a patch as its own binary frame (two frames each: reference and bytes): a plot of 40
   lines was 80+ frames, and the browser handles each frame as a task of its own (about
-  0.15 ms each on this machine, most of a move's wire time). Patches now carry their arrays
-  inline, base64 over gzip at level 1 (BokehJS always gunzips inline bytes);
+  0.15 ms each on this machine, most of a move's wire time). Patches now carry arrays of up
+  to 64 kB inline, base64 over gzip at level 1 (BokehJS always gunzips inline bytes);
   ``inline_arrays``. The page's first document is not affected.
 """
 
@@ -36,20 +36,25 @@ from panel.reactive import Syncable
 log = logging.getLogger(__name__)
 patch_doc = sys.modules["bokeh.protocol.messages.patch_doc"]  # the package's name is the class
 
-#: gzip level of inline arrays: float data hardly compress; 1 is ~10x faster than Bokeh's 2
-#: at the same size here, and BokehJS needs the gzip framing
+#: gzip level of inline arrays: float data hardly compress; 1 is the fastest level that
+#: BokehJS reads (it gunzips every inline array)
 INLINE_GZIP_LEVEL = 1
+#: arrays up to this size travel inline; a larger one (an image, a link's large N) keeps a
+#: binary frame of its own, where base64 and gzip would cost more than a frame
+INLINE_MAX_BYTES = 64 * 1024
 
 
 class InlineSerializer(Serializer):
-    """Bokeh's serializer with every byte buffer inline (base64 of gzip at
-    ``INLINE_GZIP_LEVEL``), so that a patch is three websocket frames whatever it holds."""
+    """Bokeh's serializer with small byte buffers inline (base64 of gzip at
+    ``INLINE_GZIP_LEVEL``): a patch of plot lines is three websocket frames."""
 
     def __init__(self, **kwargs):
-        super().__init__(deferred=False, **kwargs)
+        super().__init__(deferred=True, **kwargs)
 
     def _encode_bytes(self, obj) -> BytesRep:
         raw = Buffer("inline", obj).to_bytes()
+        if len(raw) > INLINE_MAX_BYTES:
+            return super()._encode_bytes(obj)
         data = gzip.compress(raw, mtime=1, compresslevel=INLINE_GZIP_LEVEL)
         return BytesRep(type="bytes", data=base64.b64encode(data).decode("ascii"))
 
@@ -65,7 +70,9 @@ def _create_patch(cls, events, **metadata):
     serializer = InlineSerializer(references=doc.models.synced_references)
     patch_json = patch_doc.PatchJson(events=serializer.encode(events))
     doc.models.flush_synced(lambda model: not serializer.has_ref(model))
-    return cls(cls.create_header(), metadata, patch_json)
+    msg = cls(cls.create_header(), metadata, patch_json)
+    msg.add_buffers(*serializer.buffers)
+    return msg
 
 
 def inline_arrays() -> None:

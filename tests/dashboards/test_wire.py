@@ -122,3 +122,14 @@ def test_a_closed_socket_gets_nothing():
     panel_document._WRITE_MSGS[doc] = {conn: [Protocol().create("OK", "x")]}
     asyncio.run(wire.dispatch_when_free(doc))
     assert doc not in panel_document._WRITE_BLOCK
+
+
+def test_a_large_array_keeps_its_binary_frame():
+    doc = Document()
+    source = ColumnDataSource({"x": np.arange(3.0)})
+    doc.add_root(source)
+    big = np.linspace(0.0, 1.0, wire.INLINE_MAX_BYTES // 8 + 1)
+    msg = patch_for(source, {"x": big, "small": np.ones(4)})
+    assert len(msg.buffers) == 1
+    assert msg.buffers[0].to_bytes() == big.tobytes()
+    assert '"small"' in msg.content_json  # the small column inline, beside the reference
