@@ -129,7 +129,7 @@ def test_a_large_array_keeps_its_binary_frame():
     source = ColumnDataSource({"x": np.arange(3.0)})
     doc.add_root(source)
     big = np.linspace(0.0, 1.0, wire.INLINE_MAX_BYTES // 8 + 1)
-    msg = patch_for(source, {"x": big, "small": np.ones(4)})
+    msg = patch_for(source, {"x": big, "small": np.ones(big.size, dtype=np.int8)})
     assert len(msg.buffers) == 1
     assert msg.buffers[0].to_bytes() == big.tobytes()
     assert '"small"' in msg.content_json  # the small column inline, beside the reference
