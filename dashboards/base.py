@@ -128,6 +128,18 @@ def submit_background(fn, *args) -> Future:
     return _EXECUTOR.submit(fn, *args)
 
 
+#: the page template's design (Bootstrap). A text pane updated after the page is built is
+#: given it when created: built without it, its first update added the design's stylesheets,
+#: new Bokeh models whose arrival made Bokeh recompute the whole document's model graph
+#: (20-35 ms on the event loop, the first slider move of each page)
+DESIGN = pn.theme.Bootstrap
+
+
+def summary_pane() -> pn.pane.Markdown:
+    """The one-paragraph summary above an explorer's figures (updated on every move)."""
+    return pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10), design=DESIGN)
+
+
 # Panel holds every change that a browser sends for 50 ms before processing it, so that a
 # burst of keystrokes becomes one update. A released slider, a chosen option or a player's
 # frame arrives as one message: for them the wait is pure latency (it was most of a
@@ -473,7 +485,7 @@ class Explorer(pn.viewable.Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         self.message = pn.pane.Alert("", alert_type="warning", visible=False,
-                                     sizing_mode="stretch_width", margin=(5, 10))
+                                     sizing_mode="stretch_width", margin=(5, 10), design=DESIGN)
         self._doc = pn.state.curdoc
         self._cancel = threading.Event()
         self._closed = threading.Event()
@@ -1239,7 +1251,8 @@ class Explorer(pn.viewable.Viewer):
             button.on_click(lambda _event, name=preset.name: self.preset_select.param.update(
                 value=name))
             self.preset_buttons[preset.name] = button
-        self.preset_note = pn.pane.Markdown("", margin=(0, 10), sizing_mode="stretch_width")
+        self.preset_note = pn.pane.Markdown("", margin=(0, 10), sizing_mode="stretch_width",
+                                            design=DESIGN)
 
         def chosen(event):
             if event.new is not None:
@@ -1312,7 +1325,7 @@ class Explorer(pn.viewable.Viewer):
             visible=False, css_classes=["python-script-text"])
         self.script_view = pn.pane.HTML("", sizing_mode="stretch_width", margin=0,
                                         css_classes=["python-script"],
-                                        stylesheets=[SCRIPT_CSS])
+                                        stylesheets=[SCRIPT_CSS], design=DESIGN)
         copy = pn.widgets.Button(label="Copy as Python", color=quiet_button_color(),
                                  sizing_mode="stretch_width", css_classes=["copy-python"])
         # the clipboard API needs a secure context (localhost or https); elsewhere the button
@@ -1521,7 +1534,7 @@ class SimulationPanel:
         self.progress = pn.indicators.Progress(label="Simulation progress", value=0, max=100,
                                                visible=False,
                                                sizing_mode="stretch_width")
-        self.status = pn.pane.Markdown("", margin=(0, 10))
+        self.status = pn.pane.Markdown("", margin=(0, 10), design=DESIGN)
         self.cancel_button.on_click(explorer.cancel)
 
     def start(self, text: str) -> None:

@@ -25,6 +25,7 @@ from .base import (
     control,
     error_bars,
     set_subtitle,
+    summary_pane,
 )
 from .recipes import capacity as recipes
 from .recipes.capacity import (  # noqa: F401 (the page's names: tests, warm-up)
@@ -200,7 +201,7 @@ class CapacityExplorer(CapacityParameters, Explorer):
     def __init__(self, **params):
         super().__init__(**params)
         self._simulated_n: int | None = None  # N of the linear programs on the plot
-        self.summary = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10))
+        self.summary = summary_pane()
         self.build_view()
         self.run_button, self.cancel_button = self.sim.run_button, self.sim.cancel_button
         self.progress, self.sim_status = self.sim.progress, self.sim.status

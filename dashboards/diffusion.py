@@ -19,6 +19,7 @@ from theory import diffusion
 
 from . import guards
 from .base import (
+    DESIGN,
     PALETTE,
     BoundedCache,
     Explorer,
@@ -221,7 +222,8 @@ class DiffusionExplorer(DiffusionParameters, Explorer):
         self.runs: dict[str, object] = {}  # a token of each simulation shown or under way
         # HTML, not Markdown: rewritten on every slider move, where parsing Markdown cost
         # ~5 ms of the move; a margin above, off the tab bar
-        self.summary = pn.pane.HTML("", sizing_mode="stretch_width", margin=(12, 10, 0, 10))
+        self.summary = pn.pane.HTML("", sizing_mode="stretch_width", margin=(12, 10, 0, 10),
+                                    design=DESIGN)
         self.build_view()
 
     def finish_build(self):
@@ -404,7 +406,7 @@ class DiffusionExplorer(DiffusionParameters, Explorer):
             label="Reading your file", value=-1, active=True, visible=False,
             sizing_mode="stretch_width", css_classes=["upload-progress"])
         self.upload_status = pn.pane.Markdown("", margin=(0, 10), visible=False,
-                                              css_classes=["upload-status"])
+                                              css_classes=["upload-status"], design=DESIGN)
         self.param.watch(lambda *_: self._show_upload_status(), ["source"])
         return pn.Column(self.upload, self.upload_progress, self.upload_status,
                          sizing_mode="stretch_width")

@@ -23,6 +23,7 @@ from bokeh.models import (
 from theory import channels, erm, glm, priors
 
 from .base import (
+    DESIGN,
     PALETTE,
     Explorer,
     Figure,
@@ -36,6 +37,7 @@ from .base import (
     landscape_glyphs,
     set_subtitle,
     submit_background,
+    summary_pane,
 )
 from .recipes import glm as recipes
 from .recipes import readable
@@ -193,9 +195,10 @@ class GlmExplorer(GlmParameters, Explorer):
     def __init__(self, **params):
         super().__init__(**params)
         self._sim: tuple | None = None  # (what it was run for, its parameters, results)
-        self.summary = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10))
-        self.landscape_note = pn.pane.Markdown("", margin=(0, 10))
-        self.task_note = pn.pane.Markdown("", margin=(0, 10), styles={"font-size": "0.9em"})
+        self.summary = summary_pane()
+        self.landscape_note = pn.pane.Markdown("", margin=(0, 10), design=DESIGN)
+        self.task_note = pn.pane.Markdown("", margin=(0, 10), styles={"font-size": "0.9em"},
+                                          design=DESIGN)
         self.build_view()
         self.controls.insert(2, self.task_note)  # under the task it describes
         self.dd_cell = pn.Column(self.dd_pane, sizing_mode="stretch_width",

@@ -23,6 +23,7 @@ from .base import (
     bands_and_thresholds,
     control,
     set_subtitle,
+    summary_pane,
 )
 from .recipes import multiindex as recipes
 from .recipes.multiindex import EIGEN_COLORS, MultiIndexParameters
@@ -125,7 +126,7 @@ class MultiIndexExplorer(MultiIndexParameters, Explorer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self.summary = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10))
+        self.summary = summary_pane()
         self.build_view()
 
     def python_script(self) -> str:

@@ -25,6 +25,7 @@ from .base import (
     control,
     set_subtitle,
     slim_figure,
+    summary_pane,
 )
 from .plotstyle import fit_legend, readable_log_ticks, subtitles, themed_color
 from .recipes import online as recipes
@@ -210,7 +211,7 @@ class OnlineExplorer(OnlineParameters, Explorer):
     def __init__(self, **params):
         super().__init__(**params)
         self._sgd: tuple | None = None  # (model key, trajectories) of the last SGD runs
-        self.summary = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10))
+        self.summary = summary_pane()
         self.ink = ink()
         self.heat_mapper = LinearColorMapper(palette=list(reversed(PuOr11)), low=-1, high=1)
         self.FIGURES = figures(self.ink, self.heat_mapper)

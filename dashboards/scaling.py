@@ -23,6 +23,7 @@ from .base import (
     control,
     error_bars,
     set_subtitle,
+    summary_pane,
 )
 from .recipes import scaling as recipes
 from .recipes.scaling import COLORS, ScalingParameters, exponents
@@ -144,7 +145,7 @@ class ScalingExplorer(ScalingParameters, Explorer):
     def __init__(self, **params):
         super().__init__(**params)
         self._simulated: tuple | None = None  # the parameters of the fits on the plot
-        self.summary = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10))
+        self.summary = summary_pane()
         self.build_view()
         mapper = self.renderers["beta"].glyph.color_mapper
         mapper.update(low=0.0, high=1.0)

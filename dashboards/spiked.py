@@ -25,6 +25,7 @@ from .base import (
     landscape_glyphs,
     legend_items,
     set_subtitle,
+    summary_pane,
 )
 from .recipes import spiked as recipes
 from .recipes.spiked import (  # noqa: F401 (the page's names: tests, warm-up, benchmarks)
@@ -176,7 +177,7 @@ class SpikedExplorer(SpikedParameters, Explorer):
     def __init__(self, **params):
         super().__init__(**params)
         self._amp: tuple | None = None  # (prior, AmpEnsemble) of the last run
-        self.summary = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10))
+        self.summary = summary_pane()
         self.build_view()
         self.run_button, self.cancel_button = self.sim.run_button, self.sim.cancel_button
         self.progress, self.amp_status = self.sim.progress, self.sim.status

@@ -113,6 +113,7 @@ ALPHA_SLIDER_END = 10.0
 #: slider grids on which the teacher-student curves are computed ahead (default ranges)
 FLIP_GRID = tuple(round(0.01 * k, 2) for k in range(46))
 NOISE_GRID = tuple(round(0.01 * k, 2) for k in range(201))
+RHO_GRID = tuple(round(0.01 * k, 2) for k in range(2, 101))
 PSI_GRID = tuple(round(0.1 * k, 1) for k in range(1, 101))
 DEFAULT_ALPHA_RANGE = (0.05, 3.0)
 DEFAULT_ALPHA = 1.3
@@ -257,9 +258,9 @@ def _bayes_entries(prior, channel, lo, hi):
 
 
 def _atlas_entries():
-    """The binary perceptron at every label-flip rate, compressed sensing (rho = 0.3) at
-    every noise level, the random-features curves at every psi: each task's sliders from
-    its defaults."""
+    """The binary perceptron at every label-flip rate, compressed sensing at every noise
+    level (rho = 0.3) and every sparsity (noiseless), the random-features curves at every
+    psi: each task's sliders from its defaults."""
     lo, hi = DEFAULT_ALPHA_RANGE
     entries = []
     for flip in FLIP_GRID:
@@ -267,6 +268,9 @@ def _atlas_entries():
     sparse = priors.GaussBernoulli(rho=GlmParameters.param.rho.default)
     for noise in NOISE_GRID:
         entries += _bayes_entries(sparse, channels.Linear(noise=noise), lo, hi)
+    for rho in RHO_GRID:
+        entries += _bayes_entries(priors.GaussBernoulli(rho=rho), channels.Linear(noise=0.0),
+                                  lo, hi)
     rf_lo, rf_hi = RF_DEFAULTS["alpha_range"]
     for psi in PSI_GRID:
         for lam in (RF_DEFAULTS["lam"], *DD_LAMBDAS):

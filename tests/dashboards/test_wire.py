@@ -133,3 +133,29 @@ def test_a_large_array_keeps_its_binary_frame():
     assert len(msg.buffers) == 1
     assert msg.buffers[0].to_bytes() == big.tobytes()
     assert '"small"' in msg.content_json  # the small column inline, beside the reference
+
+
+def test_the_page_websocket_is_opened_without_nagle():
+    """Bokeh leaves Nagle's algorithm on: a small frame then waits up to 40 ms for the
+    browser's delayed ACK. The app's websocket handler turns it off once open."""
+    from bokeh.server.views.ws import WSHandler
+
+    assert getattr(WSHandler.open, "original_without_nagle", False)
+    calls = []
+
+    class Connection:
+        def is_closing(self):
+            return False
+
+    class Handler:
+        ws_connection = Connection()
+
+        def set_nodelay(self, value):
+            calls.append(value)
+
+    opened = wire.no_delay(lambda self: "opened")
+    assert opened(Handler()) == "opened"
+    assert calls == [True]
+    Handler.ws_connection = None  # refused and closed by the guards: nothing to set
+    opened(Handler())
+    assert calls == [True]
