@@ -27,12 +27,14 @@ shortest example):
   ``run_latest(..., simulation=True)`` (quota, progress, Cancel) and ``drop_latest`` when
   their parameters change (``dashboards/diffusion.py``).
 
-A recipe with a ``solve`` (``Recipe.solve``: e.g. the teacher-student logistic regression)
-has its slow part solved in the short-solve worker processes through ``run_latest`` and
-shared through a cache; the rest runs on the page. Presets and links set their values inside
-``Explorer.giving``: ``constrain`` sees every value they set (also those equal to the current
-one, of which param reports no change) and leaves them alone, so dependent defaults (a task's
-prior and noise) never depend on the order the values come in.
+Slow work has one path: a recipe's ``steps`` (``processes.Step`` s, e.g. the teacher-student
+logistic regression, the learning-rate sweep, the t_C estimate) run in the short-solve
+worker processes through ``run_latest``, shared by key between pages (``shared``), with
+``fn(p, None)`` shown meanwhile where the recipe says so; the rest runs on the page.
+Presets and links set their values inside ``Explorer.giving``: ``constrain`` sees every
+value they set (also those equal to the current one, of which param reports no change) and
+leaves them alone, so dependent defaults (a task's prior and noise) never depend on the order
+the values come in.
 
 A parameter change thus reaches the browser in one hop each way. What keeps a slider move
 inside its latency budget (``python -m bench.sliders``):
@@ -685,11 +687,11 @@ class Explorer(pn.viewable.Viewer):
                 if changed is not None and self._recipe_keys.get(recipe.name) == key:
                     continue  # e.g. another prior of the same family
                 self._recipe_keys[recipe.name] = key
-            if recipe.solve is not None:
-                self.guarded(self._run_solve)(recipe)
-            elif recipe.in_background(self):
+            if recipe.in_background(self):
                 self.guarded(self._run_background)(recipe)
             else:
+                if recipe.background is not False:  # background for other values
+                    self._drop_background(recipe)
                 self.guarded(self._run_recipe)(recipe)
 
     def _run_recipe(self, recipe) -> None:
@@ -725,10 +727,19 @@ class Explorer(pn.viewable.Viewer):
             self.show_message(f"**Could not compute the {recipe.label or recipe.name}:** {exc}",
                               "danger")
 
-        if recipe.steps is not None:
+        steps = recipe.steps(p) if recipe.steps is not None else None
+        if recipe.steps is not None and steps is None:  # nothing slow for these values
+            self._drop_background(recipe)
+            self._bound(recipe, recipe.fn(p))
+            return self.latest_future(recipe.name)
+        if steps is not None:
             key = recipe.shared_key(p) if recipe.shared_key is not None else None
+            known = recipe.shared.get(key) if recipe.shared is not None and key is not None \
+                else None
+            if recipe.meanwhile and known is None:
+                self._bound(recipe, recipe.fn(p, None))
             future = self.run_latest(
-                recipe.name, recipe.steps(p), cache=recipe.shared, key=key,
+                recipe.name, steps, cache=recipe.shared, key=key,
                 on_done=lambda results: self._bound(recipe, recipe.fn(p, results)),
                 on_error=failed, loading=self.panes.get(recipe.name))
         else:
@@ -738,36 +749,15 @@ class Explorer(pn.viewable.Viewer):
         setattr(self, f"{recipe.name}_future", future)
         return future
 
-    def _run_solve(self, recipe) -> Future:
-        """A recipe whose slow part (``recipe.solve``) runs in the short-solve worker
-        processes through ``run_latest`` (latest wins, results shared through its cache); the
-        fast rest, and what shows meanwhile, here. Its Future is ``explorer.<recipe>_future``."""
-        plan = recipe.solve(self)
-        if plan is None:  # nothing slow for these parameters: an older request is stale
-            self._latest.pop(recipe.name, None)
-            self.background.pop(recipe.name, None)
-            pane = self.panes.get(recipe.name)
-            if pane is not None:
-                pane.loading = False
-            self.guarded(self._run_recipe)(recipe)
-        else:
-            cache, key, steps = plan
-            # the parameters the result is for: a snapshot (a ms) when it comes later
-            p = self if cache.get(key) is not None else self.snapshot()
-            if p is not self:
-                self._bound(recipe, recipe.fn(p, None))
-
-            def failed(exc):
-                self._recipe_keys.pop(recipe.name, None)  # the next change tries again
-                self.show_message(f"**Could not compute the {recipe.label or recipe.name}:** "
-                                  f"{exc}", "danger")
-
-            self.run_latest(recipe.name, steps, cache=cache, key=key,
-                            on_done=lambda results: self._bound(recipe, recipe.fn(p, results)),
-                            on_error=failed, loading=self.panes.get(recipe.name))
-        future = self.latest_future(recipe.name)
-        setattr(self, f"{recipe.name}_future", future)
-        return future
+    def _drop_background(self, recipe) -> None:
+        """A request of ``recipe`` under way is stale (its values now need no background
+        work): dropped, its spinner cleared; ``<recipe>_future`` is a finished Future."""
+        self._latest.pop(recipe.name, None)
+        self.background.pop(recipe.name, None)
+        pane = self.panes.get(recipe.name)
+        if pane is not None:
+            pane.loading = False
+        setattr(self, f"{recipe.name}_future", self.latest_future(recipe.name))
 
     def _bound(self, recipe, outputs) -> None:
         self.bind(outputs)

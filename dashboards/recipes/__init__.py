@@ -54,14 +54,14 @@ class Recipe:
     """A recipe and the parameters it depends on: the page calls it again only when one of
     them changed and, with ``key``, only when ``key(p)`` changed too (e.g. a phase diagram
     that depends on the prior's family, not on the prior). ``background``: solved off the
-    page's event loop through ``Explorer.run_latest``; ``script``: part of the exported
-    script's ``data``.
+    page's event loop through ``Explorer.run_latest`` (a function of ``p``: for some values
+    only); ``script``: part of the exported script's ``data``.
 
-    ``solve``: for a recipe whose slow part runs in the short-solve worker processes,
-    ``solve(p) -> (cache, key, steps)`` (``processes.Step`` s, results shared by every page
-    through ``cache``) or None when these parameters need no slow part. The page then calls
-    ``fn(p, results)`` with the steps' results, and ``fn(p, None)`` while they are computed
-    (what to show meanwhile); ``fn(p)`` alone (script, tests) computes everything itself."""
+    One path for slow work: ``steps(p)``, a list of ``processes.Step`` run in a worker
+    process (None: nothing slow for these values), whose results the page gives to
+    ``fn(p, results)``; ``fn(p)`` alone (script, tests) runs them itself. ``shared`` and
+    ``shared_key`` share the results between pages; ``meanwhile``: ``fn(p, None)`` is shown
+    while they are computed (e.g. an empty curve and a note)."""
 
     name: str
     fn: Callable
@@ -70,10 +70,9 @@ class Recipe:
     background: bool | Callable = False  # or a function of p: background for some values
     script: bool = True
     label: str = ""
-    solve: Callable | None = None
-    #: work for a worker process: ``steps(p)`` is a list of ``processes.Step``; in the
-    #: background the page runs them there and calls ``fn(p, results)`` (``fn(p)`` alone
-    #: runs them in the caller: the script's and the tests' way)
+    #: work for a worker process: ``steps(p)`` is a list of ``processes.Step`` (or None);
+    #: in the background the page runs them there and calls ``fn(p, results)`` (``fn(p)``
+    #: alone runs them in the caller: the script's and the tests' way)
     steps: Callable | None = None
     #: results of ``steps`` shared by every page: a ``caches.BoundedCache`` and the key of
     #: ``p`` in it (``shared_key(p)`` None: nothing to share, e.g. an uploaded file)
@@ -81,6 +80,8 @@ class Recipe:
     shared_key: Callable | None = None
     #: started only once the page is shown (not for a page built ahead of its visitor)
     when_shown: bool = False
+    #: ``fn(p, None)`` is bound while the steps run (what to show meanwhile)
+    meanwhile: bool = False
 
     def in_background(self, p) -> bool:
         return bool(self.background(p) if callable(self.background) else self.background)

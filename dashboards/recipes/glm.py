@@ -467,6 +467,12 @@ def erm_solve(p):
     return LOGISTIC_CURVES, key, logistic_steps(*key)
 
 
+def erm_steps(p):
+    """The worker steps of ``erm_solve`` (None: nothing slow for these parameters)."""
+    plan = erm_solve(p)
+    return None if plan is None else plan[2]
+
+
 def erm_label(p) -> str:
     kind = erm_kind(p)
     if kind == "random_features":
@@ -599,8 +605,13 @@ def simulation(p, results: list) -> dict:
 RECIPES = (
     Recipe("curves", curves, ("task", "prior", "rho", "noise", "flip", "alpha_range",
                               "quantity", "log_scale")),
+    # logistic regression (0.3-3 s) in a short-solve worker, shared by every page; ridge and
+    # random features are instant
     Recipe("erm", erm_curve, ("task", "lam", "psi", "noise", "flip", "alpha_range", "quantity",
-                              "log_scale"), solve=erm_solve, label="ERM curve"),
+                              "log_scale"),
+           background=lambda p: erm_kind(p) == "logistic",
+           steps=erm_steps, shared=LOGISTIC_CURVES, shared_key=_logistic_key,
+           meanwhile=True, label="ERM curve"),
     Recipe("double_descent", double_descent, ("task", "noise", "psi", "alpha_range")),
     Recipe("at_alpha", at_alpha, ("task", "prior", "rho", "noise", "flip", "alpha")),
 )
