@@ -70,7 +70,15 @@ from functools import wraps
 import numpy as np
 import panel as pn
 import param
-from bokeh.models import CustomAction, CustomJS, HoverTool, NoOverlap, SaveTool, Span
+from bokeh.models import (
+    CustomAction,
+    CustomJS,
+    CustomJSTickFormatter,
+    HoverTool,
+    NoOverlap,
+    SaveTool,
+    Span,
+)
 from bokeh.plotting import figure
 
 from . import guards, plotstyle, processes, wire
@@ -141,6 +149,35 @@ def summary_pane() -> pn.pane.Markdown:
     """The one-paragraph summary above an explorer's figures (updated on every move)."""
     return pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10), design=DESIGN)
 
+
+class ChoiceSlider(pn.widgets.DiscreteSlider):
+    """A slider over a list of values (Panel's ``DiscreteSlider``) whose value is shown in
+    its inner slider's own title, as every other slider's is. Panel's shows it in a text
+    above, rewritten by the browser on every move: each rewrite made Bokeh recompute the
+    whole page's layout, 25-30 ms of the browser's main thread before it could read the
+    server's answer."""
+
+    _text_link = ""  # the browser no longer rewrites the text above (hidden)
+
+    def _update_options(self, *events):
+        super()._update_options(*events)
+        # a dict's keys are its labels
+        labels = [o if isinstance(o, str) else self.formatter % o for o in self.options]
+        self._slider.param.update(
+            name=self.label, show_value=True,
+            format=CustomJSTickFormatter(args={"labels": labels},
+                                         code="return labels[Math.round(tick)] ?? ''"))
+        self._text.visible = False
+
+    def _update_style(self, *events):
+        super()._update_style(*events)
+        _, right, bottom, left = self._slider.margin
+        self._slider.margin = (self._text.margin[0], right, bottom, left)  # the text's place
+        self._text.visible = False
+
+
+#: widget names of ``control`` that are this app's own
+CONTROL_WIDGETS = {"ChoiceSlider": ChoiceSlider}
 
 # Panel holds every change that a browser sends for 50 ms before processing it, so that a
 # burst of keystrokes becomes one update. A released slider, a chosen option or a player's
@@ -629,8 +666,8 @@ class Explorer(pn.viewable.Viewer):
             return panel.layout(pn.pane.Markdown(spec.title, margin=(0, 10)),
                                 *(self._build_control(c) for c in spec.controls))
         parameter = self.param[spec.name]
-        cls = (getattr(pn.widgets, spec.widget) if spec.widget is not None
-               else pn.Param.widget_type(parameter))
+        cls = (CONTROL_WIDGETS.get(spec.widget) or getattr(pn.widgets, spec.widget)
+               if spec.widget is not None else pn.Param.widget_type(parameter))
         widget = cls.from_param(parameter, **dict(spec.options))
         self.widgets[spec.name] = widget
         setattr(self, f"{spec.name}_widget", widget)

@@ -126,7 +126,7 @@ CONTROLS = (
     control("source", "Select"),
     "upload",
     control("d", "IntSlider", enabled=lambda p: p.is_mixture),
-    control("n", "DiscreteSlider", css_classes=["n-slider"]),
+    control("n", "ChoiceSlider", css_classes=["n-slider"]),
     control("separation", "FloatSlider", css_classes=["separation-slider"],
             enabled=lambda p: p.is_mixture),
     control("variance", "FloatSlider", enabled=lambda p: p.is_mixture),

@@ -217,12 +217,14 @@ def sweep_key(p) -> tuple:
 def sweep_steps(K: int, M: int, N: int, init_scale: float, seed: int, noise: float,
                 alpha_max: float, activation: str, lr_max: float) -> list[Step]:
     """The learning-rate sweep as a background run: the final error of the ODE at
-    ``SWEEP_POINTS`` rates up to ``lr_max``, from the sampled start of these parameters
-    (each rate on its own: 0.1-2 s)."""
+    ``SWEEP_POINTS`` rates up to ``lr_max``, from the sampled start of these parameters, one
+    step per rate (0.1-2 s each): a sweep that is no longer wanted (the page moved on or
+    closed) stops at the next rate instead of holding a worker and a core for a minute."""
     Q0, R0, T = cached_start(K, M, N, init_scale, seed)
     lrs = np.linspace(lr_max / SWEEP_POINTS, lr_max, SWEEP_POINTS)
-    return [Step(online.lr_sweep, dict(Q0=Q0, R0=R0, T=T, lrs=lrs, noise=noise, alpha=alpha_max,
-                                       activation=activation))]
+    return [Step(online.lr_sweep, dict(Q0=Q0, R0=R0, T=T, lrs=lrs[i:i + 1], noise=noise,
+                                       alpha=alpha_max, activation=activation))
+            for i in range(SWEEP_POINTS)]
 
 
 # -- recipes -----------------------------------------------------------------------------
@@ -330,7 +332,8 @@ def sweep_result(p, results=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     key = sweep_key(p)
     if results is None:
         results = solve_now(SWEEPS, key, sweep_steps(*key))
-    return results[0]
+    lrs, final, diverged = (np.concatenate(parts) for parts in zip(*results, strict=True))
+    return lrs, final, diverged
 
 
 def sweep(p, results=None) -> dict:

@@ -190,3 +190,25 @@ def test_an_upload_over_the_limit_is_refused_with_a_message(explorer, monkeypatc
     explorer.upload.value = b"1,2\n" * 1000
     assert "larger than" in explorer.message.object
     assert not explorer.upload_progress.visible
+
+
+def test_the_training_points_slider_maps_its_position_to_n():
+    """The n slider's inner slider is an index into the list of choices; its title shows
+    the value (``ChoiceSlider``), and no text is rewritten beside it."""
+    from bokeh.document import Document
+
+    from dashboards.base import ChoiceSlider
+    from dashboards.recipes.diffusion import N_CHOICES
+
+    explorer = DiffusionExplorer()
+    widget = explorer.widgets["n"]
+    assert isinstance(widget, ChoiceSlider)
+    inner = widget._slider
+    assert inner.show_value
+    assert inner.name == explorer.param.n.label
+    assert inner.format.args["labels"] == [str(v) for v in N_CHOICES]
+    assert not widget._text.visible
+    widget.get_root(Document())  # rendered: the JS link carries no rewrite of the text
+    assert N_CHOICES[inner.value] == explorer.n
+    inner.value = N_CHOICES.index(200)
+    assert explorer.n == 200

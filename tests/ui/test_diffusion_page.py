@@ -33,3 +33,18 @@ def test_backward_simulation_runs_from_the_page(page, app_url):
         timeout=60_000)
     wait_visible(page, "end on a training point")
     no_errors(page)
+
+
+def test_the_training_points_slider_shows_its_value_and_moves_n(page, app_url):
+    """n takes values from a list (10 ... 20000): its slider says the value it stands for,
+    in its own title, and a key press moves n to the next value of the list."""
+    open_page(page, f"{app_url}?tab=3&dm_n=500", ready="dm-times", timeout=60_000)
+    title = page.locator(".n-slider .bk-slider-title")
+    title.filter(has_text="Training points n: 500").wait_for(timeout=30_000)
+    page.locator(".n-slider .noUi-handle").first.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => window.location.search.includes('dm_n=1000')",
+                           timeout=30_000)
+    title.filter(has_text="Training points n: 1000").wait_for(timeout=30_000)
+    assert title.count() == 1  # one title: Panel's text above the slider is gone
+    no_errors(page)
