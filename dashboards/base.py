@@ -159,6 +159,11 @@ class ChoiceSlider(pn.widgets.DiscreteSlider):
 
     _text_link = ""  # the browser no longer rewrites the text above (hidden)
 
+    @property
+    def labels(self):
+        """Panel's text above the slider, hidden: constant, so nothing is sent for it."""
+        return [""] * len(self.options)
+
     def _update_options(self, *events):
         super()._update_options(*events)
         # a dict's keys are its labels
