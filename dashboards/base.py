@@ -172,13 +172,12 @@ class ChoiceSlider(pn.widgets.DiscreteSlider):
             name=self.label, show_value=True,
             format=CustomJSTickFormatter(args={"labels": labels},
                                          code="return labels[Math.round(tick)] ?? ''"))
-        self._text.visible = False
 
     def _update_style(self, *events):
         super()._update_style(*events)
         _, right, bottom, left = self._slider.margin
         self._slider.margin = (self._text.margin[0], right, bottom, left)  # the text's place
-        self._text.visible = False
+        self._text.visible = False  # also after the super()'s own update of it
 
 
 #: widget names of ``control`` that are this app's own
@@ -794,11 +793,8 @@ class Explorer(pn.viewable.Viewer):
     def _drop_background(self, recipe) -> None:
         """A request of ``recipe`` under way is stale (its values now need no background
         work): dropped, its spinner cleared; ``<recipe>_future`` is a finished Future."""
-        self._latest.pop(recipe.name, None)
+        self.drop_latest(recipe.name, self.panes.get(recipe.name))
         self.background.pop(recipe.name, None)
-        pane = self.panes.get(recipe.name)
-        if pane is not None:
-            pane.loading = False
         setattr(self, f"{recipe.name}_future", self.latest_future(recipe.name))
 
     def _bound(self, recipe, outputs) -> None:

@@ -39,6 +39,15 @@ class BoundedCache:
                 return self._items[key]
         return None
 
+    def get_or_put(self, key, compute):
+        """The value for ``key``, or ``compute()`` stored under it (computed outside the
+        lock: two threads may both compute a missing value; either result is kept)."""
+        value = self.get(key)
+        if value is None:
+            value = compute()
+            self.put(key, value)
+        return value
+
     def put(self, key, value) -> None:
         size = nbytes_of(value) if self.max_bytes is not None else 0
         with self._lock:

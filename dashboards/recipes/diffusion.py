@@ -168,12 +168,8 @@ def mixture_of(p) -> diffusion.MixtureData:
     """The drawn Gaussian mixture of ``p`` (for scripts and tests: the page's recipes need
     its population statistics only)."""
     key = (int(p.d), int(p.n), float(p.separation), float(p.variance), int(p.seed))
-    found = MIXTURES.get(key)
-    if found is None:
-        found = diffusion.gaussian_mixture(d=key[0], n=key[1], separation=key[2],
-                                           variance=key[3], seed=key[4])
-        MIXTURES.put(key, found)
-    return found
+    return MIXTURES.get_or_put(key, lambda: diffusion.gaussian_mixture(
+        d=key[0], n=key[1], separation=key[2], variance=key[3], seed=key[4]))
 
 
 def dataset_of(p) -> datasets.DataSet:

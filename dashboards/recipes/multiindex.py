@@ -101,27 +101,17 @@ COMMITTEE = BoundedCache(4)
 
 
 def cached_weak_recovery(target: str):
-    analysis = WEAK_RECOVERY.get(target)
-    if analysis is None:
-        analysis = multiindex.weak_recovery_threshold(target)
-        WEAK_RECOVERY.put(target, analysis)
-    return analysis
+    return WEAK_RECOVERY.get_or_put(target, lambda: multiindex.weak_recovery_threshold(target))
 
 
 def cached_eigenvalues(target: str, weights: str):
-    curve = EIGENVALUES.get((target, weights))
-    if curve is None:
-        curve = multiindex.eigenvalue_curve(target, CURVE_ALPHA, weights)
-        EIGENVALUES.put((target, weights), curve)
-    return curve
+    return EIGENVALUES.get_or_put((target, weights), lambda: multiindex.eigenvalue_curve(
+        target, CURVE_ALPHA, weights))
 
 
 def cached_committee(weights: str):
-    curve = COMMITTEE.get(weights)
-    if curve is None:
-        curve = multiindex.committee_curve(CURVE_ALPHA, weights)
-        COMMITTEE.put(weights, curve)
-    return curve
+    return COMMITTEE.get_or_put(weights, lambda: multiindex.committee_curve(CURVE_ALPHA,
+                                                                            weights))
 
 
 def shown(alpha_max: float) -> np.ndarray:

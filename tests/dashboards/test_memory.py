@@ -120,3 +120,16 @@ def test_a_page_built_ahead_computes_nothing_until_it_is_shown():
     ticks[-1]()
     assert recipes.COLLAPSE_TIMES.get(recipes.data_key(page)) is not None
     assert "excess-entropy estimate" in page.summary.object
+
+
+def test_get_or_put_computes_a_missing_value_once_and_keeps_it():
+    cache, calls = BoundedCache(2), []
+
+    def compute():
+        calls.append(1)
+        return np.arange(3.0)
+
+    first = cache.get_or_put("k", compute)
+    assert cache.get_or_put("k", compute) is first
+    assert len(calls) == 1
+    np.testing.assert_array_equal(cache.get("k"), [0.0, 1.0, 2.0])
