@@ -23,6 +23,7 @@ from dashboards.base import (
     sanitize_query,
 )
 from dashboards.guards import check_upload_sizes
+from dashboards.quiet import collect_when_quiet
 from dashboards.warm import lighten_session_cleanup, start_background_work, warm_caches
 
 pn.extension("katex", throttled=True, notifications=False)
@@ -30,6 +31,7 @@ warm_caches()  # slow only once per process: during `panel serve --warm`, before
 if pn.state.curdoc is not None:
     pool.install()  # served: later pages of a link come from a pool built ahead (idempotent)
     lighten_session_cleanup()  # no full garbage collection of every live page per closed one
+    collect_when_quiet()  # Python's full collections too wait for a pause (once per process)
 
 TITLE = "learning-phases · phase transitions in learning"
 

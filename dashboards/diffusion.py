@@ -256,7 +256,7 @@ class DiffusionExplorer(DiffusionParameters, Explorer):
         return self.runs.get(name)
 
     def python_script(self) -> str:
-        return recipes.python_script(self, tuple(self.shown))
+        return recipes.python_script(self, tuple(self.shown), self.script_figures())
 
     def current_data(self):
         """(points, labels, mixture or None, image shape or None, description)."""

@@ -30,6 +30,7 @@ are sent (``check_upload_sizes``).
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import numbers
@@ -99,8 +100,11 @@ def shown(value) -> str:
 
 
 def on_refusal(widget, callback: Callable[[str], None]) -> None:
-    """Call ``callback(reason)`` when a value sent for ``widget`` is refused."""
-    _callbacks[widget] = callback
+    """Call ``callback(reason)`` when a value sent for ``widget`` is refused. A method is
+    held weakly: its object (a page's explorer) holds the widget, and a registry entry that
+    led back to its own key would keep the closed page alive."""
+    _callbacks[widget] = (weakref.WeakMethod(callback) if inspect.ismethod(callback)
+                          else lambda: callback)
 
 
 def _is_real(value) -> bool:
@@ -218,7 +222,8 @@ class _OneLineForRefusedPatches(logging.Filter):
 def _refused(widget, reason: str) -> None:
     log.warning("refused a value for %r from a client: %s", widget.name, shown(reason))
     _send_back(widget)
-    callback = _callbacks.get(widget)
+    reference = _callbacks.get(widget)
+    callback = reference() if reference is not None else None
     if callback is not None:
         callback(reason)
 

@@ -233,7 +233,7 @@ class OnlineExplorer(OnlineParameters, Explorer):
         self._on_log_scale()
 
     def python_script(self) -> str:
-        return recipes.python_script(self)
+        return recipes.python_script(self, self.script_figures())
 
     def sim_alphas(self) -> tuple[np.ndarray, str]:
         return recipes.sim_alphas(self)

@@ -33,6 +33,8 @@ import weakref
 from collections import OrderedDict, deque
 from urllib.parse import urlencode
 
+from . import quiet
+
 log = logging.getLogger("learning_phases")
 
 SIZE = int(os.environ.get("LEARNING_PHASES_POOL", "0") or 0)
@@ -89,14 +91,13 @@ class SessionPool:
     def __init__(self, size: int = SIZE):
         self.size = size
         self.links: OrderedDict[tuple, _Link] = OrderedDict()
-        self.last_request = 0.0
         self.handed_out = 0
         self.prepared_pulls = 0  # first pulls answered with the document serialised ahead
         self._task: asyncio.Task | None = None
 
     def take(self, handler):
         """A ready session for this request's link, or None."""
-        self.last_request = time.monotonic()
+        quiet.note_activity()
         link = self.links.get(link_key(handler.request))
         while link is not None and link.ready:
             built, session = link.ready.popleft()
@@ -139,14 +140,14 @@ class SessionPool:
     async def _refill(self) -> None:
         while True:
             await asyncio.sleep(PAUSE_S)
-            quiet = time.monotonic() - self.last_request
-            if quiet < QUIET_S:
+            quiet_s = quiet.quiet_for()
+            if quiet_s < QUIET_S:
                 continue
             link = self._next_link()
             if link is None:
                 await asyncio.sleep(5 * PAUSE_S)
                 continue
-            if quiet < QUIET_HALF_S and 2 * len(link.ready) >= self.size:
+            if quiet_s < QUIET_HALF_S and 2 * len(link.ready) >= self.size:
                 continue
             try:
                 await self._build(link)
@@ -182,7 +183,9 @@ class _PreparedPull:
     def __init__(self, session):
         from bokeh.protocol import Protocol
 
-        self.document = session.document
+        # weakly: the registries below map the document to this, and a value that led back
+        # to its key would keep a session that is let go unused alive
+        self._document = weakref.ref(session.document)
         self.valid = True
         # what serving the page does first (Panel points the stylesheets at the server's
         # static files), done now: the page's request then finds nothing left to patch
@@ -192,6 +195,10 @@ class _PreparedPull:
         self.reply = Protocol().create("PULL-DOC-REPLY", None, self.document)
         _ = self.reply.content_json  # serialised now, while the server is quiet
         self.document.on_change(self.invalidate)
+
+    @property
+    def document(self):
+        return self._document()
 
     def invalidate(self, event) -> None:
         self.valid = False
@@ -268,7 +275,6 @@ def install() -> bool:
     global _installed
     if _installed or POOL.size <= 0:
         return _installed
-    from bokeh.server.views.ws import WSHandler
     from panel.io.server import DocHandler
 
     original = DocHandler.get_session
@@ -285,14 +291,7 @@ def install() -> bool:
     get_session.original = original
     DocHandler.get_session = get_session
 
-    on_message = WSHandler.on_message
-
-    async def on_message_noted(self, fragment):
-        POOL.last_request = time.monotonic()  # a page is in use: refills wait
-        return await on_message(self, fragment)
-
-    on_message_noted.original = on_message
-    WSHandler.on_message = on_message_noted
+    quiet.track_activity()  # a page is in use: refills wait
 
     from bokeh.server.tornado import BokehTornado
 
@@ -335,12 +334,11 @@ def uninstall() -> None:
     global _installed
     from bokeh.server.session import ServerSession
     from bokeh.server.tornado import BokehTornado
-    from bokeh.server.views.ws import WSHandler
     from panel.io import server as panel_server
     from panel.io.server import DocHandler
 
-    for owner, name in ((DocHandler, "get_session"), (WSHandler, "on_message"),
-                        (BokehTornado, "start"), (ServerSession, "pull"),
+    for owner, name in ((DocHandler, "get_session"), (BokehTornado, "start"),
+                        (ServerSession, "pull"),
                         (panel_server, "patch_model_css")):
         original = getattr(getattr(owner, name), "original", None)
         if original is not None:

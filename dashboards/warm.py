@@ -86,8 +86,8 @@ def lighten_session_cleanup() -> None:
     live page (about 13 000 objects each: 12 pages ~50-150 ms, 24 pages ~120-350 ms on this
     machine, on the event loop) and so grows with the class and the page pool, stalling every
     slider as students come and go. Cycles left by closed pages are still collected: by
-    these collections while they are young, and by Python's own full collections, which run
-    once the long-lived objects grew by a quarter."""
+    these collections while they are young, and by the full collections that ``quiet.py``
+    runs when the server pauses."""
     from panel.io import document
 
     if getattr(document, "_garbage_collect", None) is not _collect_young_generations:

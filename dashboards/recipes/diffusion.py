@@ -510,14 +510,17 @@ SIMULATIONS = (
 )
 
 
-def python_script(p: DiffusionParameters, shown: tuple[str, ...] = ()) -> str:
+def python_script(p: DiffusionParameters, shown: tuple[str, ...] = (),
+                  figures: tuple[dict, ...] = ()) -> str:
     """The script of the current view: the timeline always, and the recipes named in
-    ``shown`` whose results the page shows now (the t_C estimate, simulations)."""
+    ``shown`` whose results the page shows now (the t_C estimate, simulations); with
+    ``figures``, run as a program it draws them (see ``recipes.python_script``)."""
     from . import python_script as script
 
     chosen = tuple(r for r in (*RECIPES, *SIMULATIONS)
                    if r.name == "timeline" or r.name in shown)
-    text = script(p, __name__, chosen, title="Generative diffusion: speciation and collapse")
+    text = script(p, __name__, chosen, title="Generative diffusion: speciation and collapse",
+                  figures=figures, html="diffusion-view.html")
     if p.source == "upload":
         name = p.uploaded.name if getattr(p, "uploaded", None) is not None else "your_file.npy"
         text = text.replace("data = {}\n", (

@@ -459,7 +459,8 @@ RECIPES = (
 )
 
 
-def python_script(p: OnlineParameters) -> str:
+def python_script(p: OnlineParameters, figures: tuple[dict, ...] = ()) -> str:
     from . import python_script as script
 
-    return script(p, __name__, RECIPES, title="Online SGD of a two-layer network")
+    return script(p, __name__, RECIPES, title="Online SGD of a two-layer network",
+                  figures=figures, html="online-view.html")

@@ -2,6 +2,8 @@
 session: its background requests still queued in the shared short-solve workers are then
 stale and dropped, instead of delaying the next tests' requests."""
 
+import weakref
+
 import pytest
 
 from dashboards.base import Explorer
@@ -9,14 +11,16 @@ from dashboards.base import Explorer
 
 @pytest.fixture(autouse=True)
 def close_explorers_after_each_test(monkeypatch):
-    built = []
+    built = []  # weakly: a test may check that a closed page is freed
     original = Explorer.__init__
 
     def recording_init(self, *args, **kwargs):
-        built.append(self)
+        built.append(weakref.ref(self))
         original(self, *args, **kwargs)
 
     monkeypatch.setattr(Explorer, "__init__", recording_init)
     yield
-    for explorer in built:
-        explorer.close()
+    for ref in built:
+        explorer = ref()
+        if explorer is not None:
+            explorer.close()

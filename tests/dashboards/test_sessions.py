@@ -120,3 +120,46 @@ def test_a_present_query_is_kept_and_no_arguments_change_nothing():
     assert not restore_query(empty, {})
     assert not restore_query(None, {"tab": [b"3"]})
     assert empty.search == ""
+
+
+@pytest.mark.parametrize("explorer_class", ["SpikedExplorer", "GlmExplorer",
+                                            "DiffusionExplorer"])
+def test_a_closed_page_is_freed(explorer_class):
+    """Nothing process-wide keeps a closed page alive: its explorer is garbage once its
+    session is discarded. (Panel's registry of JS callbacks held every page whose callbacks'
+    arguments lead back to their widget, the copy button's and Panel's editable sliders';
+    the registry of upload refusals held the diffusion explorer by its method.)"""
+    import gc
+    import weakref
+
+    import dashboards
+
+    pages = []
+
+    def page():
+        explorer = getattr(dashboards, explorer_class)()
+        pages.append(weakref.ref(explorer))
+        return explorer
+
+    port = free_port()
+    thread = pn.serve({"app": page}, port=port, address="127.0.0.1", show=False, threaded=True,
+                      websocket_origin=[f"127.0.0.1:{port}"],
+                      check_unused_sessions_milliseconds=250,
+                      unused_session_lifetime_milliseconds=LIFETIME_MS)
+    try:
+        wait_until(lambda: _listening(port), timeout=30)
+
+        async def open_and_close():
+            for _ in range(2):
+                session = await _open(f"http://127.0.0.1:{port}")
+                await session.close()
+
+        run_async(open_and_close())
+
+        def first_page_freed():
+            gc.collect()
+            return pages[0]() is None
+
+        wait_until(first_page_freed, timeout=30)
+    finally:
+        thread.stop()
