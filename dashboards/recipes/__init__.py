@@ -232,6 +232,25 @@ def _call(head: str, args: list[str], indent: str, width: int = 96) -> str:
     return "\n".join(lines)
 
 
+def _code(value) -> str:
+    """Python source that rebuilds ``value``: its repr, a Bokeh model (a glyph's colour
+    mapper) as its constructor with the properties it sets (``models.X(...)``)."""
+    from bokeh.model import Model
+
+    if isinstance(value, Model):
+        props = value.properties_with_values(include_defaults=False)
+        args = ", ".join(f"{k}={_code(v)}" for k, v in sorted(props.items()))
+        return f"models.{type(value).__name__}({args})"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k!r}: {_code(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(_code(v) for v in value)
+        if isinstance(value, list):
+            return f"[{inner}]"
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    return repr(value)
+
+
 def _figures_code(recipes: tuple[Recipe, ...], module: str, figures: tuple[dict, ...],
                   html: str) -> str:
     """The part of the exported script that draws ``figures`` (see ``python_script``)."""
@@ -252,6 +271,11 @@ def draw(plotted):
         return name in plotted and len(next(iter(plotted[name].values()), [])) > 0
 
     figures = []''']
+    if "models." in repr([_code(v) for spec in figures for g in spec["glyphs"]
+                          for v in g["props"].values()]):
+        lines[0] = lines[0].replace("    from bokeh.layouts import column\n",
+                                    "    from bokeh import models\n"
+                                    "    from bokeh.layouts import column\n")
     for spec in figures:
         options = {k: spec[k] for k in ("x_axis_type", "y_axis_type") if spec.get(k)}
         for axis in ("x_range", "y_range"):
@@ -270,7 +294,7 @@ def draw(plotted):
         for glyph in spec["glyphs"]:
             source = glyph["source"]
             props = [f"source=sources[{source!r}]",
-                     *(f"{k}={v!r}" for k, v in glyph["props"].items())]
+                     *(f"{k}={_code(v)}" for k, v in glyph["props"].items())]
             condition = f"rows({source!r})" if glyph["optional"] else f"{source!r} in plotted"
             head = f"fig.{glyph['method']}"
             if glyph.get("key"):

@@ -181,10 +181,13 @@ def test_the_exported_script_draws_every_figure_of_the_page(tmp_path):
 @pytest.mark.parametrize(("cls", "html"), [(GlmExplorer, "glm-view.html"),
                                            (CapacityExplorer, "capacity-view.html"),
                                            (ScalingExplorer, "scaling-view.html"),
-                                           (MultiIndexExplorer, "multiindex-view.html")])
+                                           (MultiIndexExplorer, "multiindex-view.html"),
+                                           (OnlineExplorer, "online-view.html"),
+                                           (DiffusionExplorer, "diffusion-view.html")])
 def test_the_scripts_draw_the_pages_figures(tmp_path, cls, html):
-    """The teacher-student, capacity, scaling and multi-index scripts, run as
-    programs, save every figure of the page (its titles) with the sources it plots, offline."""
+    """The teacher-student, capacity, scaling, multi-index, online-SGD and diffusion
+    scripts, run as programs, save every figure of the page (its titles) with the sources it
+    plots, offline."""
     import concurrent.futures
     import os
     import subprocess
