@@ -72,6 +72,22 @@ def main(path: str = "assets/screenshot.png") -> None:
         page.wait_for_timeout(300)
         page.screenshot(path=diffusion_path)
         print(f"wrote {diffusion_path}")
+        # the explorers added since: their default views, curves and background results in
+        for suffix, query, sources in (
+                ("capacity", "tab=4", ("capacity-overlap", "capacity-cover")),
+                ("scaling", "tab=5", ("scaling-curve",)),
+                ("multiindex", "tab=6", ("multiindex-eigenvalues",))):
+            shot = path.replace(".png", f"-{suffix}.png")
+            page.goto(f"{url}/app?{query}")
+            for name in sources:
+                page.wait_for_function(
+                    f"() => {{ const d = ({browser.JS_SOURCE_DATA})('{name}');"
+                    " return d && Object.values(d)[0].length > 0; }", timeout=60_000)
+            page.wait_for_timeout(3000)  # the background curves land
+            page.evaluate(SCROLL_TO_TOP)
+            page.wait_for_timeout(300)
+            page.screenshot(path=shot)
+            print(f"wrote {shot}")
 
 
 if __name__ == "__main__":
