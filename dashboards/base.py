@@ -74,6 +74,7 @@ from bokeh.models import (
     CustomAction,
     CustomJS,
     CustomJSTickFormatter,
+    DataRange1d,
     HoverTool,
     NoOverlap,
     SaveTool,
@@ -288,6 +289,12 @@ def make_figure(*, title: str, x_label: str, y_label: str, height: int = 360,
         **kwargs,
     )
     plotstyle.register(fig, span, height)
+    # automatic ranges are computed by the browser, which sent every new start and end back
+    # to the server (3-4 messages per slider move, each answered with an OK): the server
+    # never reads them
+    for axis_range in (fig.x_range, fig.y_range):
+        if isinstance(axis_range, DataRange1d):
+            axis_range.syncable = False
     fig.xaxis.axis_label = x_label
     fig.yaxis.axis_label = y_label
     fonts = FONTS[False]

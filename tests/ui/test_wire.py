@@ -1,5 +1,6 @@
 """A slider move reaches the browser as one message: the plotted data and the link's query
-together, arrays inline (``dashboards.wire``), read from the page's own websocket."""
+together, arrays inline (``dashboards.wire``), read from the page's own websocket; the
+automatic ranges the browser computes from the new data are not sent back."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ def test_a_slider_move_is_one_message_with_the_data_and_the_link(browser, app_ur
         page.evaluate("() => { window.__frames = []; }")
         page.keyboard.press("ArrowRight")
         page.wait_for_function("() => window.__changes['spiked-landscape'].length > 0")
+        page.wait_for_timeout(800)  # what the browser sends back after drawing the new data
         record = page.evaluate("""() => ({change: window.__changes['spiked-landscape'][0],
                                           frames: window.__frames})""")
     finally:
@@ -42,3 +44,9 @@ def test_a_slider_move_is_one_message_with_the_data_and_the_link(browser, app_ur
     assert any(e.get("attr") == "search" and "snr=" in e["new"] for e in events), \
         "the link's query travels with the data"
     assert any(e["kind"] == "ColumnDataChanged" for e in events)
+    sent = [json.loads(f["text"]) for f in record["frames"]
+            if f["dir"] == "out" and f["text"] and '"events"' in f["text"]]
+    sent_back = [(e.get("attr"), e.get("model", {}).get("id")) for m in sent
+                 for e in m["events"] if e.get("kind") == "ModelChanged"]
+    assert not [a for a, _ in sent_back if a in ("start", "end")], \
+        f"the browser's automatic ranges were sent back: {sent_back}"
