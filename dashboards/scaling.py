@@ -133,6 +133,12 @@ above $r = 1$ a smoother target no longer helps (saturation).
 """
 
 
+def decay(exponent) -> str:
+    """n to the power −``exponent``, as the page's text shows it: a real superscript (HTML in
+    the summary's Markdown), not ``n^-1.200``, which reads poorly from the back of a hall."""
+    return f"n<sup>−{float(exponent):.3f}</sup>"
+
+
 class ScalingExplorer(ScalingParameters, Explorer):
     """Kernel ridge regression: learning curves, decay exponents, the noisy crossover."""
 
@@ -174,9 +180,9 @@ class ScalingExplorer(ScalingParameters, Explorer):
         quiet, noisy = exponents(self)
         saturated = " (r > 1: saturated at r = 1)" if bool(noisy.saturated) else ""
         self.summary.object = (
-            f"**Decay exponents{saturated}:** without noise ε ~ n^-{float(quiet.beta):.3f} "
-            f"({quiet.regime}); with noise ε ~ n^-{float(noisy.beta):.3f} ({noisy.regime}). "
-            f"The optimal λ decays as n^-{float(noisy.optimal_reg_exponent):.3f} with noise.")
+            f"**Decay exponents{saturated}:** without noise ε ∝ {decay(quiet.beta)} "
+            f"({quiet.regime}); with noise ε ∝ {decay(noisy.beta)} ({noisy.regime}). "
+            f"The optimal λ decays as {decay(noisy.optimal_reg_exponent)} with noise.")
 
     def after_phase(self):
         set_subtitle(self.fig_phase, f"at a = {self.capacity:.2f}")

@@ -18,6 +18,7 @@ from . import (  # noqa: F401 (named: used by the exported scripts)
     Recipe,
     Source,
     named,
+    readable,
     threshold_lines,
 )
 
@@ -157,7 +158,7 @@ def crossover(p) -> dict:
     noiseless and the noisy exponents (tens of milliseconds: solved in the background)."""
     x = cached_crossover(float(p.capacity), float(p.source), p.noise)
     samples = float(np.ravel(x.samples)[0]) if x.converged.all() else np.nan
-    label = f"n* = {samples:.3g} (optimal λ)"
+    label = f"n* = {readable(samples)} (optimal λ)"  # 3190, not 3.19e+03
     entries = [(samples, label, COLORS["crossover"])]
     # as tall as the plotted curves
     c = cached_curve(float(p.capacity), float(p.source), p.noise, _reg_exponent(p))

@@ -69,9 +69,9 @@ def test_the_exponent_control_follows_the_optimal_switch_and_the_summary_the_mod
     assert not page.widgets["reg_exponent"].disabled
     page.param.update(capacity=2.0, source=1.5, log_noise=-4.0)
     assert "saturated" in page.summary.object
-    assert "without noise ε ~ n^-2.000 (bias)" in page.summary.object  # 2 l min(r, 1)
+    assert "without noise ε ∝ n<sup>−2.000</sup> (bias)" in page.summary.object  # 2 l min(r, 1)
     page.optimal = True
-    assert "without noise ε ~ n^-4.000" in page.summary.object  # 2 a min(r, 1)
+    assert "without noise ε ∝ n<sup>−4.000</sup>" in page.summary.object  # 2 a min(r, 1)
 
 
 def test_presets_show_what_they_say():
@@ -95,3 +95,15 @@ def test_ridge_fits_land_next_to_the_finite_p_theory():
     assert "fits per n" in page.sim.status.object
     page.source = 0.6  # fits of another model are taken away
     assert len(page.sources["sim"].data["n"]) == 0
+
+
+def test_the_crossover_is_labelled_as_a_number_people_read():
+    """n* in the legend reads "n* = 3190", not Python's "3.19e+03" (the default model's n*
+    is in the thousands)."""
+    p = recipes.ScalingParameters()
+    out = recipes.crossover(p)
+    samples = float(np.ravel(scaling.crossover_samples(p.capacity, p.source, p.noise).samples)[0])
+    assert 1e3 < samples < 1e4
+    label = out["crossover"]["threshold"][0]
+    assert label == f"n* = {round(samples, -1):.0f} (optimal λ)"
+    assert "e+" not in label
