@@ -271,11 +271,7 @@ def draw(plotted):
         return name in plotted and len(next(iter(plotted[name].values()), [])) > 0
 
     figures = []''']
-    if "models." in repr([_code(v) for spec in figures for g in spec["glyphs"]
-                          for v in g["props"].values()]):
-        lines[0] = lines[0].replace("    from bokeh.layouts import column\n",
-                                    "    from bokeh import models\n"
-                                    "    from bokeh.layouts import column\n")
+    uses_models = False  # a glyph property is a Bokeh model: the script imports them
     for spec in figures:
         options = {k: spec[k] for k in ("x_axis_type", "y_axis_type") if spec.get(k)}
         for axis in ("x_range", "y_range"):
@@ -293,8 +289,9 @@ def draw(plotted):
         lines.append("    renderers = {}")
         for glyph in spec["glyphs"]:
             source = glyph["source"]
-            props = [f"source=sources[{source!r}]",
-                     *(f"{k}={_code(v)}" for k, v in glyph["props"].items())]
+            values = [f"{k}={_code(v)}" for k, v in glyph["props"].items()]
+            uses_models |= any("=models." in v or ": models." in v for v in values)
+            props = [f"source=sources[{source!r}]", *values]
             condition = f"rows({source!r})" if glyph["optional"] else f"{source!r} in plotted"
             head = f"fig.{glyph['method']}"
             if glyph.get("key"):
@@ -314,6 +311,10 @@ def draw(plotted):
                      "        fig.legend[0].update(click_policy='hide', ncols=2,"
                      " location='top_left')\n"
                      "    figures.append(fig)")
+    if uses_models:
+        lines[0] = lines[0].replace("    from bokeh.layouts import column\n",
+                                    "    from bokeh import models\n"
+                                    "    from bokeh.layouts import column\n")
     lines.append(f'''    return column(*figures)
 
 

@@ -2,6 +2,7 @@
 explorer stops; pages do not share state."""
 
 import asyncio
+import contextlib
 import socket
 from urllib.parse import parse_qs
 
@@ -21,6 +22,22 @@ from tests.waiting import run_async, wait_until
 LIFETIME_MS = 2000
 
 
+@contextlib.contextmanager
+def serving(page):
+    """``page`` served as /app on a free port, pages discarded LIFETIME_MS after they
+    close; yields the base URL."""
+    port = free_port()
+    thread = pn.serve({"app": page}, port=port, address="127.0.0.1", show=False, threaded=True,
+                      websocket_origin=[f"127.0.0.1:{port}"],
+                      check_unused_sessions_milliseconds=250,
+                      unused_session_lifetime_milliseconds=LIFETIME_MS)
+    try:
+        wait_until(lambda: _listening(port), timeout=30)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        thread.stop()
+
+
 @pytest.fixture
 def server():
     explorers: list[SpikedExplorer] = []
@@ -30,16 +47,8 @@ def server():
         explorers.append(explorer)
         return explorer
 
-    port = free_port()
-    thread = pn.serve({"app": page}, port=port, address="127.0.0.1", show=False, threaded=True,
-                      websocket_origin=[f"127.0.0.1:{port}"],
-                      check_unused_sessions_milliseconds=250,
-                      unused_session_lifetime_milliseconds=LIFETIME_MS)
-    try:
-        wait_until(lambda: _listening(port), timeout=30)
-        yield f"http://127.0.0.1:{port}", explorers
-    finally:
-        thread.stop()
+    with serving(page) as base:
+        yield base, explorers
 
 
 def _listening(port: int) -> bool:
@@ -141,25 +150,15 @@ def test_a_closed_page_is_freed(explorer_class):
         pages.append(weakref.ref(explorer))
         return explorer
 
-    port = free_port()
-    thread = pn.serve({"app": page}, port=port, address="127.0.0.1", show=False, threaded=True,
-                      websocket_origin=[f"127.0.0.1:{port}"],
-                      check_unused_sessions_milliseconds=250,
-                      unused_session_lifetime_milliseconds=LIFETIME_MS)
-    try:
-        wait_until(lambda: _listening(port), timeout=30)
+    async def open_and_close(base):
+        for _ in range(2):
+            session = await _open(base)
+            await session.close()
 
-        async def open_and_close():
-            for _ in range(2):
-                session = await _open(f"http://127.0.0.1:{port}")
-                await session.close()
+    def first_page_freed():
+        gc.collect()
+        return pages[0]() is None
 
-        run_async(open_and_close())
-
-        def first_page_freed():
-            gc.collect()
-            return pages[0]() is None
-
+    with serving(page) as base:
+        run_async(open_and_close(base))
         wait_until(first_page_freed, timeout=30)
-    finally:
-        thread.stop()
