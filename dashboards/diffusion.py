@@ -32,6 +32,7 @@ from .base import (
 )
 from .processes import Step
 from .recipes import diffusion as recipes
+from .recipes import readable
 from .recipes.diffusion import (  # noqa: F401 (the page's names: tests, warm-up, benchmarks)
     CLASS_COLORS,
     COLLAPSE_TIMES,
@@ -382,7 +383,8 @@ class DiffusionExplorer(DiffusionParameters, Explorer):
         self.window_box.visible = True
         finite = np.isfinite(result.memorization_time)
         never = [int(n) for n, ok in zip(result.n, finite, strict=True) if not ok]
-        exponent = (f"τ_mem ∝ n^{result.exponent:.2f}" if np.isfinite(result.exponent)
+        exponent = (f"τ_mem ∝ n<sup>{readable(result.exponent)}</sup>"
+                    if np.isfinite(result.exponent)
                     else "too few finite τ_mem to fit an exponent")
         self.window_sim.finish(
             f"τ_gen = {result.generalization_time.min():.3g}–"

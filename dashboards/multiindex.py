@@ -55,7 +55,7 @@ FIGURES = (
            glyphs=(Glyph("vbar", "spectrum", key="bars", x="index", top="eigenvalue",
                          width=0.6, color=PALETTE["blue"],
                          legend_label="spectrum of F(M) = E[G M G]"),),
-           hover=(Hover(("bars",), (("k", "@index"), ("λ_k", "@eigenvalue{0.0000}"))),)),
+           hover=(Hover(("bars",), (("k", "@index"), ("λₖ", "@eigenvalue{0.0000}"))),)),
     Figure("entropy", "Committee: free entropy per branch", "samples per dimension α = n/d",
            "free entropy", height=330, loading="committee",
            options=(("subtitle", ""),),

@@ -25,6 +25,7 @@ from .base import (
     set_subtitle,
     summary_pane,
 )
+from .recipes import readable
 from .recipes import scaling as recipes
 from .recipes.scaling import COLORS, ScalingParameters, exponents
 
@@ -66,7 +67,7 @@ FIGURES = (
                      line_width=3, legend_label="local exponent"),
            ),
            hover=(Hover(("local",), (("n", "@n{0.[00]a}"), ("β(n)", "@local{0.000}"))),)),
-    Figure("phase", "Decay exponent β with noise", "λ = n^-ℓ: exponent ℓ",
+    Figure("phase", "Decay exponent β with noise", "exponent ℓ of λ = n⁻ˡ",
            "source r", height=330,
            options=(("x_range", (0.0, recipes.ELL_MAX)), ("y_range", (0.05, recipes.R_MAX)),
                     ("subtitle", "")),
@@ -168,8 +169,9 @@ class ScalingExplorer(ScalingParameters, Explorer):
 
     # -- what the recipes do not say: titles, the summary --------------------------------
     def after_curve(self):
-        schedule = "optimal λ" if self.optimal else f"λ = n^-{self.reg_exponent:.2f}"
-        text = f"a = {self.capacity:.2f}, r = {self.source:.2f}, σ² = {self.noise:.3g}, {schedule}"
+        schedule = "optimal λ" if self.optimal else f"λ = n⁻ˡ, ℓ = {self.reg_exponent:.2f}"
+        text = (f"a = {self.capacity:.2f}, r = {self.source:.2f}, σ² = {readable(self.noise)}, "
+                f"{schedule}")
         set_subtitle(self.fig_curve, text)
         set_subtitle(self.fig_exponent, text)
         if self._simulated is not None and self._simulated != self._simulated_key():

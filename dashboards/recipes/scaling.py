@@ -44,14 +44,14 @@ class ScalingParameters(ExplorerParameters):
     """The scaling-law explorer's controls."""
 
     capacity = param.Number(default=2.0, bounds=(1.1, 5.0), step=0.05,
-                            label="Capacity a (spectrum η_k = k^-a)")
+                            label="Capacity a (spectrum ηₖ = k⁻ᵃ)")
     source = param.Number(default=0.3, bounds=(0.05, 2.0), step=0.05,
                           label="Source r (target smoothness)")
     log_noise = param.Number(default=-4.0, bounds=(-6.0, 0.0), step=0.25,
                              label="Noise log₁₀ σ²")
     optimal = param.Boolean(default=True, label="Optimal regularisation λ")
     reg_exponent = param.Number(default=1.0, bounds=(0.0, ELL_MAX), step=0.05,
-                                label="λ = n^-ℓ: exponent ℓ")
+                                label="Exponent ℓ of λ = n⁻ˡ")
     sim_trials = param.Integer(default=20, bounds=(2, 60), label="Ridge fits per n")
 
     advanced_parameters = ("sim_trials",)
@@ -61,8 +61,9 @@ class ScalingParameters(ExplorerParameters):
     presets = (
         Preset("Noiseless to noisy crossover",
                {"capacity": 2.0, "source": 0.3, "log_noise": -4.0, "optimal": True},
-               "With optimal λ the error first decays as n^-2ar (noiseless), then as "
-               "n^-2ar/(1+2ar) once the noise is resolved, around n* ∝ σ^-1/(ar).",
+               "With optimal λ the error first decays as n<sup>−2ar</sup> (noiseless), then as "
+               "n<sup>−2ar/(1+2ar)</sup> once the noise is resolved, around "
+               "n* ∝ σ<sup>−1/(ar)</sup>.",
                "Cui, Loureiro, Krzakala & Zdeborová 2021, arXiv:2105.15004"),
         Preset("Saturation: a smoother target does not help beyond r = 1",
                {"capacity": 2.0, "source": 1.5, "log_noise": -4.0, "optimal": True},
@@ -72,10 +73,10 @@ class ScalingParameters(ExplorerParameters):
         Preset("Too little regularisation with noise: a plateau (ℓ > a)",
                {"capacity": 2.0, "source": 0.3, "log_noise": -1.0, "optimal": False,
                 "reg_exponent": 3.0},
-               "λ = n^-ℓ decaying faster than the spectrum: the variance no longer decays and "
-               "the error stops improving.",
+               "λ = n<sup>−ℓ</sup> decaying faster than the spectrum: the variance no longer "
+               "decays and the error stops improving.",
                "Cui, Loureiro, Krzakala & Zdeborová 2021, arXiv:2105.15004"),
-        Preset("Slowly vanishing λ = n^-0.5: the bias limits the rate",
+        Preset("Slowly vanishing λ = 1/√n: the bias limits the rate",
                {"capacity": 2.0, "source": 0.3, "log_noise": -2.0, "optimal": False,
                 "reg_exponent": 0.5},
                "A slowly vanishing ridge over-regularises: β = 2ℓr instead of the optimal "

@@ -4,6 +4,8 @@ deficiencies), a single-hue ramp, or viridis (perceptually uniform, designed for
 Keyboard operation is checked in the browser (tests/ui/test_teaching.py moves each
 explorer's slider with the arrow keys)."""
 
+import re
+
 import panel as pn
 import pytest
 
@@ -67,3 +69,47 @@ def test_plots_draw_only_with_colour_blind_safe_colours(cls):
             data = getattr(renderer, "data_source", None)
             for colour in (data.data.get("color", []) if data is not None else []):
                 assert str(colour).lower() in allowed | classes, colour
+
+
+# what plain text must not carry: TeX's powers, braced indices and commands, read as written
+# (a one-letter index such as ε_g or α_IT is plain-text notation: most letters have no
+# Unicode subscript)
+TEX_SOURCE = re.compile(r"\^|\$|\\[A-Za-z]|_\{")
+
+
+def _plain_texts(explorer):
+    """What a person reads as plain text (no formula rendering): control labels, preset
+    names and notes, figure titles, subtitles, axis labels and legend entries."""
+    texts = [w.name for w in explorer.controls.select(pn.widgets.Widget) if w.name]
+    for preset in explorer.presets:
+        texts += [preset.name, preset.explanation]
+    for fig in explorer.figures():
+        texts.append(fig.title.text or "")
+        for axis in [*fig.left, *fig.right, *fig.above, *fig.below]:
+            texts.append(getattr(axis, "axis_label", "") or "")
+        for layout in [*fig.above, *fig.below, *fig.left, *fig.right, *fig.center]:
+            if type(layout).__name__ == "Title":
+                texts.append(layout.text or "")
+            for item in getattr(layout, "items", ()) if type(layout).__name__ == "Legend" else ():
+                label = item.label
+                texts.append(label.get("value", "") if isinstance(label, dict)
+                             else getattr(label, "value", "") or "")
+    return texts
+
+
+@pytest.mark.parametrize("cls", EXPLORERS)
+def test_labels_read_as_written_not_as_tex(cls):
+    """A slider labelled "k^-a" or a preset named "λ = n^-0.5" shows its TeX source to a
+    class: powers and indices are written as superscripts or words."""
+    explorer = cls()
+    texts = _plain_texts(explorer)
+    assert len(texts) > 10
+    assert [t for t in texts if TEX_SOURCE.search(t)] == []
+
+
+def test_the_tex_check_sees_tex():
+    for text in ("Capacity a (spectrum k^-a)", "$x$", r"\lambda", "λ = n^-0.5", "w_{12}"):
+        assert TEX_SOURCE.search(text), text
+    for text in ("Capacity a (spectrum ηₖ = k⁻ᵃ)", "α_IT = 1.49", "τ_mem", "ε_g at α_max",
+                 "n<sup>−2ar</sup>"):
+        assert not TEX_SOURCE.search(text), text

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from dashboards.diffusion import DiffusionExplorer
+from dashboards.recipes import readable
 from tests.waiting import wait_until
 from theory import data as datasets
 from theory import diffusion
@@ -154,7 +155,7 @@ def test_training_window_plots_the_theory_and_clears_on_change(explorer):
     assert list(data["n"]) == [32, 64, 128, 256, 512]
     assert np.allclose(data["generalization"], expected.generalization_time)
     assert np.allclose(data["memorization"], expected.memorization_time)
-    assert f"n^{expected.exponent:.2f}" in explorer.window_sim.status.object
+    assert f"n<sup>{readable(expected.exponent)}</sup>" in explorer.window_sim.status.object
     assert len(explorer.sources["losses"].data["xs"]) == 10  # train and test for each n
     assert "dm-window" in explorer.plotted_tables()
     explorer.train_t = 0.3  # stale curves disappear
