@@ -20,13 +20,19 @@ from .base import (
     Glyph,
     Hover,
     Marker,
+    Simulation,
     bands_and_thresholds,
     control,
+    error_bars,
     set_subtitle,
     summary_pane,
 )
 from .recipes import multiindex as recipes
 from .recipes.multiindex import EIGEN_COLORS, MultiIndexParameters
+
+#: the model and grid a GAMP run was for: another value of one of these takes its points away
+#: (its d and number of instances are told in its status line)
+GAMP_KEY = ("target", "weights", "alpha_max")
 
 
 def _eigen_glyphs():
@@ -38,6 +44,10 @@ def _eigen_glyphs():
         glyphs.append(Glyph("line", "eigen", x="alpha", y=f"b{j}", color=color, line_width=2,
                             line_dash="dashed", line_alpha=0.8,
                             legend_label=f"eigenvalue {j} (Bayes-optimal)"))
+    for j, (color, marker) in enumerate(zip(EIGEN_COLORS[:2], ("circle", "square"),
+                                            strict=True), start=1):
+        glyphs += error_bars(f"gamp{j}", "alpha", color=color, optional=True, marker=marker,
+                             size=9, label=f"GAMP runs: eigenvalue {j}")
     return tuple(glyphs)
 
 
@@ -82,6 +92,9 @@ CONTROLS = (
     control("alpha_max", format="0.00"),
     control("alpha", format="0.00"),
     "divider",
+    Simulation("Run GAMP", "**GAMP on sampled instances** (committee, sign(z₁ z₂))",
+               run="run_gamp", controls=(control("gamp_d"), control("gamp_seeds"))),
+    "divider",
     "export",
 )
 
@@ -104,7 +117,10 @@ $\mathrm{{sign}}(z_1 z_2)$. A *staircase* learns some directions only once other
 
 **Overlaps (top).** The eigenvalues of $M$ along $\alpha$, on GAMP's branch (solid) and the
 Bayes-optimal one (dashed), where state evolution is solved here (the committee and
-$y = |z|^2$); dashed lines mark the thresholds.
+$y = |z|^2$); dashed lines mark the thresholds. *Run GAMP* runs the algorithm on sampled
+instances ($d = 1000$ by default, eight values of $\alpha$, 300 iterations from a random start)
+for the committee and $\mathrm{{sign}}(z_1 z_2)$: markers are the eigenvalues of the estimated
+overlap (mean and standard error over instances).
 
 **Committee (bottom).** $y = \mathrm{{sign}}(z_1) + \mathrm{{sign}}(z_2)$: the direction
 $w_1 + w_2$ is learned at once; the units specialise (tell themselves apart) from
@@ -126,8 +142,12 @@ class MultiIndexExplorer(MultiIndexParameters, Explorer):
 
     def __init__(self, **params):
         super().__init__(**params)
+        self._gamp_for: tuple | None = None  # GAMP_KEY of the points on the plot
         self.summary = summary_pane()
         self.build_view()
+        self.run_button, self.cancel_button = self.sim.run_button, self.sim.cancel_button
+        self.sim_status = self.sim.status
+        self._offer_gamp()
 
     def python_script(self) -> str:
         return recipes.python_script(self, self.script_figures())
@@ -145,8 +165,14 @@ class MultiIndexExplorer(MultiIndexParameters, Explorer):
         else:
             text = (f"**Easy:** M = 0 becomes unstable at α_c = 1/λ_max(F) = "
                     f"{w.alpha_c:.4f}.")
-        later = sorted({round(float(t), 4) for t in w.direction_thresholds
-                        if 0 < t < float("inf") and t > w.alpha_c + 1e-6})
+        if self.is_committee:
+            # the units tell themselves apart at the specialisation of the chosen weights
+            # (the weak-recovery analysis is that of Gaussian weights)
+            later = [round(float(multiindex.committee_thresholds(self.weights).specialization),
+                           4)]
+        else:
+            later = sorted({round(float(t), 4) for t in w.direction_thresholds
+                            if 0 < t < float("inf") and t > w.alpha_c + 1e-6})
         if later:
             text += (" Further directions are learned only later, from α = "
                      + ", ".join(f"{t:.4f}" for t in later) + " (a staircase).")
@@ -159,6 +185,61 @@ class MultiIndexExplorer(MultiIndexParameters, Explorer):
         set_subtitle(self.fig_eigen, weights if solved else
                      "thresholds only: state evolution is solved for the committee and |z|²")
         self.fig_eigen.x_range.update(start=0.0, end=float(self.alpha_max))
+        self._offer_gamp()
+        if self.is_committee:
+            self.after_weak_recovery()  # the summary's specialisation follows the weights
+
+    # -- GAMP on sampled instances ------------------------------------------------------
+    def _gamp_key(self) -> tuple:
+        return tuple(getattr(self, name) for name in GAMP_KEY)
+
+    def _offer_gamp(self) -> None:
+        """Run GAMP where it runs (the committee, sign(z1 z2)); points of another model than
+        the plotted one are taken away."""
+        if self._gamp_for is not None and self._gamp_for != self._gamp_key():
+            self.bind({key: {c: [] for c in self.sources[key].data}
+                       for key in ("gamp1", "gamp2")})
+            self._gamp_for = None
+            self.sim.status.object = ""
+        busy = self.sim.progress.visible
+        self.sim.run_button.disabled = busy or not self.has_gamp
+        if not self.has_gamp and not busy:
+            self.sim.status.object = ("GAMP is run here for the committee and sign(z₁ z₂) "
+                                      "only.")
+        elif self._gamp_for is None and not busy:
+            self.sim.status.object = ""
+
+    def run_gamp(self):
+        """``gamp_seeds`` GAMP instances at each of eight alpha, in a worker process;
+        returns the Future."""
+        p = self.snapshot()
+        if not p.has_gamp:
+            self._offer_gamp()
+            return None
+        steps = recipes.gamp_steps(p)
+        key = tuple(getattr(p, name) for name in GAMP_KEY)
+        self.sim.start(f"Running GAMP on {len(steps)} instances at d = {p.gamp_d}…")
+
+        def finished(runs):
+            if key != self._gamp_key():
+                self.sim.finish("Parameters changed during the run; result discarded.")
+                self._offer_gamp()
+                return
+            points = recipes.gamp_points(p, runs)
+            self.bind(points["sources"])
+            self._gamp_for = key
+            self.sim.finish(f"GAMP at d = {p.gamp_d}: {p.gamp_seeds} instance(s) × "
+                            f"{recipes.GAMP_POINTS} values of α; {points['converged']} of "
+                            f"{points['runs']} converged within {recipes.GAMP_ITERATIONS} "
+                            "iterations (the others show their last iterate).")
+            self._offer_gamp()
+
+        def failed(exc):
+            self.sim.failed(exc)
+            self._offer_gamp()
+
+        return self.run_in_process(steps, on_done=finished, on_error=failed,
+                                   on_progress=self.sim.show_progress)
 
     def after_committee(self):
         set_subtitle(self.fig_entropy, "±1 weights" if self.weights == "binary" else

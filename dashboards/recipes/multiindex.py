@@ -9,6 +9,7 @@ import param
 from theory import multiindex
 
 from ..caches import BoundedCache
+from ..processes import Step
 from . import (  # noqa: F401 (named: used by the exported scripts)
     ExplorerParameters,
     Preset,
@@ -20,7 +21,7 @@ from . import (  # noqa: F401 (named: used by the exported scripts)
 )
 
 __all__ = ["RECIPES", "SOURCES", "MultiIndexParameters", "committee", "eigenvalues",
-           "python_script", "weak_recovery"]
+           "gamp_points", "gamp_steps", "python_script", "weak_recovery"]
 
 TARGET_LABELS = {
     "committee: y = sign(z₁) + sign(z₂)": "committee",
@@ -54,9 +55,12 @@ class MultiIndexParameters(ExplorerParameters):
     alpha_max = param.Number(default=3.0, bounds=(1.0, MAX_ALPHA), step=0.25,
                              label="Largest α = n/d shown")
     alpha = param.Number(default=1.0, bounds=(0.0, MAX_ALPHA), step=0.02, label="Current α")
+    gamp_d = param.Integer(default=1000, bounds=(200, 2000), label="GAMP dimension d")
+    gamp_seeds = param.Integer(default=2, bounds=(1, 6), label="GAMP instances per α")
 
+    advanced_parameters = ("gamp_d", "gamp_seeds")
     url_prefix = "mi_"
-    url_parameters = ("target", "weights", "alpha_max", "alpha")
+    url_parameters = ("target", "weights", "alpha_max", "alpha", "gamp_d", "gamp_seeds")
     presets = (
         Preset("Committee: hidden units specialise",
                {"target": "committee", "weights": "gaussian", "alpha_max": 3.0, "alpha": 2.3},
@@ -92,6 +96,10 @@ class MultiIndexParameters(ExplorerParameters):
     @property
     def is_committee(self) -> bool:
         return self.target == "committee"
+
+    @property
+    def has_gamp(self) -> bool:
+        return self.target in multiindex.GAMP_TARGETS
 
 
 # -- caches -----------------------------------------------------------------------------------
@@ -130,6 +138,8 @@ SOURCES = (
     Source("eigen_thresholds", None, ("x", "y0", "y1", "threshold", "color")),
     Source("eigen_regions", None, ("left", "right", "region", "color", "alpha", "bottom",
                                    "top")),
+    Source("gamp1", "multiindex-gamp-1", ("alpha", "mean", "low", "high")),
+    Source("gamp2", "multiindex-gamp-2", ("alpha", "mean", "low", "high")),
     Source("entropy", "multiindex-free-entropy", ("alpha", "uninformed", "informed")),
     Source("entropy_thresholds", None, ("x", "y0", "y1", "threshold", "color")),
 )
@@ -199,6 +209,42 @@ def committee(p) -> dict:
                         "informed": curve.informed.free_entropy[cut]},
             "entropy_thresholds": threshold_lines(
                 [e for e in entries if e[0] <= float(p.alpha_max)], low, 0.0)}
+
+
+# -- GAMP on sampled instances (worker processes) -------------------------------------------
+#: values of alpha a GAMP run covers (evenly up to alpha_max) and iterations per instance
+GAMP_POINTS = 8
+GAMP_ITERATIONS = 300
+
+
+def gamp_alphas(p) -> np.ndarray:
+    return float(p.alpha_max) * np.arange(1, GAMP_POINTS + 1) / GAMP_POINTS
+
+
+def gamp_steps(p) -> list[Step]:
+    """One GAMP instance per step: ``gamp_seeds`` instances at each of ``gamp_alphas``."""
+    return [Step(multiindex.simulate_gamp, dict(target=p.target, alpha=float(a),
+                                                d=int(p.gamp_d), seed=1000 * i + s,
+                                                weights=_weights(p),
+                                                iterations=GAMP_ITERATIONS))
+            for i, a in enumerate(gamp_alphas(p)) for s in range(int(p.gamp_seeds))]
+
+
+def gamp_points(p, runs: list) -> dict:
+    """Mean and standard error over instances of each run's final eigenvalues of M (the
+    largest in ``gamp1``, the next in ``gamp2``), per alpha; with how many converged."""
+    alphas, seeds = gamp_alphas(p), int(p.gamp_seeds)
+    finals = np.array([run.overlaps[-1] for run in runs]).reshape(alphas.size, seeds, -1)
+    out = {}
+    for j in range(2):
+        values = finals[:, :, j]
+        mean = values.mean(axis=1)
+        sem = (values.std(axis=1, ddof=1) / np.sqrt(seeds) if seeds > 1
+               else np.zeros_like(mean))
+        out[f"gamp{j + 1}"] = {"alpha": alphas, "mean": mean, "low": mean - sem,
+                               "high": mean + sem}
+    converged = sum(run.converged for run in runs)
+    return {"sources": out, "converged": int(converged), "runs": len(runs)}
 
 
 RECIPES = (

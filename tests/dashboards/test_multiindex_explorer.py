@@ -72,6 +72,18 @@ def test_page_summary_follows_the_target():
     assert page.widgets["weights"].disabled  # the weights apply to the committee
 
 
+def test_the_committee_summary_gives_the_specialisation_of_its_weights():
+    page = MultiIndexExplorer(target="committee", weights="gaussian")
+    settle(page)
+    gaussian = recipes.multiindex.committee_thresholds("gaussian").specialization
+    binary = recipes.multiindex.committee_thresholds("binary").specialization
+    assert f"{gaussian:.4f}" in page.summary.object
+    page.weights = "binary"
+    settle(page)
+    assert f"{binary:.4f}" in page.summary.object
+    assert f"{gaussian:.4f}" not in page.summary.object
+
+
 def test_presets_show_what_they_say():
     page = MultiIndexExplorer()
     page.apply_preset("Binary committee: a hard phase")
@@ -83,3 +95,40 @@ def test_presets_show_what_they_say():
     eigen = page.sources["eigen"].data
     below = np.asarray(eigen["alpha"]) < 0.5
     assert np.allclose(np.asarray(eigen["m1"])[below], 0.0, atol=1e-9)
+
+
+def test_gamp_points_land_on_the_page_near_state_evolution_and_leave_with_their_model():
+    """Binary committee, d = 400, two instances per alpha: below the specialisation the
+    larger eigenvalue follows q_u of state evolution; at 1.5 alpha_alg both read 1 (exact
+    recovery; nearer alpha_alg an instance may still be on its way after 300 iterations at
+    this d); another target takes the points away and the Run button is offered only where
+    GAMP runs."""
+    page = MultiIndexExplorer(target="committee", weights="binary", alpha_max=3.0, gamp_d=400,
+                              gamp_seeds=2)
+    settle(page)
+    assert not page.run_button.disabled
+    page.run_gamp().result(timeout=240)
+    wait_until(lambda: len(page.sources["gamp1"].data["alpha"]) > 0, 30)
+    top, second = page.sources["gamp1"].data, page.sources["gamp2"].data
+    alphas = np.asarray(top["alpha"])
+    np.testing.assert_allclose(alphas, 3.0 * np.arange(1, 9) / 8)
+    curve = recipes.cached_eigenvalues("committee", "binary")
+    expected = np.interp(alphas, curve.alpha, curve.uninformed[:, 0])
+    th = recipes.multiindex.committee_thresholds("binary")
+    early = alphas < 0.8 * th.specialization
+    assert np.all(np.abs(np.asarray(top["mean"])[early] - expected[early]) < 0.08)
+    assert alphas[-1] > 1.5 * th.algorithmic
+    assert np.asarray(second["mean"])[-1] > 0.99
+    assert "GAMP at d = 400: 2 instance(s) × 8 values of α" in page.sim.status.object
+    assert all(item.visible for item in page.optional_legend["gamp1"])
+    page.target = "z^2"
+    settle(page)
+    assert len(page.sources["gamp1"].data["alpha"]) == 0
+    assert not any(item.visible for item in page.optional_legend["gamp1"])
+    assert page.run_button.disabled
+    assert "committee and sign(z₁ z₂) only" in page.sim.status.object
+    assert page.run_gamp() is None  # a click on the disabled button runs nothing
+    page.target = "sign(z1*z2)"
+    settle(page)
+    assert not page.run_button.disabled
+    assert page.sim.status.object == ""

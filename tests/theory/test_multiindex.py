@@ -433,6 +433,39 @@ def test_binary_gamp_recovers_the_teacher_above_the_algorithmic_threshold():
 def test_gamp_refuses_other_targets():
     with pytest.raises(ValueError, match="committee"):
         multiindex.simulate_gamp("z^2", 1.0, 100)
+    with pytest.raises(ValueError, match="committee only"):
+        multiindex.simulate_gamp("sign(z1*z2)", 1.0, 100, weights="binary")
+
+
+def test_sign_product_gamp_finds_the_directions_only_above_the_weak_recovery_threshold():
+    """y = sign(z1 z2) has G(y) != 0 but E[z | y] = 0: GAMP from a random start stays at
+    M = 0 below alpha_c = pi^2/4 (its estimate shrinks to nothing) and learns both
+    directions above it, as the linearised map predicts (d = 600, two instances each)."""
+    alpha_c = np.pi ** 2 / 4
+    below = [multiindex.simulate_gamp("sign(z1*z2)", 0.7 * alpha_c, 600, seed=s)
+             for s in range(2)]
+    for run in below:
+        assert run.status == Status.CONVERGED
+        assert run.overlaps[-1].max() < 0.01
+        assert run.q_u.size == 0
+        assert run.overlaps.shape[1] == 2
+    above = [multiindex.simulate_gamp("sign(z1*z2)", 1.8 * alpha_c, 600, seed=s,
+                                      iterations=400) for s in range(2)]
+    for run in above:
+        assert run.overlaps[-1].min() > 0.3, run.overlaps[-1]
+
+
+def test_gamp_overlaps_are_invariant_under_the_teachers_symmetries():
+    """The eigenvalues of M from a run do not change when the estimate's directions are
+    permuted or flipped, and read 1 exactly at exact recovery."""
+    rng = np.random.default_rng(0)
+    W_star = rng.standard_normal((300, 2))
+    W_hat = 0.6 * W_star + 0.3 * rng.standard_normal((300, 2))
+    values = multiindex._overlap_eigenvalues(W_hat, W_star)
+    flipped = multiindex._overlap_eigenvalues(W_hat[:, ::-1] * np.array([1.0, -1.0]), W_star)
+    np.testing.assert_allclose(values, flipped, rtol=1e-12)
+    np.testing.assert_allclose(multiindex._overlap_eigenvalues(W_star, W_star), 1.0,
+                               rtol=1e-12)
 
 
 def _gamp_against_curve(alpha, weights, d=2000, seeds=3):
@@ -584,3 +617,38 @@ def test_gamp_output_functions_against_differences():
             np.testing.assert_allclose(dg[i], jac, rtol=1e-4, atol=1e-5)
     om = omega[0]
     assert z_of(0, om) == pytest.approx(1 - z_of(2, om) - z_of(-2, om), rel=1e-12)
+
+
+def test_sign_product_output_functions_against_differences_and_scipy():
+    """y = sign(z1 z2): g and its Jacobian against centred differences of ln Z, and Z(+1)
+    against scipy's multivariate normal CDF (Genz's algorithm, an independent quadrature)."""
+    V = np.array([[0.45, -0.12], [-0.12, 0.6]])
+    omega = np.array([[0.3, -0.5], [1.1, 0.4], [-0.2, -0.9]])
+    h = 1e-5
+
+    def z_of(label, om):
+        sigma = np.sqrt(np.diag(V))
+        rho = V[0, 1] / (sigma[0] * sigma[1])
+        signs = ((1, 1), (-1, -1)) if label == 1 else ((1, -1), (-1, 1))
+        return float(sum(multiindex._bivariate_cdf(np.array(s1 * om[0] / sigma[0]),
+                                                   np.array(s2 * om[1] / sigma[1]),
+                                                   np.array(s1 * s2 * rho))
+                         for s1, s2 in signs))
+
+    for label in (1, -1):
+        g, dg = multiindex.sign_product_g_out(np.full(len(omega), label), omega, V)
+        for i, om in enumerate(omega):
+            def log_z(shift, om=om, label=label):
+                return np.log(z_of(label, om + shift))
+            grad = np.array([(log_z(h * e) - log_z(-h * e)) / (2 * h) for e in np.eye(2)])
+            np.testing.assert_allclose(g[i], grad, rtol=1e-6, atol=1e-8)
+            jac = np.array([[(log_z(h * a + h * b) - log_z(h * a - h * b) - log_z(-h * a + h * b)
+                              + log_z(-h * a - h * b)) / (4 * h * h) for b in np.eye(2)]
+                            for a in np.eye(2)])
+            np.testing.assert_allclose(dg[i], jac, rtol=1e-4, atol=1e-5)
+    for om in omega:
+        # P(z1 > 0, z2 > 0) + P(z1 < 0, z2 < 0) for z ~ N(om, V), by scipy
+        both_positive = stats.multivariate_normal(mean=-om, cov=V).cdf(np.zeros(2))
+        both_negative = stats.multivariate_normal(mean=om, cov=V).cdf(np.zeros(2))
+        assert z_of(1, om) == pytest.approx(both_positive + both_negative, abs=1e-5)
+        assert z_of(1, om) + z_of(-1, om) == pytest.approx(1.0, abs=1e-12)
