@@ -8,7 +8,9 @@ controls as data and the texts."""
 
 from __future__ import annotations
 
+import numpy as np
 import panel as pn
+from bokeh.models import Legend
 
 from theory import multiindex
 
@@ -41,7 +43,8 @@ def _eigen_glyphs():
         glyphs.append(Glyph("line", "eigen", key=f"m{j}", x="alpha", y=f"m{j}", color=color,
                             line_width=3 if j == 1 else 2.5,
                             legend_label=f"eigenvalue {j} of M (GAMP)"))
-        glyphs.append(Glyph("line", "eigen", x="alpha", y=f"b{j}", color=color, line_width=2,
+        glyphs.append(Glyph("line", "eigen", key=f"b{j}", x="alpha", y=f"b{j}", color=color,
+                            line_width=2,
                             line_dash="dashed", line_alpha=0.8,
                             legend_label=f"eigenvalue {j} (Bayes-optimal)"))
     for j, (color, marker) in enumerate(zip(EIGEN_COLORS[:2], ("circle", "square"),
@@ -83,6 +86,25 @@ FIGURES = (
            hover=(Hover(("uninformed",), (("α", "@alpha{0.000}"),
                                           ("GAMP", "@uninformed{0.0000}"),
                                           ("informed", "@informed{0.0000}"))),)),
+    Figure("units", "Committee: each unit's overlaps", "samples per dimension α = n/d",
+           "overlap q", height=330, loading="committee",
+           options=(("y_range", recipes.EIGEN_Y), ("subtitle", "")),
+           glyphs=(
+               Glyph("segment", "units_thresholds", x0="x", x1="x", y0="y0", y1="y1",
+                     color="color", line_width=2, line_dash="dashed", legend_field="threshold"),
+               Glyph("line", "units", key="q_diag", x="alpha", y="diag",
+                     color=EIGEN_COLORS[0], line_width=3,
+                     legend_label="q_diag: with its own unit (GAMP)"),
+               Glyph("line", "units", x="alpha", y="diag_bayes", color=EIGEN_COLORS[0],
+                     line_width=2, line_dash="dashed", legend_label="q_diag (Bayes-optimal)"),
+               Glyph("line", "units", x="alpha", y="off", color=EIGEN_COLORS[1],
+                     line_width=3, legend_label="q_off: with the other unit (GAMP)"),
+               Glyph("line", "units", x="alpha", y="off_bayes", color=EIGEN_COLORS[1],
+                     line_width=2, line_dash="dashed", legend_label="q_off (Bayes-optimal)"),
+           ),
+           markers=(Marker("alpha_marker_units", "alpha", DOTTED_MARKER),),
+           hover=(Hover(("q_diag",), (("α", "@alpha{0.000}"), ("q_diag", "@diag{0.0000}"),
+                                      ("q_off", "@off{0.0000}"))),)),
 )
 
 CONTROLS = (
@@ -122,9 +144,11 @@ instances ($d = 1000$ by default, eight values of $\alpha$, 300 iterations from 
 for the committee and $\mathrm{{sign}}(z_1 z_2)$: markers are the eigenvalues of the estimated
 overlap (mean and standard error over instances).
 
-**Committee (bottom).** $y = \mathrm{{sign}}(z_1) + \mathrm{{sign}}(z_2)$: the direction
-$w_1 + w_2$ is learned at once; the units specialise (tell themselves apart) from
-$\alpha_{{\rm spec}}$. With $\pm 1$ weights exact recovery (free entropy $-2\ln 2$) overtakes
+**Committee (right and bottom).** $y = \mathrm{{sign}}(z_1) + \mathrm{{sign}}(z_2)$: the
+direction $w_1 + w_2$ is learned at once; the units specialise (tell themselves apart) from
+$\alpha_{{\rm spec}}$: each student unit's overlap with its own teacher unit, $q_{{\rm diag}}$,
+and with the other one, $q_{{\rm off}}$, part there (before, both units learn the same
+mixture). With $\pm 1$ weights exact recovery (free entropy $-2\ln 2$) overtakes
 at $\alpha_{{\rm IT}}$ but GAMP reaches it only at $\alpha_{{\rm alg}}$: the shaded hard phase.
 
 **References.** {"; ".join(multiindex.REFERENCES)}.
@@ -185,9 +209,22 @@ class MultiIndexExplorer(MultiIndexParameters, Explorer):
         set_subtitle(self.fig_eigen, weights if solved else
                      "thresholds only: state evolution is solved for the committee and |z|²")
         self.fig_eigen.x_range.update(start=0.0, end=float(self.alpha_max))
+        self._show_eigen_legend()
         self._offer_gamp()
         if self.is_committee:
             self.after_weak_recovery()  # the summary's specialisation follows the weights
+
+    def _show_eigen_legend(self) -> None:
+        """Legend entries only for the eigenvalues drawn (two for the committee, none where
+        only thresholds are known)."""
+        data = self.sources["eigen"].data
+        for legend in self.fig_eigen.select(type=Legend):
+            for item in legend.items:
+                for j in (1, 2, 3):
+                    lines = (self.renderers[f"m{j}"], self.renderers[f"b{j}"])
+                    if any(r in item.renderers for r in lines):
+                        values = np.asarray(data[f"m{j}"], dtype=float)
+                        item.visible = bool(np.isfinite(values).any())
 
     # -- GAMP on sampled instances ------------------------------------------------------
     def _gamp_key(self) -> tuple:
@@ -242,8 +279,10 @@ class MultiIndexExplorer(MultiIndexParameters, Explorer):
                                    on_progress=self.sim.show_progress)
 
     def after_committee(self):
-        set_subtitle(self.fig_entropy, "±1 weights" if self.weights == "binary" else
-                     "Gaussian weights")
+        weights = "±1 weights" if self.weights == "binary" else "Gaussian weights"
+        set_subtitle(self.fig_entropy, weights)
+        set_subtitle(self.fig_units, f"y = sign(z₁) + sign(z₂), {weights}")
+        self.fig_units.x_range.update(start=0.0, end=float(self.alpha_max))
 
     def __panel__(self):
         explanation = self.explanation(
@@ -252,7 +291,8 @@ class MultiIndexExplorer(MultiIndexParameters, Explorer):
             self.message,
             self.summary,
             self.eigen_pane,
-            self.plot_row(self.spectrum_pane, self.entropy_pane),
+            self.plot_row(self.spectrum_pane, self.units_pane),
+            self.plot_row(self.entropy_pane),
             explanation,
             sizing_mode="stretch_width",
         )

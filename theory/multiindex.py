@@ -1135,6 +1135,16 @@ class CommitteeBranch(Result):
     free_entropy: np.ndarray
     status: np.ndarray
 
+    @property
+    def q_diag(self) -> np.ndarray:
+        """The overlap of a student unit with its own teacher unit, (q_u + q_v) / 2."""
+        return readonly(0.5 * (self.q_u + self.q_v))
+
+    @property
+    def q_off(self) -> np.ndarray:
+        """The overlap of a student unit with the other teacher unit, (q_u - q_v) / 2."""
+        return readonly(0.5 * (self.q_u - self.q_v))
+
 
 @dataclass(frozen=True)
 class CommitteeCurve(Result):

@@ -142,6 +142,9 @@ SOURCES = (
     Source("gamp2", "multiindex-gamp-2", ("alpha", "mean", "low", "high")),
     Source("entropy", "multiindex-free-entropy", ("alpha", "uninformed", "informed")),
     Source("entropy_thresholds", None, ("x", "y0", "y1", "threshold", "color")),
+    Source("units", "multiindex-committee-units", ("alpha", "diag", "off", "diag_bayes",
+                                                   "off_bayes")),
+    Source("units_thresholds", None, ("x", "y0", "y1", "threshold", "color")),
 )
 
 
@@ -195,7 +198,9 @@ def eigenvalues(p) -> dict:
 
 def committee(p) -> dict:
     """The committee's free entropy on GAMP's branch and the informed one (the Bayes-optimal
-    state is the larger): their crossing is alpha_IT."""
+    state is the larger): their crossing is alpha_IT; and each student unit's overlap with its
+    own teacher unit (q_diag) and with the other one (q_off) on GAMP's and the Bayes-optimal
+    branch: q_off falls to 0 as the units specialise."""
     curve = cached_committee(p.weights)
     cut = shown(p.alpha_max)
     th = curve.thresholds
@@ -204,11 +209,21 @@ def committee(p) -> dict:
         entries.append((th.information_theoretic, f"α_IT = {th.information_theoretic:.4f}",
                         COLORS["it"]))
     low = float(np.nanmin(curve.informed.free_entropy[cut]))
+    shown_entries = [e for e in entries if e[0] <= float(p.alpha_max)]
+    if p.weights == "binary" and th.algorithmic <= float(p.alpha_max):
+        unit_entries = [*shown_entries, (th.algorithmic, f"α_alg = {th.algorithmic:.4f}",
+                                         COLORS["alg"])]
+    else:
+        unit_entries = shown_entries
     return {"entropy": {"alpha": curve.alpha[cut],
                         "uninformed": curve.uninformed.free_entropy[cut],
                         "informed": curve.informed.free_entropy[cut]},
-            "entropy_thresholds": threshold_lines(
-                [e for e in entries if e[0] <= float(p.alpha_max)], low, 0.0)}
+            "entropy_thresholds": threshold_lines(shown_entries, low, 0.0),
+            "units": {"alpha": curve.alpha[cut],
+                      "diag": curve.uninformed.q_diag[cut], "off": curve.uninformed.q_off[cut],
+                      "diag_bayes": curve.bayes_optimal.q_diag[cut],
+                      "off_bayes": curve.bayes_optimal.q_off[cut]},
+            "units_thresholds": threshold_lines(unit_entries, *EIGEN_Y)}
 
 
 # -- GAMP on sampled instances (worker processes) -------------------------------------------

@@ -132,3 +132,39 @@ def test_gamp_points_land_on_the_page_near_state_evolution_and_leave_with_their_
     settle(page)
     assert not page.run_button.disabled
     assert page.sim.status.object == ""
+
+
+def test_committee_units_part_at_the_specialisation():
+    """q_diag + q_off = q_u and q_diag - q_off = q_v (the eigenvalues of M along u and v):
+    equal before alpha_spec (both units learn w1 + w2), apart after it."""
+    p = recipes.MultiIndexParameters(target="committee", weights="gaussian", alpha_max=4.0)
+    units = recipes.committee(p)["units"]
+    curve = recipes.cached_committee("gaussian")
+    cut = recipes.shown(4.0)
+    np.testing.assert_allclose(np.asarray(units["diag"]) + units["off"],
+                               curve.uninformed.q_u[cut], rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(units["diag"]) - units["off"],
+                               curve.uninformed.q_v[cut], atol=1e-12)
+    spec = curve.thresholds.specialization
+    alpha = np.asarray(units["alpha"])
+    before, after = alpha < 0.95 * spec, alpha > 1.2 * spec
+    np.testing.assert_allclose(np.asarray(units["diag"])[before],
+                               np.asarray(units["off"])[before], atol=1e-6)
+    assert np.all(np.asarray(units["diag"])[after] - np.asarray(units["off"])[after] > 0.05)
+    lines = recipes.committee(p)["units_thresholds"]["threshold"]
+    assert lines == [f"α_spec = {spec:.4f}"]
+
+
+@pytest.mark.parametrize(("target", "drawn"), [("committee", 2), ("z1^2+z2^2+z3^2", 3),
+                                               ("z^2", 1), ("sign(z1*z2*z3)", 0)])
+def test_the_legend_lists_the_eigenvalues_drawn(target, drawn):
+    from bokeh.models import Legend
+
+    page = MultiIndexExplorer(target=target)
+    settle(page)
+    labels = [getattr(item.label, "value", None) for legend in page.fig_eigen.select(type=Legend)
+              for item in legend.items if item.visible]
+    for j in (1, 2, 3):
+        shown = j <= drawn
+        assert (f"eigenvalue {j} of M (GAMP)" in labels) == shown, (j, labels)
+        assert (f"eigenvalue {j} (Bayes-optimal)" in labels) == shown, (j, labels)
