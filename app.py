@@ -25,6 +25,7 @@ from dashboards.base import (
 from dashboards.guards import check_upload_sizes
 from dashboards.quiet import collect_when_quiet
 from dashboards.warm import lighten_session_cleanup, start_background_work, warm_caches
+from dashboards.wire import throttled_sliders_only
 
 pn.extension("katex", throttled=True, notifications=False)
 warm_caches()  # slow only once per process: during `panel serve --warm`, before any visitor
@@ -69,12 +70,15 @@ class LazyTabs:
         self.built: dict[str, pn.viewable.Viewer] = {}
         self.tabs = pn.Tabs(*self.slots.items(), ("About", about_panel()), dynamic=True,
                             sizing_mode="stretch_width")
-        self.tabs.param.watch(self._on_active, ["active"])
         if pn.state.location is not None:
             restore_query(pn.state.location, pn.state.session_args)  # see its docstring
             sanitize_query(pn.state.location, QUERY_SCHEMA)  # already clean when served
             pn.state.location.sync(self.tabs, {"active": "tab"})
             pn.state.location.sync(settings, {"lecture": "lecture"})
+        # after the link's own watcher: a tab clicked is in the query before its explorer is
+        # built, whose ``sync_url`` re-applies the whole query (the old ``tab`` sent the page
+        # back to the previous tab: every click showed the tab clicked before)
+        self.tabs.param.watch(self._on_active, ["active"])
         self._on_active()
 
     def _on_lecture(self, *_):
@@ -170,6 +174,7 @@ def build_page() -> pn.template.BootstrapTemplate:
     template.main.append(tabs.tabs)
     if pn.state.curdoc is not None:
         check_upload_sizes(pn.state.curdoc)  # a file too large is refused in the page
+        throttled_sliders_only(pn.state.curdoc)  # a slider move is one message, not two
         # labels of checkboxes and switches toggle them
         pn.state.curdoc.js_on_event("document_ready", CustomJS(code=CLICKABLE_LABELS_JS))
     return template

@@ -1,4 +1,5 @@
-"""How a page's changes travel to its browser: four corrections to Panel 1.9 / Bokeh 3.9.
+"""How a page's changes travel to and from its browser: five corrections to Panel 1.9 /
+Bokeh 3.9.
 
 Measured on a slider move (``python -m bench.trace``: key press, websocket frames both ways,
 server marks), the time was not in the physics but in the transport:
@@ -22,6 +23,11 @@ server marks), the time was not in the physics but in the transport:
   0.15 ms each on this machine, most of a move's wire time). Patches now carry arrays of up
   to 64 kB inline, base64 over gzip at level 1 (BokehJS always gunzips inline bytes);
   ``inline_arrays``. The page's first document is not affected.
+* **one message per move, not two.** BokehJS sends a slider's ``value`` and then its
+  ``value_throttled`` on every step; the server (Panel's throttled mode) uses only the
+  second but applied and acknowledged both, about 2 ms of the event loop before the move's
+  own message was read, and one message per mouse move while dragging. The page marks
+  ``value`` as not synced (``throttled_sliders_only``).
 """
 
 from __future__ import annotations
@@ -134,8 +140,49 @@ def no_delay(open_websocket):
     return open_without_nagle
 
 
+#: BokehJS sends a slider's ``value`` on every step of a drag or key press, and then its
+#: ``value_throttled`` (a spinner's likewise); with Panel's ``throttled`` mode the server
+#: drops the first (``_process_events`` pops it) after applying it to the document and
+#: acknowledging it: about 2 ms of the event loop per step, before the move's own message is
+#: read. It is marked internal (not synced), on the page's sliders and spinners and on those
+#: built later, as BokehJS itself does for properties the server must not receive
+#: (``properties.xs.internal = true`` in its graph renderers).
+THROTTLED_ONLY_JS = """
+const doc = cb_obj;  // a document event's callback gets the document
+// the classes (their shared definition of ``value``): sliders and spinners built later
+for (const name of ["Slider", "RangeSlider", "DateSlider", "DateRangeSlider",
+                    "DatetimeRangeSlider", "Spinner"]) {
+  let cls = null;
+  try {
+    cls = Bokeh.Models.get(name);
+  } catch (error) {
+    continue;  // not in this BokehJS
+  }
+  const props = cls?.prototype?._props;
+  if (props?.value != null && props.value_throttled != null) {
+    props.value.options = {...props.value.options, internal: true};
+  }
+}
+// the page's models, already built
+for (const model of doc.all_models) {
+  const props = model.properties;
+  if (props?.value != null && props.value_throttled != null) {
+    props.value.internal = true;
+  }
+}
+"""
+
+
+def throttled_sliders_only(document) -> None:
+    """Have the page's sliders send only ``value_throttled`` (see ``THROTTLED_ONLY_JS``)."""
+    from bokeh.models import CustomJS
+
+    document.js_on_event("document_ready", CustomJS(code=THROTTLED_ONLY_JS))
+
+
 def install() -> None:
-    """Apply the four corrections, once per process."""
+    """Apply the server-side corrections, once per process (the fifth is the page's:
+    ``throttled_sliders_only``)."""
     from bokeh.server.views.ws import WSHandler
 
     if not hasattr(WSHandler.open, "original_without_nagle"):

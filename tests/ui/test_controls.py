@@ -83,3 +83,19 @@ def test_clicking_a_checkbox_label_toggles_it(page, app_url):
     page.locator(".lecture-switch .bk-label").first.click()  # a switch's label too
     page.wait_for_url("**lecture=true**", timeout=30_000)
     wait_visible(page, "Classic results")
+
+
+def test_one_click_on_a_tab_opens_that_tab(page, app_url):
+    """A tab's explorer is built when first shown and syncs its link; the tab clicked (not
+    the one before it) stays open, and the link says so."""
+    open_page(page, f"{app_url}?tab=0", ready="spiked-landscape", timeout=90_000)
+    tabs = page.locator(".bk-tab")
+    for index, title in ((1, "Teacher-student learning curves"), (3, "Diffusion models"),
+                         (0, "Low-rank matrix estimation")):
+        tabs.nth(index).click()
+        page.wait_for_function(
+            f"() => new URLSearchParams(window.location.search).get('tab') === '{index}'",
+            timeout=60_000)
+        page.wait_for_timeout(1500)  # the explorer built, its link synced
+        assert page.locator(".bk-tab.bk-active").all_inner_texts() == [title]
+        assert f"tab={index}" in page.url

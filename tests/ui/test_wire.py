@@ -1,6 +1,7 @@
 """A slider move reaches the browser as one message: the plotted data and the link's query
 together, arrays inline (``dashboards.wire``), read from the page's own websocket; the
-automatic ranges the browser computes from the new data are not sent back."""
+browser sends the move as one message (``value_throttled``, not ``value`` too), and the
+automatic ranges it computes from the new data are not sent back."""
 
 from __future__ import annotations
 
@@ -50,3 +51,28 @@ def test_a_slider_move_is_one_message_with_the_data_and_the_link(browser, app_ur
                  for e in m["events"] if e.get("kind") == "ModelChanged"]
     assert not [a for a, _ in sent_back if a in ("start", "end")], \
         f"the browser's automatic ranges were sent back: {sent_back}"
+    moves = [a for a, _ in sent_back if a in ("value", "value_throttled")]
+    assert moves == ["value_throttled"], sent_back
+
+
+def test_a_spinner_built_later_sends_only_its_throttled_value(page, app_url):
+    """Sliders and spinners of a tab opened after the page loaded are marked too; a value
+    typed into a spinner still reaches the server (it answers with the new curve)."""
+    page.goto(f"{app_url}?tab=0")
+    wait_for_data(page, "spiked-landscape")
+    page.locator(".bk-tab").nth(1).click()
+    page.wait_for_function("""() => [...Bokeh.documents[0].all_models].some(
+        (model) => model.constructor.__qualified__.endsWith("Spinner"))""", timeout=60_000)
+    unmarked = page.evaluate("""() => {
+        const out = [];
+        for (const doc of Bokeh.documents) {
+          for (const model of doc.all_models) {
+            const props = model.properties;
+            if (props?.value_throttled != null && !props.value.internal) {
+              out.push(model.constructor.__qualified__);
+            }
+          }
+        }
+        return out;
+    }""")
+    assert unmarked == []
