@@ -25,9 +25,13 @@ CARD_CSS = {
     False: ":host { font-size: 15px; line-height: 1.5; }",
     True: ":host { font-size: 22px; line-height: 1.5; }",
 }
-#: display formulas that are wider than the card scroll sideways instead of overflowing it
+#: display formulas that are wider than the card shrink to its width (MathJax draws them as
+#: SVG with a viewBox: they scale whole), instead of running past its edge
 MATH_CSS = (".math-display { display: block; overflow-x: auto; overflow-y: hidden; "
-            "text-align: center; margin: 0.3em 0; } h3 { margin-top: 0.2em; }")
+            "text-align: center; margin: 0.3em 0; } "
+            ".math-display mjx-container { max-width: 100%; min-width: 0 !important; } "
+            ".math-display mjx-container > svg { max-width: 100%; height: auto; } "
+            "h3 { margin-top: 0.2em; }")
 _TEX_SAFE = str.maketrans({"<": r"\lt ", ">": r"\gt ", "&": r"\&"})
 
 

@@ -522,3 +522,31 @@ def test_unpickling_a_result_of_another_version_says_so(cheap_results):
     blank = object.__new__(type(run))
     with pytest.raises(TypeError, match="status"):
         blank.__setstate__(state)
+
+
+# every TeX command the equations use; one outside it is a typo such as \quadg (MathJax
+# draws an undefined macro's name in red in the page)
+KNOWN_TEX_COMMANDS = {
+    "Big", "Delta", "Lambda", "Phi", "Psi", "alpha", "arccos", "arcsin", "arg", "bar", "beta",
+    "big", "binom", "cdot", "cosh", "ell", "epsilon", "eta", "frac", "ge", "hat", "in",
+    "infty", "int", "kappa", "lambda", "leftarrow", "ln", "log", "mathbb", "mathcal",
+    "mathrm", "max", "mid", "min", "mu", "nabla", "nu", "omega", "partial", "pi", "propto",
+    "psi", "qquad", "quad", "rm", "sigma", "sim", "simeq", "sqrt", "star", "sum", "tanh",
+    "text", "tfrac", "theta", "top", "varepsilon", "varphi", "xi", "zeta",
+    "bigg", "Bigg", "left", "right", "le", "leq", "geq", "ne", "neq", "to", "times",
+    "approx", "equiv", "langle", "rangle", "exp", "operatorname", "tau", "rho", "gamma",
+    "delta", "Sigma", "Gamma", "Omega", "Theta", "mathbf", "boldsymbol", "odot", "otimes",
+}
+
+
+@pytest.mark.parametrize("module", ["capacity", "diffusion", "erm", "glm", "multiindex",
+                                    "online", "scaling", "spiked"])
+def test_equations_use_only_known_tex_commands(module):
+    import importlib
+    import re
+
+    equations = importlib.import_module(f"theory.{module}").EQUATIONS
+    unknown = {(name, command) for name, tex in equations.items()
+               for command in re.findall(r"\\([A-Za-z]+)", tex)
+               if command not in KNOWN_TEX_COMMANDS}
+    assert unknown == set()

@@ -15,7 +15,7 @@ TABS = [(0, "spiked-curves"), (1, "glm-curves"), (2, "sgd-eps"), (3, "dm-phase")
         (4, "capacity-overlap"), (5, "scaling-curve"), (6, "multiindex-spectrum")]
 
 # the rendered text of the explanation card (formulas left out: MathJax draws them as SVG),
-# its formulas, and MathJax's error nodes
+# its formulas, and MathJax's error nodes and undefined macros
 JS_CARD = """() => {
   function find(root) {
     for (const el of root.querySelectorAll('*')) {
@@ -29,7 +29,9 @@ JS_CARD = """() => {
   const holder = document.createElement('div');
   for (const child of root.children) holder.appendChild(child.cloneNode(true));
   const formulas = holder.querySelectorAll('mjx-container').length;
-  const errors = holder.querySelectorAll('[data-mjx-error], [data-mml-node=merror]').length;
+  // an error node, or an undefined macro (MathJax draws its name in red: \\quadg)
+  const errors = holder.querySelectorAll(
+    '[data-mjx-error], [data-mml-node=merror], [data-mml-node=mtext][fill=red]').length;
   holder.querySelectorAll('mjx-container, style, link').forEach((e) => e.remove());
   return {text: holder.textContent, formulas, errors};
 }"""
@@ -59,6 +61,39 @@ def test_the_explanation_card_shows_typeset_formulas_and_no_raw_tex(page, app_ur
     if tab in (1, 3, 4):
         assert "Mézard" in text
     no_errors(page)
+
+
+JS_WIDE_FORMULAS = """() => {
+  function find(root) {
+    for (const el of root.querySelectorAll('*')) {
+      if (el.classList.contains('explanation') && el.shadowRoot) return el.shadowRoot;
+      if (el.shadowRoot) { const found = find(el.shadowRoot); if (found) return found; }
+    }
+    return null;
+  }
+  const root = find(document);
+  return [...root.querySelectorAll('.math-display')]
+    .filter((el) => el.scrollWidth > el.clientWidth + 1)
+    .map((el) => [el.scrollWidth, el.clientWidth]);
+}"""
+
+
+@pytest.mark.parametrize(("tab", "ready"), [(5, "scaling-curve"), (6, "multiindex-spectrum"),
+                                            (1, "glm-curves")])
+def test_lecture_mode_formulas_fit_the_card_at_1280x720(browser, app_url, tab, ready):
+    """A display formula wider than the card shrinks to its width: nothing runs past the
+    edge (nor needs scrolling) in lecture mode on a 1280x720 projector."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    try:
+        open_page(page, f"{app_url}?tab={tab}&lecture=true", ready=ready, timeout=60_000)
+        page.get_by_text("What this shows").locator("visible=true").first.click()
+        page.wait_for_function(f"() => {{ const c = ({JS_CARD})(); return c && c.formulas > 5; }}",
+                               timeout=30_000)
+        page.wait_for_timeout(500)
+        assert page.evaluate(JS_WIDE_FORMULAS) == []
+    finally:
+        context.close()
 
 
 JS_PLAYER = """() => {
