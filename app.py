@@ -59,6 +59,11 @@ class PageSettings(param.Parameterized):
 QUERY_SCHEMA = links.schema_of(EXPLORERS.values(), {"tab": "integer", "lecture": "boolean"})
 
 
+#: tab titles wrap onto a second row when the page is narrower than all of them (lecture
+#: mode's larger type at 1280 px cut the strip after "Storage ca")
+TABS_CSS = ".bk-headers-wrapper { flex-wrap: wrap; }"
+
+
 class LazyTabs:
     """Tabs whose explorers are built on first view, so a page opens with one explorer's
     work; the active tab is mirrored in the URL (``?tab=1``)."""
@@ -69,7 +74,7 @@ class LazyTabs:
         self.slots = {title: pn.Column(sizing_mode="stretch_width") for title in EXPLORERS}
         self.built: dict[str, pn.viewable.Viewer] = {}
         self.tabs = pn.Tabs(*self.slots.items(), ("About", about_panel()), dynamic=True,
-                            sizing_mode="stretch_width")
+                            sizing_mode="stretch_width", stylesheets=[TABS_CSS])
         if pn.state.location is not None:
             restore_query(pn.state.location, pn.state.session_args)  # see its docstring
             sanitize_query(pn.state.location, QUERY_SCHEMA)  # already clean when served

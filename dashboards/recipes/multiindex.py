@@ -24,7 +24,7 @@ __all__ = ["RECIPES", "SOURCES", "MultiIndexParameters", "committee", "eigenvalu
            "gamp_points", "gamp_steps", "python_script", "weak_recovery"]
 
 TARGET_LABELS = {
-    "committee: y = sign(z₁) + sign(z₂)": "committee",
+    "committee: sign(z₁) + sign(z₂)": "committee",
     "y = z²": "z^2",
     "y = z₁² + z₂²": "z1^2+z2^2",
     "y = z₁² + z₂² + z₃²": "z1^2+z2^2+z3^2",
@@ -32,7 +32,7 @@ TARGET_LABELS = {
     "y = sign(z₁ z₂)": "sign(z1*z2)",
     "y = z₁ z₂ z₃": "z1*z2*z3",
     "y = sign(z₁ z₂ z₃)": "sign(z1*z2*z3)",
-    "staircase: y = z₁² + sign(z₂ z₃)": "z1^2+sign(z2*z3)",
+    "staircase: z₁² + sign(z₂ z₃)": "z1^2+sign(z2*z3)",
 }
 WEIGHT_LABELS = {"Gaussian": "gaussian", "±1 (binary)": "binary"}
 MAX_ALPHA = 6.0

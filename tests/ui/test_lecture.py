@@ -211,6 +211,46 @@ JS_OUTSIDE_CONTROLS = """() => {
 }"""
 
 
+JS_TABS_OUT_OF_VIEW = """() => {
+  const out = [];
+  function walk(root) {
+    for (const el of root.querySelectorAll('*')) {
+      if (el.shadowRoot) walk(el.shadowRoot);
+      if (!el.classList.contains('bk-tab')) continue;
+      const r = el.getBoundingClientRect();
+      const header = el.parentElement.getBoundingClientRect();
+      if (r.right > Math.min(window.innerWidth, header.right) + 1 || r.width === 0)
+        out.push(el.textContent.trim());
+    }
+  }
+  walk(document);
+  return out;
+}"""
+
+
+# options of the visible selects whose text is wider than the select's text box (its width
+# less padding and the arrow), measured in the select's font
+JS_CUT_OPTIONS = """() => {
+  const ctx = document.createElement('canvas').getContext('2d');
+  const out = [];
+  function walk(root) {
+    for (const el of root.querySelectorAll('*')) {
+      if (el.shadowRoot) walk(el.shadowRoot);
+      if (el.tagName !== 'SELECT' || el.getBoundingClientRect().width === 0) continue;
+      const style = getComputedStyle(el);
+      ctx.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+      const room = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      for (const option of el.options) {
+        const width = ctx.measureText(option.text).width;
+        if (width > room) out.push(`${option.text}: ${width.toFixed(0)} > ${room.toFixed(0)}`);
+      }
+    }
+  }
+  walk(document);
+  return out;
+}"""
+
+
 def lecture_page(browser, width, height):
     page = browser.new_context(viewport={"width": width, "height": height}).new_page()
     page.console_messages_seen = []
@@ -244,6 +284,8 @@ def test_lecture_mode_at_1280x720_cuts_nothing(browser, app_url, tab, ready):
         page.wait_for_timeout(1500)  # the background results (thresholds, sweeps) drawn
         check_figures(page.evaluate(JS_FIGURES))
         assert page.evaluate(JS_OUTSIDE_CONTROLS) == []
+        assert page.evaluate(JS_TABS_OUT_OF_VIEW) == []  # every tab can be seen and clicked
+        assert page.evaluate(JS_CUT_OPTIONS) == []  # every choice of every select reads whole
         no_errors(page)
     finally:
         page.context.close()
