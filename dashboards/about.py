@@ -49,6 +49,10 @@ are drawn on top of the theory.
 * *Scaling laws* — kernel ridge regression on power-law spectra: learning curves with their
   bias and variance, the decay exponents and the crossover from the noiseless to the noisy
   regime, the exponent's phase diagram, and ridge fits on sampled features.
+* *Multi-index models* — which directions of a multi-index teacher are learned from α d
+  samples: trivial, easy and hard directions and staircases from the weak-recovery analysis,
+  the committee machine's specialisation of hidden units and the hard phase of ±1 weights,
+  with GAMP run on sampled instances.
 
 **Offline by design.** Every script, style sheet and font is served by this server; the page
 makes no request to any other host, so it works in a lecture hall without internet.

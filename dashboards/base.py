@@ -488,13 +488,13 @@ def error_bars(source: str, x: str, *, color: str, label: str, optional=False, m
 
 def landscape_glyphs(x: str, y: str, curve_label: str) -> tuple[Glyph, ...]:
     """A free-entropy landscape (source ``landscape``) and its global (filled, ``global_max``)
-    and metastable (hollow, ``local_max``) maxima."""
+    and metastable (hollow, ``local_max``) maxima, each in the legend only when drawn."""
     return (Glyph("line", "landscape", x=x, y=y, color=PALETTE["blue"], line_width=2.5,
                   legend_label=curve_label),
             Glyph("scatter", "global_max", x=x, y=y, size=12, color=PALETTE["vermillion"],
-                  legend_label="global maximum"),
+                  optional=True, legend_label="global maximum"),
             Glyph("scatter", "local_max", x=x, y=y, size=12, fill_color="white",
-                  line_color=PALETTE["vermillion"], line_width=2,
+                  line_color=PALETTE["vermillion"], line_width=2, optional=True,
                   legend_label="metastable maximum"))
 
 
@@ -607,7 +607,7 @@ class Explorer(pn.viewable.Viewer):
             if glyph.key is not None:
                 self.renderers[glyph.key] = renderer
             if glyph.optional:
-                optional[glyph.source] = renderer
+                optional.setdefault(glyph.source, []).append(renderer)
         for marker in spec.markers:
             span = Span(location=getattr(self, marker.parameter), dimension="height",
                         **dict(marker.props))
@@ -615,9 +615,12 @@ class Explorer(pn.viewable.Viewer):
             self.markers.setdefault(marker.parameter, []).append(span)
             setattr(self, marker.key, span)
         spec.legend(fig)
-        for source, item in (legend_items(fig, optional) if optional else {}).items():
-            item.visible = False
-            self.optional_legend.setdefault(source, []).append(item)
+        items = fig.legend[0].items if optional else []
+        for source, renderers in optional.items():
+            for item in items:
+                if any(r in item.renderers for r in renderers):
+                    item.visible = False
+                    self.optional_legend.setdefault(source, []).append(item)
         for hover in spec.hover:
             add_hover(fig, [self.renderers[k] for k in hover.glyphs], list(hover.tooltips))
         return fig

@@ -28,6 +28,7 @@ from .base import (
     summary_pane,
 )
 from .recipes import capacity as recipes
+from .recipes import readable
 from .recipes.capacity import (  # noqa: F401 (the page's names: tests, warm-up)
     KAPPA_ATLAS,
     CapacityParameters,
@@ -230,17 +231,20 @@ class CapacityExplorer(CapacityParameters, Explorer):
         alpha_c = float(capacity.gardner_capacity(kappa).alpha_c)
         patterns = round(alpha * n)
         separable = float(capacity.cover_probability(patterns, n))
-        rs_note = "" if kappa >= 0 else " (κ < 0: an RS estimate; RSB is needed)"
-        if alpha < alpha_c:
+        rs_note = "" if kappa >= 0 else "; κ < 0: an RS estimate, RSB is needed"
+        at = f"At α = {alpha:.2f} and κ = {kappa:.2f}"
+        limit = f"α_c = {alpha_c:.3f}{rs_note}"
+        if abs(alpha - alpha_c) <= 1e-9 * max(1.0, alpha_c):
+            stored = (f"{at} spherical weights are exactly at capacity ({limit}): the "
+                      "solutions shrink to a single one (q → 1).")
+        elif alpha < alpha_c:
             q = capacity.version_space_overlap(alpha, kappa)
-            stored = (f"At α = {alpha:.2f} and κ = {kappa:.2f} spherical weights store the "
-                      f"patterns (α_c = {alpha_c:.3f}{rs_note}); two solutions overlap "
-                      f"q = {float(q.q[0]):.3f}.")
+            stored = (f"{at} spherical weights store the patterns ({limit}); two solutions "
+                      f"overlap q = {float(q.q[0]):.3f}.")
         else:
             e = capacity.min_error_fraction(alpha, kappa)
-            stored = (f"At α = {alpha:.2f} and κ = {kappa:.2f} no weights store every pattern "
-                      f"(α_c = {alpha_c:.3f}{rs_note}); at best a fraction "
-                      f"e = {float(e.errors[0]):.4f} is misclassified.")
+            stored = (f"{at} no weights store every pattern ({limit}); at best a fraction "
+                      f"e = {readable(float(e.errors[0]), 4)} is misclassified.")
         self.summary.object = (f"{stored} With N = {n}, P = {patterns} random points are "
                                f"separable with probability {separable:.3f} (Cover).")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import panel as pn
-from bokeh.models import Legend
+from bokeh.models import FixedTicker, Legend
 
 from theory import multiindex
 
@@ -169,6 +169,9 @@ class MultiIndexExplorer(MultiIndexParameters, Explorer):
         self._gamp_for: tuple | None = None  # GAMP_KEY of the points on the plot
         self.summary = summary_pane()
         self.build_view()
+        # the committee's own plots, shown while it is the target
+        self.units_cell = pn.Column(self.units_pane, sizing_mode="stretch_width")
+        self.entropy_cell = pn.Column(self.entropy_pane, sizing_mode="stretch_width")
         self.run_button, self.cancel_button = self.sim.run_button, self.sim.cancel_button
         self.sim_status = self.sim.status
         self._offer_gamp()
@@ -180,6 +183,8 @@ class MultiIndexExplorer(MultiIndexParameters, Explorer):
         w = recipes.cached_weak_recovery(self.target)
         label = next(k for k, v in recipes.TARGET_LABELS.items() if v == self.target)
         set_subtitle(self.fig_spectrum, label)
+        # one tick per eigen-matrix (an index: no 1.5)
+        self.fig_spectrum.xaxis.ticker = FixedTicker(ticks=list(range(1, len(w.spectrum) + 1)))
         if w.classification == "hard":
             text = ("**Hard:** G(y) = 0, so M = 0 is stable at every α: no direction is found "
                     "from scratch with O(d) samples.")
@@ -206,11 +211,18 @@ class MultiIndexExplorer(MultiIndexParameters, Explorer):
         weights = "±1 weights" if self.is_committee and self.weights == "binary" else (
             "Gaussian weights")
         solved = self.target in multiindex.STATE_EVOLUTION_TARGETS
-        set_subtitle(self.fig_eigen, weights if solved else
+        data = self.sources["eigen"].data
+        apart = max((np.nanmax(np.abs(np.asarray(data[f"m{j}"], float)
+                                      - np.asarray(data[f"b{j}"], float)), initial=0.0)
+                     for j in (1, 2, 3)), default=0.0)
+        same = ": GAMP = Bayes-optimal (dashed under solid)" if (
+            apart <= 1e-6) else ""
+        set_subtitle(self.fig_eigen, weights + same if solved else
                      "thresholds only: state evolution is solved for the committee and |z|²")
         self.fig_eigen.x_range.update(start=0.0, end=float(self.alpha_max))
         self._show_eigen_legend()
         self._offer_gamp()
+        self.units_cell.visible = self.entropy_cell.visible = self.is_committee
         if self.is_committee:
             self.after_weak_recovery()  # the summary's specialisation follows the weights
 
@@ -280,7 +292,10 @@ class MultiIndexExplorer(MultiIndexParameters, Explorer):
 
     def after_committee(self):
         weights = "±1 weights" if self.weights == "binary" else "Gaussian weights"
-        set_subtitle(self.fig_entropy, weights)
+        data = self.sources["entropy"].data
+        apart = np.abs(np.asarray(data["uninformed"], float) - np.asarray(data["informed"], float))
+        set_subtitle(self.fig_entropy, weights if np.nanmax(apart, initial=0.0) > 1e-6 else
+                     f"{weights}: the branches coincide")
         set_subtitle(self.fig_units, f"y = sign(z₁) + sign(z₂), {weights}")
         self.fig_units.x_range.update(start=0.0, end=float(self.alpha_max))
 
@@ -291,8 +306,8 @@ class MultiIndexExplorer(MultiIndexParameters, Explorer):
             self.message,
             self.summary,
             self.eigen_pane,
-            self.plot_row(self.spectrum_pane, self.units_pane),
-            self.plot_row(self.entropy_pane),
+            self.plot_row(self.spectrum_pane, self.units_cell),
+            self.plot_row(self.entropy_cell),
             explanation,
             sizing_mode="stretch_width",
         )

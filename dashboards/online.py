@@ -29,6 +29,7 @@ from .base import (
 )
 from .plotstyle import fit_legend, readable_log_ticks, subtitles, themed_color
 from .recipes import online as recipes
+from .recipes import readable
 from .recipes.online import (  # noqa: F401 (the page's names: tests, warm-up, benchmarks)
     ALPHA_MIN,
     EPS_FLOOR,
@@ -119,7 +120,8 @@ def figures(ink: str, heat_colours: LinearColorMapper) -> tuple[Figure, ...]:
                          legend_label="ODE at α_max"),
                    Glyph("scatter", "sweep", x="lr", y="eps", color=PALETTE["blue"], size=5),
                    Glyph("scatter", "sweep_floor", x="lr", y="eps", fill_color="white", size=7,
-                         line_color=PALETTE["blue"], legend_label=f"ε_g < {EPS_FLOOR:g} (learned)"),
+                         line_color=PALETTE["blue"], optional=True,
+                         legend_label=f"ε_g < {readable(EPS_FLOOR)} (learned)"),
                    Glyph("segment", "sweep_marks", x0="x", x1="x", y0="y0", y1="y1",
                          color="color", line_width=2, line_dash="dashed", legend_field="label"),
                    Glyph("scatter", "sweep_point", x="lr", y="eps", marker="star", size=14,
@@ -292,7 +294,7 @@ class OnlineExplorer(OnlineParameters, Explorer):
     # -- what the recipes do not say: titles, legends, axes, texts ------------------------
     def after_trajectory(self):
         for fig in filter(None, (self.fig_eps_log, self.fig_eps_lin)):
-            set_subtitle(fig, f"K = {self.K}, M = {self.M}, η = {self.lr:g}")
+            set_subtitle(fig, f"K = {self.K}, M = {self.M}, η = {readable(self.lr)}")
         self.summary.object = recipes.summary(self)
 
     def after_order(self):
@@ -314,7 +316,7 @@ class OnlineExplorer(OnlineParameters, Explorer):
     def after_cursor(self):
         alpha = self.sources["cursor"].data["alpha"][0]
         self.order_cursor.location = max(alpha, ALPHA_MIN)
-        set_subtitle(self.fig_heat, f"R_km / √(Q_kk T_mm) at α = {alpha:.3g}")
+        set_subtitle(self.fig_heat, f"R_km / √(Q_kk T_mm) at α = {readable(alpha)}")
 
     def after_sweep(self):
         set_subtitle(self.fig_sweep, recipes.sweep_subtitle(self))

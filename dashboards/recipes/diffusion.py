@@ -293,6 +293,7 @@ SOURCES = (
     Source("trajectories", "dm-trajectories", ("xs", "ys", "color")),
     Source("images", None, ("image", "x", "y", "dw", "dh")),
     Source("tree_hint", None, ("x", "y", "text")),
+    Source("timeline_hint", None, ("x", "y", "text")),
     Source("images_hint", None, ("x", "y", "text")),
     Source("window", "dm-window", ("n", "generalization", "memorization")),
     Source("window_fit", None, ("n", "tau")),
@@ -393,6 +394,8 @@ def no_backward(p) -> dict:
             "images": {k: [] for k in ("image", "x", "y", "dw", "dh")},
             "tree_hint": {"x": [float(np.sqrt(T_MAX * T_MIN))], "y": [0.0],
                           "text": [f"{RUN_HINT} draw trajectories"]},
+            "timeline_hint": {"x": [float(np.sqrt(T_MAX * T_MIN))], "y": [0.5],
+                              "text": [f"{RUN_HINT} count commitments"]},
             "images_hint": {"x": [IMAGES / 2], "y": [1.0], "text": [f"{RUN_HINT} {what}"]}}
 
 
@@ -410,7 +413,7 @@ def backward(p, results=None) -> dict:
     out = {"curves": {"t": t, "committed": run.committed, "collapsed": run.collapsed},
            "trajectories": {"xs": [t] * kept, "ys": [run.projection[:, j] for j in range(kept)],
                             "color": colors},
-           "images": images(p, run), "tree_hint": no_hint(),
+           "images": images(p, run), "tree_hint": no_hint(), "timeline_hint": no_hint(),
            "images_hint": no_hint()}
     return out
 

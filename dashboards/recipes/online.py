@@ -18,6 +18,7 @@ from . import (  # noqa: F401 (named: used by the exported scripts)
     Recipe,
     Source,
     named,
+    readable,
 )
 
 __all__ = ["RECIPES", "SOURCES", "OnlineParameters", "cursor", "order", "python_script",
@@ -370,7 +371,7 @@ def sweep(p, results=None) -> dict:
 
 def sweep_subtitle(p, results=None) -> str:
     lrs, _, diverged = sweep_result(p, results)
-    subtitle = f"at α = {p.alpha_max:g}"
+    subtitle = f"at α = {readable(p.alpha_max)}"
     if diverged.any():
         subtitle += f"; diverges for η ≥ {lrs[diverged].min():.2f}"
     return subtitle
@@ -389,8 +390,9 @@ def summary(p) -> str:
         parts.append("No plateau on this time range.")
     final = traj.eps_g[-1]
     if np.isfinite(final):
-        parts.append(f"ε_g(α = {traj.alpha[-1]:g}) = {final:.3g}." if final > EPS_FLOOR
-                     else f"ε_g(α = {traj.alpha[-1]:g}) < {EPS_FLOOR:g}: the teacher is "
+        reached = f"ε_g(α = {readable(traj.alpha[-1])})"
+        parts.append(f"{reached} = {readable(final)}." if final > EPS_FLOOR
+                     else f"{reached} < {readable(EPS_FLOOR)}: the teacher is "
                           "learned (to the solver's precision).")
     if p.K == p.M and p.noise == 0:
         rate = cached_critical_rate(int(p.K), p.activation)

@@ -133,3 +133,15 @@ def test_simulations_land_on_the_page_and_follow_cover(monkeypatch):
     assert "linear programs per α at N = 10" in page.sim.status.object
     page.n = 15  # points at another N than the curve's are taken away
     assert len(page.sources["lp"].data["alpha"]) == 0
+
+
+def test_at_capacity_the_summary_says_so_not_that_nothing_is_stored():
+    """Cover's preset sits at alpha = alpha_c = 2 (kappa = 0): exactly at capacity, where
+    the solutions shrink to one, not "no weights store every pattern, e = 0"."""
+    page = CapacityExplorer(kappa=0.0, alpha=2.0)
+    assert "exactly at capacity (α_c = 2.000)" in page.summary.object
+    assert "no weights store" not in page.summary.object
+    page.param.update(kappa=-0.5, alpha=3.0)
+    assert "((" not in page.summary.object
+    assert "))" not in page.summary.object
+    assert "; κ < 0: an RS estimate, RSB is needed)" in page.summary.object

@@ -136,6 +136,33 @@ def test_every_preset_fits_its_plots_in_normal_and_lecture_mode(cls, no_sweeps):
             explorer.set_lecture_mode(lecture)
             for fig in explorer.figures():
                 check_fits(fig, lecture)
+        for fig in explorer.figures():
+            if fig is getattr(explorer, "fig_sweep", None):
+                continue  # no sweeps here (``no_sweeps``)
+            if fig is getattr(explorer, "fig_dd", None) and not explorer._dd_shown:
+                continue  # the double-descent panel is hidden for this task
+            if fig is getattr(explorer, "fig_window", None) and not explorer.window_box.visible:
+                continue  # shown once computed
+            assert empty_legend_entries(fig) == [], (preset and preset.name, fig.title.text)
+
+
+def empty_legend_entries(fig) -> list[str]:
+    """Legend entries (fixed labels) shown for glyphs that draw nothing: a swatch-less line
+    in the legend for a curve that is not there."""
+    from bokeh.models import Legend
+
+    out = []
+    for legend in fig.select(type=Legend):
+        for item in legend.items:
+            label = item.label
+            text = getattr(label, "value", None) if not isinstance(label, dict) else (
+                label.get("value"))
+            if not item.visible or text is None:
+                continue  # hidden, or one entry per row of data (legend_field)
+            sources = [r.data_source for r in item.renderers]
+            if not any(any(len(column) for column in s.data.values()) for s in sources):
+                out.append(text)
+    return out
 
 
 def test_the_longest_sweep_subtitle_fits(no_sweeps):

@@ -61,9 +61,12 @@ def test_page_summary_follows_the_target():
     page = MultiIndexExplorer()
     settle(page)
     assert "Trivial" in page.summary.object
+    assert page.fig_spectrum.xaxis[0].ticker.ticks == [1, 2, 3]  # integer indices only
     page.target = "sign(z1*z2*z3)"
     settle(page)
     assert "Hard" in page.summary.object
+    assert not page.units_cell.visible  # the committee's own plots leave with it
+    assert not page.entropy_cell.visible
     assert len(page.sources["eigen"].data["alpha"]) == 0  # no state evolution: thresholds only
     page.target = "z1^2+sign(z2*z3)"
     settle(page)
