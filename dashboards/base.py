@@ -534,6 +534,13 @@ class Explorer(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
+        # values given here are corrected as a preset's or a link's would be (a task sets
+        # its prior and defaults: GlmExplorer(task="Ridge regression") is ridge regression)
+        given = {name: value for name, value in params.items() if name in self.param}
+        constrain = getattr(self, "constrain", None)
+        if given and constrain is not None:
+            with param.parameterized.discard_events(self):
+                self.param.update(**constrain(given))
         self.message = pn.pane.Alert("", alert_type="warning", visible=False,
                                      sizing_mode="stretch_width", margin=(5, 10), design=DESIGN)
         self._doc = pn.state.curdoc

@@ -162,26 +162,26 @@ $$ {capacity.EQUATIONS["overlap"]} $$
 with $H(u) = \int_u^\infty Dz$. This stationary point is a *minimum* of the replica-symmetric
 (RS) free entropy in $q$; $q \to 1$ as $\alpha \to \alpha_c$: the solutions shrink to one.
 
-**Margin (top left).** The largest margin $\kappa(\alpha)$, the inverse of $\alpha_c(\kappa)$;
+**Margin.** The largest margin $\kappa(\alpha)$, the inverse of $\alpha_c(\kappa)$;
 the star is the current $\kappa$ at its $\alpha_c(\kappa)$. For $\kappa < 0$ the space of
 solutions is not convex and RS is only an estimate (shaded). Squares: the margin of
 hard-margin SVMs (no bias) on sampled instances.
 
-**Separability (middle left).** Cover's exact count,
+**Separability.** Cover's exact count,
 $$ {capacity.EQUATIONS["cover"]}, $$
 exactly $1/2$ at $P = 2N$ for every $N$; it steepens into a step at $\alpha = 2$ as $N$ grows.
 Dots: the fraction of sampled instances a linear program finds separable.
 
-**Binary weights (middle right).** The Gardner-Derrida RS entropy
+**Binary weights.** The Gardner-Derrida RS entropy
 $$ {capacity.EQUATIONS["binary_entropy"]} $$
 vanishes at $\alpha = 0.833$ (Krauth-Mézard): the capacity of $\pm 1$ weights. RS reaches
 $q \to 1$ only at $4/\pi \approx 1.27$, where its entropy is already negative: that answer is
 wrong.
 
-**Above capacity (bottom left).** The fewest misclassified patterns, in RS,
+**Above capacity.** The fewest misclassified patterns, in RS,
 $$ {capacity.EQUATIONS["errors"]} $$
 
-**ReLU injectivity (bottom right).** $x \mapsto {{\rm ReLU}}(Wx)$ with $W$ of size $m \times n$,
+**ReLU injectivity.** $x \mapsto {{\rm ReLU}}(Wx)$ with $W$ of size $m \times n$,
 $\alpha = m/n$, is injective when in every direction at least $n$ units stay active: RS puts
 the threshold where $\alpha\, e(\alpha) = 1$ ($\approx 7.65$); full replica-symmetry breaking
 gives 6.698, and the Euler characteristic an upper bound of 8.34.

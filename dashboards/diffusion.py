@@ -158,7 +158,7 @@ $$ {diffusion.EQUATIONS["empirical_score"]} $$
 (what a perfectly trained network would learn), or, for the Gaussian mixture, the exact score
 of the population.
 
-**Timeline (top left).** Generation runs from left ($t = {T_MAX:g}$, noise) to right
+**Timeline.** Generation runs from left ($t = {T_MAX:g}$, noise) to right
 ($t \to 0$, data). Above the *speciation time* $$ {diffusion.EQUATIONS["speciation"]} $$
 ($\Lambda$ the top eigenvalue of the data covariance) the noised data form one blob; below
 it the classes separate and each trajectory commits to one. Below the *collapse time*
@@ -171,11 +171,11 @@ as the time where it reaches $\log 2$. The simulated curves (button) are the fra
 trajectories already committed to their final class and the fraction already sitting on the
 training point they end on. The two criteria differ: {CRITERIA}.
 
-**Phase diagram (top right).** Speciation and collapse lines in the plane
+**Phase diagram.** Speciation and collapse lines in the plane
 ($\log n / d$, $t$): more data per dimension pushes the collapse to later times (smaller $t$),
 so generation has a longer window between $t_S$ and $t_C$.
 
-**Trajectories (bottom).** A few backward trajectories projected on the top principal
+**Trajectories.** A few backward trajectories projected on the top principal
 direction of the data: the tree of class choices. For image data, generated samples (top row)
 over their nearest training images (bottom row), on the data's own pixel scale: identical
 pairs are memorised samples.

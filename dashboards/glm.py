@@ -158,7 +158,7 @@ whose stationary points solve the state evolution
 $$ {glm.EQUATIONS["state_evolution"]} $$
 with $q$ the overlap between teacher and the Bayes estimate.
 
-**Curves (left).** *GAMP / uninformed* (dashed): state evolution from $q \approx 0$, what
+**Curves.** *GAMP / uninformed* (dashed): state evolution from $q \approx 0$, what
 GAMP reaches. *Informed* (dotted): from $q \approx 1$. *Bayes-optimal* (solid): the state of
 larger free entropy. *Ridge* (purple): the test error of ridge regression at the chosen
 $\lambda$ (linear channels). For the perceptron the error is
@@ -171,7 +171,7 @@ $\alpha_{{\rm IT}}$: it becomes the Bayes-optimal one. $\alpha_{{\rm alg}}$: GAM
 Between $\alpha_{{\rm IT}}$ and $\alpha_{{\rm alg}}$ learning is possible but GAMP (and, it is
 conjectured, every efficient algorithm) fails: the **hard phase**.
 
-**Double descent (right; ridge and random-features tasks).** Ridge regression on a noisy
+**Double descent (ridge and random-features tasks).** Ridge regression on a noisy
 linear teacher for several regularisations: without regularisation the error diverges at the
 interpolation threshold $\alpha = 1$ ($\alpha = \psi$ for random features); the optimal
 $\lambda = \Delta$ (thick) removes the peak.

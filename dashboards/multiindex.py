@@ -129,7 +129,7 @@ the teacher's directions, through the state evolution
 
 $$ {multiindex.EQUATIONS["state_evolution"]} $$
 
-**Weak recovery (right).** At $M = 0$: if $\mathbb E[z \mid y] \neq 0$ a direction is learned at
+**Weak recovery.** At $M = 0$: if $\mathbb E[z \mid y] \neq 0$ a direction is learned at
 any $\alpha > 0$ (*trivial*). Otherwise the linearised map
 $$ {multiindex.EQUATIONS["weak_recovery"]} $$
 decides: $M = 0$ becomes unstable at $\alpha_c = 1/\lambda_{{\max}}(F)$ (*easy*), or never when
@@ -137,14 +137,14 @@ $G \equiv 0$ (*hard*: e.g. the parity $\mathrm{{sign}}(z_1 z_2 z_3)$). Closed fo
 $\alpha_c = 1/2$ for $y = z^2$, $p/2$ for sums of $p$ squares, $\pi^2/4$ for
 $\mathrm{{sign}}(z_1 z_2)$. A *staircase* learns some directions only once others are known.
 
-**Overlaps (top).** The eigenvalues of $M$ along $\alpha$, on GAMP's branch (solid) and the
+**Overlaps.** The eigenvalues of $M$ along $\alpha$, on GAMP's branch (solid) and the
 Bayes-optimal one (dashed), where state evolution is solved here (the committee and
 $y = |z|^2$); dashed lines mark the thresholds. *Run GAMP* runs the algorithm on sampled
 instances ($d = 1000$ by default, eight values of $\alpha$, 300 iterations from a random start)
 for the committee and $\mathrm{{sign}}(z_1 z_2)$: markers are the eigenvalues of the estimated
 overlap (mean and standard error over instances).
 
-**Committee (right and bottom).** $y = \mathrm{{sign}}(z_1) + \mathrm{{sign}}(z_2)$: the
+**Committee.** $y = \mathrm{{sign}}(z_1) + \mathrm{{sign}}(z_2)$: the
 direction $w_1 + w_2$ is learned at once; the units specialise (tell themselves apart) from
 $\alpha_{{\rm spec}}$: each student unit's overlap with its own teacher unit, $q_{{\rm diag}}$,
 and with the other one, $q_{{\rm off}}$, part there (before, both units learn the same

@@ -176,7 +176,7 @@ $$ {online.EQUATIONS["Q"]} $$
 whose Gaussian averages are closed forms for erf, e.g. $${online.EQUATIONS["I2"]}$$
 and the generalisation error is $$ {online.EQUATIONS["eps_g"]} $$
 
-**Error curve (top left).** The ODE started from the sampled initial weights (size $N$, seed
+**Error curve.** The ODE started from the sampled initial weights (size $N$, seed
 and initial scale as set), the *plateau* (shaded) where every student unit overlaps equally
 with every teacher unit, and the *specialisation* time (dashed) at which the symmetry breaks
 and each student unit picks a teacher unit. Small initial weights and large $N$ lengthen the
@@ -184,13 +184,13 @@ plateau (its escape is driven by $O(1/\sqrt N)$ asymmetries). SGD runs (button) 
 finite-$N$ simulations, drawn over the ODE in their own colours with a marker at each
 measured time; run 1 starts from exactly the ODE's initial weights.
 
-**Order parameters (top right).** $R_{{km}}$ (solid, blue to green) and $Q_{{kl}}$ (orange;
+**Order parameters.** $R_{{km}}$ (solid, blue to green) and $Q_{{kl}}$ (orange;
 dashed: diagonal, dotted: off-diagonal) vs time. With more than {MAX_NAMED_LINES} lines the
 legend names the three families and a colour bar tells the $R_{{km}}$ apart; hovering a line
 names it. The heat map shows the normalised overlaps $R_{{km}}/\sqrt{{Q_{{kk}}T_{{mm}}}}$ at
 the time cursor. Press play to animate it (from the start when the cursor is at the end).
 
-**Learning-rate sweep (bottom right).** The error reached at $\alpha_{{\max}}$ for each rate:
+**Learning-rate sweep.** The error reached at $\alpha_{{\max}}$ for each rate:
 too small learns slowly, too large fails. Rates that learn the teacher to the solver's
 precision ($\epsilon_g < 10^{{-10}}$, hollow markers) are shaded; with noise the error keeps a
 floor that grows with $\eta$, and the best rate is marked. For a realisable network
@@ -225,6 +225,10 @@ class OnlineExplorer(OnlineParameters, Explorer):
         self.eps_lin_pane = pn.Column(sizing_mode="stretch_width", visible=False)
         self.player = self.frame_widget
         self.player.name = "Animate time"  # under the heading "Time cursor"
+        # its buttons grow with the page's other controls in lecture mode (the page sets
+        # the factor on its root: custom properties reach into shadow roots)
+        self.player.stylesheets = [*self.player.stylesheets,
+                                   "button { zoom: var(--lp-switch-zoom, 1); }"]
         # Play at the last frame starts again from the first (Panel's player would stop
         # at once): a page opens with the cursor at the end, where the units have
         # specialised, and one click on Play shows how they got there

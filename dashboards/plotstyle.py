@@ -309,6 +309,14 @@ def style_figure(fig, lecture: bool, originals: dict) -> None:
             key = (model.id, prop)
             normal = originals.setdefault(key, value)
             setattr(model, prop, normal * scale if lecture else normal)
+        dash = getattr(model, "line_dash", None)
+        if isinstance(dash, str) and dash in DASH_PATTERNS:
+            # Bokeh's named dashes are in pixels: with thicker lines "dashed" reads as dotted
+            normal = originals.setdefault((model.id, "line_dash"), dash)
+            model.line_dash = ([round(d * LECTURE_LINE_SCALE) for d in DASH_PATTERNS[normal]]
+                               if lecture else normal)
+        elif isinstance(dash, list) and (model.id, "line_dash") in originals and not lecture:
+            model.line_dash = originals[(model.id, "line_dash")]
         if isinstance(model, Text):
             size = getattr(model.text_font_size, "value", model.text_font_size)
             if isinstance(size, str):
@@ -316,6 +324,10 @@ def style_figure(fig, lecture: bool, originals: dict) -> None:
                 model.text_font_size = (f"{px(normal) * LECTURE_TEXT_SCALE:.0f}px" if lecture
                                         else normal)
     fit_legend(fig)
+
+
+#: Bokeh's named dash patterns (pixels on, off), scaled with the lines in lecture mode
+DASH_PATTERNS = {"dashed": [6], "dotted": [2, 4], "dotdash": [2, 4, 6, 4], "dashdot": [6, 4, 2, 4]}
 
 
 # -- log axes ------------------------------------------------------------------------------
@@ -373,7 +385,10 @@ LOG_LABEL_JS = """
 if (!(tick > 0)) return String(tick);
 const e = Math.floor(Math.log10(tick) + 1e-9);
 const m = Number((tick / Math.pow(10, e)).toPrecision(3));
-if (e >= -3 && e <= 4) return String(Number(tick.toPrecision(4)));
+// one style per axis: plain numbers when every tick reads well so (0.001 to 10000), else
+// powers of ten for all (not 100, 10000, 10⁶ side by side)
+const plain = (t) => !(t > 0) || (Math.log10(t) > -3 - 1e-9 && Math.log10(t) < 5 - 1e-9);
+if ((ticks ?? [tick]).every(plain)) return String(Number(tick.toPrecision(4)));
 const sup = String(e).replace(/[-0-9]/g, (c) => "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"["-0123456789".indexOf(c)]);
 return (m === 1 ? "" : m + "·") + "10" + sup;
 """

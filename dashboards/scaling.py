@@ -111,7 +111,7 @@ and
 $$ {scaling.EQUATIONS["error"]} $$
 (the first term is the bias, the second the variance; $P = \infty$: the kernel limit).
 
-**Learning curve (top).** $\varepsilon(n)$ with its bias and variance, at the optimal $\lambda$
+**Learning curve.** $\varepsilon(n)$ with its bias and variance, at the optimal $\lambda$
 of each $n$ or along $\lambda = n^{{-\ell}}$. Dotted guides: the slopes of the two regimes.
 The decay exponents are
 $$ {scaling.EQUATIONS["exponents"]} $$
@@ -122,10 +122,10 @@ $$ {scaling.EQUATIONS["crossover"]} $$
 Black dots: ridge fits on sampled features ($P = {recipes.SIM_FEATURES}$) with the same
 $\lambda$; the grey line is the deterministic equivalent at that $P$, which they follow.
 
-**Local exponent (bottom left).** $-d\ln\varepsilon / d\ln n$ along the curve, with the two
+**Local exponent.** $-d\ln\varepsilon / d\ln n$ along the curve, with the two
 predicted levels: it moves from one to the other across $n^*$.
 
-**Phase diagram (bottom right).** $\beta$ with noise for $\lambda = n^{{-\ell}}$ in the
+**Phase diagram.** $\beta$ with noise for $\lambda = n^{{-\ell}}$ in the
 $(\ell, r)$ plane at the current $a$: beyond $\ell = a$ the variance stops decaying (a
 plateau, $\beta = 0$); the optimal $\ell(r) = a/(1 + 2a\bar r)$ balances bias and variance;
 above $r = 1$ a smoother target no longer helps (saturation).

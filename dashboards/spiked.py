@@ -140,7 +140,7 @@ Its fixed points are the stationary points of the free entropy
 $$ {spiked.EQUATIONS["free_entropy"]} $$
 and the matrix error is $$ {spiked.EQUATIONS["mmse"]} $$
 
-**Curves (left).** *Uninformed / AMP* (dashed): state evolution started at $m \approx 0$, what
+**Curves.** *Uninformed / AMP* (dashed): state evolution started at $m \approx 0$, what
 AMP reaches. *Informed* (dotted): started at $m = 1$. *Bayes-optimal* (solid): the branch with
 the larger free entropy. *PCA* (grey): the top eigenvector, $m = \max(0, 1 - 1/\lambda)$ (BBP).
 Red crosses mark points whose fixed-point equation did not converge.
@@ -152,10 +152,10 @@ jumps down. $\lambda_{{\rm alg}}$: AMP leaves the low-overlap state. Between
 $\lambda_{{\rm IT}}$ and $\lambda_{{\rm alg}}$ (dark band) estimation is possible but AMP fails:
 the **hard phase**. For dense priors the transition is continuous and the bands vanish.
 
-**Landscape (right).** $\Phi(m)$ at the current $\lambda$; dots mark its local maxima
+**Landscape.** $\Phi(m)$ at the current $\lambda$; dots mark its local maxima
 (filled: global, the Bayes-optimal state; hollow: metastable).
 
-**Phase diagram (bottom).** The same thresholds as the sparsity $\rho$ varies.
+**Phase diagram.** The same thresholds as the sparsity $\rho$ varies.
 
 **AMP runs.** Finite-$N$ AMP (with the Onsager term) on sampled instances: mean and standard
 error of the final overlap over runs, started uninformed; they follow the AMP branch.

@@ -437,7 +437,9 @@ def summary(p) -> str:
         parts.append(f"{'perfect recovery' if th.perfect_recovery else 'transition'} at "
                      f"α = {th.information_theoretic:.4f}, reached by GAMP")
     else:
-        parts.append("no phase transition: the error decreases smoothly with α")
+        parts.append("no phase transition: the Bayes-optimal error decreases smoothly with α"
+                     + (" (the ERM curve and the double-descent panel can peak: their "
+                        "regularisation is not optimal)" if p.spec.erm is not None else ""))
     text = f"**{p.task}.** " + "; ".join(parts) + "."
     return text + ("" if th.converged else " (A threshold computation did not converge.)")
 

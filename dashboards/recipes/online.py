@@ -122,7 +122,10 @@ class OnlineParameters(ExplorerParameters):
         Preset("Over-parameterised student (K = 4, M = 2)",
                {"activation": "erf", "K": 4, "M": 2, "lr": 0.5, "noise": 0.0,
                 "init_scale": 0.001, "N": 1000, "alpha_max": 2000.0},
-               "More student than teacher units: pairs of student units share a teacher unit.",
+               "More student than teacher units: two student units learn the teacher's; the "
+               "other two shrink to almost nothing (|w|² ≈ 0.002 by α = 2000) and point in "
+               "opposite directions, cancelling each other (the map divides by |w|, so they "
+               "still show ±0.65, ±0.76); the error falls to zero.",
                "Goldt, Advani, Saxe, Krzakala & Zdeborová 2019, arXiv:1906.08632"),
         Preset("Learning rate too large (η > η_c)",
                {"activation": "erf", "K": 2, "M": 2, "lr": 2.6, "noise": 0.0,

@@ -170,3 +170,23 @@ def test_a_late_logistic_result_does_not_overwrite_another_task(explorer):
     ridge = data(explorer, "erm")
     expected = erm.ridge_curve(alpha=ridge["alpha"], lam=explorer.lam, noise=explorer.noise)
     np.testing.assert_allclose(ridge["error"], expected.test_error)
+
+
+@pytest.mark.parametrize("task", ["Ridge regression", "Random features", "Compressed sensing"])
+def test_an_explorer_built_with_a_task_is_that_task(task):
+    """GlmExplorer(task=...) (a notebook, a script) applies the task's prior and defaults as
+    choosing it on the page does: the same values and the same summary."""
+    built = GlmExplorer(task=task)
+    chosen = GlmExplorer()
+    chosen.task = task
+    def values(page):
+        return {k: v for k, v in page.param.values().items() if k != "name"}
+
+    assert values(built) == values(chosen)
+    assert built.summary.object == chosen.summary.object
+
+
+def test_without_optimal_regularisation_the_summary_says_the_erm_curves_can_peak():
+    page = GlmExplorer(task="Ridge regression")
+    assert "no phase transition: the Bayes-optimal error" in page.summary.object
+    assert "can peak" in page.summary.object

@@ -237,3 +237,18 @@ def test_the_denoising_loss_legend_names_each_n_and_each_loss_once():
     labels = legend_labels(explorer.fig_losses.legend[0])
     assert labels == [f"n = {n}" for n in diffusion_view.WINDOW_N] + ["test loss",
                                                                       "training loss"]
+
+
+def test_dashes_grow_with_the_lines_in_lecture_mode():
+    """A dashed threshold drawn twice as thick keeps reading as dashed (Bokeh's named dashes
+    are in pixels: at double width "dashed" looked dotted), and comes back in normal mode."""
+    from dashboards.plotstyle import DASH_PATTERNS, LECTURE_LINE_SCALE
+
+    explorer = OnlineExplorer()
+    glyphs = [r.glyph for fig in explorer.figures() for r in fig.renderers
+              if getattr(r.glyph, "line_dash", None) == "dashed"]
+    assert glyphs
+    explorer.set_lecture_mode(True)
+    assert all(g.line_dash == [DASH_PATTERNS["dashed"][0] * LECTURE_LINE_SCALE] for g in glyphs)
+    explorer.set_lecture_mode(False)
+    assert all(g.line_dash == "dashed" for g in glyphs)

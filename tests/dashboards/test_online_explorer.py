@@ -182,3 +182,24 @@ def test_the_linear_twin_is_built_when_first_shown():
     explorer.K = 3  # it follows the model from now on
     assert "K = 3" in subtitles(fig)[0].text
     assert OnlineExplorer(log_scale=False).fig_eps_lin is not None
+
+
+def test_the_over_parameterised_preset_shows_what_its_text_says():
+    """K = 4, M = 2 at alpha = 2000: two student units match the teacher's, the other two
+    are small and opposite (they cancel), and the error is zero to the solver's precision."""
+    from dashboards.recipes import online as recipes
+
+    explorer = OnlineExplorer()
+    preset = next(p for p in explorer.presets if p.name.startswith("Over-parameterised"))
+    p = recipes.OnlineParameters(**preset.values)
+    traj = recipes.analysis(p)[0]
+    Q, R = traj.Q[-1], traj.R[-1]
+    norms = np.diag(Q)
+    big, small = np.argsort(norms)[2:], np.argsort(norms)[:2]
+    assert np.all(norms[big] > 0.9)
+    assert np.all(norms[small] < 0.005)
+    assert "|w|² ≈ 0.002" in preset.explanation
+    np.testing.assert_allclose(R[small[0]], -R[small[1]], atol=1e-3)  # they cancel
+    cos = R[big] / np.sqrt(np.outer(norms[big], np.diag(traj.T)))
+    assert np.allclose(np.sort(np.abs(cos).max(axis=1)), 1.0, atol=0.01)
+    assert traj.eps_g[-1] < 1e-10

@@ -11,15 +11,17 @@ from dashboards import plotstyle
 pytestmark = pytest.mark.ui
 
 RANGES = [(0.05, 0.9), (0.2, 0.95), (0.9, 0.2), (0.01, 1.0), (1e-4, 0.5), (0.3, 40.0),
-          (1.0, 3000.0), (1e-12, 1e3), (0.55, 0.6), (3e-6, 4e-6), (0.9, 2.5), (95.0, 130.0)]
+          (1.0, 3000.0), (1e-12, 1e3), (0.55, 0.6), (3e-6, 4e-6), (0.9, 2.5), (95.0, 130.0),
+          (10.0, 1e6)]
 
 JS = """([major, minor, label, ranges, maxTicks]) => {
   const ticker = new Function("cb_data", "max_ticks", major);
   const minorTicker = new Function("cb_data", minor);
-  const format = new Function("tick", label);
+  const format = new Function("tick", "index", "ticks", label);
   return ranges.map(([start, end]) => {
     const ticks = ticker({start, end}, maxTicks);
-    return {ticks, labels: ticks.map(format), minor: minorTicker({start, end})};
+    return {ticks, labels: ticks.map((tick, index) => format(tick, index, ticks)),
+            minor: minorTicker({start, end})};
   });
 }"""
 
@@ -41,6 +43,9 @@ def test_log_ticks_are_few_spread_and_clean(page):
         assert all(lo * (1 - 1e-9) <= t <= hi * (1 + 1e-9) for t in result["minor"])
         for label in labels:
             assert len(label) <= 8, label  # "0.05", "3000", "10⁻¹²", "3·10⁻⁶": no noise
+        # one style per axis: all plain numbers or all powers of ten (not 100, 10000, 10⁶)
+        powers = ["10" in label and any(c in label for c in "⁻⁰¹²³⁴⁵⁶⁷⁸⁹") for label in labels]
+        assert all(powers) or not any(powers), labels
         # the labels say the tick's value
         for tick, label in zip(ticks, labels, strict=True):
             if "10" in label and ("⁻" in label or any(c in label for c in "⁰¹²³⁴⁵⁶⁷⁸⁹")):
