@@ -97,8 +97,10 @@ FIGURES = (
                          line_width=1.2, line_alpha=0.7),
                    Glyph("text", "tree_hint", x="x", y="y", text="text", **HINT))),
     Figure("images", "Generated samples", "", "", height=260, legend=lambda fig: None,
+           # automatic ranges with matched aspect: a digit's pixels stay square whatever
+           # the plot's width (fixed ranges stretched them 1.6 times taller than wide)
            options=(("subtitle", "top: generated; bottom: nearest training image"),
-                    ("x_range", (0, IMAGES)), ("y_range", (0, 2)), ("match_aspect", True)),
+                    ("match_aspect", True)),
            glyphs=(Glyph("image", "images", key="images", image="image", x="x", y="y", dw="dw",
                          dh="dh", palette=tuple(reversed(Greys256))),  # 0: paper, 1: ink
                    Glyph("text", "images_hint", x="x", y="y", text="text", **HINT))),

@@ -32,9 +32,9 @@ from .base import (
 from .recipes import multiindex as recipes
 from .recipes.multiindex import EIGEN_COLORS, MultiIndexParameters
 
-#: the model and grid a GAMP run was for: another value of one of these takes its points away
-#: (its d and number of instances are told in its status line)
-GAMP_KEY = ("target", "weights", "alpha_max")
+#: the model a GAMP run was for: another value of one of these takes its points away (its d
+#: and number of instances are told in its status line; a new α range keeps them)
+GAMP_KEY = ("target", "weights")
 
 
 def _eigen_glyphs():
@@ -167,11 +167,15 @@ class MultiIndexExplorer(MultiIndexParameters, Explorer):
     def __init__(self, **params):
         super().__init__(**params)
         self._gamp_for: tuple | None = None  # GAMP_KEY of the points on the plot
+        self._eigen_for: tuple | None = None  # (target, weights) of the eigenvalue plot
+        self._eigen_items: list | None = None  # its legend entries per eigenvalue
         self.summary = summary_pane()
         self.build_view()
         # the committee's own plots, shown while it is the target
-        self.units_cell = pn.Column(self.units_pane, sizing_mode="stretch_width")
-        self.entropy_cell = pn.Column(self.entropy_pane, sizing_mode="stretch_width")
+        self.units_cell = pn.Column(self.units_pane, sizing_mode="stretch_width",
+                                    visible=self.is_committee)
+        self.entropy_cell = pn.Column(self.entropy_pane, sizing_mode="stretch_width",
+                                      visible=self.is_committee)
         self.run_button, self.cancel_button = self.sim.run_button, self.sim.cancel_button
         self.sim_status = self.sim.status
         self._offer_gamp()
@@ -184,7 +188,12 @@ class MultiIndexExplorer(MultiIndexParameters, Explorer):
         label = next(k for k, v in recipes.TARGET_LABELS.items() if v == self.target)
         set_subtitle(self.fig_spectrum, label)
         # one tick per eigen-matrix (an index: no 1.5)
-        self.fig_spectrum.xaxis.ticker = FixedTicker(ticks=list(range(1, len(w.spectrum) + 1)))
+        ticks = list(range(1, len(w.spectrum) + 1))
+        ticker = self.fig_spectrum.xaxis[0].ticker
+        if not isinstance(ticker, FixedTicker):
+            self.fig_spectrum.xaxis.ticker = FixedTicker(ticks=ticks)
+        elif list(ticker.ticks) != ticks:
+            ticker.ticks = ticks
         if w.classification == "hard":
             text = ("**Hard:** G(y) = 0, so M = 0 is stable at every α: no direction is found "
                     "from scratch with O(d) samples.")
@@ -220,9 +229,14 @@ class MultiIndexExplorer(MultiIndexParameters, Explorer):
         set_subtitle(self.fig_eigen, weights + same if solved else
                      "thresholds only: state evolution is solved for the committee and |z|²")
         self.fig_eigen.x_range.update(start=0.0, end=float(self.alpha_max))
+        model = (self.target, self.weights)
+        if model == self._eigen_for:
+            return  # only the range shown changed
+        self._eigen_for = model
         self._show_eigen_legend()
         self._offer_gamp()
-        self.units_cell.visible = self.entropy_cell.visible = self.is_committee
+        if "units_cell" in self.__dict__:  # (the first view is drawn before the cells exist)
+            self.units_cell.visible = self.entropy_cell.visible = self.is_committee
         if self.is_committee:
             self.after_weak_recovery()  # the summary's specialisation follows the weights
 
@@ -230,13 +244,14 @@ class MultiIndexExplorer(MultiIndexParameters, Explorer):
         """Legend entries only for the eigenvalues drawn (two for the committee, none where
         only thresholds are known)."""
         data = self.sources["eigen"].data
-        for legend in self.fig_eigen.select(type=Legend):
-            for item in legend.items:
-                for j in (1, 2, 3):
-                    lines = (self.renderers[f"m{j}"], self.renderers[f"b{j}"])
-                    if any(r in item.renderers for r in lines):
-                        values = np.asarray(data[f"m{j}"], dtype=float)
-                        item.visible = bool(np.isfinite(values).any())
+        if self._eigen_items is None:  # found once: a model-graph search is slow per move
+            self._eigen_items = [
+                (j, item) for legend in self.fig_eigen.select(type=Legend)
+                for item in legend.items for j in (1, 2, 3)
+                if any(r in item.renderers for r in (self.renderers[f"m{j}"],
+                                                     self.renderers[f"b{j}"]))]
+        for j, item in self._eigen_items:
+            item.visible = bool(np.isfinite(np.asarray(data[f"m{j}"], dtype=float)).any())
 
     # -- GAMP on sampled instances ------------------------------------------------------
     def _gamp_key(self) -> tuple:
