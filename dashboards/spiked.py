@@ -106,7 +106,7 @@ CONTROLS = (
     "presets",
     control("prior"),
     control("rho", format="0.000", enabled=lambda p: p.is_sparse),
-    control("snr_range", step=0.05),
+    control("snr_range", step=0.05, format="0.00"),  # 0.20 .. 3.00, not 0.20 .. 3
     control("snr", format="0.000", css_classes=["snr-slider"], follows="snr_range"),
     control("quantity", "RadioButtonGroup"),
     "divider",
