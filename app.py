@@ -117,7 +117,7 @@ class LazyTabs:
 #: (``LECTURE_CLASS_JS``); plots and controls are restyled by the explorers themselves.
 LECTURE_PAGE_CSS = """
 html.lecture-mode { font-size: 150%; --bokeh-font-size: 19px; --lp-control-font-size: 19px;
-                    --lp-switch-zoom: 1.5; }
+                    --lp-switch-zoom: 1.5; --lp-player-zoom: 1.15; }
 html.lecture-mode #main > div { max-width: none !important; }
 html.lecture-mode #header .title { font-size: 34px; }
 """

@@ -225,10 +225,10 @@ class OnlineExplorer(OnlineParameters, Explorer):
         self.eps_lin_pane = pn.Column(sizing_mode="stretch_width", visible=False)
         self.player = self.frame_widget
         self.player.name = "Animate time"  # under the heading "Time cursor"
-        # its buttons grow with the page's other controls in lecture mode (the page sets
-        # the factor on its root: custom properties reach into shadow roots)
+        # its buttons grow in lecture mode as far as the sidebar holds all nine (1.15; the
+        # page sets the factor on its root: custom properties reach into shadow roots)
         self.player.stylesheets = [*self.player.stylesheets,
-                                   "button { zoom: var(--lp-switch-zoom, 1); }"]
+                                   "button { zoom: var(--lp-player-zoom, 1); }"]
         # Play at the last frame starts again from the first (Panel's player would stop
         # at once): a page opens with the cursor at the end, where the units have
         # specialised, and one click on Play shows how they got there
