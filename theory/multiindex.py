@@ -1000,8 +1000,23 @@ MAX_ALPHA = 20.0
 _PERFECT = 1.0 - 1e-9
 
 
+class _UnitOverlaps:
+    """q_diag and q_off of a committee result with fields q_u, q_v (the overlaps along
+    u = (w1 + w2)/sqrt 2 and v = (w1 - w2)/sqrt 2)."""
+
+    @property
+    def q_diag(self) -> np.ndarray:
+        """The overlap of a student unit with its own teacher unit, (q_u + q_v) / 2."""
+        return readonly(0.5 * (self.q_u + self.q_v))
+
+    @property
+    def q_off(self) -> np.ndarray:
+        """The overlap of a student unit with the other teacher unit, (q_u - q_v) / 2."""
+        return readonly(0.5 * (self.q_u - self.q_v))
+
+
 @dataclass(frozen=True)
-class CommitteeFixedPoint(Result):
+class CommitteeFixedPoint(_UnitOverlaps, Result):
     """State-evolution fixed points of the K = 2 sign committee, per alpha: the overlaps
     ``q_u`` (the trivial direction (w1 + w2)/sqrt 2) and ``q_v`` ((w1 - w2)/sqrt 2: q_v > 0
     means the hidden units have specialised), their conjugates, the RS ``free_entropy``
@@ -1018,16 +1033,6 @@ class CommitteeFixedPoint(Result):
     free_entropy: np.ndarray
     iterations: np.ndarray
     status: np.ndarray
-
-    @property
-    def q_diag(self) -> np.ndarray:
-        """The overlap of a student unit with its own teacher unit, (q_u + q_v) / 2."""
-        return readonly(0.5 * (self.q_u + self.q_v))
-
-    @property
-    def q_off(self) -> np.ndarray:
-        """The overlap of a student unit with the other teacher unit, (q_u - q_v) / 2."""
-        return readonly(0.5 * (self.q_u - self.q_v))
 
 
 def committee_free_entropy(alpha, q_u, q_v, weights: str):
@@ -1127,23 +1132,13 @@ def committee_state_evolution(alpha, weights: str = "gaussian", init: str = "uni
 
 # -- curves over alpha from the branch tables ------------------------------------------------------
 @dataclass(frozen=True)
-class CommitteeBranch(Result):
+class CommitteeBranch(_UnitOverlaps, Result):
     """One branch of committee fixed points over alpha: overlaps, free entropy, status."""
 
     q_u: np.ndarray
     q_v: np.ndarray
     free_entropy: np.ndarray
     status: np.ndarray
-
-    @property
-    def q_diag(self) -> np.ndarray:
-        """The overlap of a student unit with its own teacher unit, (q_u + q_v) / 2."""
-        return readonly(0.5 * (self.q_u + self.q_v))
-
-    @property
-    def q_off(self) -> np.ndarray:
-        """The overlap of a student unit with the other teacher unit, (q_u - q_v) / 2."""
-        return readonly(0.5 * (self.q_u - self.q_v))
 
 
 @dataclass(frozen=True)

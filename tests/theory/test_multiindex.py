@@ -584,71 +584,60 @@ def test_eigenvalue_curve_reads_the_solved_branches():
         multiindex.eigenvalue_curve("z1*z2", alpha)
 
 
-def test_gamp_output_functions_against_differences():
-    """g = grad ln Z and its Jacobian for a general covariance V (not diagonal in (u, v), as
-    in GAMP at finite d), against centred differences of Z; Z(0) against 1 - Z(2) - Z(-2)
-    where all three are well away from 0."""
-    V = np.array([[0.45, -0.12], [-0.12, 0.6]])
-    omega = np.array([[0.3, -0.5], [1.1, 0.4], [-0.2, -0.9]])
-    h = 1e-5
+# a general covariance (not diagonal in (u, v), as in GAMP at finite d) and three means
+G_OUT_V = np.array([[0.45, -0.12], [-0.12, 0.6]])
+G_OUT_OMEGA = np.array([[0.3, -0.5], [1.1, 0.4], [-0.2, -0.9]])
 
-    def z_of(label, om):
-        sigma = np.sqrt(np.diag(V))
-        rho = V[0, 1] / (sigma[0] * sigma[1])
-        total = 0.0
-        orthants = {2: ((1, 1),), -2: ((-1, -1),), 0: ((1, -1), (-1, 1))}[label]
-        for s1, s2 in orthants:
-            total += multiindex._bivariate_cdf(np.array(s1 * om[0] / sigma[0]),
+
+def _orthants_z(signs, om, V=G_OUT_V):
+    """Z: the probability under N(om, V) of the orthants ``signs`` of (z1, z2)."""
+    sigma = np.sqrt(np.diag(V))
+    rho = V[0, 1] / (sigma[0] * sigma[1])
+    return float(sum(multiindex._bivariate_cdf(np.array(s1 * om[0] / sigma[0]),
                                                np.array(s2 * om[1] / sigma[1]),
                                                np.array(s1 * s2 * rho))
-        return float(total)
+                     for s1, s2 in signs))
 
-    for label in (2, -2, 0):
-        y = np.full(len(omega), label)
-        g, dg = multiindex.committee_g_out(y, omega, V)
-        for i, om in enumerate(omega):
-            def log_z(shift, om=om, label=label):
-                return np.log(z_of(label, om + shift))
+
+def _check_against_differences(g_out, orthants, h=1e-5):
+    """g = grad ln Z and its Jacobian from ``g_out`` against centred differences of ln Z,
+    for every label of ``orthants`` (label -> the orthants that make it up)."""
+    for label, signs in orthants.items():
+        g, dg = g_out(np.full(len(G_OUT_OMEGA), label), G_OUT_OMEGA, G_OUT_V)
+        for i, om in enumerate(G_OUT_OMEGA):
+            def log_z(shift, om=om, signs=signs):
+                return np.log(_orthants_z(signs, om + shift))
             grad = np.array([(log_z(h * e) - log_z(-h * e)) / (2 * h) for e in np.eye(2)])
             np.testing.assert_allclose(g[i], grad, rtol=1e-6, atol=1e-8)
             jac = np.array([[(log_z(h * a + h * b) - log_z(h * a - h * b) - log_z(-h * a + h * b)
                               + log_z(-h * a - h * b)) / (4 * h * h) for b in np.eye(2)]
                             for a in np.eye(2)])
             np.testing.assert_allclose(dg[i], jac, rtol=1e-4, atol=1e-5)
-    om = omega[0]
-    assert z_of(0, om) == pytest.approx(1 - z_of(2, om) - z_of(-2, om), rel=1e-12)
+
+
+COMMITTEE_ORTHANTS = {2: ((1, 1),), -2: ((-1, -1),), 0: ((1, -1), (-1, 1))}
+SIGN_PRODUCT_ORTHANTS = {1: ((1, 1), (-1, -1)), -1: ((1, -1), (-1, 1))}
+
+
+def test_gamp_output_functions_against_differences():
+    """g = grad ln Z and its Jacobian for a general covariance V, against centred differences
+    of Z; Z(0) against 1 - Z(2) - Z(-2) where all three are well away from 0."""
+    _check_against_differences(multiindex.committee_g_out, COMMITTEE_ORTHANTS)
+    om = G_OUT_OMEGA[0]
+    assert _orthants_z(COMMITTEE_ORTHANTS[0], om) == pytest.approx(
+        1 - _orthants_z(COMMITTEE_ORTHANTS[2], om) - _orthants_z(COMMITTEE_ORTHANTS[-2], om),
+        rel=1e-12)
 
 
 def test_sign_product_output_functions_against_differences_and_scipy():
     """y = sign(z1 z2): g and its Jacobian against centred differences of ln Z, and Z(+1)
     against scipy's multivariate normal CDF (Genz's algorithm, an independent quadrature)."""
-    V = np.array([[0.45, -0.12], [-0.12, 0.6]])
-    omega = np.array([[0.3, -0.5], [1.1, 0.4], [-0.2, -0.9]])
-    h = 1e-5
-
-    def z_of(label, om):
-        sigma = np.sqrt(np.diag(V))
-        rho = V[0, 1] / (sigma[0] * sigma[1])
-        signs = ((1, 1), (-1, -1)) if label == 1 else ((1, -1), (-1, 1))
-        return float(sum(multiindex._bivariate_cdf(np.array(s1 * om[0] / sigma[0]),
-                                                   np.array(s2 * om[1] / sigma[1]),
-                                                   np.array(s1 * s2 * rho))
-                         for s1, s2 in signs))
-
-    for label in (1, -1):
-        g, dg = multiindex.sign_product_g_out(np.full(len(omega), label), omega, V)
-        for i, om in enumerate(omega):
-            def log_z(shift, om=om, label=label):
-                return np.log(z_of(label, om + shift))
-            grad = np.array([(log_z(h * e) - log_z(-h * e)) / (2 * h) for e in np.eye(2)])
-            np.testing.assert_allclose(g[i], grad, rtol=1e-6, atol=1e-8)
-            jac = np.array([[(log_z(h * a + h * b) - log_z(h * a - h * b) - log_z(-h * a + h * b)
-                              + log_z(-h * a - h * b)) / (4 * h * h) for b in np.eye(2)]
-                            for a in np.eye(2)])
-            np.testing.assert_allclose(dg[i], jac, rtol=1e-4, atol=1e-5)
-    for om in omega:
+    _check_against_differences(multiindex.sign_product_g_out, SIGN_PRODUCT_ORTHANTS)
+    for om in G_OUT_OMEGA:
         # P(z1 > 0, z2 > 0) + P(z1 < 0, z2 < 0) for z ~ N(om, V), by scipy
-        both_positive = stats.multivariate_normal(mean=-om, cov=V).cdf(np.zeros(2))
-        both_negative = stats.multivariate_normal(mean=om, cov=V).cdf(np.zeros(2))
-        assert z_of(1, om) == pytest.approx(both_positive + both_negative, abs=1e-5)
-        assert z_of(1, om) + z_of(-1, om) == pytest.approx(1.0, abs=1e-12)
+        both_positive = stats.multivariate_normal(mean=-om, cov=G_OUT_V).cdf(np.zeros(2))
+        both_negative = stats.multivariate_normal(mean=om, cov=G_OUT_V).cdf(np.zeros(2))
+        positive = _orthants_z(SIGN_PRODUCT_ORTHANTS[1], om)
+        assert positive == pytest.approx(both_positive + both_negative, abs=1e-5)
+        assert positive + _orthants_z(SIGN_PRODUCT_ORTHANTS[-1], om) == pytest.approx(
+            1.0, abs=1e-12)

@@ -14,9 +14,8 @@ pytestmark = pytest.mark.ui
 TABS = [(0, "spiked-curves"), (1, "glm-curves"), (2, "sgd-eps"), (3, "dm-phase"),
         (4, "capacity-overlap"), (5, "scaling-curve"), (6, "multiindex-spectrum")]
 
-# the rendered text of the explanation card (formulas left out: MathJax draws them as SVG),
-# its formulas, and MathJax's error nodes and undefined macros
-JS_CARD = """() => {
+# the explanation card's shadow root (``root``), searched through every shadow root
+JS_FIND_CARD = """
   function find(root) {
     for (const el of root.querySelectorAll('*')) {
       if (el.classList.contains('explanation') && el.shadowRoot) return el.shadowRoot;
@@ -25,6 +24,11 @@ JS_CARD = """() => {
     return null;
   }
   const root = find(document);
+"""
+
+# the rendered text of the explanation card (formulas left out: MathJax draws them as SVG),
+# its formulas, and MathJax's error nodes and undefined macros
+JS_CARD = """() => {""" + JS_FIND_CARD + """
   if (root == null) return null;
   const holder = document.createElement('div');
   for (const child of root.children) holder.appendChild(child.cloneNode(true));
@@ -63,15 +67,7 @@ def test_the_explanation_card_shows_typeset_formulas_and_no_raw_tex(page, app_ur
     no_errors(page)
 
 
-JS_WIDE_FORMULAS = """() => {
-  function find(root) {
-    for (const el of root.querySelectorAll('*')) {
-      if (el.classList.contains('explanation') && el.shadowRoot) return el.shadowRoot;
-      if (el.shadowRoot) { const found = find(el.shadowRoot); if (found) return found; }
-    }
-    return null;
-  }
-  const root = find(document);
+JS_WIDE_FORMULAS = """() => {""" + JS_FIND_CARD + """
   return [...root.querySelectorAll('.math-display')]
     .filter((el) => el.scrollWidth > el.clientWidth + 1)
     .map((el) => [el.scrollWidth, el.clientWidth]);
