@@ -16,6 +16,7 @@ This module imports neither numpy nor Panel: it is what a worker process loads.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import multiprocessing
@@ -24,8 +25,7 @@ import pickle
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 MODE_ENV = "LEARNING_PHASES_SIMULATIONS"
@@ -100,6 +100,7 @@ def run_steps(steps, report: Callable[[float], None], cancelled: Callable[[], bo
 # -- worker side ---------------------------------------------------------------------------
 _progress_slots = None
 _cancel_slots = None
+_running_pids = None
 #: how many worker pids a pool remembers (a ring: old workers have exited long before)
 PID_SLOTS = 64
 
@@ -111,10 +112,10 @@ def _exit_with_server(server: int) -> None:
     os._exit(0)
 
 
-def _start_worker(progress_slots, cancel_slots, niceness=NICENESS, pids=None,
+def _start_worker(progress_slots, cancel_slots, running_pids, niceness=NICENESS, pids=None,
                   started=None) -> None:
-    global _progress_slots, _cancel_slots
-    _progress_slots, _cancel_slots = progress_slots, cancel_slots
+    global _progress_slots, _cancel_slots, _running_pids
+    _progress_slots, _cancel_slots, _running_pids = progress_slots, cancel_slots, running_pids
     if pids is not None:  # the server counts its pool's workers by these (worker_count)
         with started.get_lock():
             pids[started.value % PID_SLOTS] = os.getpid()
@@ -135,11 +136,30 @@ def _run_in_worker(slot: int, steps) -> bytes:
     def report(fraction):
         _progress_slots[slot] = fraction
 
-    # pickled here and unpickled by the server's own code (``_Pool._finish``): a result that
-    # cannot be rebuilt in the server is then that run's error, where the executor would
-    # have counted it as a dead worker and broken the pool for every run queued with it
-    return pickle.dumps(run_steps(steps, report, lambda: bool(_cancel_slots[slot])),
-                        protocol=pickle.HIGHEST_PROTOCOL)
+    _running_pids[slot] = os.getpid()  # the server ends the run if this process disappears
+    try:
+        answer = (True, run_steps(steps, report, lambda: bool(_cancel_slots[slot])))
+    except Exception as exc:  # a step's own error (or Cancelled) is that run's answer
+        answer = (False, exc)
+    _running_pids[slot] = 0  # from here on the answer is on its way, whatever this worker does
+    # pickled here and unpickled by the server's own code (``_Pool._finish``): an answer that
+    # cannot be rebuilt in the server is then that run's error, never a stuck pool
+    try:
+        return pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as error:
+        return pickle.dumps((False, ResultUnreadable(
+            f"its result could not be sent to the server ({type(error).__name__}: {error})")))
+
+
+def _alive(pid: int) -> bool:
+    # a dead worker is reaped by its pool within 0.1 s; signal 0 only asks whether it exists
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 # -- server side ---------------------------------------------------------------------------
@@ -149,8 +169,6 @@ class _Run:
     on_progress: Callable[[float], None] | None
     should_cancel: Callable[[], bool]
     shown: float = -1.0
-    inner: Future | None = None
-    executor: ProcessPoolExecutor | None = None
 
 
 class ResultUnreadable(RuntimeError):
@@ -161,13 +179,13 @@ class _Pool:
     """The worker processes of this server process, their shared slots and the thread that
     carries progress and cancel requests between them.
 
-    Workers are recycled executor by executor, with the public API of ``concurrent.futures``
-    only: after ``RUNS_PER_WORKER`` runs per worker, new runs go to a new executor and the
-    old one is shut down without waiting (its queued and running runs finish, then its
-    workers exit and give their memory back). CPython's own recycling
-    (``max_tasks_per_child``) is not used: in 3.11 it started no replacement for a retiring
-    worker while another was idle, and every later run of the pool waited forever
-    (python/cpython#115634). A pool broken by a dead worker is replaced at the next run."""
+    The workers are a ``multiprocessing`` pool (spawn context): its processes are daemonic,
+    so when the server exits, multiprocessing terminates them and a running simulation never
+    holds the exit up. The pool recycles each worker after ``RUNS_PER_WORKER`` runs and
+    starts its replacement itself, so memory a run fragmented is given back. A worker that
+    dies during a run (killed for memory) leaves a run the pool never answers: each worker
+    writes its pid into the run's slot, and the poller ends a run whose worker is gone with
+    ``WorkerDied``."""
 
     def __init__(self, workers: int = WORKERS, niceness: int = NICENESS):
         self.workers, self.niceness = workers, niceness
@@ -175,38 +193,30 @@ class _Pool:
         self.context = multiprocessing.get_context("spawn")
         self.progress = self.context.RawArray("d", SLOTS)
         self.cancel = self.context.RawArray("b", SLOTS)
+        self.running = self.context.RawArray("i", SLOTS)  # the pid running each slot's run
         self.free = list(range(SLOTS))
         self.runs: dict[int, _Run] = {}
-        self.executor: ProcessPoolExecutor | None = None
-        self.executor_runs = 0  # runs given to the current executor
         self.poller: threading.Thread | None = None
         # the pids of this pool's workers, written by each worker as it starts
         self.pids = self.context.RawArray("i", PID_SLOTS)
         self.started = self.context.Value("i", 0)
-
-    def _executor(self) -> ProcessPoolExecutor:
-        """The executor for the next run (called under ``self.lock``)."""
-        if self.executor is not None and self.executor_runs >= RUNS_PER_WORKER * self.workers:
-            self._retire(self.executor)
-        if self.executor is None:
-            self.executor = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=self.context, initializer=_start_worker,
-                initargs=(self.progress, self.cancel, self.niceness, self.pids, self.started))
-            self.executor_runs = 0
-        self.executor_runs += 1
-        return self.executor
-
-    def _retire(self, executor: ProcessPoolExecutor) -> None:
-        """New runs go elsewhere; the executor's own runs finish, then its workers exit."""
-        if self.executor is executor:
-            self.executor = None
-        executor.shutdown(wait=False)
+        self.pool = self.context.Pool(
+            workers, initializer=_start_worker, maxtasksperchild=RUNS_PER_WORKER,
+            initargs=(self.progress, self.cancel, self.running, self.niceness, self.pids,
+                      self.started))
+        # at exit: multiprocessing would stop the workers anyway, but leave the pool marked
+        # running, and its finaliser would then complain in a half torn-down interpreter
+        atexit.register(self.pool.terminate)
 
     def worker_pids(self) -> set[int]:
         """The pids of this pool's workers that are alive now."""
-        children = {child.pid for child in multiprocessing.active_children()}
         count = min(self.started.value, PID_SLOTS)
-        return {pid for pid in self.pids[:count] if pid in children}
+        return {pid for pid in self.pids[:count] if _alive(pid)}
+
+    def close(self) -> None:
+        """Stop the workers now (running runs end without an answer); for tests."""
+        self.pool.terminate()
+        self.pool.join()
 
     def submit(self, steps, on_progress, should_cancel) -> Future:
         outer: Future = Future()
@@ -216,17 +226,14 @@ class _Pool:
                                                "this server; try again in a minute"))
                 return outer
             slot = self.free.pop()
-            self.progress[slot], self.cancel[slot] = 0.0, 0
+            self.progress[slot], self.cancel[slot], self.running[slot] = 0.0, 0, 0
             run = _Run(outer, on_progress, should_cancel)
             self.runs[slot] = run
             try:
-                run.executor = self._executor()
-                try:
-                    run.inner = run.executor.submit(_run_in_worker, slot, list(steps))
-                except BrokenProcessPool:  # a worker died since the last run: start afresh
-                    self._retire(run.executor)
-                    run.executor = self._executor()
-                    run.inner = run.executor.submit(_run_in_worker, slot, list(steps))
+                self.pool.apply_async(
+                    _run_in_worker, (slot, list(steps)),
+                    callback=lambda answer: self._finish(slot, run, answer=answer),
+                    error_callback=lambda exc: self._finish(slot, run, error=exc))
             except BaseException:
                 del self.runs[slot]
                 self.free.append(slot)
@@ -235,37 +242,36 @@ class _Pool:
                 self.poller = threading.Thread(target=self._poll, name="learning-phases-poll",
                                                daemon=True)
                 self.poller.start()
-        run.inner.add_done_callback(lambda inner: self._finish(slot, inner))
         return outer
 
-    def _finish(self, slot: int, inner: Future) -> None:
+    def _end(self, slot: int, run: _Run) -> bool:
+        """Free ``slot`` if ``run`` still holds it; False when the run was ended already."""
         with self.lock:
-            run = self.runs.pop(slot)
+            if self.runs.get(slot) is not run:
+                return False
+            del self.runs[slot]
             self.free.append(slot)
-        if inner.cancelled():
-            run.future.set_exception(Cancelled())
+            return True
+
+    def _finish(self, slot: int, run: _Run, answer: bytes | None = None,
+                error: BaseException | None = None) -> None:
+        if not self._end(slot, run):
             return
-        exc = inner.exception()
-        if isinstance(exc, BrokenProcessPool):
-            logging.getLogger("learning_phases").warning(
-                "a worker process stopped without an answer: %s (%s)", exc, exc.__cause__)
-            with self.lock:
-                self._retire(run.executor)  # the next run starts a new executor
-            exc = WorkerDied("the process running this simulation stopped without an answer "
-                             "(out of memory?); the next run starts a new one")
-        if exc is not None:
-            run.future.set_exception(exc)
+        if error is not None:  # the worker could not even start the run
+            run.future.set_exception(error)
             return
         try:
-            results = pickle.loads(inner.result())
-        except Exception as error:
+            ok, value = pickle.loads(answer)
+        except Exception as exc:
             logging.getLogger("learning_phases").warning(
-                "a worker's result could not be read: %r", error)
+                "a worker's result could not be read: %r", exc)
             run.future.set_exception(ResultUnreadable(
-                f"its result could not be read by the server ({type(error).__name__}: "
-                f"{error})"))
+                f"its result could not be read by the server ({type(exc).__name__}: {exc})"))
             return
-        run.future.set_result(results)
+        if ok:
+            run.future.set_result(value)
+        else:
+            run.future.set_exception(value)
 
     def _poll(self) -> None:
         while True:
@@ -276,19 +282,20 @@ class _Pool:
                     self.poller = None
                     return
             for slot, run in runs:
+                pid = self.running[slot]
+                if pid and not _alive(pid) and self._end(slot, run):
+                    logging.getLogger("learning_phases").warning(
+                        "the worker process %d stopped without an answer", pid)
+                    run.future.set_exception(WorkerDied(
+                        "the process running this simulation stopped without an answer "
+                        "(out of memory?); the next run starts on a new one"))
+                    continue
                 if run.should_cancel():
-                    self.cancel[slot] = 1
-                    if run.inner is not None:
-                        run.inner.cancel()  # still queued: never starts
+                    self.cancel[slot] = 1  # a queued run then stops before its first step
                 fraction = self.progress[slot]
                 if run.on_progress is not None and fraction != run.shown:
                     run.shown = fraction
                     run.on_progress(fraction)
-
-    def cancel_all(self) -> None:
-        with self.lock:
-            for slot in self.runs:
-                self.cancel[slot] = 1
 
 
 _pool: _Pool | None = None  # simulations
@@ -317,16 +324,6 @@ def _after_fork_in_child():
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-def _stop_runs_at_exit():
-    # the executors join their workers at exit: stop running simulations at their next check
-    for pool in (_pool, _solve_pool):
-        if pool is not None:
-            pool.cancel_all()
-
-
-threading._register_atexit(_stop_runs_at_exit)  # runs before concurrent.futures' own joins
 
 
 def mode() -> str:

@@ -83,7 +83,7 @@ def test_a_full_queue_refuses_with_a_message(monkeypatch):
     explorer.close()
     with pytest.raises(Cancelled):
         running.result(timeout=10)
-    processes._pool.executor.shutdown(wait=True)
+    processes._pool.close()
 
 
 def test_retired_workers_are_replaced_while_runs_are_queued(monkeypatch):
@@ -96,7 +96,7 @@ def test_retired_workers_are_replaced_while_runs_are_queued(monkeypatch):
     pids = {future.result(timeout=120)[0] for future in futures}
     assert len(pids) >= 4  # each worker ran at most two of them
     wait_until(lambda: processes.worker_count() == processes.WORKERS)  # the pool is full again
-    processes._pool.executor.shutdown(wait=True)
+    processes._pool.close()
 
 
 def test_the_threads_fallback_gives_the_same_runs(monkeypatch):

@@ -173,4 +173,4 @@ def test_the_server_wide_bound_still_holds(monkeypatch):
     for future in running:
         with pytest.raises(Cancelled):
             future.result(timeout=30)
-    processes._pool.executor.shutdown(wait=True)
+    processes._pool.close()
