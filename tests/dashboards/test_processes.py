@@ -132,3 +132,26 @@ def test_workers_exit_when_their_server_process_is_killed():
         server.join(timeout=10)
     worker.wait(timeout=10)  # psutil.TimeoutExpired if the worker lingers
     assert not worker.is_running()
+
+
+def _start_a_long_run_and_return(answers):
+    from dashboards import processes as in_child
+
+    in_child.submit([Step(worker_faults.sleep_with_progress, {"seconds": 120}, progress=True)])
+    wait_until(lambda: in_child.worker_count() >= 1, timeout=60)
+    answers.put(sorted(in_child._pool.worker_pids()))
+    # returns with the run still going: the process must still exit at once
+
+
+def test_a_server_exits_without_waiting_for_a_running_simulation():
+    context = multiprocessing.get_context("spawn")
+    answers = context.Queue()
+    server = context.Process(target=_start_a_long_run_and_return, args=(answers,))
+    server.start()
+    workers = [psutil.Process(pid) for pid in answers.get(timeout=60)]
+    started = time.monotonic()
+    server.join(timeout=30)
+    assert server.exitcode == 0, "the server process did not exit while its run was going"
+    assert time.monotonic() - started < 30
+    for worker in workers:
+        worker.wait(timeout=10)  # its workers go with it
