@@ -93,6 +93,10 @@ def main(argv=None):
             rows = []
             for i in range(args.moves):
                 key = "ArrowRight" if i < args.moves // 2 else "ArrowLeft"
+                now, low, high = (float(handle.get_attribute(a)) for a in
+                                  ("aria-valuenow", "aria-valuemin", "aria-valuemax"))
+                if (key == "ArrowRight" and now >= high) or (key == "ArrowLeft" and now <= low):
+                    key = "ArrowLeft" if key == "ArrowRight" else "ArrowRight"  # at a bound
                 rows.append(phases(trace_move(page, case.source, handle, key)))
             context.close()
             if args.each:

@@ -288,11 +288,16 @@ def order(p) -> dict:
     along time, each line its own colour, labelled and grouped by family."""
     traj = analysis(p)[0]
     K, M = traj.K, traj.M
-    alpha = traj.alpha.copy()
+    # the frames' times in single precision: up to 100 lines of smooth curves, where every
+    # ODE time in double precision made a K or M move send ten times the bytes (250 kB at
+    # K = 8) for no visible difference
+    shown = slice(None, None, FRAME_STEP)
+    alpha = traj.alpha[shown].astype(np.float32)
     alpha[0] = np.nan  # t = 0 has no place on a log axis
-    lines = [(traj.R[:, k, m], "solid", f"R_{k + 1}{m + 1}", R_FAMILY)
+    R, Q = traj.R[shown].astype(np.float32), traj.Q[shown].astype(np.float32)
+    lines = [(R[:, k, m], "solid", f"R_{k + 1}{m + 1}", R_FAMILY)
              for k in range(K) for m in range(M)]
-    lines += [(traj.Q[:, k, j], "dashed" if k == j else "dotted", f"Q_{k + 1}{j + 1}",
+    lines += [(Q[:, k, j], "dashed" if k == j else "dotted", f"Q_{k + 1}{j + 1}",
                Q_DIAGONAL if k == j else Q_OFF_DIAGONAL) for k in range(K) for j in range(k, K)]
     colours = ramp(R_PALETTE, K * M) + ramp(Q_PALETTE, K * (K + 1) // 2)
     return {"order": {
