@@ -26,6 +26,7 @@ from .base import (
     Figure,
     Glyph,
     Hover,
+    LiveHTML,
     Simulation,
     control,
     legend_below,
@@ -226,8 +227,8 @@ class DiffusionExplorer(DiffusionParameters, Explorer):
         self.runs: dict[str, object] = {}  # a token of each simulation shown or under way
         # HTML, not Markdown: rewritten on every slider move, where parsing Markdown cost
         # ~5 ms of the move; a margin above, off the tab bar
-        self.summary = pn.pane.HTML("", sizing_mode="stretch_width", margin=(12, 10, 0, 10),
-                                    design=DESIGN)
+        self.summary = LiveHTML("", sizing_mode="stretch_width", margin=(12, 10, 0, 10),
+                                design=DESIGN)
         self.build_view()
 
     def finish_build(self):

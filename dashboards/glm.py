@@ -29,6 +29,7 @@ from .base import (
     Figure,
     Glyph,
     Hover,
+    LiveMarkdown,
     Marker,
     Simulation,
     bands_and_thresholds,
@@ -196,7 +197,7 @@ class GlmExplorer(GlmParameters, Explorer):
         super().__init__(**params)
         self._sim: tuple | None = None  # (what it was run for, its parameters, results)
         self.summary = summary_pane()
-        self.landscape_note = pn.pane.Markdown("", margin=(0, 10), design=DESIGN)
+        self.landscape_note = LiveMarkdown("", margin=(0, 10), design=DESIGN)
         self.task_note = pn.pane.Markdown("", margin=(0, 10), styles={"font-size": "0.9em"},
                                           design=DESIGN)
         self.build_view()

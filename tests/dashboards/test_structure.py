@@ -140,3 +140,30 @@ def test_a_background_recipe_runs_only_when_its_key_changes():
     expected = recipes.phase(recipes.SpikedParameters(prior="gaussian"))["phase"]["dynamic"]
     wait_until(lambda: np.allclose(np.asarray(page.sources["phase"].data["dynamic"], float),
                                    expected, equal_nan=True))
+
+
+def test_live_text_panes_send_what_panels_own_panes_send():
+    """``LiveMarkdown`` / ``LiveHTML`` set only the model's text on a new text (and remember
+    Markdown renderings): the browser must get the same text as from Panel's own panes, and
+    a change after a cached rendering must still arrive."""
+    import panel as pn
+    from bokeh.document import Document
+
+    from dashboards.base import LiveHTML, LiveMarkdown
+
+    texts = ["**K = 2** units, ε ≈ 0.0123 < 1 & more", "*one* [link](#x)\n\n- a\n- b",
+             "**K = 2** units, ε ≈ 0.0123 < 1 & more"]
+    for live, plain in ((LiveMarkdown(""), pn.pane.Markdown("")),
+                        (LiveHTML(""), pn.pane.HTML(""))):
+        doc = Document()
+        models = [pane.get_root(doc) for pane in (live, plain)]
+        for model in models:
+            doc.add_root(model)
+        for text in texts:
+            seen = []
+            doc.callbacks.on_change(seen.append)
+            live.object = plain.object = text
+            assert models[0].text == models[1].text
+            assert any(getattr(event, "attr", None) == "text" and event.model is models[0]
+                       for event in seen)
+            doc.callbacks.remove_on_change(seen.append)
