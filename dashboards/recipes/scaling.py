@@ -11,7 +11,8 @@ import param
 
 from theory import scaling
 
-from ..processes import Step
+from ..caches import BoundedCache
+from ..processes import Step, run_steps
 from . import (  # noqa: F401 (named: used by the exported scripts)
     ExplorerParameters,
     Preset,
@@ -95,9 +96,19 @@ def cached_curve(capacity: float, source: float, noise: float, reg_exponent):
     return scaling.learning_curve(N_GRID, capacity, source, noise, reg_exponent=reg_exponent)
 
 
-@lru_cache(maxsize=256)
-def cached_crossover(capacity: float, source: float, noise: float):
-    return scaling.crossover_samples(capacity, source, noise)
+#: n* by (capacity, source, noise), shared by every page of this process
+CROSSOVERS = BoundedCache(256)
+
+
+def crossover_key(p) -> tuple:
+    return (float(p.capacity), float(p.source), p.noise)
+
+
+def crossover_steps(p) -> list[Step]:
+    """n* (~15 ms of small numpy steps): in a short-solve worker process, where on a thread
+    of the server it held the GIL while the move's answer was being sent."""
+    return [Step(scaling.crossover_samples, dict(zip(("capacity", "source", "noise"),
+                                                     crossover_key(p), strict=True)))]
 
 
 def _reg_exponent(p):
@@ -154,10 +165,13 @@ def curve(p) -> dict:
             "notes": notes}
 
 
-def crossover(p) -> dict:
+def crossover(p, results=None) -> dict:
     """n*, where the optimally regularised curve's local exponent is halfway between the
-    noiseless and the noisy exponents (tens of milliseconds: solved in the background)."""
-    x = cached_crossover(float(p.capacity), float(p.source), p.noise)
+    noiseless and the noisy exponents (``results``: a worker's ``crossover_steps``;
+    computed here without)."""
+    if results is None:
+        results = run_steps(crossover_steps(p), lambda _: None, lambda: False)
+    x = results[-1]
     samples = float(np.ravel(x.samples)[0]) if x.converged.all() else np.nan
     label = f"n* = {readable(samples)} (optimal λ)"  # 3190, not 3.19e+03
     entries = [(samples, label, COLORS["crossover"])]
@@ -233,6 +247,7 @@ def simulations(p, result) -> dict:
 RECIPES = (
     Recipe("curve", curve, ("capacity", "source", "log_noise", "optimal", "reg_exponent")),
     Recipe("crossover", crossover, ("capacity", "source", "log_noise"), background=True,
+           steps=crossover_steps, shared=CROSSOVERS, shared_key=crossover_key,
            label="crossover n*"),
     Recipe("phase", phase, ("capacity",)),
     Recipe("phase_point", phase_point, ("capacity", "source", "optimal", "reg_exponent")),
