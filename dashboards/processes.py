@@ -44,6 +44,9 @@ POLL_S = 0.2
 #: event loops and the simulations
 SOLVE_WORKERS = 2
 SOLVE_NICENESS = 10
+#: short solves allocate little: their workers are recycled rarely (a new worker costs a
+#: second or two of a core to start, while a class is moving sliders)
+SOLVE_RUNS_PER_WORKER = 500
 
 
 class Cancelled(Exception):
@@ -187,7 +190,8 @@ class _Pool:
     writes its pid into the run's slot, and the poller ends a run whose worker is gone with
     ``WorkerDied``."""
 
-    def __init__(self, workers: int = WORKERS, niceness: int = NICENESS):
+    def __init__(self, workers: int = WORKERS, niceness: int = NICENESS,
+                 runs_per_worker: int | None = None):
         self.workers, self.niceness = workers, niceness
         self.lock = threading.Lock()
         self.context = multiprocessing.get_context("spawn")
@@ -201,7 +205,8 @@ class _Pool:
         self.pids = self.context.RawArray("i", PID_SLOTS)
         self.started = self.context.Value("i", 0)
         self.pool = self.context.Pool(
-            workers, initializer=_start_worker, maxtasksperchild=RUNS_PER_WORKER,
+            workers, initializer=_start_worker,
+            maxtasksperchild=runs_per_worker or RUNS_PER_WORKER,
             initargs=(self.progress, self.cancel, self.running, self.niceness, self.pids,
                       self.started))
         # at exit: multiprocessing would stop the workers anyway, but leave the pool marked
@@ -309,7 +314,7 @@ def _get_pool(kind: str = "simulation") -> _Pool:
     with _pool_lock:
         if kind == "solve":
             if _solve_pool is None:
-                _solve_pool = _Pool(SOLVE_WORKERS, SOLVE_NICENESS)
+                _solve_pool = _Pool(SOLVE_WORKERS, SOLVE_NICENESS, SOLVE_RUNS_PER_WORKER)
             return _solve_pool
         if _pool is None:
             _pool = _Pool()
