@@ -138,8 +138,9 @@ $\alpha_c = 1/2$ for $y = z^2$, $p/2$ for sums of $p$ squares, $\pi^2/4$ for
 $\mathrm{{sign}}(z_1 z_2)$. A *staircase* learns some directions only once others are known.
 
 **Overlaps.** The eigenvalues of $M$ along $\alpha$, on GAMP's branch (solid) and the
-Bayes-optimal one (dashed), where state evolution is solved here (the committee and
-$y = |z|^2$); dashed lines mark the thresholds. *Run GAMP* runs the algorithm on sampled
+Bayes-optimal one (dashed), where state evolution is solved here (the committee,
+$y = |z|^2$ and $y = \mathrm{{sign}}(z_1 z_2)$, whose overlap grows continuously from
+$\alpha_c = \pi^2/4$); dashed lines mark the thresholds. *Run GAMP* runs the algorithm on sampled
 instances ($d = 1000$ by default, eight values of $\alpha$, 300 iterations from a random start)
 for the committee and $\mathrm{{sign}}(z_1 z_2)$: markers are the eigenvalues of the estimated
 overlap (mean and standard error over instances).
@@ -227,13 +228,16 @@ class MultiIndexExplorer(MultiIndexParameters, Explorer):
         same = ": GAMP = Bayes-optimal (dashed under solid)" if (
             apart <= 1e-6) else ""
         set_subtitle(self.fig_eigen, weights + same if solved else
-                     "thresholds only: state evolution is solved for the committee and |z|²")
+                     "thresholds only: state evolution is solved for the committee, |z|² "
+                     "and sign(z₁ z₂)")
         self.fig_eigen.x_range.update(start=0.0, end=float(self.alpha_max))
+        # (cheap, and always: a curve solved in the background arrives for the same model
+        # as the empty one drawn before it)
+        self._show_eigen_legend()
         model = (self.target, self.weights)
         if model == self._eigen_for:
             return  # only the range shown changed
         self._eigen_for = model
-        self._show_eigen_legend()
         self._offer_gamp()
         if "units_cell" in self.__dict__:  # (the first view is drawn before the cells exist)
             self.units_cell.visible = self.entropy_cell.visible = self.is_committee
@@ -244,14 +248,14 @@ class MultiIndexExplorer(MultiIndexParameters, Explorer):
         """Legend entries only for the eigenvalues drawn (two for the committee, none where
         only thresholds are known)."""
         data = self.sources["eigen"].data
-        if self._eigen_items is None:  # found once: a model-graph search is slow per move
+        if not self._eigen_items:  # found once: a model-graph search is slow per move
+            columns = {self.renderers[name]: name for j in (1, 2, 3)
+                       for name in (f"m{j}", f"b{j}")}
             self._eigen_items = [
-                (j, item) for legend in self.fig_eigen.select(type=Legend)
-                for item in legend.items for j in (1, 2, 3)
-                if any(r in item.renderers for r in (self.renderers[f"m{j}"],
-                                                     self.renderers[f"b{j}"]))]
-        for j, item in self._eigen_items:
-            item.visible = bool(np.isfinite(np.asarray(data[f"m{j}"], dtype=float)).any())
+                (columns[r], item) for legend in self.fig_eigen.select(type=Legend)
+                for item in legend.items for r in item.renderers if r in columns]
+        for column, item in self._eigen_items:
+            item.visible = bool(np.isfinite(np.asarray(data[column], dtype=float)).any())
 
     # -- GAMP on sampled instances ------------------------------------------------------
     def _gamp_key(self) -> tuple:

@@ -52,6 +52,7 @@ from .multiindex import (
     EigenvalueCurve,
     IsotropicCurve,
     MultiIndexGampRun,
+    SignPairCurve,
     StaircaseStep,
     WeakRecovery,
 )
@@ -120,6 +121,7 @@ __all__ = [
     "ScoreTraining",
     "SeparabilitySimulation",
     "Sign",
+    "SignPairCurve",
     "SparseRademacher",
     "StaircaseStep",
     "Status",

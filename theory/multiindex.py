@@ -34,9 +34,11 @@ z1 from 0.5752; GAMP's branch jumps to exact recovery of z1 at 1.4001 with
 alpha lambda_perp < 1 all along it, so (z2, z3) follow only from pi^2/4, the threshold of
 sign(z2 z3) once s = y - z1^2 is read off exactly (``staircase_second_threshold``).
 
-**Full state evolution** is solved for the committee (below) and for y = |z|^2
+**Full state evolution** is solved for the committee (below), for y = |z|^2
 (``isotropic_curve``: M = m I; g = (r A_p(kappa) - |omega|)/V along omega with the Bessel
-ratio A_p = I_{p/2} / I_{p/2-1}); ``eigenvalue_curve`` gives the eigenvalues of M along
+ratio A_p = I_{p/2} / I_{p/2-1}) and for y = sign(z1 z2) (``sign_pair_curve``: M = m I,
+where z1 and z2 are independent given omega and Z(+-1) = (1 +- t1 t2)/2, t_i = 2 Phi(a_i) - 1;
+a continuous transition at pi^2/4); ``eigenvalue_curve`` gives the eigenvalues of M along
 alpha for these targets. For the others only the weak-recovery analysis is solved here.
 
 **Committee machine** y = sign(z1) + sign(z2) (K = 2), in the basis u = (w1 + w2)/sqrt 2,
@@ -91,6 +93,7 @@ __all__ = [
     "EigenvalueCurve",
     "IsotropicCurve",
     "MultiIndexGampRun",
+    "SignPairCurve",
     "StaircaseStep",
     "WeakRecovery",
     "committee_curve",
@@ -106,6 +109,8 @@ __all__ = [
     "eigenvalue_curve",
     "isotropic_curve",
     "linearised_map",
+    "sign_pair_curve",
+    "sign_pair_rate",
     "sign_product_g_out",
     "simulate_gamp",
     "staircase_second_threshold",
@@ -1606,6 +1611,95 @@ def isotropic_curve(target: str, alpha) -> IsotropicCurve:
                           status=worst(status.value, roots.status))
 
 
+# -- y = sign(z1 z2): state evolution on M = diag(m1, m2) ----------------------------------------
+_SIGN_PAIR = "sign(z1*z2)"
+
+
+def _sign_pair_rates(m1, m2, nodes=801):
+    """(R1, R2) with M_hat = alpha diag(R1, R2) for y = sign(z1 z2) at M = diag(m1, m2).
+
+    V = diag(1 - m_i) is diagonal, so z1, z2 are independent given omega and
+    Z(+-1) = (1 +- t1 t2) / 2 with t_i = 2 Phi(a_i) - 1, a_i = omega_i / sqrt(V_i): g_1 =
+    +- phi(a1) t2 / (sqrt(V1) Z(+-1)) and sum_y Z g_1^2 = phi(a1)^2 t2^2 / (V1 Z(+) Z(-)).
+    The factor phi(a1)^2 = e^{-a1^2} / 2 pi is taken into the rule for xi_1: with
+    s1 = sqrt(V1 / (1 + m1)), E_xi1[phi(a1)^2 h(a1)] = (s1 / 2 pi) E_u[h(u sqrt(m1/(1+m1)))],
+    u ~ N(0, 1); xi_2 (a narrow dip of t2^2 at 0, of width sqrt(V2/m2)) on the sinh rule,
+    whose nodes crowd there. Z(-) at |a| large is computed as (e1 + e2 (1 - e1)) / 2 with
+    e_i = erfc(|a_i| / sqrt 2) = 1 - |t_i| (no cancellation)."""
+    from ._gauss import normal_rule
+
+    u1, w1 = normal_rule(201)
+    u2, w2 = normal_rule(nodes)
+    m1, m2 = np.broadcast_arrays(np.asarray(m1, dtype=float), np.asarray(m2, dtype=float))
+
+    def rate(ma, mb):
+        e1 = special.erfc(np.abs(u1) * np.sqrt(0.5 * ma / (1.0 + ma)))
+        e2 = special.erfc(np.abs(u2) * np.sqrt(0.5 * mb / (1.0 - mb)))
+        z_small = 0.5 * (e1[:, None] + e2[None, :] * (1.0 - e1[:, None]))  # the unlikely label
+        term = (1.0 - e2[None, :]) ** 2 / (z_small * (1.0 - z_small))
+        s1 = np.sqrt((1.0 - ma) / (1.0 + ma))
+        return s1 / (2.0 * np.pi * (1.0 - ma)) * (w1 @ term @ w2)
+
+    r1 = np.array([rate(a, b) for a, b in zip(m1.ravel(), m2.ravel(), strict=True)])
+    r2 = np.array([rate(b, a) for a, b in zip(m1.ravel(), m2.ravel(), strict=True)])
+    return r1.reshape(m1.shape), r2.reshape(m1.shape)
+
+
+def sign_pair_rate(m):
+    """R(m) = E_xi sum_y Z g_1^2 for y = sign(z1 z2) at M = m I (so M_hat = alpha R(m) I);
+    4 m / pi^2 + O(m^2) at small m (the weak-recovery threshold pi^2 / 4)."""
+    return _sign_pair_rates(m, m)[0]
+
+
+@dataclass(frozen=True)
+class SignPairCurve(Result):
+    """State evolution of y = sign(z1 z2) (Gaussian weights) on its fixed-point line
+    alpha(m) = m / ((1 - m) R(m)), M = m I: the one eigenvalue m of M per alpha, zero up to
+    ``weak_recovery`` = pi^2 / 4 and rising continuously after it (one fixed point per
+    alpha: GAMP's branch is the Bayes-optimal one), with a status."""
+
+    alpha: np.ndarray
+    m: np.ndarray
+    weak_recovery: float
+    status: np.ndarray
+
+
+@lru_cache(maxsize=1)
+def _sign_pair_branch():
+    """alpha(m) on a grid uniform in logit(m) up to m = 1 - 1e-3 (alpha ~ 70), and whether
+    it rises all along (a continuous transition)."""
+    m = special.expit(np.linspace(-12.0, np.log(999.0), 90))
+    alpha = m / ((1.0 - m) * sign_pair_rate(m))
+    status = Status.CONVERGED if np.all(np.diff(alpha) > 0) else Status.NOT_CONVERGED
+    for array in (m, alpha):
+        array.setflags(write=False)
+    return m, alpha, status
+
+
+def sign_pair_curve(alpha) -> SignPairCurve:
+    """m(alpha) for y = sign(z1 z2) by inverting the tabulated fixed-point line (a cubic
+    spline in logit(m), solved by a vectorised root finder); tested against iterated state
+    evolution, against GAMP and against the anisotropic map (M = diag(m1, m2) flows back to
+    m I)."""
+    from scipy.interpolate import CubicSpline
+
+    from ._fixedpoint import find_roots
+    from ._validate import check_range
+
+    alpha = np.atleast_1d(check_range(alpha, "alpha", 0.0, MAX_ALPHA))
+    m_grid, a_grid, status = _sign_pair_branch()
+    weak = 0.25 * np.pi**2
+    x_grid = np.log(m_grid / (1.0 - m_grid))
+    spline = CubicSpline(x_grid, a_grid)
+    level = np.clip(alpha, a_grid[0], a_grid[-1])
+    cell = np.clip(np.searchsorted(a_grid, level) - 1, 0, a_grid.size - 2)
+    roots = find_roots(lambda x, idx: spline(x) - level[idx], x_grid[cell], x_grid[cell + 1],
+                       xtol=1e-14)
+    m = np.where(alpha <= weak, 0.0, special.expit(roots.x))
+    return SignPairCurve(alpha=alpha, m=m, weak_recovery=weak,
+                         status=worst(status.value, roots.status))
+
+
 # -- eigenvalues of M along alpha, for the targets whose state evolution is solved here ----------
 @dataclass(frozen=True)
 class EigenvalueCurve(Result):
@@ -1621,12 +1715,12 @@ class EigenvalueCurve(Result):
 
 
 #: targets whose full state evolution is solved (the others have weak-recovery thresholds)
-STATE_EVOLUTION_TARGETS = ("z^2", "z1^2+z2^2", "z1^2+z2^2+z3^2", "committee")
+STATE_EVOLUTION_TARGETS = ("z^2", "z1^2+z2^2", "z1^2+z2^2+z3^2", "committee", _SIGN_PAIR)
 
 
 def eigenvalue_curve(target: str, alpha, weights: str = "gaussian") -> EigenvalueCurve:
-    """Eigenvalues of M vs alpha: the committee (q_u, q_v; Gaussian or +-1 weights) and
-    y = |z|^2 (M = m I; Gaussian weights)."""
+    """Eigenvalues of M vs alpha: the committee (q_u, q_v; Gaussian or +-1 weights),
+    y = |z|^2 and y = sign(z1 z2) (M = m I; Gaussian weights)."""
     if target not in STATE_EVOLUTION_TARGETS:
         raise ValueError(f"state evolution is solved for {list(STATE_EVOLUTION_TARGETS)}, "
                          f"not {target!r}")
@@ -1642,6 +1736,11 @@ def eigenvalue_curve(target: str, alpha, weights: str = "gaussian") -> Eigenvalu
                                bayes_optimal=eig(curve.bayes_optimal), status=curve.status)
     if weights != "gaussian":
         raise ValueError(f"{target!r} is solved for Gaussian weights only")
+    if target == _SIGN_PAIR:
+        pair = sign_pair_curve(alpha)
+        both = np.repeat(pair.m[:, None], 2, axis=1)
+        return EigenvalueCurve(alpha=pair.alpha, target=target, weights=weights,
+                               uninformed=both, bayes_optimal=both, status=pair.status)
     curve = isotropic_curve(target, alpha)
     p = curve.p
     return EigenvalueCurve(alpha=curve.alpha, target=target, weights=weights,

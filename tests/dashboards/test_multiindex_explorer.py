@@ -159,15 +159,45 @@ def test_committee_units_part_at_the_specialisation():
 
 
 @pytest.mark.parametrize(("target", "drawn"), [("committee", 2), ("z1^2+z2^2+z3^2", 3),
-                                               ("z^2", 1), ("sign(z1*z2*z3)", 0)])
+                                               ("z^2", 1), ("sign(z1*z2*z3)", 0),
+                                               ("sign(z1*z2)", 2)])
 def test_the_legend_lists_the_eigenvalues_drawn(target, drawn):
     from bokeh.models import Legend
 
     page = MultiIndexExplorer(target=target)
     settle(page)
-    labels = [getattr(item.label, "value", None) for legend in page.fig_eigen.select(type=Legend)
-              for item in legend.items if item.visible]
+
+    def labels():
+        return [getattr(item.label, "value", None) for legend in page.fig_eigen.select(
+            type=Legend) for item in legend.items if item.visible]
+
+    # (a background result's legend is set by its callback, after its Future is done)
+    expected = {f"eigenvalue {j} of M (GAMP)" for j in range(1, drawn + 1)}
+    wait_until(lambda: expected <= set(labels()) and not any(
+        f"eigenvalue {j} " in str(label) for label in labels() for j in range(drawn + 1, 4)),
+        timeout=10)
+    labels = labels()
     for j in (1, 2, 3):
         shown = j <= drawn
         assert (f"eigenvalue {j} of M (GAMP)" in labels) == shown, (j, labels)
         assert (f"eigenvalue {j} (Bayes-optimal)" in labels) == shown, (j, labels)
+
+
+def test_sign_pair_draws_its_state_evolution_with_the_gamp_offer():
+    """y = sign(z1 z2): both eigenvalues of M along alpha (the one branch m(alpha), zero up
+    to pi^2 / 4), GAMP offered on the same plot, the subtitle no longer "thresholds only"."""
+    from dashboards.plotstyle import subtitles
+    from theory import multiindex
+
+    page = MultiIndexExplorer(target="sign(z1*z2)", alpha_max=6.0)
+    settle(page)
+    wait_until(lambda: [t.text for t in subtitles(page.fig_eigen)] == [
+        "Gaussian weights: GAMP = Bayes-optimal (dashed under solid)"], timeout=10)
+    eigen = page.sources["eigen"].data
+    alpha = np.asarray(eigen["alpha"])
+    expected = multiindex.sign_pair_curve(alpha).m
+    np.testing.assert_allclose(np.asarray(eigen["m1"]), expected, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(eigen["m2"]), expected, atol=1e-12)
+    assert np.all(expected[alpha < np.pi**2 / 4] == 0)
+    assert expected[-1] > 0.8
+    assert not page.sim.run_button.disabled

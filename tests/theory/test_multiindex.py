@@ -641,3 +641,92 @@ def test_sign_product_output_functions_against_differences_and_scipy():
         assert positive == pytest.approx(both_positive + both_negative, abs=1e-5)
         assert positive + _orthants_z(SIGN_PRODUCT_ORTHANTS[-1], om) == pytest.approx(
             1.0, abs=1e-12)
+
+
+# -- y = sign(z1 z2): full state evolution ---------------------------------------------------------
+def test_sign_pair_rate_linearises_to_the_weak_recovery_threshold():
+    """R(m) = 4 m / pi^2 + O(m^2): M = 0 becomes unstable at alpha_c = pi^2 / 4, the value
+    of the linearised map F (``weak_recovery_threshold``)."""
+    m = 1e-5
+    assert multiindex.sign_pair_rate(m) / m == pytest.approx(4 / np.pi**2, rel=1e-4)
+    alpha_c = multiindex.weak_recovery_threshold("sign(z1*z2)").alpha_c
+    assert multiindex.sign_pair_curve(alpha_c).weak_recovery == pytest.approx(alpha_c,
+                                                                               rel=1e-9)
+
+
+@pytest.mark.parametrize(("m1", "m2"), [(0.3, 0.3), (0.7, 0.7), (0.4, 0.8)])
+def test_sign_pair_rates_against_a_simulation_with_gamps_output_function(m1, m2):
+    """E sum_y Z g g^T by Monte Carlo over teacher samples (omega, z, y = sign(z1 z2)), with
+    g from GAMP's bivariate-normal orthants (``sign_product_g_out``, an independent
+    implementation), against the closed-form quadrature, on and off M = m I."""
+    rng = np.random.default_rng(7)
+    n = 400_000
+    M = np.array([m1, m2])
+    omega = rng.standard_normal((n, 2)) * np.sqrt(M)
+    z = omega + rng.standard_normal((n, 2)) * np.sqrt(1.0 - M)
+    g, _ = multiindex.sign_product_g_out(np.sign(z[:, 0] * z[:, 1]), omega, np.diag(1.0 - M))
+    for j, rate in enumerate(multiindex._sign_pair_rates(m1, m2)):
+        sample = g[:, j] ** 2
+        assert float(rate) == pytest.approx(sample.mean(), abs=4 * sample.std() / np.sqrt(n))
+
+
+def test_sign_pair_rate_quadrature_is_converged_near_exact_recovery():
+    for m in (0.5, 0.99, 0.999):
+        coarse = multiindex._sign_pair_rates(m, m)[0]
+        fine = multiindex._sign_pair_rates(m, m, nodes=2001)[0]
+        assert coarse == pytest.approx(fine, rel=1e-10)
+
+
+def test_sign_pair_curve_matches_iterated_state_evolution():
+    """The tabulated branch against m <- alpha R(m) / (1 + alpha R(m)) iterated from a small
+    m: zero below pi^2/4, the branch above; the transition is continuous."""
+    alpha = np.array([2.0, 3.0, 5.0, 12.0])
+    curve = multiindex.sign_pair_curve(alpha)
+    assert curve.converged.all()
+    for a, expected in zip(alpha, curve.m, strict=True):
+        m = 1e-3
+        for _ in range(5000):
+            rate = a * multiindex.sign_pair_rate(m)
+            new = float(rate / (1.0 + rate))
+            if abs(new - m) < 1e-13:
+                break
+            m = new
+        assert m == pytest.approx(expected, abs=1e-7)
+    just_above = multiindex.sign_pair_curve([1.01 * np.pi**2 / 4, 1.05 * np.pi**2 / 4]).m
+    assert 0 < just_above[0] < just_above[1] < 0.1
+
+
+def test_sign_pair_isotropic_fixed_point_is_stable_against_anisotropy():
+    """M = diag(m1, m2) started 20 % apart flows back to m I at the branch's value (so one
+    eigenvalue, twice, is the whole state)."""
+    alpha = 4.0
+    m = float(multiindex.sign_pair_curve(alpha).m[0])
+    state = np.array([1.2 * m, 0.8 * m])
+    for _ in range(300):
+        rate = alpha * np.array(multiindex._sign_pair_rates(state[0], state[1]))
+        state = rate / (1.0 + rate)
+    assert state[0] == pytest.approx(state[1], abs=1e-10)
+    assert state[0] == pytest.approx(m, abs=1e-6)  # (the branch is a spline of a table)
+
+
+def test_sign_pair_gamp_follows_state_evolution_on_both_sides_of_the_transition():
+    """GAMP (d = 1000, two instances) against state evolution: nothing learned at 0.7
+    alpha_c; at alpha = 5 the mean of the two eigenvalues of M within 0.03 of m(alpha)
+    (finite d splits them by a few hundredths)."""
+    alpha_c = np.pi**2 / 4
+    for alpha in (0.7 * alpha_c, 5.0):
+        runs = [multiindex.simulate_gamp("sign(z1*z2)", alpha, 1000, seed=s, iterations=300)
+                for s in range(2)]
+        predicted = float(multiindex.sign_pair_curve(alpha).m[0])
+        for run in runs:
+            assert run.overlaps[-1].mean() == pytest.approx(predicted, abs=0.03)
+
+
+def test_eigenvalue_curve_of_sign_pair_is_its_branch_twice():
+    alpha = np.array([1.0, 4.0, 8.0])
+    curve = multiindex.eigenvalue_curve("sign(z1*z2)", alpha)
+    branch = multiindex.sign_pair_curve(alpha)
+    np.testing.assert_array_equal(curve.uninformed, np.stack([branch.m, branch.m], axis=1))
+    np.testing.assert_array_equal(curve.bayes_optimal, curve.uninformed)
+    with pytest.raises(ValueError, match="Gaussian weights only"):
+        multiindex.eigenvalue_curve("sign(z1*z2)", alpha, weights="binary")
