@@ -139,8 +139,9 @@ $\mathrm{{sign}}(z_1 z_2)$. A *staircase* learns some directions only once other
 
 **Overlaps.** The eigenvalues of $M$ along $\alpha$, on GAMP's branch (solid) and the
 Bayes-optimal one (dashed), where state evolution is solved here (the committee,
-$y = |z|^2$ and $y = \mathrm{{sign}}(z_1 z_2)$, whose overlap grows continuously from
-$\alpha_c = \pi^2/4$); dashed lines mark the thresholds. *Run GAMP* runs the algorithm on sampled
+$y = |z|^2$, $y = \mathrm{{sign}}(z_1 z_2)$, whose overlap grows continuously from
+$\alpha_c = \pi^2/4$, and the staircase, whose $z_2, z_3$ follow that curve once $z_1$ is
+known exactly); dashed lines mark the thresholds. *Run GAMP* runs the algorithm on sampled
 instances ($d = 1000$ by default, eight values of $\alpha$, 300 iterations from a random start)
 for the committee and $\mathrm{{sign}}(z_1 z_2)$: markers are the eigenvalues of the estimated
 overlap (mean and standard error over instances).
@@ -228,8 +229,7 @@ class MultiIndexExplorer(MultiIndexParameters, Explorer):
         same = ": GAMP = Bayes-optimal (dashed under solid)" if (
             apart <= 1e-6) else ""
         set_subtitle(self.fig_eigen, weights + same if solved else
-                     "thresholds only: state evolution is solved for the committee, |z|² "
-                     "and sign(z₁ z₂)")
+                     "thresholds only (no state evolution for this target)")
         self.fig_eigen.x_range.update(start=0.0, end=float(self.alpha_max))
         # (cheap, and always: a curve solved in the background arrives for the same model
         # as the empty one drawn before it)

@@ -53,6 +53,7 @@ from .multiindex import (
     IsotropicCurve,
     MultiIndexGampRun,
     SignPairCurve,
+    StaircaseCurve,
     StaircaseStep,
     WeakRecovery,
 )
@@ -123,6 +124,7 @@ __all__ = [
     "Sign",
     "SignPairCurve",
     "SparseRademacher",
+    "StaircaseCurve",
     "StaircaseStep",
     "Status",
     "SymmetricFixedPoint",

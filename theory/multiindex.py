@@ -38,8 +38,10 @@ sign(z2 z3) once s = y - z1^2 is read off exactly (``staircase_second_threshold`
 (``isotropic_curve``: M = m I; g = (r A_p(kappa) - |omega|)/V along omega with the Bessel
 ratio A_p = I_{p/2} / I_{p/2-1}) and for y = sign(z1 z2) (``sign_pair_curve``: M = m I,
 where z1 and z2 are independent given omega and Z(+-1) = (1 +- t1 t2)/2, t_i = 2 Phi(a_i) - 1;
-a continuous transition at pi^2/4); ``eigenvalue_curve`` gives the eigenvalues of M along
-alpha for these targets. For the others only the weak-recovery analysis is solved here.
+a continuous transition at pi^2/4) and for the staircase (``staircase_curve``: z1 on its own
+branch, then (z2, z3) on sign(z1 z2)'s once z1 is exact); ``eigenvalue_curve`` gives the
+eigenvalues of M along alpha for these targets. For the others only the weak-recovery
+analysis is solved here.
 
 **Committee machine** y = sign(z1) + sign(z2) (K = 2), in the basis u = (w1 + w2)/sqrt 2,
 v = (w1 - w2)/sqrt 2 where M = diag(q_u, q_v) (the exchange of the hidden units keeps it
@@ -94,6 +96,7 @@ __all__ = [
     "IsotropicCurve",
     "MultiIndexGampRun",
     "SignPairCurve",
+    "StaircaseCurve",
     "StaircaseStep",
     "WeakRecovery",
     "committee_curve",
@@ -113,6 +116,7 @@ __all__ = [
     "sign_pair_rate",
     "sign_product_g_out",
     "simulate_gamp",
+    "staircase_curve",
     "staircase_second_threshold",
     "weak_recovery_threshold",
 ]
@@ -1700,6 +1704,81 @@ def sign_pair_curve(alpha) -> SignPairCurve:
                          status=worst(status.value, roots.status))
 
 
+# -- the staircase y = z1^2 + sign(z2 z3): both steps along alpha ---------------------------------
+_STAIRCASE = "z1^2+sign(z2*z3)"
+
+
+@dataclass(frozen=True)
+class StaircaseCurve(Result):
+    """The staircase's overlaps along alpha, M = diag(m1, m23, m23): on GAMP's branch m1
+    rises from ``first_alpha`` and jumps to 1 at ``jump_alpha``, after which s = y - z1^2
+    is read off exactly and (z2, z3) follow y = sign(z2 z3) (``sign_pair_curve``, from
+    pi^2/4); on the Bayes-optimal one z1 is exact from ``perfect_alpha`` = 1 on (a fixed
+    point of infinite free entropy, as for |z|^2)."""
+
+    alpha: np.ndarray
+    m1: np.ndarray
+    m23: np.ndarray
+    m1_bayes: np.ndarray
+    m23_bayes: np.ndarray
+    first_alpha: float
+    jump_alpha: float
+    perfect_alpha: float
+    status: np.ndarray
+
+
+@lru_cache(maxsize=1)
+def _staircase_rising_part():
+    """alpha(m1) of the first direction on a grid uniform in logit(m1), up to its maximum
+    (the spinodal), with a status: it must rise all along."""
+    step = staircase_second_threshold()
+    m = special.expit(np.linspace(-14.0, 6.0, 120))
+    alpha = _staircase_branch(m)[0]
+    end = int(np.argmax(alpha >= step.jump_alpha * (1.0 - 1e-9))) if np.any(
+        alpha >= step.jump_alpha * (1.0 - 1e-9)) else int(np.argmax(alpha)) + 1
+    end = max(end, 2)
+    status = Status.CONVERGED if np.all(np.diff(alpha[:end]) > 0) else Status.NOT_CONVERGED
+    m, alpha = m[:end].copy(), alpha[:end].copy()
+    for array in (m, alpha):
+        array.setflags(write=False)
+    return m, alpha, status
+
+
+def staircase_curve(alpha) -> StaircaseCurve:
+    """m1, m23 along alpha on GAMP's branch and the Bayes-optimal one (see
+    ``StaircaseCurve``); m1 on the rising part by inverting a cubic spline of alpha(m1) in
+    logit(m1) (tested against iterated state evolution)."""
+    from scipy.interpolate import CubicSpline
+
+    from ._fixedpoint import find_roots
+    from ._validate import check_range
+
+    alpha = np.atleast_1d(check_range(alpha, "alpha", 0.0, MAX_ALPHA))
+    step = staircase_second_threshold()
+    m_grid, a_grid, status = _staircase_rising_part()
+    x_grid = np.log(m_grid / (1.0 - m_grid))
+    spline = CubicSpline(x_grid, a_grid)
+    level = np.clip(alpha, a_grid[0], a_grid[-1])
+    cell = np.clip(np.searchsorted(a_grid, level) - 1, 0, a_grid.size - 2)
+    roots = find_roots(lambda x, idx: spline(x) - level[idx], x_grid[cell], x_grid[cell + 1],
+                       xtol=1e-14)
+    rising = np.where(alpha <= step.first_alpha, 0.0, special.expit(roots.x))
+    m1 = np.where(alpha >= step.jump_alpha, 1.0, rising)
+    pair = sign_pair_curve(alpha).m
+    m23 = np.where(alpha >= step.jump_alpha, pair, 0.0)
+    perfect = alpha > step.perfect_alpha
+    m1_bayes = np.where(perfect, 1.0, rising)
+    m23_bayes = np.where(perfect, pair, 0.0)
+    # (the rising part below the jump: a root is needed only there)
+    needed = (alpha > step.first_alpha) & (alpha < step.jump_alpha)
+    return StaircaseCurve(alpha=alpha, m1=m1, m23=m23, m1_bayes=m1_bayes, m23_bayes=m23_bayes,
+                          first_alpha=step.first_alpha, jump_alpha=step.jump_alpha,
+                          perfect_alpha=step.perfect_alpha,
+                          status=worst(status.value, step.status.value,
+                                       np.where(needed, roots.status, Status.CONVERGED.value),
+                                       sign_pair_curve(alpha).status))
+
+
 # -- eigenvalues of M along alpha, for the targets whose state evolution is solved here ----------
 @dataclass(frozen=True)
 class EigenvalueCurve(Result):
@@ -1715,12 +1794,14 @@ class EigenvalueCurve(Result):
 
 
 #: targets whose full state evolution is solved (the others have weak-recovery thresholds)
-STATE_EVOLUTION_TARGETS = ("z^2", "z1^2+z2^2", "z1^2+z2^2+z3^2", "committee", _SIGN_PAIR)
+STATE_EVOLUTION_TARGETS = ("z^2", "z1^2+z2^2", "z1^2+z2^2+z3^2", "committee", _SIGN_PAIR,
+                           _STAIRCASE)
 
 
 def eigenvalue_curve(target: str, alpha, weights: str = "gaussian") -> EigenvalueCurve:
     """Eigenvalues of M vs alpha: the committee (q_u, q_v; Gaussian or +-1 weights),
-    y = |z|^2 and y = sign(z1 z2) (M = m I; Gaussian weights)."""
+    y = |z|^2 and y = sign(z1 z2) (M = m I; Gaussian weights) and the staircase
+    (m1, m23, m23)."""
     if target not in STATE_EVOLUTION_TARGETS:
         raise ValueError(f"state evolution is solved for {list(STATE_EVOLUTION_TARGETS)}, "
                          f"not {target!r}")
@@ -1736,6 +1817,13 @@ def eigenvalue_curve(target: str, alpha, weights: str = "gaussian") -> Eigenvalu
                                bayes_optimal=eig(curve.bayes_optimal), status=curve.status)
     if weights != "gaussian":
         raise ValueError(f"{target!r} is solved for Gaussian weights only")
+    if target == _STAIRCASE:
+        stairs = staircase_curve(alpha)
+        return EigenvalueCurve(
+            alpha=stairs.alpha, target=target, weights=weights,
+            uninformed=np.stack([stairs.m1, stairs.m23, stairs.m23], axis=1),
+            bayes_optimal=np.stack([stairs.m1_bayes, stairs.m23_bayes, stairs.m23_bayes],
+                                   axis=1), status=stairs.status)
     if target == _SIGN_PAIR:
         pair = sign_pair_curve(alpha)
         both = np.repeat(pair.m[:, None], 2, axis=1)

@@ -82,8 +82,9 @@ class MultiIndexParameters(ExplorerParameters):
                "G(y) = 0: no direction is found from scratch with O(d) samples at any α.",
                "Troiani et al. 2024, arXiv:2405.15480"),
         Preset("Staircase y = z₁² + sign(z₂ z₃)",
-               {"target": "z1^2+sign(z2*z3)", "alpha_max": 3.0, "alpha": 2.6},
-               "z₁ is learned from α ≈ 0.58; (z₂, z₃) only once z₁ is known, from π²/4.",
+               {"target": "z1^2+sign(z2*z3)", "alpha_max": 4.0, "alpha": 2.6},
+               "z₁ is learned from α ≈ 0.58 and jumps to exact recovery at 1.40 (GAMP); "
+               "(z₂, z₃) follow only once z₁ is known, from π²/4 ≈ 2.47.",
                "Troiani et al. 2024, arXiv:2405.15480"),
     )
 

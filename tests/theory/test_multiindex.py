@@ -730,3 +730,36 @@ def test_eigenvalue_curve_of_sign_pair_is_its_branch_twice():
     np.testing.assert_array_equal(curve.bayes_optimal, curve.uninformed)
     with pytest.raises(ValueError, match="Gaussian weights only"):
         multiindex.eigenvalue_curve("sign(z1*z2)", alpha, weights="binary")
+
+
+def _iterate_first_direction(alpha, m=1e-3):
+    for _ in range(20_000):
+        rate = alpha * float(multiindex._staircase_first_direction(np.array(m))[0])
+        new = rate / (1.0 + rate)
+        if abs(new - m) < 1e-13:
+            return new
+        m = new
+    raise AssertionError("state evolution did not settle")
+
+
+def test_staircase_curve_learns_one_direction_after_the_other():
+    """GAMP's branch of y = z1^2 + sign(z2 z3): m1 from 0.5752 (iterated state evolution of
+    the first direction on the rising part), exact from the spinodal 1.4001 on; (z2, z3)
+    at zero until then and after it the sign(z2 z3) branch, from pi^2/4. The Bayes-optimal
+    z1 is exact from alpha = 1 on."""
+    step = multiindex.staircase_second_threshold()
+    alpha = np.array([0.5, 0.8, 1.2, 1.05 * step.jump_alpha, 2.0, 3.0, 5.0])
+    curve = multiindex.staircase_curve(alpha)
+    assert curve.converged.all()
+    assert curve.m1[0] == 0.0
+    for i in (1, 2):
+        assert curve.m1[i] == pytest.approx(_iterate_first_direction(alpha[i]), abs=1e-6)
+    np.testing.assert_array_equal(curve.m1[3:], 1.0)
+    np.testing.assert_array_equal(curve.m23[:5], 0.0)  # 2.0 < pi^2 / 4
+    np.testing.assert_allclose(curve.m23[5:], multiindex.sign_pair_curve(alpha[5:]).m,
+                               rtol=1e-12)
+    np.testing.assert_array_equal(curve.m1_bayes[2:], 1.0)
+    np.testing.assert_array_equal(curve.m1_bayes[:2], curve.m1[:2])
+    eigen = multiindex.eigenvalue_curve("z1^2+sign(z2*z3)", alpha)
+    np.testing.assert_array_equal(eigen.uninformed[:, 1], eigen.uninformed[:, 2])
+    assert np.all(np.diff(eigen.uninformed, axis=1) <= 0)  # descending
