@@ -57,7 +57,10 @@ def _eigen_glyphs():
 FIGURES = (
     Figure("eigen", "Overlap with the teacher's directions", "samples per dimension α = n/d",
            "eigenvalues of the overlap M", height=400, loading="eigenvalues",
-           options=(("y_range", recipes.EIGEN_Y), ("subtitle", ""), ("span", "full")),
+           # a fixed x range: it follows the largest alpha shown (a DataRange1d would snap
+           # back to the alpha of the page's first drawing in the browser)
+           options=(("x_range", (0.0, 3.0)), ("y_range", recipes.EIGEN_Y), ("subtitle", ""),
+                    ("span", "full")),
            glyphs=_eigen_glyphs(),
            markers=(Marker("alpha_marker_eigen", "alpha", DOTTED_MARKER),),
            hover=(Hover(("m1",), (("α", "@alpha{0.000}"), ("m₁", "@m1{0.0000}"),
@@ -88,7 +91,7 @@ FIGURES = (
                                           ("informed", "@informed{0.0000}"))),)),
     Figure("units", "Committee: each unit's overlaps", "samples per dimension α = n/d",
            "overlap q", height=330, loading="committee",
-           options=(("y_range", recipes.EIGEN_Y), ("subtitle", "")),
+           options=(("x_range", (0.0, 3.0)), ("y_range", recipes.EIGEN_Y), ("subtitle", "")),
            glyphs=(
                Glyph("segment", "units_thresholds", x0="x", x1="x", y0="y0", y1="y1",
                      color="color", line_width=2, line_dash="dashed", legend_field="threshold"),
@@ -226,9 +229,11 @@ class MultiIndexExplorer(MultiIndexParameters, Explorer):
         apart = max((np.nanmax(np.abs(np.asarray(data[f"m{j}"], float)
                                       - np.asarray(data[f"b{j}"], float)), initial=0.0)
                      for j in (1, 2, 3)), default=0.0)
-        same = ": GAMP = Bayes-optimal (dashed under solid)" if (
-            apart <= 1e-6) else ""
-        set_subtitle(self.fig_eigen, weights + same if solved else
+        lines = ("GAMP = Bayes-optimal (dashed under solid)" if apart <= 1e-6 else
+                 "GAMP (solid), Bayes-optimal (dashed)")
+        # the weights are a choice of the committee's only (the other targets: Gaussian)
+        head = f"{weights}: {lines}" if self.is_committee else lines
+        set_subtitle(self.fig_eigen, head + recipes.coinciding(data) if solved else
                      "thresholds only (no state evolution for this target)")
         self.fig_eigen.x_range.update(start=0.0, end=float(self.alpha_max))
         # (cheap, and always: a curve solved in the background arrives for the same model

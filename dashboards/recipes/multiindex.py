@@ -197,6 +197,19 @@ def eigenvalues(p) -> dict:
             "notes": notes}
 
 
+def coinciding(eigen: dict) -> str:
+    """What the eigenvalue plot must say for a line drawn under another: ", eigenvalues
+    2 = 3" where their curves are the same (|z|^2: all of them; the staircase: 2 and 3)."""
+    columns = [np.asarray(eigen[f"m{j}"], dtype=float) for j in (1, 2, 3)]
+    drawn = [c for c in columns if c.size and np.isfinite(c).any()]
+    equal = [j + 1 for j in range(1, len(drawn))
+             if np.allclose(drawn[j], drawn[j - 1], equal_nan=True, atol=1e-12)]
+    if not equal:
+        return ""
+    chain = sorted({*equal, *(j - 1 for j in equal)})
+    return ", eigenvalues " + " = ".join(str(j) for j in chain)
+
+
 def committee(p) -> dict:
     """The committee's free entropy on GAMP's branch and the informed one (the Bayes-optimal
     state is the larger): their crossing is alpha_IT; and each student unit's overlap with its

@@ -192,7 +192,8 @@ def test_sign_pair_draws_its_state_evolution_with_the_gamp_offer():
     page = MultiIndexExplorer(target="sign(z1*z2)", alpha_max=6.0)
     settle(page)
     wait_until(lambda: [t.text for t in subtitles(page.fig_eigen)] == [
-        "Gaussian weights: GAMP = Bayes-optimal (dashed under solid)"], timeout=10)
+        "GAMP = Bayes-optimal (dashed under solid), eigenvalues 1 = 2"],
+        timeout=10)
     eigen = page.sources["eigen"].data
     alpha = np.asarray(eigen["alpha"])
     expected = multiindex.sign_pair_curve(alpha).m

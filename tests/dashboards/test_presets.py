@@ -51,6 +51,26 @@ def test_every_preset_sets_its_values_without_error(cls):
         explorer.apply_preset("nope")
 
 
+@pytest.mark.parametrize("cls", [SpikedExplorer, GlmExplorer, OnlineExplorer, DiffusionExplorer,
+                                 CapacityExplorer, ScalingExplorer, MultiIndexExplorer])
+def test_ranges_the_server_moves_are_fixed_ranges(cls):
+    """BokehJS resets a ``DataRange1d`` to the start and end it had when the page was drawn
+    at every redraw, so a range the explorer moves afterwards (the largest alpha shown)
+    snapped back in the browser; every range a preset moves must be a ``Range1d``."""
+    from bokeh.models import DataRange1d
+
+    explorer = cls()
+    settle(explorer)
+    ranges = {id(r): r for fig in explorer.figures() for r in (fig.x_range, fig.y_range)}
+    before = {key: (r.start, r.end) for key, r in ranges.items()}
+    for preset in explorer.presets:
+        explorer.apply_preset(preset.name)
+        settle(explorer)
+        for key, r in ranges.items():
+            if (r.start, r.end) != before[key]:
+                assert not isinstance(r, DataRange1d), (preset.name, r)
+
+
 def test_the_selector_applies_a_preset():
     explorer = SpikedExplorer()
     explorer.preset_select.value = "BBP transition (Gaussian spike)"
