@@ -666,6 +666,26 @@ class Explorer(pn.viewable.Viewer):
             add_hover(fig, [self.renderers[k] for k in hover.glyphs], list(hover.tooltips))
         return fig
 
+    def figure_data(self) -> dict:
+        """The data of every source, by public name (what ``script_figures`` names)."""
+        return {s.name or s.key: dict(self.sources[s.key].data) for s in self.SOURCES}
+
+    def to_holoviews(self, columns: int = 2):
+        """What the page shows as an ``hv.Layout`` of one ``hv.Overlay`` per figure (the
+        page's glyphs, labels, log axes and ranges, drawing the current data), to compose
+        with other HoloViews plots or to save (``save_figure``)."""
+        from . import paper
+
+        return paper.to_holoviews(self.script_figures(), self.figure_data(), columns)
+
+    def save_figure(self, path, width: str = "double"):
+        """Write the page's figures to ``path`` in a paper style with HoloViews' matplotlib
+        backend, in the format of its extension (.pdf, .svg, .png at 300 dpi, .pgf);
+        ``width``: "single" or "double" column. Returns the path."""
+        from . import paper
+
+        return paper.save(self.to_holoviews(), path, width)
+
     def script_figures(self) -> tuple[dict, ...]:
         """The page's figures (``FIGURES``) as plain data for the exported script
         (``recipes.python_script``): their glyphs as specified, with what the page shows now
@@ -1430,6 +1450,14 @@ class Explorer(pn.viewable.Viewer):
         self.param.watch(lambda *_: self._on_script_wanted(),
                          [n for n in self.url_parameters
                           if n not in getattr(self, "view_parameters", ())])
+        self.paper_button = pn.widgets.Button(
+            label="Make a paper figure (PDF)", color=quiet_button_color(),
+            sizing_mode="stretch_width", description="The plots as a PDF for a paper: serif "
+            "type, two-column width, drawn by HoloViews' matplotlib backend")
+        self.paper_download = pn.widgets.FileDownload(
+            filename=f"{slug}-figure.pdf", label="Download the paper figure (PDF)",
+            visible=False, color="primary", sizing_mode="stretch_width")
+        self.paper_button.on_click(lambda *_: self.guarded(self.make_paper_figure)())
         return pn.Column(
             pn.widgets.FileDownload(callback=self.export_zip, filename=f"{slug}-curves.zip",
                                     label="Download the plotted data (CSV)",
@@ -1440,7 +1468,32 @@ class Explorer(pn.viewable.Viewer):
                                     sizing_mode="stretch_width"),
             copy,
             self.script_card,
+            self.paper_button,
+            self.paper_download,
             sizing_mode="stretch_width")
+
+    def make_paper_figure(self) -> Future:
+        """The page's figures as a paper PDF, drawn in a short-solve worker process (a
+        second or more of matplotlib); the download button appears when it is ready."""
+        from . import paper
+
+        self.paper_download.visible = False
+        self.paper_button.param.update(disabled=True, label="Drawing the paper figure…")
+        steps = [processes.Step(paper.figure_bytes, dict(
+            figures=paper.plain_figures(self.script_figures()), data=self.figure_data()))]
+
+        def done(results):
+            pdf = results[0]
+            self.paper_download.param.update(
+                file=io.BytesIO(pdf), visible=True,
+                label=f"Download the paper figure (PDF, {len(pdf) // 1024} kB)")
+            self.paper_button.param.update(disabled=False, label="Make a paper figure (PDF)")
+
+        def failed(exc):
+            self.paper_button.param.update(disabled=False, label="Make a paper figure (PDF)")
+            self.show_message(f"**Could not draw the paper figure:** {exc}", "danger")
+
+        return self.run_latest("paper", steps, on_done=done, on_error=failed)
 
     def _on_script_wanted(self):
         if self.script_card.collapsed:

@@ -129,3 +129,17 @@ def test_the_script_is_shown_as_highlighted_code_and_copying_says_so(browser, ap
         assert page.blocked == []  # offline: the highlighting needs no request
     finally:
         context.close()
+
+
+def test_the_paper_figure_button_offers_a_pdf_of_the_plots(page, app_url):
+    """"Make a paper figure (PDF)" draws in a worker process, then a download button appears
+    whose file is a PDF."""
+    open_page(page, app_url)
+    page.get_by_role("button", name="Make a paper figure (PDF)").first.click()
+    offer = page.get_by_role("button", name="Download the paper figure").first
+    offer.wait_for(state="visible", timeout=90_000)
+    with page.expect_download(timeout=30_000) as download:
+        offer.click()
+    assert download.value.suggested_filename.endswith("-figure.pdf")
+    with open(download.value.path(), "rb") as f:
+        assert f.read(5) == b"%PDF-"
