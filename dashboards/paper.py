@@ -200,7 +200,7 @@ def _elements(glyph: dict, data: dict, logs=(False, False)) -> list:
                 dh = float(take("dh", np.array([i]))[0])
                 image = np.asarray(columns[props["image"]][i], dtype=float)
                 out.append(hv.Image(image[::-1], bounds=(x, y, x + dw, y + dh)).opts(
-                    cmap="Greys", backend="matplotlib"))
+                    cmap=_colormap(props.get("palette")), backend="matplotlib"))
             continue
         else:  # text
             texts = _column(columns, props.get("text")) or [""] * n
@@ -219,6 +219,40 @@ def _drawable(element) -> bool:
     except (TypeError, ValueError):
         return True  # (text)
     return bool(np.isfinite(x).any() and np.isfinite(y).any())
+
+
+def _positive_limits(elements, axis: int):
+    """(low, high) of the finite, positive values along ``axis`` (0: x, 1: y) of
+    ``elements``, widened by a fifth of a decade; None without any."""
+    import holoviews as hv
+
+    found = []
+    for element in elements:
+        if isinstance(element, hv.Labels):
+            continue
+        dims = element.kdims + element.vdims
+        names = {0: ("x", "x0", "x1"), 1: ("y", "y0", "y1", "y2")}[axis]
+        picked = [d for d in dims if d.name in names] or dims[axis:axis + 1]
+        for dim in picked:
+            try:
+                values = np.asarray(element.dimension_values(dim), dtype=float)
+            except (TypeError, ValueError):
+                continue
+            found.append(values[np.isfinite(values) & (values > 0)])
+    values = np.concatenate(found) if found else np.array([])
+    if values.size == 0:
+        return None
+    return float(values.min()) / 10**0.2, float(values.max()) * 10**0.2
+
+
+def _colormap(palette):
+    """A Bokeh palette as a matplotlib colour map: a name ("Viridis256") or the colours."""
+    import matplotlib
+
+    if isinstance(palette, (list, tuple)) and palette:
+        return matplotlib.colors.ListedColormap(list(palette))
+    name = str(palette or "viridis").rstrip("0123456789").lower()
+    return next((k for k in matplotlib.colormaps if k.lower() == name), "viridis")
 
 
 def take_values(values, rows) -> np.ndarray:
@@ -247,6 +281,13 @@ def to_holoviews(figures, data: dict, columns: int = 2):
                        logy=fig["y_axis_type"] == "log", show_legend=True,
                        legend_position="right", fontscale=0.7,
                        legend_opts={"fontsize": 5, "frameon": False, "handlelength": 1.6})
+        for axis, logged in enumerate(logs):
+            if logged and (fig[("x_range", "y_range")[axis]] is None):
+                # HoloViews takes 0.01 as a log axis' lower bound when any element's range
+                # touches zero: the range of the finite, positive data instead
+                limits = _positive_limits(elements, axis)
+                if limits is not None:
+                    options[("xlim", "ylim")[axis]] = limits
         if fig["x_range"] is not None and None not in fig["x_range"]:
             options["xlim"] = tuple(sorted(fig["x_range"]))
             options["invert_xaxis"] = fig["x_range"][0] > fig["x_range"][1]
