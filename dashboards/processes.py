@@ -210,8 +210,11 @@ class _Pool:
             initargs=(self.progress, self.cancel, self.running, self.niceness, self.pids,
                       self.started))
         # at exit: multiprocessing would stop the workers anyway, but leave the pool marked
-        # running, and its finaliser would then complain in a half torn-down interpreter
-        atexit.register(self.pool.terminate)
+        # running, and its finaliser would then complain in a half torn-down interpreter;
+        # only in this process (a child forked by `panel serve --num-procs` inherits the
+        # exit handlers, and must not stop its parent's workers)
+        owner = os.getpid()
+        atexit.register(lambda: os.getpid() == owner and self.pool.terminate())
 
     def worker_pids(self) -> set[int]:
         """The pids of this pool's workers that are alive now."""
