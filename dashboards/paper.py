@@ -34,6 +34,10 @@ STYLE = {"font.family": ["DejaVu Serif", "DejaVu Sans"], "font.size": 8,
          "axes.titlesize": 8, "axes.labelsize": 8, "legend.fontsize": 6,
          "xtick.labelsize": 7, "ytick.labelsize": 7,
          "lines.linewidth": 1.2, "pdf.fonttype": 42, "svg.fonttype": "none"}
+#: the HoloViews element of each Bokeh glyph method
+ELEMENTS = {"line": "Curve", "step": "Curve", "scatter": "Scatter", "segment": "Segments",
+            "quad": "Rectangles", "rect": "Rectangles", "vbar": "Rectangles", "varea": "Area",
+            "multi_line": "Path", "image": "Image", "text": "Labels"}
 DASHES = {"solid": "-", "dashed": "--", "dotted": ":", "dashdot": "-.", "dotdash": "-."}
 
 
@@ -132,22 +136,19 @@ def _elements(glyph: dict, data: dict, logs=(False, False)) -> list:
                                       "ys")})
 
     def take(name, rows):
-        values = columns[props[name]] if isinstance(props.get(name), str) else None
-        if values is None:
-            out = np.full(rows.size, float(_constant(props.get(name), 0.0)))
+        column = columns[props[name]] if isinstance(props.get(name), str) else None
+        if column is None:
+            values = np.full(rows.size, float(_constant(props.get(name), 0.0)))
         else:
-            out = np.asarray([values[i] for i in rows], dtype=float)
+            values = np.asarray([column[i] for i in rows], dtype=float)
         if name in axis and logs[axis[name]] and name not in ("width", "height"):
-            out = np.where(out > 0, out, np.nan)  # nothing at or below zero on a log axis
-        return out
+            values = np.where(values > 0, values, np.nan)  # nothing <= 0 on a log axis
+        return values
 
+    kind = ELEMENTS.get(method)
+    if kind is None:
+        return []
     for rows, label, color in _groups(columns, props, n):
-        kind = {"line": "Curve", "step": "Curve", "scatter": "Scatter", "segment": "Segments",
-                "quad": "Rectangles", "rect": "Rectangles", "vbar": "Rectangles",
-                "varea": "Area", "multi_line": "Path", "image": "Image",
-                "text": "Labels"}.get(method)
-        if kind is None:
-            continue
         style = _style(props, kind, columns, int(rows[0]))
         if color is not None:
             style["facecolor" if kind == "Rectangles" else "color"] = color
@@ -171,11 +172,13 @@ def _elements(glyph: dict, data: dict, logs=(False, False)) -> list:
         elif method == "rect":
             x, y = take("x", rows), take("y", rows)
             w, h = take("width", rows), take("height", rows)
-            element = hv.Rectangles((x - w / 2, y - h / 2, x + w / 2, y + h / 2), label=label)
+            corners = (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
             fill = _column(columns, props.get("fill_color"))
-            if fill is not None:  # values through a colour mapper: a colour map instead
+            if fill is None:
+                element = hv.Rectangles(corners, label=label)
+            else:  # values through a colour mapper: a colour map instead
                 element = hv.Rectangles(
-                    (x - w / 2, y - h / 2, x + w / 2, y + h / 2, take_values(fill, rows)),
+                    (*corners, np.asarray([fill[i] for i in rows], dtype=float)),
                     vdims=["value"], label=label)
                 style = {"color": "value", "cmap": "PuOr", "edgecolor": "none"}
         elif method == "varea":
@@ -194,10 +197,8 @@ def _elements(glyph: dict, data: dict, logs=(False, False)) -> list:
                 style["linestyle"] = _dash(dashes[rows[0]])
             element = hv.Path(lines, label=label)
         elif method == "image":
-            for i in rows:
-                x, y = float(take("x", np.array([i]))[0]), float(take("y", np.array([i]))[0])
-                dw = float(take("dw", np.array([i]))[0])
-                dh = float(take("dh", np.array([i]))[0])
+            places = zip(*(take(name, rows) for name in ("x", "y", "dw", "dh")), strict=True)
+            for i, (x, y, dw, dh) in zip(rows, places, strict=True):
                 image = np.asarray(columns[props["image"]][i], dtype=float)
                 out.append(hv.Image(image[::-1], bounds=(x, y, x + dw, y + dh)).opts(
                     cmap=_colormap(props.get("palette")), backend="matplotlib"))
@@ -253,10 +254,6 @@ def _colormap(palette):
         return matplotlib.colors.ListedColormap(list(palette))
     name = str(palette or "viridis").rstrip("0123456789").lower()
     return next((k for k in matplotlib.colormaps if k.lower() == name), "viridis")
-
-
-def take_values(values, rows) -> np.ndarray:
-    return np.asarray([values[i] for i in rows], dtype=float)
 
 
 def to_holoviews(figures, data: dict, columns: int = 2):

@@ -1581,13 +1581,28 @@ def _isotropic_branch(p):
     return m, alpha, end, spinodal, status
 
 
+def _invert_rising(m_grid, a_grid, alpha):
+    """m(alpha) on the rising part of a fixed-point line alpha(m), tabulated at ``m_grid``:
+    alpha(m) is smooth in x = logit(m) (m(alpha) is not, near a spinodal), so a cubic spline
+    of it is inverted by a vectorised root solve, alpha clipped to the table's range.
+    Returns (m, status per alpha)."""
+    from scipy.interpolate import CubicSpline
+
+    from ._fixedpoint import find_roots
+
+    x_grid = np.log(m_grid / (1.0 - m_grid))
+    spline = CubicSpline(x_grid, a_grid)
+    level = np.clip(alpha, a_grid[0], a_grid[-1])
+    cell = np.clip(np.searchsorted(a_grid, level) - 1, 0, a_grid.size - 2)
+    roots = find_roots(lambda x, idx: spline(x) - level[idx], x_grid[cell], x_grid[cell + 1],
+                       xtol=1e-14)
+    return special.expit(roots.x), roots.status
+
+
 def isotropic_curve(target: str, alpha) -> IsotropicCurve:
     """Branches of y = |z|^2 over an array of alpha from the fixed-point line
     alpha(m) = m / ((1 - m) R(m)), tabulated once per p, splined in logit(m) and inverted
     by a root solve (tested against iterated state evolution)."""
-    from scipy.interpolate import CubicSpline
-
-    from ._fixedpoint import find_roots
     from ._validate import check_range
 
     if target not in _ISOTROPIC:
@@ -1595,24 +1610,16 @@ def isotropic_curve(target: str, alpha) -> IsotropicCurve:
     p = _ISOTROPIC[target]
     alpha = np.atleast_1d(check_range(alpha, "alpha", 0.0, MAX_ALPHA))
     m_grid, a_grid, end, spinodal, status = _isotropic_branch(p)
-    rising = a_grid[:end]
     weak = 0.5 * p
-    # alpha(m) is smooth in x = logit(m) (m(alpha) is not, near a spinodal): invert a
-    # cubic spline of it by a vectorised root solve on the rising part
-    x_grid = np.log(m_grid[:end] / (1.0 - m_grid[:end]))
-    spline = CubicSpline(x_grid, rising)
-    level = np.clip(alpha, rising[0], rising[-1])
-    cell = np.clip(np.searchsorted(rising, level) - 1, 0, end - 2)
-    roots = find_roots(lambda x, idx: spline(x) - level[idx], x_grid[cell],
-                       x_grid[cell + 1], xtol=1e-14)
-    uninformed = np.where(alpha <= weak, 0.0, special.expit(roots.x))
+    rising, roots_status = _invert_rising(m_grid[:end], a_grid[:end], alpha)
+    uninformed = np.where(alpha <= weak, 0.0, rising)
     uninformed = np.where(alpha >= spinodal, 1.0, uninformed)
     informed = np.where(alpha > p, 1.0, uninformed)
     return IsotropicCurve(alpha=alpha, p=p, uninformed=uninformed, informed=informed,
                           bayes_optimal=np.where(alpha > p, 1.0, uninformed),
                           weak_recovery=weak, algorithmic=spinodal,
                           information_theoretic=float(p),
-                          status=worst(status.value, roots.status))
+                          status=worst(status.value, roots_status))
 
 
 # -- y = sign(z1 z2): state evolution on M = diag(m1, m2) ----------------------------------------
@@ -1685,23 +1692,14 @@ def sign_pair_curve(alpha) -> SignPairCurve:
     spline in logit(m), solved by a vectorised root finder); tested against iterated state
     evolution, against GAMP and against the anisotropic map (M = diag(m1, m2) flows back to
     m I)."""
-    from scipy.interpolate import CubicSpline
-
-    from ._fixedpoint import find_roots
     from ._validate import check_range
 
     alpha = np.atleast_1d(check_range(alpha, "alpha", 0.0, MAX_ALPHA))
     m_grid, a_grid, status = _sign_pair_branch()
     weak = 0.25 * np.pi**2
-    x_grid = np.log(m_grid / (1.0 - m_grid))
-    spline = CubicSpline(x_grid, a_grid)
-    level = np.clip(alpha, a_grid[0], a_grid[-1])
-    cell = np.clip(np.searchsorted(a_grid, level) - 1, 0, a_grid.size - 2)
-    roots = find_roots(lambda x, idx: spline(x) - level[idx], x_grid[cell], x_grid[cell + 1],
-                       xtol=1e-14)
-    m = np.where(alpha <= weak, 0.0, special.expit(roots.x))
-    return SignPairCurve(alpha=alpha, m=m, weak_recovery=weak,
-                         status=worst(status.value, roots.status))
+    rising, roots_status = _invert_rising(m_grid, a_grid, alpha)
+    return SignPairCurve(alpha=alpha, m=np.where(alpha <= weak, 0.0, rising),
+                         weak_recovery=weak, status=worst(status.value, roots_status))
 
 
 # -- the staircase y = z1^2 + sign(z2 z3): both steps along alpha ---------------------------------
@@ -1731,12 +1729,9 @@ class StaircaseCurve(Result):
 def _staircase_rising_part():
     """alpha(m1) of the first direction on a grid uniform in logit(m1), up to its maximum
     (the spinodal), with a status: it must rise all along."""
-    step = staircase_second_threshold()
     m = special.expit(np.linspace(-14.0, 6.0, 120))
     alpha = _staircase_branch(m)[0]
-    end = int(np.argmax(alpha >= step.jump_alpha * (1.0 - 1e-9))) if np.any(
-        alpha >= step.jump_alpha * (1.0 - 1e-9)) else int(np.argmax(alpha)) + 1
-    end = max(end, 2)
+    end = max(int(np.argmax(alpha)) + 1, 2)  # up to the table's highest point
     status = Status.CONVERGED if np.all(np.diff(alpha[:end]) > 0) else Status.NOT_CONVERGED
     m, alpha = m[:end].copy(), alpha[:end].copy()
     for array in (m, alpha):
@@ -1748,23 +1743,16 @@ def staircase_curve(alpha) -> StaircaseCurve:
     """m1, m23 along alpha on GAMP's branch and the Bayes-optimal one (see
     ``StaircaseCurve``); m1 on the rising part by inverting a cubic spline of alpha(m1) in
     logit(m1) (tested against iterated state evolution)."""
-    from scipy.interpolate import CubicSpline
-
-    from ._fixedpoint import find_roots
     from ._validate import check_range
 
     alpha = np.atleast_1d(check_range(alpha, "alpha", 0.0, MAX_ALPHA))
     step = staircase_second_threshold()
     m_grid, a_grid, status = _staircase_rising_part()
-    x_grid = np.log(m_grid / (1.0 - m_grid))
-    spline = CubicSpline(x_grid, a_grid)
-    level = np.clip(alpha, a_grid[0], a_grid[-1])
-    cell = np.clip(np.searchsorted(a_grid, level) - 1, 0, a_grid.size - 2)
-    roots = find_roots(lambda x, idx: spline(x) - level[idx], x_grid[cell], x_grid[cell + 1],
-                       xtol=1e-14)
-    rising = np.where(alpha <= step.first_alpha, 0.0, special.expit(roots.x))
+    rising, roots_status = _invert_rising(m_grid, a_grid, alpha)
+    rising = np.where(alpha <= step.first_alpha, 0.0, rising)
     m1 = np.where(alpha >= step.jump_alpha, 1.0, rising)
-    pair = sign_pair_curve(alpha).m
+    second = sign_pair_curve(alpha)
+    pair = second.m
     m23 = np.where(alpha >= step.jump_alpha, pair, 0.0)
     perfect = alpha > step.perfect_alpha
     m1_bayes = np.where(perfect, 1.0, rising)
@@ -1775,8 +1763,8 @@ def staircase_curve(alpha) -> StaircaseCurve:
                           first_alpha=step.first_alpha, jump_alpha=step.jump_alpha,
                           perfect_alpha=step.perfect_alpha,
                           status=worst(status.value, step.status.value,
-                                       np.where(needed, roots.status, Status.CONVERGED.value),
-                                       sign_pair_curve(alpha).status))
+                                       np.where(needed, roots_status, Status.CONVERGED.value),
+                                       second.status))
 
 
 # -- eigenvalues of M along alpha, for the targets whose state evolution is solved here ----------

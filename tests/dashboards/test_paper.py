@@ -10,24 +10,13 @@ import struct
 import numpy as np
 import pytest
 
-from dashboards import (
-    CapacityExplorer,
-    DiffusionExplorer,
-    GlmExplorer,
-    MultiIndexExplorer,
-    OnlineExplorer,
-    ScalingExplorer,
-    SpikedExplorer,
-)
+from dashboards import MultiIndexExplorer, ScalingExplorer, SpikedExplorer
+from tests.dashboards.test_lecture_layout import EXPLORERS
 from tests.dashboards.test_presets import settle
 from tests.waiting import wait_until
 
 hv = pytest.importorskip("holoviews")
 pytest.importorskip("matplotlib")
-
-EXPLORERS = [SpikedExplorer, GlmExplorer, OnlineExplorer, DiffusionExplorer, CapacityExplorer,
-             ScalingExplorer, MultiIndexExplorer]
-
 
 def png_size(data: bytes) -> tuple[int, int]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
