@@ -1466,6 +1466,11 @@ class Explorer(pn.viewable.Viewer):
                                     filename=f"{slug}-view.py", color=quiet_button_color(),
                                     label="Download as a Python script",
                                     sizing_mode="stretch_width"),
+            pn.widgets.FileDownload(
+                callback=lambda: io.BytesIO(notebook_bytes(self)), filename=f"{slug}-view.ipynb",
+                color=quiet_button_color(), label="Download as a notebook",
+                sizing_mode="stretch_width", description="A Jupyter notebook that rebuilds "
+                "this view's data with the theory API and draws it with HoloViews"),
             copy,
             self.script_card,
             self.paper_button,
@@ -1495,6 +1500,36 @@ class Explorer(pn.viewable.Viewer):
 
         return self.run_latest("paper", steps, on_done=done, on_error=failed)
 
+    def link_query(self) -> str:
+        """The query under which the page's link holds the parameters that differ from their
+        defaults (as the page writes it: numbers without float noise, others as JSON)."""
+        import json
+        from urllib.parse import urlencode
+
+        pairs = []
+        for name in self.url_parameters:
+            parameter, value = self.param[name], getattr(self, name)
+            if value == parameter.default:
+                continue
+            value = url_number(parameter, value)
+            pairs.append((self.url_prefix + name,
+                          value if isinstance(value, str) else json.dumps(value)))
+        return "?" + urlencode(pairs) if pairs else ""
+
+    def notebook(self):
+        """The current view as a Jupyter notebook (``dashboards.notebook``): the exported
+        script's data, every curve the figures draw, the figures with HoloViews and a paper
+        figure; it runs top to bottom in the project's environment."""
+        import sys
+
+        from . import notebook, paper
+
+        slug = self.url_prefix.strip("_") or "spiked"
+        return notebook.build(
+            self.python_script(), paper.plain_figures(self.script_figures()),
+            title=f"{self.title}: the current view", link=self.link_query(), slug=slug,
+            explanation=getattr(sys.modules[type(self).__module__], "EXPLANATION", ""))
+
     def _on_script_wanted(self):
         if self.script_card.collapsed:
             if self.script_area.value:
@@ -1518,6 +1553,12 @@ class Explorer(pn.viewable.Viewer):
         self.script_area.value = text
         if not self.script_card.collapsed:  # shown: highlighted (sent only when open)
             self.script_view.object = highlighted_python(text, pn.config.theme == "dark")
+
+
+def notebook_bytes(explorer: Explorer) -> bytes:
+    from . import notebook
+
+    return notebook.to_bytes(explorer.notebook())
 
 
 def round_in_url(location, parameters: dict[str, param.Parameter]) -> None:

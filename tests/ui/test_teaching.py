@@ -143,3 +143,20 @@ def test_the_paper_figure_button_offers_a_pdf_of_the_plots(page, app_url):
     assert download.value.suggested_filename.endswith("-figure.pdf")
     with open(download.value.path(), "rb") as f:
         assert f.read(5) == b"%PDF-"
+
+
+def test_the_notebook_download_holds_the_view_of_the_link(page, app_url):
+    """"Download as a notebook" gives a valid notebook of the page's current view (what it
+    computes and that it runs: tests/dashboards/test_notebook.py)."""
+    import nbformat
+
+    open_page(page, f"{app_url}?tab=0&rho=0.07", ready="spiked-curves", timeout=60_000)
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Download as a notebook").first.click()
+    assert download.value.suggested_filename == "spiked-view.ipynb"
+    notebook = nbformat.read(download.value.path(), as_version=4)
+    nbformat.validate(notebook)
+    code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    assert "rho=0.07," in code
+    assert "to_holoviews" in code
+    assert notebook.metadata["learning_phases"]["link"] == "?rho=0.07"
