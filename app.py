@@ -49,14 +49,22 @@ EXPLORERS = {
 
 
 class PageSettings(param.Parameterized):
-    """Page-wide settings mirrored in the URL: ``?lecture=true`` (the theme, ``?theme=dark``,
-    is read by Panel itself)."""
+    """Page-wide settings mirrored in the URL: ``?lecture=true``, ``?predict=true`` (the
+    theme, ``?theme=dark``, is read by Panel itself)."""
 
     lecture = param.Boolean(default=False, label="Lecture mode")
+    predict = param.Boolean(default=False, label="Predict, then reveal")
+    # not in the link: a predict link always opens with the answers hidden
+    revealed = param.Boolean(default=False, label="Reveal (R)")
+
+    @property
+    def answers_hidden(self) -> bool:
+        return self.predict and not self.revealed
 
 
 #: what each key of a link must look like (the explorers' and the page's own)
-QUERY_SCHEMA = links.schema_of(EXPLORERS.values(), {"tab": "integer", "lecture": "boolean"})
+QUERY_SCHEMA = links.schema_of(EXPLORERS.values(), {"tab": "integer", "lecture": "boolean",
+                                                    "predict": "boolean"})
 
 
 #: tab titles wrap onto a second row when the page is narrower than all of them (lecture
@@ -71,6 +79,7 @@ class LazyTabs:
     def __init__(self, settings: PageSettings):
         self.settings = settings
         settings.param.watch(self._on_lecture, ["lecture"])
+        settings.param.watch(self._on_predict, ["predict", "revealed"])
         self.slots = {title: pn.Column(sizing_mode="stretch_width") for title in EXPLORERS}
         self.built: dict[str, pn.viewable.Viewer] = {}
         self.tabs = pn.Tabs(*self.slots.items(), ("About", about_panel()), dynamic=True,
@@ -79,7 +88,7 @@ class LazyTabs:
             restore_query(pn.state.location, pn.state.session_args)  # see its docstring
             sanitize_query(pn.state.location, QUERY_SCHEMA)  # already clean when served
             pn.state.location.sync(self.tabs, {"active": "tab"})
-            pn.state.location.sync(settings, {"lecture": "lecture"})
+            pn.state.location.sync(settings, {"lecture": "lecture", "predict": "predict"})
         # after the link's own watcher: a tab clicked is in the query before its explorer is
         # built, whose ``sync_url`` re-applies the whole query (the old ``tab`` sent the page
         # back to the previous tab: every click showed the tab clicked before)
@@ -89,6 +98,13 @@ class LazyTabs:
     def _on_lecture(self, *_):
         for explorer in self.built.values():
             explorer.set_lecture_mode(self.settings.lecture)
+
+    def _on_predict(self, *events):
+        if any(e.name == "predict" for e in events) and self.settings.revealed:
+            self.settings.revealed = False  # switched on or off: hidden again next time
+            return
+        for explorer in self.built.values():
+            explorer.set_answers_hidden(self.settings.answers_hidden)
 
     def _on_active(self, *_):
         titles = list(EXPLORERS)
@@ -105,12 +121,15 @@ class LazyTabs:
             explorer.sync_url()
             if self.settings.lecture:
                 explorer.set_lecture_mode(True)
+            if self.settings.answers_hidden:
+                explorer.set_answers_hidden(True)
             self.built[title] = explorer
             self.slots[title].objects = [explorer]
         return self.built[title]
 
 
-#: lecture mode for the whole page: the header, tabs, buttons, selects and inputs larger
+#: lecture mode for the whole page: the header (its switches on a row of their own when the
+#: larger title leaves them no room), tabs, buttons, selects and inputs larger
 #: (Bootstrap sizes them in rem, Bokeh and the explorers' inputs through custom properties,
 #: which inherit into every shadow root), and no cap on the page's width. The rules hang
 #: on a class of the root element that the switch sets and a link restores
@@ -120,7 +139,13 @@ html.lecture-mode { font-size: 150%; --bokeh-font-size: 19px; --lp-control-font-
                     --lp-switch-zoom: 1.5; --lp-player-zoom: 1.15; }
 html.lecture-mode #main > div { max-width: none !important; }
 html.lecture-mode #header .title { font-size: 34px; }
+html.lecture-mode #header { flex-wrap: wrap; }
 """
+
+
+#: the header controls' widths (normal, lecture mode): the larger type needs more room
+HEADER_WIDTHS = {"lecture-switch": (170, 230), "predict-switch": (200, 290),
+                 "reveal-toggle": (100, 140), "theme-switch": (110, 160)}
 LECTURE_CLASS_JS = "document.documentElement.classList.toggle('lecture-mode', on)"
 
 
@@ -128,7 +153,7 @@ def lecture_switch(settings: PageSettings) -> pn.widgets.Switch:
     """The lecture-mode switch; it (and, on load, the link's ``lecture=true``) sets the
     page's lecture class at once in the browser."""
     switch = pn.widgets.Switch.from_param(
-        settings.param.lecture, width=220, css_classes=["lecture-switch"],
+        settings.param.lecture, width=170, css_classes=["lecture-switch"],
         stylesheets=[":host { color: white; }", ".bk-switch { zoom: var(--lp-switch-zoom, 1); }",
                      TOGGLE_LABEL_CSS])
     switch.jscallback(value="const on = cb_obj.value; " + LECTURE_CLASS_JS)
@@ -139,11 +164,46 @@ def lecture_switch(settings: PageSettings) -> pn.widgets.Switch:
     return switch
 
 
+#: the R key reveals (or hides again) the answers while "Predict, then reveal" is on (not
+#: while typing in a field); it presses the page's reveal toggle, whose server side does it
+REVEAL_KEY_JS = """
+if (!window.__lp_reveal_key) {
+  window.__lp_reveal_key = true;
+  document.addEventListener('keydown', (event) => {
+    if ((event.key !== 'r' && event.key !== 'R') || event.ctrlKey || event.metaKey ||
+        event.altKey) return;
+    const target = event.composedPath()[0];
+    if (target && (['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName) ||
+                   target.isContentEditable)) return;
+    for (const doc of Bokeh.documents) for (const model of doc._all_models.values())
+      if (model.css_classes && model.css_classes.includes('reveal-toggle') && model.visible
+          && !model.disabled) { model.active = !model.active; return; }
+  });
+}
+"""
+
+
+def predict_controls(settings: PageSettings) -> pn.Row:
+    """The "Predict, then reveal" switch (and ``?predict=true``): thresholds, Bayes-optimal
+    curves and summaries hidden until the lecturer reveals them with the toggle beside it
+    or the R key."""
+    switch = pn.widgets.Switch.from_param(
+        settings.param.predict, width=200, css_classes=["predict-switch"],
+        stylesheets=[":host { color: white; }", ".bk-switch { zoom: var(--lp-switch-zoom, 1); }",
+                     TOGGLE_LABEL_CSS])
+    reveal = pn.widgets.Toggle.from_param(
+        settings.param.revealed, width=100, css_classes=["reveal-toggle"], button_type="light",
+        visible=settings.param.predict)
+    if pn.state.curdoc is not None:
+        pn.state.curdoc.js_on_event("document_ready", CustomJS(code=REVEAL_KEY_JS))
+    return pn.Row(switch, reveal, align="center")
+
+
 def theme_switch() -> pn.widgets.Button:
     """Reloads the page in the other theme (Panel reads ``?theme=`` when it builds a page)."""
     other = "default" if pn.config.theme == "dark" else "dark"
     button = pn.widgets.Button(label="Light theme" if other == "default" else "Dark theme",
-                               color="light", width=120, css_classes=["theme-switch"])
+                               color="light", width=110, css_classes=["theme-switch"])
     button.js_on_click(args={"theme": other}, code=(
         "const url = new URL(window.location.href);"
         "url.searchParams.set('theme', theme); window.location.href = url.toString();"))
@@ -173,7 +233,17 @@ def build_page() -> pn.template.BootstrapTemplate:
     tabs = LazyTabs(settings)
     template.config.raw_css.append(LECTURE_PAGE_CSS)
     lecture = lecture_switch(settings)
-    template.header.append(pn.Row(lecture, theme_switch(), align="center"))
+    header = pn.Row(lecture, predict_controls(settings), theme_switch(), align="center")
+    template.header.append(header)
+
+    def fit_header(*_):
+        for widget in header.select(pn.widgets.Widget):
+            name = next((c for c in widget.css_classes if c in HEADER_WIDTHS), None)
+            if name is not None:
+                widget.width = HEADER_WIDTHS[name][settings.lecture]
+
+    settings.param.watch(fit_header, ["lecture"])
+    fit_header()
     if notes:
         template.main.append(link_notice(notes))
     template.main.append(tabs.tabs)

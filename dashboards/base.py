@@ -556,6 +556,10 @@ class Explorer(pn.viewable.Viewer):
     RECIPES: tuple = ()  # recipes.Recipe
     FIGURES: tuple[Figure, ...] = ()
     CONTROLS: tuple = ()  # Control, Simulation, "presets", "divider", "export"
+    #: what "Predict, then reveal" hides until the lecturer reveals it (thresholds, the
+    #: Bayes-optimal curve; the summary always): a source's key hides every glyph of that
+    #: source, "source.column" the glyphs drawing that column (their ``y``)
+    ANSWERS: tuple[str, ...] = ()
 
     #: parameters mirrored in the page URL (query string), under ``url_prefix`` + name
     url_parameters: tuple[str, ...] = ()
@@ -887,8 +891,9 @@ class Explorer(pn.viewable.Viewer):
             empty = not any(len(v) for v in columns.values())
             if not (empty and not any(len(v) for v in source.data.values())):
                 source.data = dict(columns)
+            hidden = self.__dict__.get("_hidden_items", ())
             for item in self.optional_legend.get(key, ()):
-                item.visible = not empty
+                item.visible = not empty and item not in hidden
 
     # -- lecture mode and images ----------------------------------------------------------
     def clear_sources(self, *names: str) -> None:
@@ -1024,6 +1029,42 @@ class Explorer(pn.viewable.Viewer):
                 pane.stylesheets = [LECTURE_CSS] if on else []
         if getattr(self, "_explanation", None) is not None:
             self._explanation[1].stylesheets = [CARD_CSS[on], MATH_CSS]
+
+    # -- predict, then reveal -------------------------------------------------------------
+    def is_answer(self, glyph: Glyph) -> bool:
+        return (glyph.source in self.ANSWERS
+                or f"{glyph.source}.{glyph.props.get('y')}" in self.ANSWERS)
+
+    def answer_renderers(self) -> list:
+        """The renderers that ``ANSWERS`` names, on every figure."""
+        renderers = self.__dict__.get("_glyph_renderers", {})
+        return [renderers[(spec.key, index)] for spec in self.FIGURES
+                for index, glyph in enumerate(spec.glyphs)
+                if self.is_answer(glyph) and (spec.key, index) in renderers]
+
+    def set_answers_hidden(self, hidden: bool) -> None:
+        """Hide (or show again) the answers: their renderers, their legend entries and the
+        summary, so that students can predict where the transition is before they see it."""
+        hidden = bool(hidden)
+        self.answers_hidden = hidden
+        answers = self.answer_renderers()
+        hidden_items = []
+        for fig in self.figures():
+            for item in (fig.legend[0].items if fig.legend else ()):
+                if any(r in answers for r in item.renderers):
+                    hidden_items.append(item)
+        self._hidden_items = hidden_items if hidden else []
+        optional = {id(item): source for source, items in self.optional_legend.items()
+                    for item in items}
+        for renderer in answers:
+            renderer.visible = not hidden
+        for item in hidden_items:
+            source = optional.get(id(item))
+            shown = source is None or any(len(v) for v in self.sources[source].data.values())
+            item.visible = shown and not hidden
+        summary = getattr(self, "summary", None)
+        if summary is not None:
+            summary.visible = not hidden
 
     # -- messages ------------------------------------------------------------------------
     def show_message(self, text: str, kind: str = "warning") -> None:

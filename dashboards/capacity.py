@@ -192,6 +192,9 @@ gives 6.698, and the Euler characteristic an upper bound of 8.34.
 
 class CapacityExplorer(CapacityParameters, Explorer):
     """Perceptron storage capacity: spherical and binary weights, errors, injectivity."""
+    ANSWERS = ("margin_curve", "margin_rsb", "margin_point", "binary_point",
+               "overlap_threshold", "cover_limit", "binary_negative", "binary_thresholds",
+               "errors_threshold", "injectivity_thresholds")
 
     title = "Storage capacity"
     SOURCES = recipes.SOURCES

@@ -212,6 +212,7 @@ def decade_ticks(values) -> list[float]:
 
 class DiffusionExplorer(DiffusionParameters, Explorer):
     """Speciation and collapse of generative diffusion, from mixtures to real data."""
+    ANSWERS = ("regimes", "times", "phase", "phase_point")
 
     title = "Diffusion models"
     SOURCES = recipes.SOURCES

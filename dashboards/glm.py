@@ -185,6 +185,7 @@ $\lambda = \Delta$ (thick) removes the peak.
 
 class GlmExplorer(GlmParameters, Explorer):
     """Teacher-student GLMs: Bayes-optimal, GAMP and ridge learning curves, thresholds."""
+    ANSWERS = ("regions", "thresholds", "curves.bayes")
 
     title = "Teacher-student learning curves"
     SOURCES = recipes.SOURCES

@@ -162,6 +162,8 @@ at $\alpha_{{\rm IT}}$ but GAMP reaches it only at $\alpha_{{\rm alg}}$: the sha
 
 class MultiIndexExplorer(MultiIndexParameters, Explorer):
     """Multi-index models: weak recovery, staircases, committee specialisation."""
+    ANSWERS = ("eigen_regions", "eigen_thresholds", "eigen.b1", "eigen.b2", "eigen.b3",
+               "entropy_thresholds", "units_thresholds", "units.diag_bayes", "units.off_bayes")
 
     title = "Multi-index models"
     SOURCES = recipes.SOURCES

@@ -203,6 +203,7 @@ linearly unstable: the units still specialise, but the error stalls above zero.
 
 class OnlineExplorer(OnlineParameters, Explorer):
     """Online SGD of two-layer networks: Saad-Solla ODEs, plateaus, specialisation."""
+    ANSWERS = ("plateau", "special", "sweep_marks")
 
     title = "Online SGD dynamics"
     SOURCES = recipes.SOURCES

@@ -142,6 +142,7 @@ def decay(exponent) -> str:
 
 class ScalingExplorer(ScalingParameters, Explorer):
     """Kernel ridge regression: learning curves, decay exponents, the noisy crossover."""
+    ANSWERS = ("crossover", "crossover_exponent", "phase_lines")
 
     title = "Scaling laws"
     SOURCES = recipes.SOURCES

@@ -166,6 +166,7 @@ error of the final overlap over runs, started uninformed; they follow the AMP br
 
 class SpikedExplorer(SpikedParameters, Explorer):
     """Spiked Wigner model: Bayes-optimal and AMP errors, metastability, thresholds."""
+    ANSWERS = ("regions", "thresholds", "curves.bayes", "phase")
 
     title = "Low-rank matrix estimation"
     SOURCES = recipes.SOURCES

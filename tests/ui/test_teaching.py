@@ -160,3 +160,69 @@ def test_the_notebook_download_holds_the_view_of_the_link(page, app_url):
     assert "rho=0.07," in code
     assert "to_holoviews" in code
     assert notebook.metadata["learning_phases"]["link"] == "?rho=0.07"
+
+
+JS_ANSWERS = """() => {
+    const seen = {bayes: null, thresholds: null};
+    for (const doc of Bokeh.documents) for (const m of doc._all_models.values()) {
+        if (m.type !== 'LegendItem') continue;
+        if (m.label && m.label.value === 'Bayes-optimal') seen.bayes = m.visible;
+        if (m.label && m.label.field === 'threshold') seen.thresholds = m.visible;
+    }
+    return seen;
+}"""
+
+
+def test_predict_then_reveal_hides_the_answers_until_the_r_key(page, app_url):
+    """A ``?predict=true`` link opens with the thresholds, the Bayes-optimal curve and the
+    summary hidden; the R key reveals them and hides them again."""
+    open_page(page, f"{app_url}?tab=0&predict=true", ready="spiked-curves", timeout=60_000)
+    summary = page.get_by_text("λ_IT = ").first
+    page.wait_for_function(f"() => ({JS_ANSWERS})().bayes === false", timeout=30_000)
+    assert page.evaluate(JS_ANSWERS) == {"bayes": False, "thresholds": False}
+    assert not summary.is_visible()
+
+    page.locator("body").click(position={"x": 5, "y": 300})  # no field has the focus
+    page.keyboard.press("r")
+    page.wait_for_function(f"() => ({JS_ANSWERS})().bayes === true", timeout=30_000)
+    assert page.evaluate(JS_ANSWERS) == {"bayes": True, "thresholds": True}
+    summary.wait_for(state="visible", timeout=30_000)
+
+    page.keyboard.press("r")  # and hidden again, for the next question
+    page.wait_for_function(f"() => ({JS_ANSWERS})().bayes === false", timeout=30_000)
+    assert page.locator(".reveal-toggle").first.is_visible()
+    page.locator(".predict-switch .bk-body").first.click()  # off: everything shown
+    page.wait_for_function(f"() => ({JS_ANSWERS})().bayes === true", timeout=30_000)
+    page.locator(".reveal-toggle").first.wait_for(state="hidden", timeout=30_000)
+
+
+JS_HEADER_CONTROLS = """() => { const out = {};
+  function walk(root) { for (const el of root.querySelectorAll('*')) {
+    if (el.shadowRoot) walk(el.shadowRoot);
+    for (const name of ['lecture-switch', 'predict-switch', 'reveal-toggle', 'theme-switch'])
+      if (el.classList.contains(name)) { const r = el.getBoundingClientRect();
+        out[name] = [r.left, r.right, r.width, el.scrollWidth <= el.clientWidth + 1]; } } }
+  walk(document); return out; }"""
+
+
+@pytest.mark.parametrize("lecture", [False, True])
+def test_the_header_controls_fit_a_projector_screen(browser, app_url, lecture):
+    """At 1280x720 every header control (lecture, predict, reveal, theme) is whole and on
+    screen, in lecture mode's larger type too."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    try:
+        open_page(page, f"{app_url}?tab=0&predict=true&lecture={str(lecture).lower()}",
+                  ready="spiked-curves", timeout=60_000)
+        page.locator(".reveal-toggle").first.wait_for(state="visible", timeout=30_000)
+        page.wait_for_timeout(500)
+        controls = page.evaluate(JS_HEADER_CONTROLS)
+        assert set(controls) == {"lecture-switch", "predict-switch", "reveal-toggle",
+                                 "theme-switch"}
+        for name, (left, right, width, whole) in controls.items():
+            assert width > 0, name
+            assert left >= 0, name
+            assert right <= 1280, name
+            assert whole, name
+    finally:
+        context.close()
