@@ -129,7 +129,8 @@ class LazyTabs:
 
 
 #: lecture mode for the whole page: the header (its switches on a row of their own when the
-#: larger title leaves them no room), tabs, buttons, selects and inputs larger
+#: larger title leaves them no room; it scrolls away rather than hold 150 px of a
+#: projector's 720), tabs, buttons, selects and inputs larger
 #: (Bootstrap sizes them in rem, Bokeh and the explorers' inputs through custom properties,
 #: which inherit into every shadow root), and no cap on the page's width. The rules hang
 #: on a class of the root element that the switch sets and a link restores
@@ -139,7 +140,7 @@ html.lecture-mode { font-size: 150%; --bokeh-font-size: 19px; --lp-control-font-
                     --lp-switch-zoom: 1.5; --lp-player-zoom: 1.15; }
 html.lecture-mode #main > div { max-width: none !important; }
 html.lecture-mode #header .title { font-size: 34px; }
-html.lecture-mode #header { flex-wrap: wrap; }
+html.lecture-mode #header { flex-wrap: wrap; position: relative; }
 """
 
 

@@ -560,6 +560,9 @@ class Explorer(pn.viewable.Viewer):
     #: Bayes-optimal curve; the summary always): a source's key hides every glyph of that
     #: source, "source.column" the glyphs drawing that column (their ``y``)
     ANSWERS: tuple[str, ...] = ()
+    #: parameters that "Animate a parameter" can sweep across their slider's range (the main
+    #: one first; ``dashboards.sweep``), placed where ``CONTROLS`` says "sweep"
+    ANIMATED: tuple[str, ...] = ()
 
     #: parameters mirrored in the page URL (query string), under ``url_prefix`` + name
     url_parameters: tuple[str, ...] = ()
@@ -623,7 +626,7 @@ class Explorer(pn.viewable.Viewer):
             setattr(self, f"{spec.key}_pane", pane)
         self.widgets: dict[str, pn.widgets.Widget] = {}
         builders = {"presets": self.preset_widget, "divider": pn.layout.Divider,
-                    "export": self.export_widget}
+                    "export": self.export_widget, "sweep": self.sweep_widget}
         # any other name: the explorer's own method ``<name>_controls()`` builds those
         self.controls = pn.Column(*((builders.get(item) or getattr(self, f"{item}_controls"))()
                                     if isinstance(item, str) else self._build_control(item)
@@ -1452,6 +1455,13 @@ class Explorer(pn.viewable.Viewer):
                 archive.writestr(f"{name}.csv", text.getvalue())
         buffer.seek(0)
         return buffer
+
+    def sweep_widget(self) -> pn.Column:
+        """The "Animate a parameter" controls (``ANIMATED``)."""
+        from .sweep import SweepAnimation
+
+        self.sweep = SweepAnimation(self, self.ANIMATED)
+        return self.sweep.layout()
 
     def export_widget(self) -> pn.Column:
         """Downloads of the plotted data (CSV) and of a Python script reproducing it, a

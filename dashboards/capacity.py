@@ -142,6 +142,8 @@ CONTROLS = (
     control("alpha", format="0.00"),
     control("n"),
     "divider",
+    "sweep",
+    "divider",
     Simulation("Run simulations", "**Finite-size simulations**", run="run_simulations",
                controls=(control("lp_trials"), control("svm_n"), control("svm_trials"))),
     "divider",
@@ -192,6 +194,7 @@ gives 6.698, and the Euler characteristic an upper bound of 8.34.
 
 class CapacityExplorer(CapacityParameters, Explorer):
     """Perceptron storage capacity: spherical and binary weights, errors, injectivity."""
+    ANIMATED = ("kappa", "alpha")
     ANSWERS = ("margin_curve", "margin_rsb", "margin_point", "binary_point",
                "overlap_threshold", "cover_limit", "binary_negative", "binary_thresholds",
                "errors_threshold", "injectivity_thresholds")

@@ -137,6 +137,8 @@ CONTROLS = (
     control("variance", "FloatSlider", enabled=lambda p: p.is_mixture),
     control("seed", "IntInput"),
     "divider",
+    "sweep",
+    "divider",
     Simulation("Run backward diffusion", "**Backward simulation**", run="run_backward",
                controls=(control("n_samples", "IntSlider", step=10),
                          control("score", "RadioButtonGroup", enabled=lambda p: p.is_mixture))),
@@ -212,6 +214,7 @@ def decade_ticks(values) -> list[float]:
 
 class DiffusionExplorer(DiffusionParameters, Explorer):
     """Speciation and collapse of generative diffusion, from mixtures to real data."""
+    ANIMATED = ("n", "separation")
     ANSWERS = ("regimes", "times", "phase", "phase_point")
 
     title = "Diffusion models"

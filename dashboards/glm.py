@@ -125,6 +125,8 @@ CONTROLS = (
     control("quantity", "RadioButtonGroup"),
     control("log_scale", "Checkbox"),
     "divider",
+    "sweep",
+    "divider",
     Simulation("Run simulations", "**Finite-size GAMP (and ERM fits)**",
                run="run_simulations", controls=(control("sim_n", step=100),
                                                  control("sim_runs"))),
@@ -185,6 +187,7 @@ $\lambda = \Delta$ (thick) removes the peak.
 
 class GlmExplorer(GlmParameters, Explorer):
     """Teacher-student GLMs: Bayes-optimal, GAMP and ridge learning curves, thresholds."""
+    ANIMATED = ("alpha", "noise", "lam")
     ANSWERS = ("regions", "thresholds", "curves.bayes")
 
     title = "Teacher-student learning curves"

@@ -117,6 +117,8 @@ CONTROLS = (
     control("alpha_max", format="0.00"),
     control("alpha", format="0.00"),
     "divider",
+    "sweep",
+    "divider",
     Simulation("Run GAMP", "**GAMP on sampled instances** (committee, sign(z₁ z₂))",
                run="run_gamp", controls=(control("gamp_d"), control("gamp_seeds"))),
     "divider",
@@ -162,6 +164,7 @@ at $\alpha_{{\rm IT}}$ but GAMP reaches it only at $\alpha_{{\rm alg}}$: the sha
 
 class MultiIndexExplorer(MultiIndexParameters, Explorer):
     """Multi-index models: weak recovery, staircases, committee specialisation."""
+    ANIMATED = ("alpha",)
     ANSWERS = ("eigen_regions", "eigen_thresholds", "eigen.b1", "eigen.b2", "eigen.b3",
                "entropy_thresholds", "units_thresholds", "units.diag_bayes", "units.off_bayes")
 

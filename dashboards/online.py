@@ -48,11 +48,8 @@ from .recipes.online import (  # noqa: F401 (the page's names: tests, warm-up, b
     sweep_steps,
     times,
 )
+from .sweep import PLAY_FROM_START_JS
 
-#: a Play click at the last frame rewinds to the first (with loop policy "once" the player
-#: would stop at once)
-PLAY_FROM_START_JS = ("if (cb_obj.direction === 1 && cb_obj.value >= cb_obj.end) "
-                      "{ cb_obj.value = cb_obj.start }")
 #: what the error plot says while it has no SGD runs
 SGD_HINT = "Run SGD (left) to add finite-size runs"
 
@@ -143,6 +140,8 @@ CONTROLS = (
     control("alpha_max", "FloatInput", step=10),
     control("log_scale", "Checkbox"),
     "divider",
+    "sweep",
+    "divider",
     control("frame", "Player", start=0, end=FRAMES - 1, interval=80,
             loop_policy="once", show_loop_controls=False, width=280,
             css_classes=["time-player"]),
@@ -203,6 +202,7 @@ linearly unstable: the units still specialise, but the error stalls above zero.
 
 class OnlineExplorer(OnlineParameters, Explorer):
     """Online SGD of two-layer networks: Saad-Solla ODEs, plateaus, specialisation."""
+    ANIMATED = ("lr", "noise")
     ANSWERS = ("plateau", "special", "sweep_marks")
 
     title = "Online SGD dynamics"

@@ -90,6 +90,8 @@ CONTROLS = (
     control("optimal", "Checkbox"),
     control("reg_exponent", format="0.00", enabled=lambda p: not p.optimal),
     "divider",
+    "sweep",
+    "divider",
     Simulation("Run ridge fits", "**Finite-size ridge regression**", run="run_simulations",
                controls=(control("sim_trials"),)),
     "divider",
@@ -142,6 +144,7 @@ def decay(exponent) -> str:
 
 class ScalingExplorer(ScalingParameters, Explorer):
     """Kernel ridge regression: learning curves, decay exponents, the noisy crossover."""
+    ANIMATED = ("capacity", "source", "log_noise")
     ANSWERS = ("crossover", "crossover_exponent", "phase_lines")
 
     title = "Scaling laws"

@@ -110,6 +110,8 @@ CONTROLS = (
     control("snr", format="0.000", css_classes=["snr-slider"], follows="snr_range"),
     control("quantity", "RadioButtonGroup"),
     "divider",
+    "sweep",
+    "divider",
     Simulation("Run AMP", "**Finite-size AMP**", run="run_amp", controls=(
         control("amp_n", step=100), control("amp_runs"))),
     "divider",
@@ -166,6 +168,7 @@ error of the final overlap over runs, started uninformed; they follow the AMP br
 
 class SpikedExplorer(SpikedParameters, Explorer):
     """Spiked Wigner model: Bayes-optimal and AMP errors, metastability, thresholds."""
+    ANIMATED = ("snr", "rho")
     ANSWERS = ("regions", "thresholds", "curves.bayes", "phase")
 
     title = "Low-rank matrix estimation"

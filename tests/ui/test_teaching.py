@@ -226,3 +226,18 @@ def test_the_header_controls_fit_a_projector_screen(browser, app_url, lecture):
             assert whole, name
     finally:
         context.close()
+
+
+def test_a_sweep_animation_plays_the_parameter_and_the_link_follows(page, app_url):
+    """"Animate a parameter": Play steps λ across its range (the landscape redraws at every
+    frame), Pause stops it, and the link holds the frame's λ."""
+    open_page(page, f"{app_url}?tab=0", ready="spiked-landscape", timeout=60_000)
+    page.evaluate(JS_WATCH_SOURCE, "spiked-landscape")
+    page.locator(".sweep-player button.play").first.click()
+    page.wait_for_function("() => window.__changes['spiked-landscape'].length >= 4",
+                           timeout=60_000)
+    page.locator(".sweep-player button.pause").first.click()
+    page.wait_for_timeout(1500)
+    snr = float(dict(p.split("=") for p in page.url.split("?", 1)[1].split("&"))["snr"])
+    assert snr != 0.9  # moved from the default
+    assert 0.2 <= snr <= 1.6  # inside the λ range shown
