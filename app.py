@@ -193,7 +193,7 @@ def predict_controls(settings: PageSettings) -> pn.Row:
         stylesheets=[":host { color: white; }", ".bk-switch { zoom: var(--lp-switch-zoom, 1); }",
                      TOGGLE_LABEL_CSS])
     reveal = pn.widgets.Toggle.from_param(
-        settings.param.revealed, width=100, css_classes=["reveal-toggle"], button_type="light",
+        settings.param.revealed, width=100, css_classes=["reveal-toggle"], color="light",
         visible=settings.param.predict)
     if pn.state.curdoc is not None:
         pn.state.curdoc.js_on_event("document_ready", CustomJS(code=REVEAL_KEY_JS))

@@ -563,6 +563,12 @@ class Explorer(pn.viewable.Viewer):
     #: parameters that "Animate a parameter" can sweep across their slider's range (the main
     #: one first; ``dashboards.sweep``), placed where ``CONTROLS`` says "sweep"
     ANIMATED: tuple[str, ...] = ()
+    #: what "Pin these curves" keeps (``dashboards.pins``): the recipe that computes them and
+    #: the glyphs to copy ("source.column" or a source's key, as in ``ANSWERS``)
+    PINNED: tuple = ()
+    #: the pinned parameter sets (in the link as ``<prefix>pins``; ``dashboards.pins``)
+    pins = param.List(default=[], doc="pinned parameter sets, the values that differ from "
+                      "the defaults")
 
     #: parameters mirrored in the page URL (query string), under ``url_prefix`` + name
     url_parameters: tuple[str, ...] = ()
@@ -626,7 +632,8 @@ class Explorer(pn.viewable.Viewer):
             setattr(self, f"{spec.key}_pane", pane)
         self.widgets: dict[str, pn.widgets.Widget] = {}
         builders = {"presets": self.preset_widget, "divider": pn.layout.Divider,
-                    "export": self.export_widget, "sweep": self.sweep_widget}
+                    "export": self.export_widget, "sweep": self.sweep_widget,
+                    "pins": self.pins_widget}
         # any other name: the explorer's own method ``<name>_controls()`` builds those
         self.controls = pn.Column(*((builders.get(item) or getattr(self, f"{item}_controls"))()
                                     if isinstance(item, str) else self._build_control(item)
@@ -1032,6 +1039,9 @@ class Explorer(pn.viewable.Viewer):
                 pane.stylesheets = [LECTURE_CSS] if on else []
         if getattr(self, "_explanation", None) is not None:
             self._explanation[1].stylesheets = [CARD_CSS[on], MATH_CSS]
+        sweep = getattr(self, "sweep", None)
+        if sweep is not None:  # its buttons as large as the sidebar holds (as the time player)
+            sweep.player.param.update(scale_buttons=1.35 if on else 1.0, width=340 if on else 280)
 
     # -- predict, then reveal -------------------------------------------------------------
     def is_answer(self, glyph: Glyph) -> bool:
@@ -1101,8 +1111,11 @@ class Explorer(pn.viewable.Viewer):
 
         dropped = sanitize_query(location, links.schema_of([type(self)]))
         mapping = {name: self.url_prefix + name for name in self.url_parameters}
+        if self.PINNED:
+            mapping["pins"] = self.url_prefix + "pins"
         linked = [name for name, key in mapping.items() if key in location.query_params]
-        round_in_url(location, {key: self.param[name] for name, key in mapping.items()})
+        round_in_url(location, {key: self.param[name] for name, key in mapping.items()
+                                if name != "pins"})
         with self.giving(linked):  # the link's values, all of them, whatever their order
             location.sync(self, mapping, on_error=self.apply_values)
         if dropped:  # with what apply_values said, if anything
@@ -1441,6 +1454,9 @@ class Explorer(pn.viewable.Viewer):
                     continue  # images and other non-tabular columns
                 rows = [list(r) for r in zip(*(data[k] for k in header), strict=True)]
             tables[name] = (header, rows)
+        pinned = getattr(self, "pinned", None)
+        if pinned is not None:
+            tables.update(pinned.tables())
         return tables
 
     def export_zip(self) -> io.BytesIO:
@@ -1455,6 +1471,13 @@ class Explorer(pn.viewable.Viewer):
                 archive.writestr(f"{name}.csv", text.getvalue())
         buffer.seek(0)
         return buffer
+
+    def pins_widget(self) -> pn.Column:
+        """"Pin these curves" and the list of pins (``PINNED``)."""
+        from .pins import Pins
+
+        self.pinned = Pins(self)
+        return self.pinned.layout()
 
     def sweep_widget(self) -> pn.Column:
         """The "Animate a parameter" controls (``ANIMATED``)."""

@@ -142,6 +142,7 @@ CONTROLS = (
     control("alpha", format="0.00"),
     control("n"),
     "divider",
+    "pins",
     "sweep",
     "divider",
     Simulation("Run simulations", "**Finite-size simulations**", run="run_simulations",
@@ -195,6 +196,7 @@ gives 6.698, and the Euler characteristic an upper bound of 8.34.
 class CapacityExplorer(CapacityParameters, Explorer):
     """Perceptron storage capacity: spherical and binary weights, errors, injectivity."""
     ANIMATED = ("kappa", "alpha")
+    PINNED = ("separability", ("cover",))
     ANSWERS = ("margin_curve", "margin_rsb", "margin_point", "binary_point",
                "overlap_threshold", "cover_limit", "binary_negative", "binary_thresholds",
                "errors_threshold", "injectivity_thresholds")

@@ -137,6 +137,7 @@ CONTROLS = (
     control("variance", "FloatSlider", enabled=lambda p: p.is_mixture),
     control("seed", "IntInput"),
     "divider",
+    "pins",
     "sweep",
     "divider",
     Simulation("Run backward diffusion", "**Backward simulation**", run="run_backward",
@@ -215,6 +216,7 @@ def decade_ticks(values) -> list[float]:
 class DiffusionExplorer(DiffusionParameters, Explorer):
     """Speciation and collapse of generative diffusion, from mixtures to real data."""
     ANIMATED = ("n", "separation")
+    PINNED = ("timeline", ("times",))
     ANSWERS = ("regimes", "times", "phase", "phase_point")
 
     title = "Diffusion models"

@@ -125,6 +125,7 @@ CONTROLS = (
     control("quantity", "RadioButtonGroup"),
     control("log_scale", "Checkbox"),
     "divider",
+    "pins",
     "sweep",
     "divider",
     Simulation("Run simulations", "**Finite-size GAMP (and ERM fits)**",
@@ -188,6 +189,7 @@ $\lambda = \Delta$ (thick) removes the peak.
 class GlmExplorer(GlmParameters, Explorer):
     """Teacher-student GLMs: Bayes-optimal, GAMP and ridge learning curves, thresholds."""
     ANIMATED = ("alpha", "noise", "lam")
+    PINNED = ("curves", ("curves.bayes", "curves.uninformed"))
     ANSWERS = ("regions", "thresholds", "curves.bayes")
 
     title = "Teacher-student learning curves"

@@ -39,12 +39,13 @@ INTEGER = re.compile(r"[+-]?\d{1,30}", re.ASCII)
 MAX_INTEGER = 10**15
 #: what a key expects, by kind
 EXPECTS = {"integer": "a whole number", "number": "a number", "boolean": "true or false",
-           "range": "a range such as [0.5, 2]"}
+           "range": "a range such as [0.5, 2]",
+           "list": 'a list such as [{"rho": 0.1}]'}
 
 
 def kind_of(parameter: param.Parameter) -> str:
     """What a link's value of ``parameter`` must look like: "boolean", "integer", "number",
-    "range" or "text" (anything the explorer then checks itself, e.g. a choice)."""
+    "range", "list" (JSON) or "text" (anything the explorer then checks itself, e.g. a choice)."""
     if isinstance(parameter, param.Boolean):
         return "boolean"
     if isinstance(parameter, param.Integer):
@@ -53,6 +54,8 @@ def kind_of(parameter: param.Parameter) -> str:
         return "number"
     if isinstance(parameter, param.Range):
         return "range"
+    if isinstance(parameter, param.List):
+        return "list"
     if isinstance(parameter, param.Selector):
         objects = parameter.objects
         values = list(objects.values()) if isinstance(objects, dict) else list(objects)
@@ -71,6 +74,8 @@ def schema_of(explorers: Iterable[type], extra: dict[str, str] | None = None) ->
     for cls in explorers:
         for name in getattr(cls, "url_parameters", ()):
             schema[cls.url_prefix + name] = kind_of(cls.param[name])
+        if getattr(cls, "PINNED", ()):
+            schema[cls.url_prefix + "pins"] = "list"
     schema.update(extra or {})
     return schema
 
@@ -113,6 +118,13 @@ def _problem(key: str, value: str, kind: str | None) -> str | None:
         if not (isinstance(pair, list) and len(pair) == 2
                 and all(isinstance(v, (int, float)) and not isinstance(v, bool)
                         and math.isfinite(v) for v in pair)):
+            return f"not {EXPECTS[kind]}"
+    elif kind == "list":
+        try:
+            items = json.loads(value) if value.startswith("[") else None
+        except ValueError:
+            items = None
+        if not isinstance(items, list):
             return f"not {EXPECTS[kind]}"
     return None
 

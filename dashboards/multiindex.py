@@ -117,6 +117,7 @@ CONTROLS = (
     control("alpha_max", format="0.00"),
     control("alpha", format="0.00"),
     "divider",
+    "pins",
     "sweep",
     "divider",
     Simulation("Run GAMP", "**GAMP on sampled instances** (committee, sign(z₁ z₂))",
@@ -165,6 +166,7 @@ at $\alpha_{{\rm IT}}$ but GAMP reaches it only at $\alpha_{{\rm alg}}$: the sha
 class MultiIndexExplorer(MultiIndexParameters, Explorer):
     """Multi-index models: weak recovery, staircases, committee specialisation."""
     ANIMATED = ("alpha",)
+    PINNED = ("eigenvalues", ("eigen.m1", "eigen.m2"))
     ANSWERS = ("eigen_regions", "eigen_thresholds", "eigen.b1", "eigen.b2", "eigen.b3",
                "entropy_thresholds", "units_thresholds", "units.diag_bayes", "units.off_bayes")
 

@@ -140,6 +140,7 @@ CONTROLS = (
     control("alpha_max", "FloatInput", step=10),
     control("log_scale", "Checkbox"),
     "divider",
+    "pins",
     "sweep",
     "divider",
     control("frame", "Player", start=0, end=FRAMES - 1, interval=80,
@@ -203,6 +204,7 @@ linearly unstable: the units still specialise, but the error stalls above zero.
 class OnlineExplorer(OnlineParameters, Explorer):
     """Online SGD of two-layer networks: Saad-Solla ODEs, plateaus, specialisation."""
     ANIMATED = ("lr", "noise")
+    PINNED = ("trajectory", ("eps",))
     ANSWERS = ("plateau", "special", "sweep_marks")
 
     title = "Online SGD dynamics"

@@ -90,6 +90,7 @@ CONTROLS = (
     control("optimal", "Checkbox"),
     control("reg_exponent", format="0.00", enabled=lambda p: not p.optimal),
     "divider",
+    "pins",
     "sweep",
     "divider",
     Simulation("Run ridge fits", "**Finite-size ridge regression**", run="run_simulations",
@@ -145,6 +146,7 @@ def decay(exponent) -> str:
 class ScalingExplorer(ScalingParameters, Explorer):
     """Kernel ridge regression: learning curves, decay exponents, the noisy crossover."""
     ANIMATED = ("capacity", "source", "log_noise")
+    PINNED = ("curve", ("curve.error",))
     ANSWERS = ("crossover", "crossover_exponent", "phase_lines")
 
     title = "Scaling laws"

@@ -110,6 +110,7 @@ CONTROLS = (
     control("snr", format="0.000", css_classes=["snr-slider"], follows="snr_range"),
     control("quantity", "RadioButtonGroup"),
     "divider",
+    "pins",
     "sweep",
     "divider",
     Simulation("Run AMP", "**Finite-size AMP**", run="run_amp", controls=(
@@ -169,6 +170,7 @@ error of the final overlap over runs, started uninformed; they follow the AMP br
 class SpikedExplorer(SpikedParameters, Explorer):
     """Spiked Wigner model: Bayes-optimal and AMP errors, metastability, thresholds."""
     ANIMATED = ("snr", "rho")
+    PINNED = ("curves", ("curves.bayes", "curves.uninformed"))
     ANSWERS = ("regions", "thresholds", "curves.bayes", "phase")
 
     title = "Low-rank matrix estimation"

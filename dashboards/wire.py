@@ -149,9 +149,10 @@ def no_delay(open_websocket):
 #: (``properties.xs.internal = true`` in its graph renderers).
 THROTTLED_ONLY_JS = """
 const doc = cb_obj;  // a document event's callback gets the document
-// the classes (their shared definition of ``value``): sliders and spinners built later
+// the classes (their shared definition of ``value``): sliders, spinners and players (whose
+// frames arrive as ``value_throttled`` too) built later
 for (const name of ["Slider", "RangeSlider", "DateSlider", "DateRangeSlider",
-                    "DatetimeRangeSlider", "Spinner"]) {
+                    "DatetimeRangeSlider", "Spinner", "panel.models.widgets.Player"]) {
   let cls = null;
   try {
     cls = Bokeh.Models.get(name);

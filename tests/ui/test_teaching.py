@@ -241,3 +241,46 @@ def test_a_sweep_animation_plays_the_parameter_and_the_link_follows(page, app_ur
     snr = float(dict(p.split("=") for p in page.url.split("?", 1)[1].split("&"))["snr"])
     assert snr != 0.9  # moved from the default
     assert 0.2 <= snr <= 1.6  # inside the λ range shown
+
+
+# the pinned entries of the legends drawn now (a removed item may linger in the document's
+# model index until BokehJS recomputes it)
+JS_PIN_LABELS = """() => {
+    const out = [];
+    for (const doc of Bokeh.documents) for (const m of doc._all_models.values())
+        if (m.type === 'Legend') for (const item of m.items)
+            if (item.label && typeof item.label.value === 'string'
+                && item.label.value.startsWith('pinned')) out.push(item.label.value);
+    return out.sort();
+}"""
+
+
+def test_pins_come_from_a_link_and_the_pin_button_adds_one_to_it(page, app_url):
+    """A link's pins are recomputed and drawn, labelled with what differs; "Pin these
+    curves" adds the current view to them and to the link."""
+    from urllib.parse import parse_qs, quote, urlsplit
+
+    pins = quote('[{"rho":0.2}]')
+    open_page(page, f"{app_url}?tab=0&pins={pins}", ready="spiked-curves", timeout=60_000)
+    page.wait_for_function(f"() => ({JS_PIN_LABELS})().length === 1", timeout=60_000)
+    assert page.evaluate(JS_PIN_LABELS) == ["pinned: ρ = 0.2"]
+    page.get_by_role("button", name="Pin these curves").first.click()
+    page.wait_for_function(f"() => ({JS_PIN_LABELS})().length === 2", timeout=60_000)
+    assert page.evaluate(JS_PIN_LABELS) == ["pinned: same parameters", "pinned: ρ = 0.2"]
+    page.wait_for_timeout(1000)
+    assert parse_qs(urlsplit(page.url).query)["pins"] == ['[{"rho": 0.2}, {}]']
+    page.get_by_role("button", name="✕ ρ = 0.2").first.click()  # removed
+    page.wait_for_function(f"() => ({JS_PIN_LABELS})().length === 1", timeout=30_000)
+
+
+def test_a_sweep_plays_in_a_tab_opened_after_the_page(page, app_url):
+    """A player built after the page loaded (its tab opened later) sends its frames too."""
+    open_page(page, f"{app_url}?tab=0", ready="spiked-landscape", timeout=60_000)
+    page.locator(".bk-tab").nth(1).click()
+    page.wait_for_function("() => Bokeh.documents.some((d) => [...d._all_models.values()]"
+                           ".some((m) => m.name === 'glm-landscape'))", timeout=60_000)
+    page.evaluate(JS_WATCH_SOURCE, "glm-landscape")
+    page.locator(".sweep-player button.play").locator("visible=true").first.click()
+    page.wait_for_function("() => window.__changes['glm-landscape'].length >= 3",
+                           timeout=60_000)
+    page.locator(".sweep-player button.pause").locator("visible=true").first.click()
