@@ -68,7 +68,8 @@ class Pins:
         self.button.on_click(lambda *_: explorer.guarded(self.pin_current)())
         self.listing = pn.Column(sizing_mode="stretch_width", margin=0)
         self._restoring = False
-        self.futures: list = []  # the recomputations of a link's pins
+        self.futures: list = []  # the recomputations of pins (tests wait for them)
+        self._pending = 0  # pins clicked, not yet computed
         explorer.param.watch(self._relabel, explorer.model_parameters())
         explorer.param.watch(self._on_link, ["pins"])
 
@@ -95,7 +96,7 @@ class Pins:
     def pin_current(self):
         """Pin the current parameters: their curves are computed again from the recipe (off
         the event loop; cached, so at once), exactly as a link's pin is. Returns the Future."""
-        if len(self.pins) >= MAX_PINS:
+        if len(self.pins) + self._pending >= MAX_PINS:  # clicks faster than their answers too
             self.explorer.show_message(f"At most {MAX_PINS} pins: remove one first.")
             return None
         return self._recompute([self.explorer.values()], write=True)
@@ -236,13 +237,25 @@ class Pins:
             return outputs
 
         def done(outputs):
+            if write:
+                self._pending -= 1
             added = [self.add(values, {k: out[k] for k in keys})
                      for values, out in zip(sets, outputs, strict=True)]
             if write and any(pin is not None for pin in added):
                 self._write_link()
 
-        future = self.explorer.run_in_background(work, on_done=done, cancellable=False)
-        self.futures.append(future)
+        def failed(exc):
+            if write:
+                self._pending -= 1
+            self.explorer.show_message(f"**Could not pin these curves:** {exc}", "danger")
+
+        if write:  # a click: each one pins
+            self._pending += 1
+            future = self.explorer.run_in_background(work, on_done=done, on_error=failed,
+                                                     cancellable=False)
+        else:  # a link's pins: the latest set given wins (a client may send many)
+            future = self.explorer.run_latest("pins", work, on_done=done, on_error=failed)
+        self.futures = [f for f in self.futures if not f.done()] + [future]
         return future
 
     # -- export --------------------------------------------------------------------------

@@ -145,3 +145,14 @@ def test_a_hostile_links_pins_are_checked():
         explorer.pins = "not a list"  # refused by the parameter itself
     assert links.clean_query('?pins={"rho":1}', links.schema_of([SpikedExplorer]))[1]
     assert not links.clean_query('?pins=[{"rho":0.1}]', links.schema_of([SpikedExplorer]))[1]
+
+
+def test_the_latest_pins_a_link_gives_win():
+    """A client may send the link's pins again and again: only the latest set is pinned."""
+    explorer = SpikedExplorer()
+    for rho in (0.1, 0.15, 0.3):
+        explorer.pins = [{"rho": rho}]
+    settle(explorer)
+    wait_until(lambda: len(explorer.pinned.pins) == 1)
+    settle(explorer)
+    assert [p.values["rho"] for p in explorer.pinned.pins] == [0.3]
