@@ -23,6 +23,13 @@ from dashboards.base import (
     sanitize_query,
 )
 from dashboards.guards import check_upload_sizes
+from dashboards.present import (
+    PRESENT_CLASS_JS,
+    PRESENT_KEYS_JS,
+    PRESENT_PAGE_CSS,
+    PRESENT_TABS_CSS,
+    Presentation,
+)
 from dashboards.quiet import collect_when_quiet
 from dashboards.warm import lighten_session_cleanup, start_background_work, warm_caches
 from dashboards.wire import throttled_sliders_only
@@ -49,13 +56,16 @@ EXPLORERS = {
 
 
 class PageSettings(param.Parameterized):
-    """Page-wide settings mirrored in the URL: ``?lecture=true``, ``?predict=true`` (the
-    theme, ``?theme=dark``, is read by Panel itself)."""
+    """Page-wide settings mirrored in the URL: ``?lecture=true``, ``?predict=true``,
+    ``?present=true&step=2`` (the theme, ``?theme=dark``, is read by Panel itself)."""
 
     lecture = param.Boolean(default=False, label="Lecture mode")
     predict = param.Boolean(default=False, label="Predict, then reveal")
     # not in the link: a predict link always opens with the answers hidden
     revealed = param.Boolean(default=False, label="Reveal (R)")
+    present = param.Boolean(default=False, label="Present")
+    # the guided step of the presentation (0: none); a link's is clamped to the steps there are
+    step = param.Integer(default=0)
 
     @property
     def answers_hidden(self) -> bool:
@@ -64,7 +74,9 @@ class PageSettings(param.Parameterized):
 
 #: what each key of a link must look like (the explorers' and the page's own)
 QUERY_SCHEMA = links.schema_of(EXPLORERS.values(), {"tab": "integer", "lecture": "boolean",
-                                                    "predict": "boolean"})
+                                                    "predict": "boolean",
+                                                    "present": "boolean",
+                                                    "step": "integer"})
 
 
 #: tab titles wrap onto a second row when the page is narrower than all of them (lecture
@@ -83,12 +95,14 @@ class LazyTabs:
         self.slots = {title: pn.Column(sizing_mode="stretch_width") for title in EXPLORERS}
         self.built: dict[str, pn.viewable.Viewer] = {}
         self.tabs = pn.Tabs(*self.slots.items(), ("About", about_panel()), dynamic=True,
-                            sizing_mode="stretch_width", stylesheets=[TABS_CSS])
+                            sizing_mode="stretch_width",
+                            stylesheets=[TABS_CSS, PRESENT_TABS_CSS])
         if pn.state.location is not None:
             restore_query(pn.state.location, pn.state.session_args)  # see its docstring
             sanitize_query(pn.state.location, QUERY_SCHEMA)  # already clean when served
             pn.state.location.sync(self.tabs, {"active": "tab"})
-            pn.state.location.sync(settings, {"lecture": "lecture", "predict": "predict"})
+            pn.state.location.sync(settings, {"lecture": "lecture", "predict": "predict",
+                                              "present": "present", "step": "step"})
         # after the link's own watcher: a tab clicked is in the query before its explorer is
         # built, whose ``sync_url`` re-applies the whole query (the old ``tab`` sent the page
         # back to the previous tab: every click showed the tab clicked before)
@@ -146,7 +160,8 @@ html.lecture-mode #header { flex-wrap: wrap; position: relative; }
 
 #: the header controls' widths (normal, lecture mode): the larger type needs more room
 HEADER_WIDTHS = {"lecture-switch": (170, 230), "predict-switch": (200, 290),
-                 "reveal-toggle": (100, 140), "theme-switch": (110, 160)}
+                 "reveal-toggle": (100, 140), "present-button": (110, 150),
+                 "theme-switch": (110, 160)}
 LECTURE_CLASS_JS = "document.documentElement.classList.toggle('lecture-mode', on)"
 
 
@@ -160,8 +175,8 @@ def lecture_switch(settings: PageSettings) -> pn.widgets.Switch:
     switch.jscallback(value="const on = cb_obj.value; " + LECTURE_CLASS_JS)
     if pn.state.curdoc is not None:
         pn.state.curdoc.js_on_event("document_ready", CustomJS(code=(
-            "const on = new URLSearchParams(window.location.search).get('lecture') === "
-            "'true'; " + LECTURE_CLASS_JS)))
+            "const on = new URLSearchParams(window.location.search).get('lecture') "
+            "?.toLowerCase() === 'true'; " + LECTURE_CLASS_JS)))
     return switch
 
 
@@ -232,9 +247,11 @@ def build_page() -> pn.template.BootstrapTemplate:
     )
     settings = PageSettings()
     tabs = LazyTabs(settings)
-    template.config.raw_css.append(LECTURE_PAGE_CSS)
+    template.config.raw_css.extend([LECTURE_PAGE_CSS, PRESENT_PAGE_CSS])
     lecture = lecture_switch(settings)
-    header = pn.Row(lecture, predict_controls(settings), theme_switch(), align="center")
+    presentation = Presentation(settings, tabs)
+    header = pn.Row(lecture, predict_controls(settings), presentation.button, theme_switch(),
+                    presentation.keys, align="center")
     template.header.append(header)
 
     def fit_header(*_):
@@ -253,6 +270,10 @@ def build_page() -> pn.template.BootstrapTemplate:
         throttled_sliders_only(pn.state.curdoc)  # a slider move is one message, not two
         # labels of checkboxes and switches toggle them
         pn.state.curdoc.js_on_event("document_ready", CustomJS(code=CLICKABLE_LABELS_JS))
+        # a presentation link opens presenting; its keys work from then on
+        pn.state.curdoc.js_on_event("document_ready", CustomJS(code=(
+            "const on = new URLSearchParams(window.location.search).get('present') "
+            "?.toLowerCase() === 'true'; " + PRESENT_CLASS_JS + "; " + PRESENT_KEYS_JS)))
     return template
 
 

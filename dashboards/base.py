@@ -566,6 +566,11 @@ class Explorer(pn.viewable.Viewer):
     #: what "Pin these curves" keeps (``dashboards.pins``): the recipe that computes them and
     #: the glyphs to copy ("source.column" or a source's key, as in ``ANSWERS``)
     PINNED: tuple = ()
+    #: the presentation view (``dashboards.present``): its guided steps (``GuidedStep``: a preset,
+    #: a caption, labels on the plot; none: one per preset) and the figure it shows (None:
+    #: the first of ``FIGURES``)
+    STEPS: tuple = ()
+    PRESENTED: str | None = None
     #: the pinned parameter sets (in the link as ``<prefix>pins``; ``dashboards.pins``)
     pins = param.List(default=[], doc="pinned parameter sets, the values that differ from "
                       "the defaults")

@@ -27,6 +27,7 @@ from .base import (
     set_subtitle,
     summary_pane,
 )
+from .present import Callout, GuidedStep
 from .recipes import capacity as recipes
 from .recipes import readable
 from .recipes.capacity import (  # noqa: F401 (the page's names: tests, warm-up)
@@ -193,6 +194,25 @@ gives 6.698, and the Euler characteristic an upper bound of 8.34.
 """
 
 
+#: the presentation view's guided steps (``dashboards.present``)
+STEPS = (
+    GuidedStep("Gardner: α_c = 2 at zero margin",
+         "A perceptron with spherical weights stores random patterns up to P = 2N; beyond, "
+         "no weight vector classifies them all.",
+         (Callout("capacity α_c", source="margin_point"),)),
+    GuidedStep("Positive margin κ = 1: fewer patterns",
+         "Asking for a margin costs capacity: the largest load falls well below 2.",
+         (Callout("α_c(κ)", source="margin_point"),)),
+    GuidedStep("Negative margin: replica symmetry is not enough",
+         "Below zero margin the solutions no longer form a convex set: the replica-symmetric "
+         "capacity is only an estimate.",
+         (Callout("α_c(κ), RS", source="margin_point"),)),
+    GuidedStep("Binary weights: 0.833, not 4/π",
+         "±1 weights store far fewer patterns than spherical ones.",
+         (Callout("binary weights", source="binary_point"),
+          Callout("spherical weights", source="margin_point"))),
+)
+
 class CapacityExplorer(CapacityParameters, Explorer):
     """Perceptron storage capacity: spherical and binary weights, errors, injectivity."""
     ANIMATED = ("kappa", "alpha")
@@ -200,6 +220,7 @@ class CapacityExplorer(CapacityParameters, Explorer):
     ANSWERS = ("margin_curve", "margin_rsb", "margin_point", "binary_point",
                "overlap_threshold", "cover_limit", "binary_negative", "binary_thresholds",
                "errors_threshold", "injectivity_thresholds")
+    STEPS = STEPS
 
     title = "Storage capacity"
     SOURCES = recipes.SOURCES

@@ -31,6 +31,7 @@ from .base import (
     control,
     legend_below,
 )
+from .present import Callout, GuidedStep
 from .processes import Step
 from .recipes import diffusion as recipes
 from .recipes import readable
@@ -213,11 +214,38 @@ def decade_ticks(values) -> list[float]:
     return [m * 10.0**k for k in range(int(lo), int(hi) + 1) for m in steps]
 
 
+#: the presentation view's guided steps (``dashboards.present``)
+STEPS = (
+    GuidedStep("Speciation in a two-class mixture",
+         "Run backwards from noise: at the speciation time t_S the trajectories commit to "
+         "one of the two classes. With the exact score they never collapse.",
+         (Callout("speciation t_S", source="times", label="t_S"),
+          Callout("classes formed", source="regimes", label="classes formed"))),
+    GuidedStep("Memorisation with few data (n = 50)",
+         "The empirical score of only 50 training points: soon after speciation the "
+         "trajectories collapse onto training points, at t_C.",
+         (Callout("speciation t_S", source="times", label="t_S"),
+          Callout("collapse t_C", source="times", label="t_C"),
+          Callout("memorised", source="regimes", label="collapsed"))),
+    GuidedStep("More data, later collapse (n = 5000)",
+         "With more data the collapse comes later in the backward process: the window in "
+         "which the model generalises widens.",
+         (Callout("speciation t_S", source="times", label="t_S"),
+          Callout("generalising window", source="regimes", label="classes formed"),
+          Callout("collapse t_C", source="times", label="t_C"))),
+    GuidedStep("Handwritten digits",
+         "The same two times for handwritten digits: classes form first, then trajectories "
+         "collapse onto training images.",
+         (Callout("speciation t_S", source="times", label="t_S"),
+          Callout("collapse t_C", source="times", label="t_C"))),
+)
+
 class DiffusionExplorer(DiffusionParameters, Explorer):
     """Speciation and collapse of generative diffusion, from mixtures to real data."""
     ANIMATED = ("n", "separation")
     PINNED = ("timeline", ("times",))
     ANSWERS = ("regimes", "times", "phase", "phase_point")
+    STEPS = STEPS
 
     title = "Diffusion models"
     SOURCES = recipes.SOURCES

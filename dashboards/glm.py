@@ -40,6 +40,7 @@ from .base import (
     submit_background,
     summary_pane,
 )
+from .present import Callout, GuidedStep
 from .recipes import glm as recipes
 from .recipes import readable
 from .recipes.glm import (  # noqa: F401 (the page's names: the warm-up, tests, benchmarks)
@@ -186,11 +187,40 @@ $\lambda = \Delta$ (thick) removes the peak.
 """
 
 
+#: the presentation view's guided steps (``dashboards.present``)
+STEPS = (
+    GuidedStep("Binary perceptron: the hard phase between α_IT and α_alg",
+         "A perceptron teacher with ±1 weights: from α_IT on the Bayes-optimal student "
+         "finds the teacher exactly, but GAMP does so only from α_alg; between them lies "
+         "the hard phase.",
+         (Callout("α_IT", source="thresholds", label="α_IT"),
+          Callout("hard phase", source="regions", label="hard phase"),
+          Callout("α_alg: GAMP jumps", source="thresholds", label="α_alg"))),
+    GuidedStep("Phase retrieval: weak recovery at α = 1/2",
+         "Only |z| is observed: below α = 1/2 nothing is learned, then the overlap grows "
+         "continuously; exact recovery needs more samples, and GAMP more still.",
+         (Callout("weak recovery", source="thresholds", label="α_WR"),
+          Callout("hard phase", source="regions", label="hard phase"))),
+    GuidedStep("Compressed sensing (ρ = 0.3)",
+         "Sparse signals without noise: exact recovery is possible once there are as many "
+         "samples as non-zero entries, α = ρ; AMP needs α_alg.",
+         (Callout("α_IT = ρ", source="thresholds", label="α_IT"),
+          Callout("hard phase", source="regions", label="hard phase"),
+          Callout("α_alg", source="thresholds", label="α_alg"))),
+    GuidedStep("Double descent of ridge regression",
+         "Ridge regression with almost no regularisation: the test error peaks where "
+         "samples and dimensions are equal (interpolation); the optimal λ removes the peak."),
+    GuidedStep("Random features: the peak at p = n",
+         "Random-features regression: the test error peaks where the number of features "
+         "equals the number of samples, then descends again with more features."),
+)
+
 class GlmExplorer(GlmParameters, Explorer):
     """Teacher-student GLMs: Bayes-optimal, GAMP and ridge learning curves, thresholds."""
     ANIMATED = ("alpha", "noise", "lam")
     PINNED = ("curves", ("curves.bayes", "curves.uninformed"))
     ANSWERS = ("regions", "thresholds", "curves.bayes")
+    STEPS = STEPS
 
     title = "Teacher-student learning curves"
     SOURCES = recipes.SOURCES

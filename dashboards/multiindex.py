@@ -29,6 +29,7 @@ from .base import (
     set_subtitle,
     summary_pane,
 )
+from .present import Callout, GuidedStep
 from .recipes import multiindex as recipes
 from .recipes.multiindex import EIGEN_COLORS, MultiIndexParameters
 
@@ -163,12 +164,39 @@ at $\alpha_{{\rm IT}}$ but GAMP reaches it only at $\alpha_{{\rm alg}}$: the sha
 """
 
 
+#: the presentation view's guided steps (``dashboards.present``)
+STEPS = (
+    GuidedStep("Committee: hidden units specialise",
+         "A committee of two units: their sum is learned at once; the units tell themselves "
+         "apart only from α_spec on, continuously.",
+         (Callout("specialisation α_spec", source="eigen_thresholds", label="α_spec"),)),
+    GuidedStep("Binary committee: a hard phase",
+         "With ±1 weights the specialisation is a jump: possible from α_IT, reached by GAMP "
+         "only from α_alg. A computational-to-statistical gap.",
+         (Callout("α_IT", source="eigen_thresholds", label="α_IT"),
+          Callout("hard phase", source="eigen_regions", label="hard phase"),
+          Callout("α_alg", source="eigen_thresholds", label="α_alg"))),
+    GuidedStep("Phase retrieval y = z²: weak recovery at α = 1/2",
+         "y = z² says nothing about the sign of z: below α = 1/2 nothing is learned, then "
+         "the overlap grows from zero.",
+         (Callout("weak recovery", source="eigen_thresholds", label="direction 1"),)),
+    GuidedStep("Parity y = sign(z₁ z₂ z₃): hard",
+         "The parity of three directions: no direction carries a signal of its own, so none "
+         "is found from scratch with a number of samples proportional to d."),
+    GuidedStep("Staircase y = z₁² + sign(z₂ z₃)",
+         "A staircase: the z₁² part is learned first, and knowing z₁ opens the way to the "
+         "other two directions at a larger α.",
+         (Callout("first direction", source="eigen_thresholds", label="direction 1"),
+          Callout("the next ones", source="eigen_thresholds", label="direction 2"))),
+)
+
 class MultiIndexExplorer(MultiIndexParameters, Explorer):
     """Multi-index models: weak recovery, staircases, committee specialisation."""
     ANIMATED = ("alpha",)
     PINNED = ("eigenvalues", ("eigen.m1", "eigen.m2"))
     ANSWERS = ("eigen_regions", "eigen_thresholds", "eigen.b1", "eigen.b2", "eigen.b3",
                "entropy_thresholds", "units_thresholds", "units.diag_bayes", "units.off_bayes")
+    STEPS = STEPS
 
     title = "Multi-index models"
     SOURCES = recipes.SOURCES

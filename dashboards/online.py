@@ -28,6 +28,7 @@ from .base import (
     summary_pane,
 )
 from .plotstyle import fit_legend, readable_log_ticks, subtitles, themed_color
+from .present import Callout, GuidedStep
 from .recipes import online as recipes
 from .recipes import readable
 from .recipes.online import (  # noqa: F401 (the page's names: tests, warm-up, benchmarks)
@@ -201,11 +202,37 @@ linearly unstable: the units still specialise, but the error stalls above zero.
 """
 
 
+#: the presentation view's guided steps (``dashboards.present``)
+STEPS = (
+    GuidedStep("Saad-Solla plateau (K = M = 2)",
+         "Online SGD from small weights: the student first learns the teacher's average and "
+         "sits on a plateau where its units are alike, until they specialise.",
+         (Callout("plateau", source="plateau"),
+          Callout("specialisation", source="special"))),
+    GuidedStep("Larger networks, longer plateaus (K = M = 4)",
+         "With four units the plateau is higher and lasts longer.",
+         (Callout("plateau", source="plateau"),
+          Callout("specialisation", source="special"))),
+    GuidedStep("Over-parameterised student (K = 4, M = 2)",
+         "More student units than teacher units: two of them learn the teacher's, the "
+         "other two shrink and cancel each other.",
+         (Callout("plateau", source="plateau"),
+          Callout("specialisation", source="special"))),
+    GuidedStep("Learning rate too large (η > η_c)",
+         "Above the critical learning rate the steps overshoot: the error never reaches "
+         "zero."),
+    GuidedStep("Noisy teacher: the error floor grows with η",
+         "Noisy labels: at a constant learning rate SGD ends on an error floor, higher for "
+         "a larger η.",
+         (Callout("plateau", source="plateau"),)),
+)
+
 class OnlineExplorer(OnlineParameters, Explorer):
     """Online SGD of two-layer networks: Saad-Solla ODEs, plateaus, specialisation."""
     ANIMATED = ("lr", "noise")
     PINNED = ("trajectory", ("eps",))
     ANSWERS = ("plateau", "special", "sweep_marks")
+    STEPS = STEPS
 
     title = "Online SGD dynamics"
     SOURCES = recipes.SOURCES

@@ -96,6 +96,8 @@ class FigureLayout:
     span: str  # "full" or "half"
     height: int  # in normal mode, without the legend
     lecture: bool = False
+    #: in the presentation view: the figure's (width, height) there, legend included
+    presented: tuple[int, int] | None = None
 
 
 _LAYOUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -135,6 +137,8 @@ def set_subtitle(fig, text: str) -> None:
 def figure_width(fig, lecture: bool | None = None) -> float:
     layout = layout_of(fig)
     lecture = layout.lecture if lecture is None else lecture
+    if layout.presented is not None:
+        return layout.presented[0]
     return FIGURE_MIN_WIDTH[(layout.span, lecture)]
 
 
@@ -223,6 +227,8 @@ def fit_legend(fig) -> None:
             legend.update(**shape)
         extra += height
     height = round(layout.height * (LECTURE_HEIGHT_SCALE if layout.lecture else 1.0) + extra)
+    if layout.presented is not None:
+        height = layout.presented[1]  # the window's: the legend takes from the frame
     if fig.height != height:
         fig.height = height
 

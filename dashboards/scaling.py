@@ -25,6 +25,7 @@ from .base import (
     set_subtitle,
     summary_pane,
 )
+from .present import Callout, GuidedStep
 from .recipes import readable
 from .recipes import scaling as recipes
 from .recipes.scaling import COLORS, ScalingParameters, exponents
@@ -143,11 +144,29 @@ def decay(exponent) -> str:
     return f"n<sup>−{float(exponent):.3f}</sup>"
 
 
+#: the presentation view's guided steps (``dashboards.present``)
+STEPS = (
+    GuidedStep("Noiseless to noisy crossover",
+         "Kernel ridge regression with the best regularisation: a fast noiseless decay, "
+         "then a slower one once the noise is resolved, around n*.",
+         (Callout("crossover n*", source="crossover"),)),
+    GuidedStep("Saturation: a smoother target does not help beyond r = 1",
+         "Ridge cannot use smoothness beyond r = 1: the decay saturates at the r = 1 rate.",
+         (Callout("crossover n*", source="crossover"),)),
+    GuidedStep("Too little regularisation with noise: a plateau (ℓ > a)",
+         "A regularisation that vanishes faster than the spectrum decays: the variance stops "
+         "decaying and the error stops improving."),
+    GuidedStep("Slowly vanishing λ = 1/√n: the bias limits the rate",
+         "A regularisation that vanishes too slowly: the bias sets the rate of decay.",
+         (Callout("crossover n*", source="crossover"),)),
+)
+
 class ScalingExplorer(ScalingParameters, Explorer):
     """Kernel ridge regression: learning curves, decay exponents, the noisy crossover."""
     ANIMATED = ("capacity", "source", "log_noise")
     PINNED = ("curve", ("curve.error",))
     ANSWERS = ("crossover", "crossover_exponent", "phase_lines")
+    STEPS = STEPS
 
     title = "Scaling laws"
     SOURCES = recipes.SOURCES

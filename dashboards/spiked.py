@@ -27,6 +27,7 @@ from .base import (
     set_subtitle,
     summary_pane,
 )
+from .present import Callout, GuidedStep
 from .recipes import spiked as recipes
 from .recipes.spiked import (  # noqa: F401 (the page's names: tests, warm-up, benchmarks)
     CURVE_POINTS,
@@ -120,6 +121,29 @@ CONTROLS = (
 )
 
 
+#: the presentation view's guided steps (``dashboards.present``)
+STEPS = (
+    GuidedStep("BBP transition (Gaussian spike)",
+         "A Gaussian spike: below λ = 1 nothing beats a guess; from λ = 1 on, PCA and AMP "
+         "correlate with the spike, continuously. AMP is optimal here.",
+         (Callout("BBP transition", source="thresholds", label="λ = 1"),)),
+    GuidedStep("Z2 synchronisation (Rademacher spike)",
+         "A ±1 spike: still a continuous transition at λ = 1, but above it AMP's error is "
+         "below PCA's.",
+         (Callout("weak recovery from λ = 1", source="thresholds", label="λ = 1"),)),
+    GuidedStep("First-order transition of sparse PCA (ρ = 0.05)",
+         "A very sparse spike: the Bayes-optimal error jumps at λ_IT, but AMP stays near zero "
+         "overlap until λ_alg. Estimation is possible, yet AMP fails: the hard phase.",
+         (Callout("λ_IT", source="thresholds", label="λ_IT"),
+          Callout("hard phase", source="regions", label="hard phase"),
+          Callout("λ_alg: AMP jumps", source="thresholds", label="λ_alg"))),
+    GuidedStep("Sparse Gauss-Bernoulli spike (ρ = 0.02)",
+         "Sparser still: the hard phase now spans most of the λ axis, from λ_IT up to where "
+         "AMP finally learns.",
+         (Callout("λ_IT", source="thresholds", label="λ_IT"),
+          Callout("hard phase", source="regions", label="hard phase"))),
+)
+
 def amp_overlay(page) -> dict:
     """The AMP runs of the current model, in the plotted quantity (none: an empty overlay)."""
     done = page._amp
@@ -172,6 +196,7 @@ class SpikedExplorer(SpikedParameters, Explorer):
     ANIMATED = ("snr", "rho")
     PINNED = ("curves", ("curves.bayes", "curves.uninformed"))
     ANSWERS = ("regions", "thresholds", "curves.bayes", "phase")
+    STEPS = STEPS
 
     title = "Low-rank matrix estimation"
     SOURCES = recipes.SOURCES

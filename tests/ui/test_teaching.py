@@ -284,3 +284,104 @@ def test_a_sweep_plays_in_a_tab_opened_after_the_page(page, app_url):
     page.wait_for_function("() => window.__changes['glm-landscape'].length >= 3",
                            timeout=60_000)
     page.locator(".sweep-player button.pause").locator("visible=true").first.click()
+
+
+JS_CALLOUTS = """() => {
+    for (const doc of Bokeh.documents) for (const m of doc._all_models.values())
+        if (m.type === 'LabelSet' && m.name === 'present-callouts')
+            return m.visible ? Array.from(m.source.data.text) : [];
+    return null;
+}"""
+#: the animated parameter's value the presentation bar shows
+JS_READOUT = """() => {
+  function walk(root) { for (const el of root.querySelectorAll('*')) {
+    if (el.shadowRoot) { const found = walk(el.shadowRoot); if (found !== null) return found; }
+    if (el.classList.contains('present-readout')) {
+      const text = el.shadowRoot.querySelector('p').textContent;
+      return Number(text.split('=')[1]); } }
+    return null; }
+  return walk(document); }"""
+JS_PRESENTING = "() => document.documentElement.classList.contains('present-mode')"
+JS_PLOT_BOX = """() => {
+  function walk(root) { for (const el of root.querySelectorAll('*')) {
+    if (el.shadowRoot) { const found = walk(el.shadowRoot); if (found) return found; }
+    if (el.tagName === 'CANVAS' && el.getBoundingClientRect().height > 200) {
+      const r = el.getBoundingClientRect(); return [r.top, r.bottom, r.width]; } }
+    return null; }
+  return walk(document); }"""
+
+
+def query_of(page) -> dict:
+    from urllib.parse import parse_qsl, urlsplit
+
+    return dict(parse_qsl(urlsplit(page.url).query))
+
+
+def test_the_presentation_view_keys_move_the_parameter_and_pick_the_steps(browser, app_url):
+    """A ``?present=true&step=3`` link opens one plot on a 1280x720 screen with the step's
+    caption and labels; ← → move λ, a number key picks a step, Space plays the sweep, Esc
+    gives the page back."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    try:
+        open_page(page, f"{app_url}?tab=0&present=true&step=3", ready="spiked-curves",
+                  timeout=60_000)
+        caption = page.locator(".present-caption p").first
+        caption.wait_for(state="visible", timeout=30_000)
+        assert "hard phase" in caption.inner_text()
+        assert page.evaluate(JS_PRESENTING)
+        assert not page.locator("#header").is_visible()
+        assert not page.locator(".controls").first.is_visible()
+        page.wait_for_function(f"() => ({JS_CALLOUTS})().length === 3", timeout=30_000)
+        assert page.evaluate(JS_CALLOUTS) == ["λ_IT", "hard phase", "λ_alg: AMP jumps"]
+        top, bottom, width = page.evaluate(JS_PLOT_BOX)
+        assert bottom <= 720  # the whole plot on the screen
+        assert width > 1000  # and as wide as it
+        assert top >= page.locator(".present-bar").first.bounding_box()["height"]
+
+        # the step's preset where the link gives no value (its λ: the default is 0.9)
+        readout = page.locator(".present-readout p").first
+        page.wait_for_function(f"() => ({JS_READOUT})() === 0.85", timeout=30_000)
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(f"() => ({JS_READOUT})() > 0.85", timeout=30_000)
+        moved = page.evaluate(JS_READOUT)
+        page.wait_for_function(
+            f"() => Number(new URLSearchParams(location.search).get('snr')) === {moved}",
+            timeout=30_000)  # in the link
+        page.keyboard.press("ArrowLeft")
+        page.wait_for_function(f"() => ({JS_READOUT})() < {moved}", timeout=30_000)
+        assert "λ" in readout.inner_text()
+
+        page.keyboard.press("1")  # the first step: the BBP transition of a Gaussian spike
+        page.wait_for_function("() => new URLSearchParams(location.search).get('step') === '1'",
+                               timeout=30_000)
+        page.wait_for_function(f"() => ({JS_CALLOUTS})()[0] === 'BBP transition'",
+                               timeout=30_000)
+        assert "Gaussian spike" in caption.inner_text()
+        assert query_of(page)["prior"] == "gaussian"
+
+        page.evaluate(JS_WATCH_SOURCE, "spiked-landscape")
+        page.keyboard.press(" ")  # plays the sweep of λ
+        page.wait_for_function("() => window.__changes['spiked-landscape'].length >= 3",
+                               timeout=60_000)
+        page.keyboard.press(" ")
+        page.keyboard.press("Escape")
+        page.wait_for_function(f"() => !({JS_PRESENTING})()", timeout=30_000)
+        page.locator(".controls").first.wait_for(state="visible", timeout=30_000)
+        assert page.locator("#header").is_visible()
+        assert query_of(page).get("present", "false").lower() == "false"
+        assert page.evaluate(JS_CALLOUTS) == []
+    finally:
+        context.close()
+
+
+def test_the_present_button_opens_the_presentation_of_the_tab_shown(page, app_url):
+    open_page(page, f"{app_url}?tab=1", ready="glm-curves", timeout=60_000)
+    page.locator(".present-button .bk-btn").first.click()
+    page.wait_for_function(JS_PRESENTING, timeout=30_000)
+    page.locator(".present-bar").first.wait_for(state="visible", timeout=30_000)
+    assert "Teacher-student" in page.locator(".present-heading p").first.inner_text()
+    page.locator(".present-bar .bk-btn-primary").first.click()  # Next: the first step
+    page.wait_for_function("() => new URLSearchParams(location.search).get('step') === '1'",
+                           timeout=30_000)
+    page.wait_for_function(f"() => ({JS_CALLOUTS})().includes('hard phase')", timeout=60_000)

@@ -1,0 +1,541 @@
+"""Presentation view: one explorer's main plot on the whole screen, with large type, keys and
+guided steps.
+
+``?present=true`` (or the header's "Present" button) hides the page's header, tabs,
+controls and every other plot of the active explorer; its ``PRESENTED`` figure fills the
+window's height in lecture-size type, under a bar with the step's title and caption.
+Keys (``PRESENT_KEYS_JS`` sends them to the server, which does every move as a control
+would): ← → (and ↑ ↓) step the animated parameter through its sweep's frames, Space plays
+or pauses the sweep, 1-9 go to a guided step, PageDown/PageUp (a presenter's clicker) or
+N/P to the next or previous one, F full screen, Esc leaves. A guided step (``GuidedStep``) is a
+preset with a caption and on-plot labels (``Callout``) placed at the x of a threshold, a
+band or a point that the page draws, so they follow the data they name. The step is in the
+link (``?step=2``); a link opens at that step's caption and labels with the link's values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import panel as pn
+
+from . import plotstyle
+from .sweep import nearest_frame
+
+
+@dataclass(frozen=True)
+class Callout:
+    """A label on the presented plot at ``x``: a number, a function of the explorer, or the
+    row of ``source`` whose label starts with ``label`` (a threshold line's ``x``, or the
+    middle of a band's ``left``/``right``; the first row when ``label`` is None)."""
+
+    text: str
+    x: float | Callable | None = None
+    source: str | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class GuidedStep:
+    """A guided step: the preset it applies, its caption (one or two plain sentences) and
+    its labels on the plot."""
+
+    preset: str
+    caption: str
+    callouts: tuple[Callout, ...] = ()
+
+
+#: keys the server acts on (what the browser sends; anything else is ignored)
+KEYS = {"ArrowRight": 1, "ArrowUp": 1, "ArrowLeft": -1, "ArrowDown": -1}
+NEXT_KEYS = ("PageDown", "n", "N")
+PREVIOUS_KEYS = ("PageUp", "p", "P")
+#: the bar above the plot and the page's margins (px): the plot gets the rest of the window
+BAR_HEIGHT = 275
+PAGE_MARGINS = 60
+MIN_PLOT_HEIGHT = 280
+#: the window assumed until the browser has said (a projector's), and the sizes accepted
+DEFAULT_WINDOW = (1280, 720)
+MIN_WINDOW, MAX_WINDOW = (640, 480), (7680, 4320)
+#: labels on the plot: font, and rows from the plot's bottom edge (px) so they never overlap
+CALLOUT_FONT = "20px"
+CALLOUT_ROW = 44
+CALLOUT_BOTTOM = 12
+
+#: a step's caption while the answers are hidden ("Predict, then reveal")
+PREDICT_CAPTION = "Predict first: where does it happen, and why? (R reveals the answer.)"
+
+#: the page while presenting: no header, no tab strip, no width cap
+PRESENT_PAGE_CSS = """
+html.present-mode #header { display: none !important; }
+html.present-mode #main > div { max-width: none !important; }
+html.present-mode .link-notice { display: none !important; }
+"""
+#: on the tabs' own stylesheet (their strip is in a shadow root)
+PRESENT_TABS_CSS = ":host-context(html.present-mode) .bk-headers-wrapper { display: none; }"
+PRESENT_CLASS_JS = "document.documentElement.classList.toggle('present-mode', on)"
+
+#: the browser side: keys while presenting (not while typing) go to the server through the
+#: page's hidden ``present-keys`` input, numbered so that the same key twice is two
+#: changes; held arrows are thinned to one every 120 ms (each is a move of the page); F is
+#: the browser's own full screen; the window's height is sent on entering and on resize
+PRESENT_KEYS_JS = """
+if (!window.__lp_present_keys) {
+  window.__lp_present_keys = true;
+  let count = 0, last = 0;
+  const send = (text) => {
+    for (const doc of Bokeh.documents) for (const model of doc._all_models.values())
+      if (model.css_classes && model.css_classes.includes('present-keys')) {
+        model.value = text + '|' + (++count); return; }
+  };
+  window.__lp_present_send = send;
+  const presenting = () => document.documentElement.classList.contains('present-mode');
+  const known = ['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown', ' ', 'PageUp',
+                 'PageDown', 'Escape', 'n', 'N', 'p', 'P', '1', '2', '3', '4', '5', '6', '7',
+                 '8', '9'];
+  document.addEventListener('keydown', (event) => {
+    if (!presenting() || event.ctrlKey || event.metaKey || event.altKey) return;
+    const target = event.composedPath()[0];
+    if (target && (['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName) ||
+                   target.isContentEditable)) return;
+    if (event.key === 'f' || event.key === 'F') {
+      event.preventDefault();
+      if (document.fullscreenElement) document.exitFullscreen();
+      else document.documentElement.requestFullscreen().catch(() => {});
+      return;
+    }
+    if (!known.includes(event.key)) return;
+    event.preventDefault(); event.stopPropagation();
+    const now = performance.now();
+    if (event.repeat && now - last < 120) return;
+    last = now;
+    send(event.key === ' ' ? 'Space' : event.key);
+  }, true);
+  const size = () => send('size:' + innerWidth + 'x' + innerHeight);
+  window.addEventListener('resize', () => { if (presenting()) size(); });
+  if (presenting()) size();
+}
+"""
+
+
+def window_size(text) -> tuple[int, int]:
+    """A window's "<width>x<height>" from the browser (any text a client sends: clamped;
+    what cannot be read is a projector's 1280x720)."""
+    try:
+        width, height = (int(float(v)) for v in str(text).split("x"))
+    except (TypeError, ValueError, OverflowError):
+        width, height = DEFAULT_WINDOW
+    return (int(np.clip(width, MIN_WINDOW[0], MAX_WINDOW[0])),
+            int(np.clip(height, MIN_WINDOW[1], MAX_WINDOW[1])))
+
+
+def plot_size(window: tuple[int, int]) -> tuple[int, int]:
+    """The presented figure's (width, height) in a window of that size."""
+    return window[0] - PAGE_MARGINS, max(window[1] - BAR_HEIGHT, MIN_PLOT_HEIGHT)
+
+
+def steps_of(explorer) -> tuple[GuidedStep, ...]:
+    """The explorer's guided steps: its ``STEPS``, or else one per preset (its explanation
+    as the caption)."""
+    steps = getattr(explorer, "STEPS", ())
+    if steps:
+        return tuple(steps)
+    return tuple(GuidedStep(p.name, p.explanation) for p in getattr(explorer, "presets", ()))
+
+
+def _label_column(data: dict) -> list:
+    for name, column in data.items():
+        if name not in ("color",) and len(column) and isinstance(column[0], str):
+            return list(column)
+    return []
+
+
+def callout_x(callout: Callout, explorer) -> float | None:
+    """Where ``callout`` goes on the x axis now (None: what it names is not drawn)."""
+    if callable(callout.x):
+        value = callout.x(explorer)
+    elif callout.x is not None:
+        value = callout.x
+    else:
+        data = explorer.sources[callout.source].data
+        labels = _label_column(data)
+        rows = [i for i, text in enumerate(labels)
+                if callout.label is None or str(text).startswith(callout.label)]
+        if not rows and callout.label is None and len(next(iter(data.values()), [])):
+            rows = [0]
+        if not rows:
+            return None
+        row = rows[0]
+        if "left" in data and "right" in data:
+            left, right = float(data["left"][row]), float(data["right"][row])
+            log = getattr(explorer, "_presented_log_x", False) and left > 0 and right > 0
+            value = np.sqrt(left * right) if log else (left + right) / 2
+        else:
+            value = data["x"][row] if "x" in data else next(iter(data.values()))[row]
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if np.isfinite(value) else None
+
+
+def callout_data(callouts, explorer) -> dict:
+    """The labels' source: x, the row's height above the plot's bottom (screen px), text."""
+    placed = [(x, c.text) for c in callouts if (x := callout_x(c, explorer)) is not None]
+    return {"x": [x for x, _ in placed],
+            "y": [CALLOUT_BOTTOM + CALLOUT_ROW * i for i in range(len(placed))],
+            "text": [text for _, text in placed]}
+
+
+def _plain(text: str) -> str:
+    """A caption as Markdown that shows it as written (no emphasis or HTML from it)."""
+    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", text)
+
+
+class Stage:
+    """An explorer while it is presented: everything but its ``PRESENTED`` plot (and its
+    messages) hidden, the plot as high as the window allows in lecture-size type, the step's
+    labels on it. ``leave`` puts everything back as it was."""
+
+    def __init__(self, explorer, root, window=DEFAULT_WINDOW):
+        from bokeh.models import ColumnDataSource, LabelSet
+
+        self.explorer = explorer
+        key = getattr(explorer, "PRESENTED", None) or explorer.FIGURES[0].key
+        self.figure = getattr(explorer, f"fig_{key}")
+        self.pane = getattr(explorer, f"{key}_pane")
+        self.hidden: list = []
+        self._isolate(root, self.pane, keep=(explorer.message,))
+        explorer._presented_log_x = type(self.figure.x_scale).__name__ == "LogScale"
+        plotstyle.layout_of(self.figure).presented = plot_size(window)
+        if not explorer.lecture_mode:
+            plotstyle.style_figure(self.figure, True, explorer.__dict__.setdefault(
+                "_normal_style", {}))
+        else:
+            plotstyle.fit_legend(self.figure)
+        labels = explorer.__dict__.get("_callout_labels")
+        if labels is None or labels[0] is not self.figure:
+            dark = pn.config.theme == "dark"
+            source = ColumnDataSource({"x": [], "y": [], "text": []}, name=None)
+            label_set = LabelSet(
+                x="x", y="y", y_units="screen", text="text", source=source,
+                text_font_size=CALLOUT_FONT, text_align="center", text_font_style="bold",
+                text_color="#f0f0f0" if dark else "#1a1a1a",
+                background_fill_color="#2b2b2b" if dark else "white",
+                background_fill_alpha=0.88, border_line_color="#888888",
+                border_line_alpha=0.8, name="present-callouts")
+            self.figure.add_layout(label_set)
+            labels = explorer._callout_labels = (self.figure, label_set, source)
+        self.labels, self.source = labels[1], labels[2]
+        self.labels.visible = True
+        self.callouts: tuple[Callout, ...] = ()
+        self._watched: list = []
+
+    def _isolate(self, node, target, keep) -> bool:
+        """Hide every item of ``node``'s layout that neither holds ``target`` nor is in
+        ``keep``; True when ``node`` holds it."""
+        if node is target:
+            return True
+        objects = getattr(node, "objects", None)
+        if not isinstance(objects, list):
+            return False
+        holders = [self._isolate(child, target, keep) for child in objects]
+        if not any(holders):
+            return False
+        for child, holds in zip(objects, holders, strict=True):
+            if not holds and child not in keep and child.visible:
+                self.hidden.append(child)
+                child.visible = False
+        if isinstance(node, pn.Tabs):
+            node.active = holders.index(True)
+        return True
+
+    def resize(self, window: tuple[int, int]) -> None:
+        plotstyle.layout_of(self.figure).presented = plot_size(window)
+        plotstyle.fit_legend(self.figure)
+
+    def show(self, callouts, hidden: bool) -> None:
+        """Draw ``callouts`` (hidden while the answers are); they follow the sources they
+        name."""
+        self.callouts = tuple(callouts)
+        self._watch({c.source for c in self.callouts if c.source is not None})
+        self.labels.visible = not hidden
+        self.refresh()
+
+    def refresh(self, *_) -> None:
+        data = callout_data(self.callouts, self.explorer)
+        if data != {k: list(v) for k, v in self.source.data.items()}:
+            self.source.data = data
+
+    def _watch(self, names) -> None:
+        for source in self._watched:
+            source.remove_on_change("data", self._on_data)
+        self._watched = [self.explorer.sources[n] for n in sorted(names)
+                         if n in self.explorer.sources]
+        for source in self._watched:
+            source.on_change("data", self._on_data)
+
+    def _on_data(self, _attr, _old, _new):
+        self.explorer.guarded(self.refresh)()
+
+    def leave(self) -> None:
+        self._watch(())
+        self.labels.visible = False
+        self.source.data = {"x": [], "y": [], "text": []}
+        for item in self.hidden:
+            item.visible = True
+        self.hidden = []
+        plotstyle.layout_of(self.figure).presented = None
+        if not self.explorer.lecture_mode:
+            plotstyle.style_figure(self.figure, False, self.explorer.__dict__.setdefault(
+                "_normal_style", {}))
+        else:
+            plotstyle.fit_legend(self.figure)
+
+
+class Presentation:
+    """The page's presentation view: the header's "Present" button, the keys, the bar of
+    the guided steps, and the ``Stage`` of the explorer shown (``settings.present`` and
+    ``settings.step``, both in the link). ``tabs``: the page's ``LazyTabs``."""
+
+    def __init__(self, settings, tabs):
+        self.settings, self.tabs = settings, tabs
+        self.window = DEFAULT_WINDOW
+        self.stage: Stage | None = None
+        self.bar: pn.Column | None = None
+        self._slot: pn.Column | None = None
+        self._explorer_watch = None
+        self.keys = pn.widgets.TextInput(value="", visible=False, css_classes=["present-keys"])
+        self.keys.param.watch(self._on_keys, ["value"])
+        self.button = pn.widgets.Toggle.from_param(
+            settings.param.present, name="Present ▶", width=110, color="light",
+            css_classes=["present-button"])
+        self.button.jscallback(value=(
+            "const on = cb_obj.value; " + PRESENT_CLASS_JS + "; "
+            "if (on && window.__lp_present_send) window.__lp_present_send('size:' + "
+            "innerWidth + 'x' + innerHeight)"))
+        settings.param.watch(self._on_present, ["present"])
+        settings.param.watch(self._on_step, ["step"])
+        settings.param.watch(self._on_answers, ["predict", "revealed"])
+        tabs.tabs.param.watch(self._on_tab, ["active"])
+        self._going = False  # a step chosen in the page (not a link's)
+        # the keys of the page's link, as requested (the location soon holds every value)
+        self._link_keys = {k.decode() if isinstance(k, bytes) else str(k)
+                           for k in (pn.state.session_args or {})}
+        if settings.present:
+            self._on_present()
+
+    # -- what the browser says ------------------------------------------------------------
+    def _on_keys(self, event):
+        text = str(event.new or "")[:40].split("|")[0]
+        self.key(text)
+
+    def key(self, key: str) -> None:
+        """Act on a key from the browser (any string: unknown ones do nothing)."""
+        if key.startswith("size:"):
+            self.window = window_size(key[5:])
+            if self.stage is not None:
+                self.stage.resize(self.window)
+            return
+        if not self.settings.present:
+            return
+        if key in KEYS:
+            self.move(KEYS[key])
+        elif key == "Space":
+            self.play()
+        elif key in NEXT_KEYS:
+            self.go_to(self.settings.step + 1)
+        elif key in PREVIOUS_KEYS:
+            self.go_to(self.settings.step - 1)
+        elif key == "Escape":
+            self.settings.present = False
+        elif len(key) == 1 and key in "123456789":
+            self.go_to(int(key))
+
+    # -- actions --------------------------------------------------------------------------
+    @property
+    def explorer(self):
+        return None if self.stage is None else self.stage.explorer
+
+    @property
+    def steps(self) -> tuple[GuidedStep, ...]:
+        return () if self.explorer is None else steps_of(self.explorer)
+
+    def move(self, direction: int) -> None:
+        """The animated parameter one frame of its sweep up (1) or down (-1)."""
+        explorer = self.explorer
+        sweep = getattr(explorer, "sweep", None)
+        if sweep is None:
+            return
+        values = sweep.values()
+        current = getattr(explorer, sweep.name)
+        index = nearest_frame(values, current)
+        try:
+            if values[index] != current and (float(values[index]) - float(current)) * \
+                    direction > 0:
+                index -= direction  # between two frames: the next one is the nearer
+        except (TypeError, ValueError):
+            pass
+        index = min(max(index + direction, 0), len(values) - 1)
+        sweep.player.direction = 0
+        explorer.guarded(setattr)(explorer, sweep.name, values[index])
+
+    def play(self) -> None:
+        """Play the sweep (from its start when at its end), or pause it."""
+        sweep = getattr(self.explorer, "sweep", None)
+        if sweep is None:
+            return
+        player = sweep.player
+        if player.direction:
+            player.direction = 0
+            return
+        if player.value >= player.end:
+            player.value = player.start
+        player.direction = 1
+
+    def go_to(self, number: int) -> None:
+        """Guided step ``number`` (1-based; 0: the view as it is): its preset, caption and
+        labels."""
+        steps = self.steps
+        number = min(max(int(number), 0), len(steps))
+        if self.explorer is None:
+            return
+        if number:
+            sweep = getattr(self.explorer, "sweep", None)
+            if sweep is not None:
+                sweep.player.direction = 0  # a playing sweep would undo the step's values
+            self.explorer.guarded(self.explorer.apply_preset)(steps[number - 1].preset)
+        if self.settings.step != number:
+            self._going = True
+            try:
+                self.settings.step = number
+            finally:
+                self._going = False
+        else:
+            self._show_step()
+
+    # -- the page -------------------------------------------------------------------------
+    def _on_present(self, *_):
+        if self.settings.present:
+            self.enter()
+        else:
+            self.leave()
+
+    def _on_tab(self, *_):
+        if self.settings.present:  # a link's tab, or a hand-edited one: present that one
+            self.leave(keep_step=True)
+            self.enter()
+
+    def enter(self) -> None:
+        titles = list(self.tabs.slots)
+        active = self.tabs.tabs.active
+        if not 0 <= active < len(titles):
+            self.settings.present = False  # the About tab has nothing to present
+            return
+        if self.stage is not None:
+            return
+        explorer = self.tabs.build(titles[active])
+        slot = self.tabs.slots[titles[active]]
+        root = slot.objects[-1]
+        if self.bar is None:
+            self.bar = self._build_bar()
+        self.stage = Stage(explorer, root, self.window)
+        self._slot = slot
+        slot.objects = [self.bar, root]
+        self._explorer_watch = explorer.param.watch(
+            self._on_parameter, list(getattr(explorer, "ANIMATED", ())))
+        self._on_step()
+
+    def _open_link_step(self, number: int) -> None:
+        """A link's step: its preset's values where the link gives none (a copied link
+        keeps what was moved after the step; a plain ``?present=true&step=3`` shows it)."""
+        steps, explorer = self.steps, self.explorer
+        if not 0 < number <= len(steps) or not hasattr(explorer, "preset_values"):
+            return
+        values = {name: value for name, value in
+                  explorer.preset_values(steps[number - 1].preset).items()
+                  if explorer.url_prefix + name not in self._link_keys}
+        with explorer.giving(values):
+            explorer.guarded(explorer.param.update)(**values)
+
+    def leave(self, keep_step: bool = False) -> None:
+        if self.stage is None:
+            return
+        stage, self.stage = self.stage, None
+        stage.explorer.param.unwatch(self._explorer_watch)
+        stage.leave()
+        if self._slot is not None:
+            self._slot.objects = [o for o in self._slot.objects if o is not self.bar]
+        if not keep_step and self.settings.step:
+            self.settings.step = 0
+
+    def _on_step(self, *_):
+        if self.stage is None:
+            return
+        steps = self.steps
+        number = min(max(int(self.settings.step or 0), 0), len(steps))
+        if number != self.settings.step:
+            self.settings.step = number  # a link's step out of range
+            return
+        if not self._going:
+            self._open_link_step(number)
+        self._show_step()
+
+    def _show_step(self) -> None:
+        steps, number = self.steps, self.settings.step
+        step = steps[number - 1] if number else None
+        title = self.explorer.title
+        if step is None:
+            self.heading.object = f"**{title}** · the view as it is"
+            self.caption.object = (f"Press 1 to {len(steps)} or Next for the guided steps."
+                                   if steps else "")
+        else:
+            self.heading.object = f"**Step {number} of {len(steps)}** · {_plain(step.preset)}"
+            self.caption.object = (PREDICT_CAPTION if self.settings.answers_hidden
+                                   else _plain(step.caption))
+        self.stage.show(step.callouts if step else (), self.settings.answers_hidden)
+        self.back.disabled = number <= 0
+        self.next.disabled = number >= len(steps)
+        self._on_parameter()
+
+    def _on_answers(self, *_):
+        if self.stage is not None:
+            self._show_step()  # the caption tells the answer too
+
+    def _on_parameter(self, *_):
+        sweep = getattr(self.explorer, "sweep", None)
+        if sweep is None:
+            self.readout.object = ""
+            return
+        value = getattr(self.explorer, sweep.name)
+        shown = f"{value:.4g}" if isinstance(value, float) else str(value)
+        self.readout.object = f"{self.explorer.param[sweep.name].label} = **{shown}**"
+
+    def _build_bar(self) -> pn.Column:
+        text = {"font-size": "22px"}
+        self.heading = pn.pane.Markdown("", styles={"font-size": "22px"}, margin=(0, 10),
+                                        css_classes=["present-heading"])
+        self.caption = pn.pane.Markdown("", styles=text, sizing_mode="stretch_width",
+                                        margin=(0, 10), css_classes=["present-caption"])
+        self.readout = pn.pane.Markdown("", styles={"font-size": "18px"}, margin=(0, 10),
+                                        css_classes=["present-readout"])
+        button = {"height": 44, "stylesheets": [".bk-btn { font-size: 20px; }"]}
+        self.back = pn.widgets.Button(name="◀ Back", width=110, **button)
+        self.next = pn.widgets.Button(name="Next ▶", width=110, button_type="primary", **button)
+        play = pn.widgets.Button(name="Play / pause", width=140, **button)
+        leave = pn.widgets.Button(name="Exit ✕", width=100, **button)
+        self.back.on_click(lambda _e: self.go_to(self.settings.step - 1))
+        self.next.on_click(lambda _e: self.go_to(self.settings.step + 1))
+        play.on_click(lambda _e: self.play())
+        leave.on_click(lambda _e: self.settings.param.update(present=False))
+        hint = pn.pane.Markdown(
+            "← → move the animated parameter · Space play / pause · 1-9 steps · "
+            "PageDown / PageUp next / back · F full screen · Esc exit",
+            styles={"font-size": "15px", "opacity": "0.75"}, margin=(0, 10))
+        return pn.Column(
+            pn.Row(self.back, self.next, self.heading, pn.layout.HSpacer(), play, leave,
+                   sizing_mode="stretch_width", align="center"),
+            self.caption, pn.Row(self.readout, hint, align="center"),
+            sizing_mode="stretch_width", css_classes=["present-bar"])
