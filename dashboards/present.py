@@ -310,7 +310,7 @@ class Presentation:
         self.keys = pn.widgets.TextInput(value="", visible=False, css_classes=["present-keys"])
         self.keys.param.watch(self._on_keys, ["value"])
         self.button = pn.widgets.Toggle.from_param(
-            settings.param.present, name="Present ▶", width=110, color="light",
+            settings.param.present, label="Present ▶", width=110, color="light",
             css_classes=["present-button"])
         self.button.jscallback(value=(
             "const on = cb_obj.value; " + PRESENT_CLASS_JS + "; "
@@ -522,10 +522,10 @@ class Presentation:
         self.readout = pn.pane.Markdown("", styles={"font-size": "18px"}, margin=(0, 10),
                                         css_classes=["present-readout"])
         button = {"height": 44, "stylesheets": [".bk-btn { font-size: 20px; }"]}
-        self.back = pn.widgets.Button(name="◀ Back", width=110, **button)
-        self.next = pn.widgets.Button(name="Next ▶", width=110, button_type="primary", **button)
-        play = pn.widgets.Button(name="Play / pause", width=140, **button)
-        leave = pn.widgets.Button(name="Exit ✕", width=100, **button)
+        self.back = pn.widgets.Button(label="◀ Back", width=110, **button)
+        self.next = pn.widgets.Button(label="Next ▶", width=110, color="primary", **button)
+        play = pn.widgets.Button(label="Play / pause", width=140, **button)
+        leave = pn.widgets.Button(label="Exit ✕", width=100, **button)
         self.back.on_click(lambda _e: self.go_to(self.settings.step - 1))
         self.next.on_click(lambda _e: self.go_to(self.settings.step + 1))
         play.on_click(lambda _e: self.play())
