@@ -113,12 +113,21 @@ REFERENCES = (
 
 _T_LIMIT = 12.0  # Gaussian expectations over |t| <= 12 standard deviations
 _NODES = 401
+_UNIT = np.linspace(0.0, 1.0, _NODES)
+_LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 
 
 # -- Gaussian tails, stably --------------------------------------------------------------
 def log_h(u):
     """log H(u), H(u) = P(z > u) for z ~ N(0, 1)."""
     return special.log_ndtr(-np.asarray(u, dtype=float))
+
+
+def _phi(t):
+    """The standard normal density (``stats.norm.pdf`` without its per-call overhead, which
+    was a third of a margin move's solve)."""
+    t = np.asarray(t, dtype=float)
+    return np.exp(-0.5 * t * t - _LOG_SQRT_2PI)
 
 
 def _ratio(u):
@@ -135,7 +144,7 @@ def _log_2cosh(x):
 def _tail_second_moment(lo, hi):
     """int_lo^hi Dt (hi - t)^2 for lo <= hi (vectorised), in closed form."""
     lo, hi = np.broadcast_arrays(np.asarray(lo, dtype=float), np.asarray(hi, dtype=float))
-    pdf_lo, pdf_hi = stats.norm.pdf(lo), stats.norm.pdf(hi)
+    pdf_lo, pdf_hi = _phi(lo), _phi(hi)
     mass = special.ndtr(hi) - special.ndtr(lo)
     first = pdf_lo - pdf_hi  # int t phi
     lo_term = np.where(np.isfinite(lo), lo * pdf_lo, 0.0)
@@ -153,9 +162,9 @@ def _rule_at(centre, width):
     width = np.clip(width, 1e-9, 1.0)[..., None]
     lo = np.arcsinh((-_T_LIMIT - centre) / width)
     hi = np.arcsinh((_T_LIMIT - centre) / width)
-    tau = lo + (hi - lo) * np.linspace(0.0, 1.0, _NODES)
+    tau = lo + (hi - lo) * _UNIT
     t = centre + width * np.sinh(tau)
-    weights = width * np.cosh(tau) * stats.norm.pdf(t)
+    weights = width * np.cosh(tau) * _phi(t)
     weights[..., 0] *= 0.5
     weights[..., -1] *= 0.5
     weights = weights * (hi - lo) / (_NODES - 1)
