@@ -571,6 +571,8 @@ class Explorer(pn.viewable.Viewer):
     #: the first of ``FIGURES``)
     STEPS: tuple = ()
     PRESENTED: str | None = None
+    #: the presented figure shows the explorer's (first) simulation: a step runs it
+    PRESENT_RUNS: bool = False
     #: the pinned parameter sets (in the link as ``<prefix>pins``; ``dashboards.pins``)
     pins = param.List(default=[], doc="pinned parameter sets, the values that differ from "
                       "the defaults")

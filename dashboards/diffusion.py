@@ -217,8 +217,8 @@ def decade_ticks(values) -> list[float]:
 #: the presentation view's guided steps (``dashboards.present``)
 STEPS = (
     GuidedStep("Speciation in a two-class mixture",
-         "Run backwards from noise: at the speciation time t_S the trajectories commit to "
-         "one of the two classes. With the exact score they never collapse.",
+         "Backwards from noise, trajectories commit to a class at the speciation time t_S. "
+         "The exact score never collapses them; t_C marks where n training points would.",
          (Callout("speciation t_S", source="times", label="t_S"),
           Callout("classes formed", source="regimes", label="classes formed"))),
     GuidedStep("Memorisation with few data (n = 50)",
@@ -246,6 +246,7 @@ class DiffusionExplorer(DiffusionParameters, Explorer):
     PINNED = ("timeline", ("times",))
     ANSWERS = ("regimes", "times", "phase", "phase_point")
     STEPS = STEPS
+    PRESENT_RUNS = True  # the timeline counts the backward simulation's trajectories
 
     title = "Diffusion models"
     SOURCES = recipes.SOURCES

@@ -209,10 +209,11 @@ STEPS = (
           Callout("α_alg", source="thresholds", label="α_alg"))),
     GuidedStep("Double descent of ridge regression",
          "Ridge regression with almost no regularisation: the test error peaks where "
-         "samples and dimensions are equal (interpolation); the optimal λ removes the peak."),
+         "samples and dimensions are equal, α = 1, the interpolation threshold."),
     GuidedStep("Random features: the peak at p = n",
-         "Random-features regression: the test error peaks where the number of features "
-         "equals the number of samples, then descends again with more features."),
+         "Random-features regression with p = 2N features: the test error peaks where "
+         "the number of samples reaches the number of features, α = ψ = 2, and descends "
+         "again with more samples."),
 )
 
 class GlmExplorer(GlmParameters, Explorer):

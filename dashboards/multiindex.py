@@ -171,8 +171,8 @@ STEPS = (
          "apart only from α_spec on, continuously.",
          (Callout("specialisation α_spec", source="eigen_thresholds", label="α_spec"),)),
     GuidedStep("Binary committee: a hard phase",
-         "With ±1 weights the specialisation is a jump: possible from α_IT, reached by GAMP "
-         "only from α_alg. A computational-to-statistical gap.",
+         "With ±1 weights exact recovery becomes possible at α_IT, but GAMP reaches it only "
+         "at α_alg, where it jumps: a computational-to-statistical gap.",
          (Callout("α_IT", source="eigen_thresholds", label="α_IT"),
           Callout("hard phase", source="eigen_regions", label="hard phase"),
           Callout("α_alg", source="eigen_thresholds", label="α_alg"))),
@@ -180,9 +180,6 @@ STEPS = (
          "y = z² says nothing about the sign of z: below α = 1/2 nothing is learned, then "
          "the overlap grows from zero.",
          (Callout("weak recovery", source="eigen_thresholds", label="direction 1"),)),
-    GuidedStep("Parity y = sign(z₁ z₂ z₃): hard",
-         "The parity of three directions: no direction carries a signal of its own, so none "
-         "is found from scratch with a number of samples proportional to d."),
     GuidedStep("Staircase y = z₁² + sign(z₂ z₃)",
          "A staircase: the z₁² part is learned first, and knowing z₁ opens the way to the "
          "other two directions at a larger α.",

@@ -210,7 +210,8 @@ STEPS = (
          (Callout("plateau", source="plateau"),
           Callout("specialisation", source="special"))),
     GuidedStep("Larger networks, longer plateaus (K = M = 4)",
-         "With four units the plateau is higher and lasts longer.",
+         "Four units each (and a smaller learning rate): the plateau is higher and lasts "
+         "longer.",
          (Callout("plateau", source="plateau"),
           Callout("specialisation", source="special"))),
     GuidedStep("Over-parameterised student (K = 4, M = 2)",

@@ -52,13 +52,14 @@ class GuidedStep:
 KEYS = {"ArrowRight": 1, "ArrowUp": 1, "ArrowLeft": -1, "ArrowDown": -1}
 NEXT_KEYS = ("PageDown", "n", "N")
 PREVIOUS_KEYS = ("PageUp", "p", "P")
-#: the bar above the plot and the page's margins (px): the plot gets the rest of the window
-BAR_HEIGHT = 275
+#: the page's margins beside and below the plot (px): it gets the rest of the window
 PAGE_MARGINS = 60
+BOTTOM_MARGIN = 14
 MIN_PLOT_HEIGHT = 280
-#: the window assumed until the browser has said (a projector's), and the sizes accepted
-DEFAULT_WINDOW = (1280, 720)
-MIN_WINDOW, MAX_WINDOW = (640, 480), (7680, 4320)
+#: the window's width and the height below the bar, as the browser measures them: assumed
+#: (a projector's 1280x720 under a two-line caption) until it has, and the sizes accepted
+DEFAULT_WINDOW = (1280, 460)
+MIN_WINDOW, MAX_WINDOW = (640, MIN_PLOT_HEIGHT), (7680, 4320)
 #: labels on the plot: font, and rows from the plot's bottom edge (px) so they never overlap
 CALLOUT_FONT = "20px"
 CALLOUT_ROW = 44
@@ -80,7 +81,8 @@ PRESENT_CLASS_JS = "document.documentElement.classList.toggle('present-mode', on
 #: the browser side: keys while presenting (not while typing) go to the server through the
 #: page's hidden ``present-keys`` input, numbered so that the same key twice is two
 #: changes; held arrows are thinned to one every 120 ms (each is a move of the page); F is
-#: the browser's own full screen; the window's height is sent on entering and on resize
+#: the browser's own full screen. The window's width and the height left below the bar
+#: are sent whenever either changes (a resize; a caption of another length)
 PRESENT_KEYS_JS = """
 if (!window.__lp_present_keys) {
   window.__lp_present_keys = true;
@@ -93,8 +95,8 @@ if (!window.__lp_present_keys) {
   window.__lp_present_send = send;
   const presenting = () => document.documentElement.classList.contains('present-mode');
   const known = ['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown', ' ', 'PageUp',
-                 'PageDown', 'Escape', 'n', 'N', 'p', 'P', '1', '2', '3', '4', '5', '6', '7',
-                 '8', '9'];
+                 'PageDown', 'Escape', 'Enter', 'n', 'N', 'p', 'P', '1', '2', '3', '4', '5',
+                 '6', '7', '8', '9'];
   document.addEventListener('keydown', (event) => {
     if (!presenting() || event.ctrlKey || event.metaKey || event.altKey) return;
     const target = event.composedPath()[0];
@@ -113,16 +115,33 @@ if (!window.__lp_present_keys) {
     last = now;
     send(event.key === ' ' ? 'Space' : event.key);
   }, true);
-  const size = () => send('size:' + innerWidth + 'x' + innerHeight);
-  window.addEventListener('resize', () => { if (presenting()) size(); });
-  if (presenting()) size();
+  let bar = null, observer = null;
+  const find = (root) => {
+    for (const el of root.querySelectorAll('*')) {
+      if (el.classList && el.classList.contains('present-bar')) return el;
+      if (el.shadowRoot) { const found = find(el.shadowRoot); if (found) return found; }
+    }
+    return null;
+  };
+  const size = () => {
+    if (!presenting() || !bar || !bar.isConnected) return;
+    const below = innerHeight - bar.getBoundingClientRect().bottom;
+    send('size:' + innerWidth + 'x' + Math.round(below));
+  };
+  window.addEventListener('resize', size);
+  setInterval(() => {  // the bar is built, and replaced, by the server: watch the one shown
+    if (!presenting() || (bar && bar.isConnected)) return;
+    bar = find(document);
+    if (observer) observer.disconnect();
+    if (bar) { observer = new ResizeObserver(size); observer.observe(bar); }
+  }, 300);
 }
 """
 
 
 def window_size(text) -> tuple[int, int]:
-    """A window's "<width>x<height>" from the browser (any text a client sends: clamped;
-    what cannot be read is a projector's 1280x720)."""
+    """"<width>x<height>" from the browser: the window's width and the height left below
+    the bar (any text a client sends: clamped; what cannot be read is ``DEFAULT_WINDOW``)."""
     try:
         width, height = (int(float(v)) for v in str(text).split("x"))
     except (TypeError, ValueError, OverflowError):
@@ -133,7 +152,7 @@ def window_size(text) -> tuple[int, int]:
 
 def plot_size(window: tuple[int, int]) -> tuple[int, int]:
     """The presented figure's (width, height) in a window of that size."""
-    return window[0] - PAGE_MARGINS, max(window[1] - BAR_HEIGHT, MIN_PLOT_HEIGHT)
+    return window[0] - PAGE_MARGINS, max(window[1] - BOTTOM_MARGIN, MIN_PLOT_HEIGHT)
 
 
 def steps_of(explorer) -> tuple[GuidedStep, ...]:
@@ -150,6 +169,35 @@ def _label_column(data: dict) -> list:
         if name not in ("color",) and len(column) and isinstance(column[0], str):
             return list(column)
     return []
+
+
+def _drawn(callout: Callout, explorer, row: int, axis: str) -> float | None:
+    """The ``axis`` ("x" or "y") of row ``row`` of the callout's source, as the presented
+    figure draws it (None: no glyph of it there, or no finite value)."""
+    key = getattr(explorer, "PRESENTED", None) or explorer.FIGURES[0].key
+    spec = next((f for f in explorer.FIGURES if f.key == key), None)
+    glyph = next((g for g in (spec.glyphs if spec else ()) if g.source == callout.source
+                  and isinstance(g.props.get(axis), str)), None)
+    if glyph is None:
+        return None
+    try:
+        value = float(explorer.sources[callout.source].data[glyph.props[axis]][row])
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+    return value if np.isfinite(value) else None
+
+
+def callout_place(callout: Callout, explorer) -> tuple[float, float | None] | None:
+    """Where ``callout`` goes now: (x, y) at a point the figure draws, (x, None) for a
+    threshold, a band or a given x (then in a row along the plot's bottom), None when what
+    it names is not drawn."""
+    x = callout_x(callout, explorer)
+    if x is None or callout.source is None or callout.label is not None:
+        return None if x is None else (x, None)
+    data = explorer.sources[callout.source].data
+    if _label_column(data) or "left" in data or "x" in data:
+        return x, None
+    return x, _drawn(callout, explorer, 0, "y")
 
 
 def callout_x(callout: Callout, explorer) -> float | None:
@@ -173,7 +221,7 @@ def callout_x(callout: Callout, explorer) -> float | None:
             log = getattr(explorer, "_presented_log_x", False) and left > 0 and right > 0
             value = np.sqrt(left * right) if log else (left + right) / 2
         else:
-            value = data["x"][row] if "x" in data else next(iter(data.values()))[row]
+            value = data["x"][row] if "x" in data else _drawn(callout, explorer, row, "x")
     try:
         value = float(value)
     except (TypeError, ValueError):
@@ -181,12 +229,19 @@ def callout_x(callout: Callout, explorer) -> float | None:
     return value if np.isfinite(value) else None
 
 
-def callout_data(callouts, explorer) -> dict:
-    """The labels' source: x, the row's height above the plot's bottom (screen px), text."""
-    placed = [(x, c.text) for c in callouts if (x := callout_x(c, explorer)) is not None]
-    return {"x": [x for x, _ in placed],
-            "y": [CALLOUT_BOTTOM + CALLOUT_ROW * i for i in range(len(placed))],
-            "text": [text for _, text in placed]}
+def callout_data(callouts, explorer) -> tuple[dict, dict]:
+    """The labels' sources: those in rows along the plot's bottom (x, the row's height above
+    it in screen px, text; one row each, so they never overlap) and those at a point
+    (x, y in data units, text; drawn just above it)."""
+    placed = [(where, c.text) for c in callouts
+              if (where := callout_place(c, explorer)) is not None]
+    rows = [(x, text) for (x, y), text in placed if y is None]
+    points = [(x, y, text) for (x, y), text in placed if y is not None]
+    return ({"x": [x for x, _ in rows],
+             "y": [CALLOUT_BOTTOM + CALLOUT_ROW * i for i in range(len(rows))],
+             "text": [text for _, text in rows]},
+            {"x": [p[0] for p in points], "y": [p[1] for p in points],
+             "text": [p[2] for p in points]})
 
 
 def _plain(text: str) -> str:
@@ -200,8 +255,6 @@ class Stage:
     labels on it. ``leave`` puts everything back as it was."""
 
     def __init__(self, explorer, root, window=DEFAULT_WINDOW):
-        from bokeh.models import ColumnDataSource, LabelSet
-
         self.explorer = explorer
         key = getattr(explorer, "PRESENTED", None) or explorer.FIGURES[0].key
         self.figure = getattr(explorer, f"fig_{key}")
@@ -217,21 +270,34 @@ class Stage:
             plotstyle.fit_legend(self.figure)
         labels = explorer.__dict__.get("_callout_labels")
         if labels is None or labels[0] is not self.figure:
-            dark = pn.config.theme == "dark"
-            source = ColumnDataSource({"x": [], "y": [], "text": []}, name=None)
-            label_set = LabelSet(
-                x="x", y="y", y_units="screen", text="text", source=source,
-                text_font_size=CALLOUT_FONT, text_align="center", text_font_style="bold",
-                text_color="#f0f0f0" if dark else "#1a1a1a",
-                background_fill_color="#2b2b2b" if dark else "white",
-                background_fill_alpha=0.88, border_line_color="#888888",
-                border_line_alpha=0.8, name="present-callouts")
-            self.figure.add_layout(label_set)
-            labels = explorer._callout_labels = (self.figure, label_set, source)
-        self.labels, self.source = labels[1], labels[2]
-        self.labels.visible = True
+            labels = explorer._callout_labels = (self.figure, *self._label_sets(self.figure))
+        self.label_sets, self.source, self.point_source = labels[1:]
+        for label_set in self.label_sets:
+            label_set.visible = True
         self.callouts: tuple[Callout, ...] = ()
         self._watched: list = []
+
+    @staticmethod
+    def _label_sets(figure):
+        """Two label sets on ``figure`` (rows along its bottom; labels just above a point),
+        and their sources."""
+        from bokeh.models import ColumnDataSource, LabelSet
+
+        dark = pn.config.theme == "dark"
+        style = dict(text_font_size=CALLOUT_FONT, text_align="center", text_font_style="bold",
+                     text_color="#f0f0f0" if dark else "#1a1a1a",
+                     background_fill_color="#2b2b2b" if dark else "white",
+                     background_fill_alpha=0.88, border_line_color="#888888",
+                     border_line_alpha=0.8)
+        rows = ColumnDataSource({"x": [], "y": [], "text": []})
+        points = ColumnDataSource({"x": [], "y": [], "text": []})
+        in_rows = LabelSet(x="x", y="y", y_units="screen", text="text", source=rows,
+                           name="present-callouts", **style)
+        at_points = LabelSet(x="x", y="y", text="text", source=points, y_offset=16,
+                             text_baseline="bottom", name="present-point-callouts", **style)
+        figure.add_layout(in_rows)
+        figure.add_layout(at_points)
+        return (in_rows, at_points), rows, points
 
     def _isolate(self, node, target, keep) -> bool:
         """Hide every item of ``node``'s layout that neither holds ``target`` nor is in
@@ -261,13 +327,15 @@ class Stage:
         name."""
         self.callouts = tuple(callouts)
         self._watch({c.source for c in self.callouts if c.source is not None})
-        self.labels.visible = not hidden
+        for label_set in self.label_sets:
+            label_set.visible = not hidden
         self.refresh()
 
     def refresh(self, *_) -> None:
-        data = callout_data(self.callouts, self.explorer)
-        if data != {k: list(v) for k, v in self.source.data.items()}:
-            self.source.data = data
+        for source, data in zip((self.source, self.point_source),
+                                callout_data(self.callouts, self.explorer), strict=True):
+            if data != {k: list(v) for k, v in source.data.items()}:
+                source.data = data
 
     def _watch(self, names) -> None:
         for source in self._watched:
@@ -282,8 +350,10 @@ class Stage:
 
     def leave(self) -> None:
         self._watch(())
-        self.labels.visible = False
-        self.source.data = {"x": [], "y": [], "text": []}
+        for label_set in self.label_sets:
+            label_set.visible = False
+        for source in (self.source, self.point_source):
+            source.data = {"x": [], "y": [], "text": []}
         for item in self.hidden:
             item.visible = True
         self.hidden = []
@@ -313,9 +383,7 @@ class Presentation:
             settings.param.present, label="Present ▶", width=110, color="light",
             css_classes=["present-button"])
         self.button.jscallback(value=(
-            "const on = cb_obj.value; " + PRESENT_CLASS_JS + "; "
-            "if (on && window.__lp_present_send) window.__lp_present_send('size:' + "
-            "innerWidth + 'x' + innerHeight)"))
+            "const on = cb_obj.value; " + PRESENT_CLASS_JS + "; if (on) window.scrollTo(0, 0)"))
         settings.param.watch(self._on_present, ["present"])
         settings.param.watch(self._on_step, ["step"])
         settings.param.watch(self._on_answers, ["predict", "revealed"])
@@ -345,6 +413,8 @@ class Presentation:
             self.move(KEYS[key])
         elif key == "Space":
             self.play()
+        elif key == "Enter":
+            self.run()
         elif key in NEXT_KEYS:
             self.go_to(self.settings.step + 1)
         elif key in PREVIOUS_KEYS:
@@ -395,6 +465,21 @@ class Presentation:
             player.value = player.start
         player.direction = 1
 
+    def simulation(self):
+        """The explorer's first simulation (``Simulation`` in its ``CONTROLS``), or None."""
+        from .base import Simulation
+
+        explorer = self.explorer
+        spec = next((c for c in getattr(explorer, "CONTROLS", ()) if isinstance(c, Simulation)),
+                    None)
+        return None if spec is None else getattr(explorer, spec.key, None)
+
+    def run(self) -> None:
+        """Run the explorer's simulation, as its Run button does (not while one runs)."""
+        panel = self.simulation()
+        if panel is not None and not panel.run_button.disabled:
+            panel.run_button.clicks += 1
+
     def go_to(self, number: int) -> None:
         """Guided step ``number`` (1-based; 0: the view as it is): its preset, caption and
         labels."""
@@ -407,6 +492,8 @@ class Presentation:
             if sweep is not None:
                 sweep.player.direction = 0  # a playing sweep would undo the step's values
             self.explorer.guarded(self.explorer.apply_preset)(steps[number - 1].preset)
+            if getattr(self.explorer, "PRESENT_RUNS", False):
+                self.run()  # the presented plot shows the simulation of the step's values
         if self.settings.step != number:
             self._going = True
             try:
@@ -459,6 +546,8 @@ class Presentation:
                   if explorer.url_prefix + name not in self._link_keys}
         with explorer.giving(values):
             explorer.guarded(explorer.param.update)(**values)
+        if getattr(explorer, "PRESENT_RUNS", False):
+            self.run()
 
     def leave(self, keep_step: bool = False) -> None:
         if self.stage is None:
@@ -496,6 +585,11 @@ class Presentation:
             self.caption.object = (PREDICT_CAPTION if self.settings.answers_hidden
                                    else _plain(step.caption))
         self.stage.show(step.callouts if step else (), self.settings.answers_hidden)
+        panel = self.simulation()
+        self.run_button.visible = panel is not None
+        if panel is not None:
+            self.run_button.label = panel.run_button.label.split(" (")[0]
+            self.run_button.width = min(240, 12 * len(self.run_button.label) + 40)
         self.back.disabled = number <= 0
         self.next.disabled = number >= len(steps)
         self._on_parameter()
@@ -514,28 +608,35 @@ class Presentation:
         self.readout.object = f"{self.explorer.param[sweep.name].label} = **{shown}**"
 
     def _build_bar(self) -> pn.Column:
-        text = {"font-size": "22px"}
-        self.heading = pn.pane.Markdown("", styles={"font-size": "22px"}, margin=(0, 10),
+        tight = ["p { margin: 2px 0; }"]
+        self.heading = pn.pane.Markdown("", styles={"font-size": "22px"}, margin=(4, 10),
+                                        sizing_mode="stretch_width", stylesheets=tight,
                                         css_classes=["present-heading"])
-        self.caption = pn.pane.Markdown("", styles=text, sizing_mode="stretch_width",
-                                        margin=(0, 10), css_classes=["present-caption"])
+        self.caption = pn.pane.Markdown("", styles={"font-size": "22px"}, margin=(0, 10),
+                                        sizing_mode="stretch_width", stylesheets=tight,
+                                        css_classes=["present-caption"])
         self.readout = pn.pane.Markdown("", styles={"font-size": "18px"}, margin=(0, 10),
-                                        css_classes=["present-readout"])
+                                        stylesheets=tight, css_classes=["present-readout"])
         button = {"height": 44, "stylesheets": [".bk-btn { font-size: 20px; }"]}
         self.back = pn.widgets.Button(label="◀ Back", width=110, **button)
         self.next = pn.widgets.Button(label="Next ▶", width=110, color="primary", **button)
+        self.run_button = pn.widgets.Button(label="Run", width=120, visible=False,
+                                            css_classes=["present-run"], **button)
         play = pn.widgets.Button(label="Play / pause", width=140, **button)
         leave = pn.widgets.Button(label="Exit ✕", width=100, **button)
         self.back.on_click(lambda _e: self.go_to(self.settings.step - 1))
         self.next.on_click(lambda _e: self.go_to(self.settings.step + 1))
+        self.run_button.on_click(lambda _e: self.run())
         play.on_click(lambda _e: self.play())
         leave.on_click(lambda _e: self.settings.param.update(present=False))
-        hint = pn.pane.Markdown(
-            "← → move the animated parameter · Space play / pause · 1-9 steps · "
-            "PageDown / PageUp next / back · F full screen · Esc exit",
-            styles={"font-size": "15px", "opacity": "0.75"}, margin=(0, 10))
+        self.hint = pn.pane.Markdown(
+            "← → move it · Space play / pause · Enter run · 1-9 steps · PageDown / PageUp "
+            "next / back · F full screen · Esc exit",
+            styles={"font-size": "15px", "opacity": "0.75"}, margin=(0, 10), stylesheets=tight)
         return pn.Column(
-            pn.Row(self.back, self.next, self.heading, pn.layout.HSpacer(), play, leave,
+            pn.Row(self.back, self.next, self.heading, self.run_button, play, leave,
                    sizing_mode="stretch_width", align="center"),
-            self.caption, pn.Row(self.readout, hint, align="center"),
+            self.caption,
+            pn.Row(self.readout, self.hint, sizing_mode="stretch_width",
+                   stylesheets=[":host { flex-wrap: wrap; align-items: baseline; }"]),
             sizing_mode="stretch_width", css_classes=["present-bar"])

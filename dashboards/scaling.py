@@ -157,8 +157,7 @@ STEPS = (
          "A regularisation that vanishes faster than the spectrum decays: the variance stops "
          "decaying and the error stops improving."),
     GuidedStep("Slowly vanishing λ = 1/√n: the bias limits the rate",
-         "A regularisation that vanishes too slowly: the bias sets the rate of decay.",
-         (Callout("crossover n*", source="crossover"),)),
+         "A regularisation that vanishes too slowly: the bias sets the rate of decay."),
 )
 
 class ScalingExplorer(ScalingParameters, Explorer):

@@ -18,7 +18,7 @@ from dashboards import (
     SpikedExplorer,
     present,
 )
-from theory import spiked
+from theory import capacity, spiked
 
 EXPLORERS = [SpikedExplorer, GlmExplorer, OnlineExplorer, DiffusionExplorer, CapacityExplorer,
              ScalingExplorer, MultiIndexExplorer]
@@ -77,6 +77,38 @@ def test_the_labels_sit_at_the_thresholds_of_the_theory():
     assert placed["hard phase"] == pytest.approx(
         (th.information_theoretic + th.algorithmic) / 2, rel=1e-6)
     assert len(set(data["y"])) == 3  # one row each: they never overlap
+
+
+def test_a_point_label_sits_just_above_the_point_it_names():
+    """Storage capacity: "capacity α_c" at (α_c(κ), κ), Gardner's capacity of the theory."""
+    _settings, _tabs, presentation = presenting(tab=list(app.EXPLORERS).index("Storage capacity"))
+    explorer = presentation.explorer
+    presentation.key("2")  # κ = 1
+    data = presentation.stage.point_source.data
+    assert list(data["text"]) == ["α_c(κ)"]
+    assert data["x"][0] == pytest.approx(float(capacity.gardner_capacity(1.0).alpha_c),
+                                         rel=1e-9)
+    assert data["y"][0] == explorer.kappa == 1.0
+    assert list(presentation.stage.source.data["text"]) == []  # no row along the bottom
+
+
+def test_enter_runs_the_simulation_as_its_button_does_and_a_step_runs_it_where_shown(
+        monkeypatch):
+    _settings, _tabs, presentation = presenting()
+    panel = presentation.explorer.sim
+    assert presentation.run_button.visible
+    assert presentation.run_button.label == "Run AMP"
+    panel.run_button.disabled = True  # one is running: no second one
+    presentation.key("Enter")
+    assert panel.run_button.clicks == 0
+
+    _settings, _tabs, presentation = presenting(
+        tab=list(app.EXPLORERS).index("Diffusion models"))
+    runs = []
+    explorer = presentation.explorer
+    monkeypatch.setattr(presentation, "run", lambda: runs.append(explorer.n))
+    presentation.key("2")
+    assert runs == [50]  # the timeline shows the backward simulation of the step's values
 
 
 def test_arrow_keys_step_the_animated_parameter_through_the_sweep_frames():
@@ -152,8 +184,8 @@ def test_leaving_restores_the_figure_height_of_the_page():
     height = explorer.fig_curve.height
     presentation = present.Presentation(settings, tabs)
     settings.present = True
-    presentation.key("size:1920x1080")
-    assert explorer.fig_curve.height == 1080 - present.BAR_HEIGHT
+    presentation.key("size:1920x900")  # the window's width, the height below the bar
+    assert explorer.fig_curve.height == 900 - present.BOTTOM_MARGIN
     settings.present = False
     assert explorer.fig_curve.height == height
 
@@ -162,10 +194,10 @@ def test_hidden_answers_hide_the_labels_and_the_caption():
     settings, _tabs, presentation = presenting()
     presentation.key("3")
     settings.predict = True
-    assert not presentation.stage.labels.visible
+    assert not any(labels.visible for labels in presentation.stage.label_sets)
     assert presentation.caption.object == present.PREDICT_CAPTION
     settings.revealed = True
-    assert presentation.stage.labels.visible
+    assert all(labels.visible for labels in presentation.stage.label_sets)
     assert "hard phase" in presentation.caption.object
 
 
