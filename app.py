@@ -150,17 +150,18 @@ class LazyTabs:
 #: on a class of the root element that the switch sets and a link restores
 #: (``LECTURE_CLASS_JS``); plots and controls are restyled by the explorers themselves.
 LECTURE_PAGE_CSS = """
+#header { flex-wrap: wrap; }
 html.lecture-mode { font-size: 150%; --bokeh-font-size: 19px; --lp-control-font-size: 19px;
                     --lp-switch-zoom: 1.5; --lp-player-zoom: 1.15; }
 html.lecture-mode #main > div { max-width: none !important; }
 html.lecture-mode #header .title { font-size: 34px; }
-html.lecture-mode #header { flex-wrap: wrap; position: relative; }
+html.lecture-mode #header { position: relative; }
 """
 
 
 #: the header controls' widths (normal, lecture mode): the larger type needs more room
-HEADER_WIDTHS = {"lecture-switch": (170, 230), "predict-switch": (200, 290),
-                 "reveal-toggle": (100, 140), "present-button": (110, 150),
+HEADER_WIDTHS = {"lecture-switch": (130, 230), "predict-switch": (165, 290),
+                 "reveal-toggle": (95, 140), "present-button": (96, 150),
                  "theme-switch": (110, 160)}
 LECTURE_CLASS_JS = "document.documentElement.classList.toggle('lecture-mode', on)"
 

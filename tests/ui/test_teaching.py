@@ -199,7 +199,8 @@ def test_predict_then_reveal_hides_the_answers_until_the_r_key(page, app_url):
 JS_HEADER_CONTROLS = """() => { const out = {};
   function walk(root) { for (const el of root.querySelectorAll('*')) {
     if (el.shadowRoot) walk(el.shadowRoot);
-    for (const name of ['lecture-switch', 'predict-switch', 'reveal-toggle', 'theme-switch'])
+    for (const name of ['lecture-switch', 'predict-switch', 'reveal-toggle', 'present-button',
+                        'theme-switch'])
       if (el.classList.contains(name)) { const r = el.getBoundingClientRect();
         out[name] = [r.left, r.right, r.width, el.scrollWidth <= el.clientWidth + 1]; } } }
   walk(document); return out; }"""
@@ -207,8 +208,8 @@ JS_HEADER_CONTROLS = """() => { const out = {};
 
 @pytest.mark.parametrize("lecture", [False, True])
 def test_the_header_controls_fit_a_projector_screen(browser, app_url, lecture):
-    """At 1280x720 every header control (lecture, predict, reveal, theme) is whole and on
-    screen, in lecture mode's larger type too."""
+    """At 1280x720 every header control (lecture, predict, reveal, present, theme) is whole
+    and on screen, in lecture mode's larger type too."""
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
     try:
@@ -218,7 +219,7 @@ def test_the_header_controls_fit_a_projector_screen(browser, app_url, lecture):
         page.wait_for_timeout(500)
         controls = page.evaluate(JS_HEADER_CONTROLS)
         assert set(controls) == {"lecture-switch", "predict-switch", "reveal-toggle",
-                                 "theme-switch"}
+                                 "present-button", "theme-switch"}
         for name, (left, right, width, whole) in controls.items():
             assert width > 0, name
             assert left >= 0, name
