@@ -1091,7 +1091,9 @@ class Explorer(pn.viewable.Viewer):
         self.message.param.update(object=text, alert_type=kind, visible=True)
 
     def clear_message(self) -> None:
-        self.message.param.update(object="", visible=False)
+        # at every move: param.update reads every value of the pane first (a few ms)
+        if self.message.visible or self.message.object:
+            self.message.param.update(object="", visible=False)
 
     def guarded(self, fn):
         """Wrap a callback: an exception becomes a message in the page, never a crash."""

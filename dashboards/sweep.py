@@ -97,11 +97,18 @@ class SweepAnimation:
         return frame_values(widget, self.explorer.param[name], limits)
 
     def _follow(self, values: list) -> None:
+        # at every move of the parameter: only what changed, and not through param.update,
+        # which reads every value of the player first (3 ms of each move)
+        end = max(len(values) - 1, 1)
+        frame = nearest_frame(values, getattr(self.explorer, self.name))
         self._following = True
         try:
-            self.player.param.update(
-                end=max(len(values) - 1, 1),
-                value=nearest_frame(values, getattr(self.explorer, self.name)))
+            if end < self.player.value:  # a shorter sweep: its frame first, then its end
+                self.player.value = frame
+            if self.player.end != end:
+                self.player.end = end
+            if self.player.value != frame:
+                self.player.value = frame
         finally:
             self._following = False
 
