@@ -92,7 +92,6 @@ if (!window.__lp_present_keys) {
       if (model.css_classes && model.css_classes.includes('present-keys')) {
         model.value = text + '|' + (++count); return; }
   };
-  window.__lp_present_send = send;
   const presenting = () => document.documentElement.classList.contains('present-mode');
   const known = ['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown', ' ', 'PageUp',
                  'PageDown', 'Escape', 'Enter', 'n', 'N', 'p', 'P', '1', '2', '3', '4', '5',
@@ -171,10 +170,15 @@ def _label_column(data: dict) -> list:
     return []
 
 
+def presented_key(explorer) -> str:
+    """The key of the figure the presentation shows: ``PRESENTED``, else the first."""
+    return getattr(explorer, "PRESENTED", None) or explorer.FIGURES[0].key
+
+
 def _drawn(callout: Callout, explorer, row: int, axis: str) -> float | None:
     """The ``axis`` ("x" or "y") of row ``row`` of the callout's source, as the presented
     figure draws it (None: no glyph of it there, or no finite value)."""
-    key = getattr(explorer, "PRESENTED", None) or explorer.FIGURES[0].key
+    key = presented_key(explorer)
     spec = next((f for f in explorer.FIGURES if f.key == key), None)
     glyph = next((g for g in (spec.glyphs if spec else ()) if g.source == callout.source
                   and isinstance(g.props.get(axis), str)), None)
@@ -218,7 +222,8 @@ def callout_x(callout: Callout, explorer) -> float | None:
         row = rows[0]
         if "left" in data and "right" in data:
             left, right = float(data["left"][row]), float(data["right"][row])
-            log = getattr(explorer, "_presented_log_x", False) and left > 0 and right > 0
+            figure = getattr(explorer, f"fig_{presented_key(explorer)}")
+            log = type(figure.x_scale).__name__ == "LogScale" and left > 0 and right > 0
             value = np.sqrt(left * right) if log else (left + right) / 2
         else:
             value = data["x"][row] if "x" in data else _drawn(callout, explorer, row, "x")
@@ -256,12 +261,11 @@ class Stage:
 
     def __init__(self, explorer, root, window=DEFAULT_WINDOW):
         self.explorer = explorer
-        key = getattr(explorer, "PRESENTED", None) or explorer.FIGURES[0].key
+        key = presented_key(explorer)
         self.figure = getattr(explorer, f"fig_{key}")
         self.pane = getattr(explorer, f"{key}_pane")
         self.hidden: list = []
         self._isolate(root, self.pane, keep=(explorer.message,))
-        explorer._presented_log_x = type(self.figure.x_scale).__name__ == "LogScale"
         plotstyle.layout_of(self.figure).presented = plot_size(window)
         if not explorer.lecture_mode:
             plotstyle.style_figure(self.figure, True, explorer.__dict__.setdefault(
