@@ -8,6 +8,8 @@ controls as data and the texts."""
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import panel as pn
 from bokeh.models import FixedTicker, Legend
@@ -204,6 +206,9 @@ class MultiIndexExplorer(MultiIndexParameters, Explorer):
     def __init__(self, **params):
         super().__init__(**params)
         self._gamp_for: tuple | None = None  # GAMP_KEY of the points on the plot
+        # a run's result and a change of model may offer the button at once from two threads
+        # (no session: a notebook, the tests); the last to offer reads the model then in place
+        self._offer_lock = threading.RLock()
         self._eigen_for: tuple | None = None  # (target, weights) of the eigenvalue plot
         self._eigen_items: list | None = None  # its legend entries per eigenvalue
         self.summary = summary_pane()
@@ -301,18 +306,19 @@ class MultiIndexExplorer(MultiIndexParameters, Explorer):
     def _offer_gamp(self) -> None:
         """Run GAMP where it runs (the committee, sign(z1 z2)); points of another model than
         the plotted one are taken away."""
-        if self._gamp_for is not None and self._gamp_for != self._gamp_key():
-            self.bind({key: {c: [] for c in self.sources[key].data}
-                       for key in ("gamp1", "gamp2")})
-            self._gamp_for = None
-            self.sim.status.object = ""
-        busy = self.sim.progress.visible
-        self.sim.run_button.disabled = busy or not self.has_gamp
-        if not self.has_gamp and not busy:
-            self.sim.status.object = ("GAMP is run here for the committee and sign(z₁ z₂) "
-                                      "only.")
-        elif self._gamp_for is None and not busy:
-            self.sim.status.object = ""
+        with self._offer_lock:
+            if self._gamp_for is not None and self._gamp_for != self._gamp_key():
+                self.bind({key: {c: [] for c in self.sources[key].data}
+                           for key in ("gamp1", "gamp2")})
+                self._gamp_for = None
+                self.sim.status.object = ""
+            busy = self.sim.progress.visible
+            self.sim.run_button.disabled = busy or not self.has_gamp
+            if not self.has_gamp and not busy:
+                self.sim.status.object = ("GAMP is run here for the committee and sign(z₁ z₂) "
+                                          "only.")
+            elif self._gamp_for is None and not busy:
+                self.sim.status.object = ""
 
     def run_gamp(self):
         """``gamp_seeds`` GAMP instances at each of eight alpha, in a worker process;

@@ -111,7 +111,10 @@ def test_gamp_points_land_on_the_page_near_state_evolution_and_leave_with_their_
     settle(page)
     assert not page.run_button.disabled
     page.run_gamp().result(timeout=240)
-    wait_until(lambda: len(page.sources["gamp1"].data["alpha"]) > 0, 30)
+    # the result is delivered on the pool's thread: the points, then the status, then the
+    # button offered again
+    wait_until(lambda: "GAMP at d" in page.sim.status.object and not page.run_button.disabled,
+               30)
     top, second = page.sources["gamp1"].data, page.sources["gamp2"].data
     alphas = np.asarray(top["alpha"])
     np.testing.assert_allclose(alphas, 3.0 * np.arange(1, 9) / 8)
