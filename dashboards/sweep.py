@@ -75,6 +75,7 @@ class SweepAnimation:
                                    "button { zoom: var(--lp-player-zoom, 1); }"]
         self.player.jscallback(direction=PLAY_FROM_START_JS)
         self._following = False  # the player follows a value, or sets one: not both
+        self._values_key, self._values = None, []
         self.player.param.watch(self._on_frame, ["value"])
         self.choice.param.watch(self._on_choice, ["value"])
         explorer.param.watch(self._on_parameter, self.names)
@@ -94,7 +95,13 @@ class SweepAnimation:
                 return float(self.explorer.constrain({name: value}).get(name, value))
 
             limits = (allowed(float(widget.start)), allowed(float(widget.end)))
-        return frame_values(widget, self.explorer.param[name], limits)
+        # the same frames at every move of the parameter (formatted: 1 ms a move)
+        key = (name, limits, getattr(widget, "start", None), getattr(widget, "end", None),
+               getattr(widget, "step", None), id(getattr(widget, "options", None)))
+        if key != self._values_key:
+            self._values_key = key
+            self._values = frame_values(widget, self.explorer.param[name], limits)
+        return self._values
 
     def _follow(self, values: list) -> None:
         # at every move of the parameter: only what changed, and not through param.update,

@@ -1,4 +1,4 @@
-"""How a page's changes travel to and from its browser: five corrections to Panel 1.9 /
+"""How a page's changes travel to and from its browser: eight corrections to Panel 1.9 /
 Bokeh 3.9.
 
 Measured on a slider move (``python -m bench.trace``: key press, websocket frames both ways,
@@ -28,21 +28,41 @@ server marks), the time was not in the physics but in the transport:
   second but applied and acknowledged both, about 2 ms of the event loop before the move's
   own message was read, and one message per mouse move while dragging. The page marks
   ``value`` as not synced (``throttled_sliders_only``).
+
+Profiled inside the served process (cProfile around each change a browser sends), a move of
+λ spent about as long in Panel's bookkeeping as in the physics:
+
+* **a busy flag kept without rewriting its parameters.** Panel counts every event in flight
+  in a process-wide list (``state._busy_counter``) for the header's busy spinner, which this
+  app does not show. Each event added, cleaned up and removed that list four times, each
+  time under ``edit_readonly`` of the whole ``state``: 1-2 ms of every move. The flag
+  ``pn.state.busy`` is kept (true while any event is in flight), from a set
+  (``cheap_busy_flag``).
+* **``edit_readonly`` that touches only what is read-only.** Panel's makes every parameter
+  of the object writable and restores it (about 0.5 ms for a slider's 33 parameters, of
+  which one is read-only), several times a move; ``edit_only_readonly`` flips only the
+  read-only and constant ones.
+* **a theme's stylesheets read only when they change.** Every property sent to a browser
+  (the sweep player's frame, a label) first resolved the design's modifiers, reading the
+  theme's CSS file from disk (about 1 ms each, two or three a move), to use them only when
+  the ``stylesheets`` themselves changed (``stylesheets_when_changed``).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import logging
 import sys
+import threading
 from functools import wraps
 
 import bokeh.protocol.messages.patch_doc  # noqa: F401 (the module, for sys.modules)
 from bokeh.core.serialization import Buffer, BytesRep, Serializer
 from panel.io import document as panel_document
 from panel.io.document import hold
-from panel.reactive import Syncable
+from panel.reactive import Reactive, Syncable
 
 log = logging.getLogger(__name__)
 patch_doc = sys.modules["bokeh.protocol.messages.patch_doc"]  # the package's name is the class
@@ -181,6 +201,89 @@ def throttled_sliders_only(document) -> None:
     document.js_on_event("document_ready", CustomJS(code=THROTTLED_ONLY_JS))
 
 
+@contextlib.contextmanager
+def edit_only_readonly(parameterized):
+    """Panel's ``edit_readonly``, flipping only the parameters that are read-only or constant
+    (the others are writable already)."""
+    locked = [(p, p.readonly, p.constant)
+              for p in parameterized.param.objects("existing").values()
+              if p.readonly or p.constant]
+    for p, _, _ in locked:
+        p.readonly = False
+        p.constant = False
+    try:
+        yield
+    finally:
+        for p, readonly, constant in locked:
+            p.readonly = readonly
+            p.constant = constant
+
+
+def use_edit_only_readonly() -> None:
+    """Every loaded Panel module that imported ``edit_readonly`` uses ``edit_only_readonly``
+    (modules imported later keep Panel's: slower, not different)."""
+    from panel.util import parameters
+
+    original = getattr(parameters.edit_readonly, "original", parameters.edit_readonly)
+    edit_only_readonly.original = original
+    for name, module in list(sys.modules.items()):
+        if (name == "panel" or name.startswith("panel.")) and \
+                getattr(module, "edit_readonly", None) is original:
+            module.edit_readonly = edit_only_readonly
+
+
+_busy_events: set = set()
+_busy_lock = threading.Lock()
+
+
+def _set_busy(state, value: bool) -> None:
+    busy = state.param["busy"]
+    readonly, constant = busy.readonly, busy.constant
+    busy.readonly = busy.constant = False
+    try:
+        state.busy = value
+    finally:
+        busy.readonly, busy.constant = readonly, constant
+
+
+def _add_busy_event(state, event_id: str) -> None:
+    with _busy_lock:
+        _busy_events.add(event_id)
+        flip = not state.busy
+    if flip:
+        _set_busy(state, True)
+
+
+def _remove_busy_event(state, event_id: str) -> None:
+    with _busy_lock:
+        _busy_events.discard(event_id)
+        flip = not _busy_events and state.busy
+    if flip:
+        _set_busy(state, False)
+
+
+def cheap_busy_flag() -> None:
+    """``pn.state.busy`` from a set of the events in flight, set only when it flips."""
+    from panel.io.state import _state
+
+    _state._add_busy_event = _add_busy_event
+    _state._remove_busy_event = _remove_busy_event
+
+
+def stylesheets_when_changed(update_properties):
+    """``Reactive._update_properties``, resolving the design only for a change of
+    ``stylesheets`` (the only property it adds to); other changes as ``Syncable``'s."""
+
+    @wraps(update_properties)
+    def _update_properties(self, *events, doc):
+        if any(event.name == "stylesheets" for event in events):
+            return update_properties(self, *events, doc=doc)
+        return Syncable._update_properties(self, *events, doc=doc)
+
+    _update_properties.original = update_properties
+    return _update_properties
+
+
 def install() -> None:
     """Apply the server-side corrections, once per process (the fifth is the page's:
     ``throttled_sliders_only``)."""
@@ -195,3 +298,7 @@ def install() -> None:
         Syncable._change_event = held_change_event(Syncable._change_event)
     if patch_doc.patch_doc.create.__func__ is not _create_patch:
         inline_arrays()
+    cheap_busy_flag()
+    use_edit_only_readonly()
+    if not hasattr(Reactive._update_properties, "original"):
+        Reactive._update_properties = stylesheets_when_changed(Reactive._update_properties)

@@ -159,3 +159,92 @@ def test_the_page_websocket_is_opened_without_nagle():
     Handler.ws_connection = None  # refused and closed by the guards: nothing to set
     opened(Handler())
     assert calls == [True]
+
+
+def test_the_busy_flag_is_up_while_any_event_is_in_flight():
+    """``pn.state.busy`` (Panel's, kept from a set): up from the first event to the last one's
+    end, also while a widget's change is processed, down after it."""
+    import panel as pn
+    from panel.io.state import state
+
+    assert not state.busy
+    state._add_busy_event("first")
+    state._add_busy_event("second")
+    state._remove_busy_event("first")
+    assert state.busy
+    state._remove_busy_event("second")
+    assert not state.busy
+    seen = []
+    slider = pn.widgets.FloatSlider(start=0.0, end=1.0)
+    slider.param.watch(lambda event: seen.append(state.busy), "value")
+    slider._process_events({"value": 0.5})
+    assert seen == [True]
+    assert slider.value == 0.5
+    assert not state.busy
+    state._remove_busy_event("never added")  # (Panel's removes what it added, in a finally)
+    assert not state.busy
+
+
+def test_panel_edits_a_readonly_parameter_and_locks_it_again():
+    """``edit_only_readonly`` is what Panel's modules use: a read-only and a constant parameter
+    can be set inside it, and the parameters are locked again after it, also after an error
+    (the class's: as with Panel's own, the edited object keeps its copies writable)."""
+    import sys
+
+    import param
+    import pytest
+    from panel import reactive
+
+    panel_state = sys.modules["panel.io.state"]  # (the package's ``state`` is the instance)
+
+    class Locked(param.Parameterized):
+        fixed = param.Number(1.0, readonly=True)
+        settled = param.Number(2.0, constant=True)
+        free = param.Number(3.0)
+
+    assert reactive.edit_readonly is wire.edit_only_readonly
+    assert panel_state.edit_readonly is wire.edit_only_readonly
+
+    def edit(obj):
+        with wire.edit_only_readonly(obj):
+            obj.fixed, obj.settled, obj.free = 10.0, 20.0, 30.0
+            raise KeyError("inside")
+
+    obj = Locked()
+    with pytest.raises(KeyError, match="inside"):
+        edit(obj)
+    assert (obj.fixed, obj.settled, obj.free) == (10.0, 20.0, 30.0)
+    assert Locked.param["fixed"].readonly
+    assert Locked.param["fixed"].constant
+    assert Locked.param["settled"].constant
+    assert not Locked.param["settled"].readonly
+    assert not Locked.param["free"].constant
+    fresh = Locked()
+    with pytest.raises(TypeError):
+        fresh.fixed = 0.0
+    with pytest.raises(TypeError):
+        fresh.settled = 0.0
+
+
+def test_a_property_is_sent_as_panel_sends_it_and_stylesheets_with_the_theme():
+    """The patched ``_update_properties`` gives what Panel's gives: for a value change the
+    same properties; for a change of stylesheets, the theme's sheets first."""
+    import panel as pn
+    from bokeh.document import Document as BokehDocument
+    from panel.reactive import Reactive
+
+    slider = pn.widgets.FloatSlider(start=0.0, end=1.0, design=pn.theme.Bootstrap)
+    doc = BokehDocument()
+    slider.get_root(doc)
+    events = []
+    slider.param.watch(events.append, ["value", "stylesheets"])
+    slider.value = 0.25
+    slider.stylesheets = [":host { color: red; }"]
+    value_event, sheets_event = events
+    original = Reactive._update_properties.original
+    assert Reactive._update_properties(slider, value_event, doc=doc) == \
+        original(slider, value_event, doc=doc) == {"value": 0.25}
+    patched = Reactive._update_properties(slider, sheets_event, doc=doc)["stylesheets"]
+    panels = original(slider, sheets_event, doc=doc)["stylesheets"]
+    assert len(patched) == len(panels) > 1  # the theme's sheets, then the slider's own
+    assert patched[-1] == ":host { color: red; }"
