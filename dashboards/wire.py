@@ -1,4 +1,4 @@
-"""How a page's changes travel to and from its browser: eight corrections to Panel 1.9 /
+"""How a page's changes travel to and from its browser: nine corrections to Panel 1.9 /
 Bokeh 3.9.
 
 Measured on a slider move (``python -m bench.trace``: key press, websocket frames both ways,
@@ -21,7 +21,7 @@ server marks), the time was not in the physics but in the transport:
   a patch as its own binary frame (two frames each: reference and bytes): a plot of 40
   lines was 80+ frames, and the browser handles each frame as a task of its own (about
   0.15 ms each on this machine, most of a move's wire time). Patches now carry arrays of up
-  to 64 kB inline, base64 over gzip at level 1 (BokehJS always gunzips inline bytes);
+  to 64 kB inline, base64 over gzip at level 0 (BokehJS always gunzips inline bytes);
   ``inline_arrays``. The page's first document is not affected.
 * **one message per move, not two.** BokehJS sends a slider's ``value`` and then its
   ``value_throttled`` on every step; the server (Panel's throttled mode) uses only the
@@ -46,6 +46,9 @@ Profiled inside the served process (cProfile around each change a browser sends)
   (the sweep player's frame, a label) first resolved the design's modifiers, reading the
   theme's CSS file from disk (about 1 ms each, two or three a move), to use them only when
   the ``stylesheets`` themselves changed (``stylesheets_when_changed``).
+* **references looked up, not listed.** Every patch began with a dict of the references of
+  all the document's models already in the browser (about 400 a page), to look up the
+  few the patch names; ``InlineSerializer`` asks the document when it meets a model.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ from functools import wraps
 
 import bokeh.protocol.messages.patch_doc  # noqa: F401 (the module, for sys.modules)
 from bokeh.core.serialization import Buffer, BytesRep, Serializer
+from bokeh.model import Model
 from panel.io import document as panel_document
 from panel.io.document import hold
 from panel.reactive import Reactive, Syncable
@@ -67,9 +71,10 @@ from panel.reactive import Reactive, Syncable
 log = logging.getLogger(__name__)
 patch_doc = sys.modules["bokeh.protocol.messages.patch_doc"]  # the package's name is the class
 
-#: gzip level of inline arrays: float data hardly compress; 1 is the fastest level that
-#: BokehJS reads (it gunzips every inline array)
-INLINE_GZIP_LEVEL = 1
+#: gzip level of inline arrays: BokehJS gunzips every inline array, and float data hardly
+#: compress (4 % at level 1, for 46 µs an array of 300 floats, against 10 µs stored: an
+#: online-SGD move sends 60 such arrays), so they travel stored (level 0)
+INLINE_GZIP_LEVEL = 0
 #: arrays up to this size travel inline; a larger one (an image, a link's large N) keeps a
 #: binary frame of its own, where base64 and gzip would cost more than a frame
 INLINE_MAX_BYTES = 64 * 1024
@@ -79,8 +84,25 @@ class InlineSerializer(Serializer):
     """Bokeh's serializer with small byte buffers inline (base64 of gzip at
     ``INLINE_GZIP_LEVEL``): a patch of plot lines is three websocket frames."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, *, document=None, **kwargs):
         super().__init__(deferred=True, **kwargs)
+        # the document's models already in the browser are references, looked up when
+        # met: Bokeh builds a dict of all of them (~400 a page) for every patch
+        self._document_models = None if document is None else document.models
+
+    def _synced(self, obj) -> bool:
+        models = self._document_models
+        return (models is not None and isinstance(obj, Model)
+                and models.get_by_id(obj.id) is obj and obj not in models._new_models)
+
+    def has_ref(self, obj) -> bool:
+        return super().has_ref(obj) or self._synced(obj)
+
+    def get_ref(self, obj):
+        ref = super().get_ref(obj)
+        if ref is None and self._synced(obj):
+            ref = obj.ref
+        return ref
 
     def _encode_bytes(self, obj) -> BytesRep:
         raw = Buffer("inline", obj).to_bytes()
@@ -98,7 +120,7 @@ def _create_patch(cls, events, **metadata):
     if len(docs) != 1:
         raise ValueError("PATCH-DOC message configured with events for more than one document")
     [doc] = docs
-    serializer = InlineSerializer(references=doc.models.synced_references)
+    serializer = InlineSerializer(document=doc)
     patch_json = patch_doc.PatchJson(events=serializer.encode(events))
     doc.models.flush_synced(lambda model: not serializer.has_ref(model))
     msg = cls(cls.create_header(), metadata, patch_json)

@@ -175,11 +175,11 @@ def test_the_busy_flag_is_up_while_any_event_is_in_flight():
     state._remove_busy_event("second")
     assert not state.busy
     seen = []
-    slider = pn.widgets.FloatSlider(start=0.0, end=1.0)
-    slider.param.watch(lambda event: seen.append(state.busy), "value")
-    slider._process_events({"value": 0.5})
+    text = pn.widgets.TextInput(value="")
+    text.param.watch(lambda event: seen.append(state.busy), "value")
+    text._process_events({"value": "typed"})  # as a browser's message is processed
     assert seen == [True]
-    assert slider.value == 0.5
+    assert text.value == "typed"
     assert not state.busy
     state._remove_busy_event("never added")  # (Panel's removes what it added, in a finally)
     assert not state.busy
@@ -248,3 +248,34 @@ def test_a_property_is_sent_as_panel_sends_it_and_stylesheets_with_the_theme():
     panels = original(slider, sheets_event, doc=doc)["stylesheets"]
     assert len(patched) == len(panels) > 1  # the theme's sheets, then the slider's own
     assert patched[-1] == ":host { color: red; }"
+
+
+def test_a_patch_names_models_the_browser_has_and_carries_new_ones_whole():
+    """With the document's models looked up as they are met: a model already sent (a range
+    of the plot) travels as a reference, a new one (a title) whole, exactly as Bokeh's own
+    serializer writes them; the new one counts as sent afterwards."""
+    from bokeh.models import Range1d, Title
+    from bokeh.plotting import figure
+
+    doc = Document()
+    plot = figure()
+    spare = Range1d(0, 5)
+    plot.extra_x_ranges = {"spare": spare}
+    doc.add_root(plot)
+    doc.models.flush_synced()  # everything so far is in the browser
+    events = []
+    doc.callbacks.on_change(events.append)
+    plot.x_range = spare
+    title = Title(text="new")
+    plot.title = title
+    from bokeh.core.serialization import Serializer
+
+    theirs = json.loads(json.dumps(
+        Serializer(references=doc.models.synced_references).encode(events)))
+    ours = json.loads(Protocol().create("PATCH-DOC", events).content_json)
+    assert ours["events"] == theirs
+    [range_event, title_event] = ours["events"]
+    assert range_event["new"] == {"id": spare.id}
+    assert title_event["new"]["type"] == "object"
+    assert title_event["new"]["attributes"]["text"] == "new"
+    assert title in doc.models.synced_references  # sent now
