@@ -23,6 +23,7 @@ from . import online as online_view
 from . import processes
 from .base import solve_now
 from .recipes import multiindex as multiindex_recipes
+from .recipes import scaling as scaling_recipes
 from .recipes import spiked as spiked_recipes
 
 _lock = threading.Lock()
@@ -107,3 +108,4 @@ def start_background_work() -> None:
     spiked_recipes.RHO_ATLAS.fill()
     glm_view.ATLAS.fill()
     capacity_view.KAPPA_ATLAS.fill()
+    scaling_recipes.CURVE_ATLAS.fill()

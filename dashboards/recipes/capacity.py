@@ -100,12 +100,19 @@ def _overlap_alphas(kappa: float) -> np.ndarray:
     return alpha_c * (1.0 - np.linspace(1.0, 0.0, OVERLAP_POINTS + 2)[1:-1] ** 1.5)
 
 
+def _error_alphas() -> np.ndarray:
+    return np.linspace(0.0, ERROR_ALPHA_MAX, CURVE_POINTS)
+
+
 def _atlas_entries():
-    return [(value_key("overlap", kappa), Step(capacity.version_space_overlap, dict(
+    overlaps = [(value_key("overlap", kappa), Step(capacity.version_space_overlap, dict(
         alpha=_overlap_alphas(kappa), kappa=kappa))) for kappa in KAPPA_GRID]
+    errors = [(value_key("errors", kappa), Step(capacity.min_error_fraction, dict(
+        alpha=_error_alphas(), kappa=kappa))) for kappa in KAPPA_GRID]
+    return overlaps + errors
 
 
-#: the overlap curve at every margin of the slider
+#: the overlap curve and the error fraction curve at every margin of the slider
 KAPPA_ATLAS = Atlas(_atlas_entries)
 
 
@@ -117,6 +124,16 @@ def _overlap(kappa: float) -> capacity.OverlapCurve:
 def cached_overlap(kappa: float) -> capacity.OverlapCurve:
     kappa = round(float(kappa), 9)
     return KAPPA_ATLAS.get_or(value_key("overlap", kappa), lambda: _overlap(kappa))
+
+
+@lru_cache(maxsize=256)
+def _errors(kappa: float) -> capacity.MinErrorFraction:
+    return capacity.min_error_fraction(_error_alphas(), kappa)
+
+
+def cached_errors(kappa: float) -> capacity.MinErrorFraction:
+    kappa = round(float(kappa), 9)
+    return KAPPA_ATLAS.get_or(value_key("errors", kappa), lambda: _errors(kappa))
 
 
 @lru_cache(maxsize=1)
@@ -235,8 +252,8 @@ def binary(p) -> dict:
 def errors(p) -> dict:
     """The RS minimal fraction of errors above capacity at the current margin."""
     kappa = float(p.kappa)
-    alpha = np.linspace(0.0, ERROR_ALPHA_MAX, CURVE_POINTS)
-    e = capacity.min_error_fraction(alpha, kappa)
+    e = cached_errors(kappa)
+    alpha = np.asarray(e.alpha)
     alpha_c = float(capacity.gardner_capacity(kappa).alpha_c)
     good = e.converged
     return {

@@ -11,7 +11,7 @@ import param
 
 from theory import scaling
 
-from ..caches import BoundedCache
+from ..caches import Atlas, BoundedCache, value_key
 from ..processes import Step, run_steps
 from . import (  # noqa: F401 (named: used by the exported scripts)
     ExplorerParameters,
@@ -92,8 +92,41 @@ class ScalingParameters(ExplorerParameters):
 
 # -- caches -----------------------------------------------------------------------------------
 @lru_cache(maxsize=128)
-def cached_curve(capacity: float, source: float, noise: float, reg_exponent):
+def _curve(capacity: float, source: float, noise: float, reg_exponent):
     return scaling.learning_curve(N_GRID, capacity, source, noise, reg_exponent=reg_exponent)
+
+
+def slider_grid(parameter: param.Number) -> list[float]:
+    """The values a slider of ``parameter`` stops at: its bounds in steps."""
+    lo, hi = parameter.bounds
+    return [round(lo + parameter.step * k, 9)
+            for k in range(round((hi - lo) / parameter.step) + 1)]
+
+
+def _atlas_entries():
+    """The optimally regularised curve at every stop of the a, r and log σ² sliders, the other
+    two at their defaults (~12 ms each, 144 in all)."""
+    defaults = ScalingParameters.param
+    a0, r0 = defaults.capacity.default, defaults.source.default
+    log_noise0 = defaults.log_noise.default
+    models = ({(a, r0, log_noise0) for a in slider_grid(defaults.capacity)}
+              | {(a0, r, log_noise0) for r in slider_grid(defaults.source)}
+              | {(a0, r0, s) for s in slider_grid(defaults.log_noise)})
+    return [(value_key("curve", float(a), float(r), 10.0 ** s), Step(
+        scaling.learning_curve, dict(n=N_GRID, capacity=float(a), source=float(r),
+                                     noise=10.0 ** s, reg_exponent=None)))
+            for a, r, s in sorted(models)]
+
+
+#: the learning curves of the optimal ridge on the grids of the model's sliders
+CURVE_ATLAS = Atlas(_atlas_entries)
+
+
+def cached_curve(capacity: float, source: float, noise: float, reg_exponent):
+    if reg_exponent is not None:
+        return _curve(capacity, source, noise, reg_exponent)
+    return CURVE_ATLAS.get_or(value_key("curve", capacity, source, noise),
+                              lambda: _curve(capacity, source, noise, None))
 
 
 #: n* by (capacity, source, noise), shared by every page of this process

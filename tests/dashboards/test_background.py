@@ -9,6 +9,7 @@ import pytest
 
 from dashboards.base import Atlas, value_key
 from dashboards.processes import Cancelled, Step
+from dashboards.recipes import url_number
 from dashboards.spiked import SpikedExplorer
 from tests.waiting import wait_until
 from theory import channels, glm, priors, spiked
@@ -75,3 +76,28 @@ def test_a_request_overtaken_in_a_worker_never_reaches_the_page():
     newest.result(timeout=60)
     wait_until(lambda: len(shown) == 1)
     assert shown[0][0] == pytest.approx(0.5)  # PCA overlap at lambda = 2: 1 - 1/2
+
+
+def test_the_kappa_and_scaling_atlases_hold_what_a_page_computes_at_their_slider_stops():
+    """The entries of the capacity page's κ atlas (error fractions) and of the scaling page's
+    curve atlas: keyed as the page looks them up after a slider move (a value as the
+    browser sends it, off the grid by rounding), equal to the page's local solve."""
+    from dashboards.recipes import capacity as capacity_recipes
+    from dashboards.recipes import scaling as scaling_recipes
+
+    kappa_entries = dict(capacity_recipes._atlas_entries())
+    for kappa in (capacity_recipes.KAPPA_GRID[7], 0.35):
+        step = kappa_entries[value_key("errors", round(kappa + 1e-13, 9))]  # cached_errors
+        assert same(step.fn(**step.kwargs), capacity_recipes._errors(kappa))
+    curve_entries = dict(scaling_recipes._atlas_entries())
+    assert len(curve_entries) == 79 + 40 + 25 - 2  # the defaults are on all three grids
+    model = scaling_recipes.ScalingParameters
+    # as the page takes a browser's value: snapped as its link writes it (url_number)
+    moved = [model(capacity=url_number(model.param.capacity, 2.0500000000000003)),
+             model(source=url_number(model.param.source, 1.1000000000000001)),
+             model(log_noise=url_number(model.param.log_noise, -1.25))]
+    for p in moved:
+        step = curve_entries[value_key("curve", float(p.capacity), float(p.source), p.noise)]
+        assert same(step.fn(**step.kwargs),
+                    scaling_recipes._curve(float(p.capacity), float(p.source), p.noise, None))
+    assert value_key("curve", 2.0, 0.3, 10.0 ** -3.9) not in curve_entries  # off the grid
