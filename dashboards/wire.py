@@ -259,13 +259,8 @@ _busy_lock = threading.Lock()
 
 
 def _set_busy(state, value: bool) -> None:
-    busy = state.param["busy"]
-    readonly, constant = busy.readonly, busy.constant
-    busy.readonly = busy.constant = False
-    try:
+    with edit_only_readonly(state):
         state.busy = value
-    finally:
-        busy.readonly, busy.constant = readonly, constant
 
 
 def _add_busy_event(state, event_id: str) -> None:

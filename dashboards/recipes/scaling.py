@@ -105,7 +105,7 @@ def slider_grid(parameter: param.Number) -> list[float]:
 
 def _atlas_entries():
     """The optimally regularised curve at every stop of the a, r and log σ² sliders, the other
-    two at their defaults (~12 ms each, 144 in all)."""
+    two at their defaults (~12 ms each, 142 in all)."""
     defaults = ScalingParameters.param
     a0, r0 = defaults.capacity.default, defaults.source.default
     log_noise0 = defaults.log_noise.default
