@@ -1,4 +1,4 @@
-"""How a page's changes travel to and from its browser: nine corrections to Panel 1.9 /
+"""How a page's changes travel to and from its browser: eleven corrections to Panel 1.9 /
 Bokeh 3.9.
 
 Measured on a slider move (``python -m bench.trace``: key press, websocket frames both ways,
@@ -21,8 +21,11 @@ server marks), the time was not in the physics but in the transport:
   a patch as its own binary frame (two frames each: reference and bytes): a plot of 40
   lines was 80+ frames, and the browser handles each frame as a task of its own (about
   0.15 ms each on this machine, most of a move's wire time). Patches now carry arrays of up
-  to 64 kB inline, base64 over gzip at level 0 (BokehJS always gunzips inline bytes);
+  to 64 kB inline, base64 over a stored gzip member (BokehJS always gunzips inline bytes);
   ``inline_arrays``. The page's first document is not affected.
+* **inline arrays without a compressor.** Even at level 0, ``gzip.compress`` sets up a
+  deflate stream per array (17 µs; an online-SGD move sends 60 arrays): the stored gzip
+  member is written directly (``stored_gzip``), byte for byte what ``gzip`` reads.
 * **one message per move, not two.** BokehJS sends a slider's ``value`` and then its
   ``value_throttled`` on every step; the server (Panel's throttled mode) uses only the
   second but applied and acknowledged both, about 2 ms of the event loop before the move's
@@ -46,24 +49,42 @@ Profiled inside the served process (cProfile around each change a browser sends)
   (the sweep player's frame, a label) first resolved the design's modifiers, reading the
   theme's CSS file from disk (about 1 ms each, two or three a move), to use them only when
   the ``stylesheets`` themselves changed (``stylesheets_when_changed``).
+* **no acknowledgement that nobody reads.** Bokeh's server answered every message from the
+  browser (each slider move, each ``href`` the URL echoes back) with an OK reply of three
+  frames, written before the move's own change could run; BokehJS never waits for it (it
+  logs "Unhandled OK reply" at trace level). Traced in the served process, the OK cost 2-5
+  ms of a 10 ms move: each frame's write wakes the browser's core. A browser's patch is now
+  applied as before and answered only when it fails (``patches_without_reply``).
 * **references looked up, not listed.** Every patch began with a dict of the references of
   all the document's models already in the browser (about 400 a page), to look up the
-  few the patch names; ``InlineSerializer`` asks the document when it meets a model.
+  few the patch names; ``InlineSerializer`` asks the document when it meets a model. The
+  same for every patch from the browser (two to four a move: the slider, the URL's
+  ``href``, the ranges the browser recomputed): ``LookupDeserializer``.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
-import gzip
 import logging
+import struct
 import sys
 import threading
+import zlib
 from functools import wraps
 
 import bokeh.protocol.messages.patch_doc  # noqa: F401 (the module, for sys.modules)
-from bokeh.core.serialization import Buffer, BytesRep, Serializer
+from bokeh.core.serialization import (
+    Buffer,
+    BytesRep,
+    Deserializer,
+    Serializer,
+    UnknownReferenceError,
+)
+from bokeh.document import Document
+from bokeh.document.events import DocumentPatchedEvent
 from bokeh.model import Model
+from bokeh.server.session import ServerSession, _needs_document_lock
 from panel.io import document as panel_document
 from panel.io.document import hold
 from panel.reactive import Reactive, Syncable
@@ -71,18 +92,14 @@ from panel.reactive import Reactive, Syncable
 log = logging.getLogger(__name__)
 patch_doc = sys.modules["bokeh.protocol.messages.patch_doc"]  # the package's name is the class
 
-#: gzip level of inline arrays: BokehJS gunzips every inline array, and float data hardly
-#: compress (4 % at level 1, for 46 µs an array of 300 floats, against 10 µs stored: an
-#: online-SGD move sends 60 such arrays), so they travel stored (level 0)
-INLINE_GZIP_LEVEL = 0
 #: arrays up to this size travel inline; a larger one (an image, a link's large N) keeps a
 #: binary frame of its own, where base64 and gzip would cost more than a frame
 INLINE_MAX_BYTES = 64 * 1024
 
 
 class InlineSerializer(Serializer):
-    """Bokeh's serializer with small byte buffers inline (base64 of gzip at
-    ``INLINE_GZIP_LEVEL``): a patch of plot lines is three websocket frames."""
+    """Bokeh's serializer with small byte buffers inline (base64 of a stored gzip member):
+    a patch of plot lines is three websocket frames."""
 
     def __init__(self, *, document=None, **kwargs):
         super().__init__(deferred=True, **kwargs)
@@ -108,8 +125,29 @@ class InlineSerializer(Serializer):
         raw = Buffer("inline", obj).to_bytes()
         if len(raw) > INLINE_MAX_BYTES:
             return super()._encode_bytes(obj)
-        data = gzip.compress(raw, mtime=1, compresslevel=INLINE_GZIP_LEVEL)
+        data = stored_gzip(raw)
         return BytesRep(type="bytes", data=base64.b64encode(data).decode("ascii"))
+
+
+#: the fixed gzip header (RFC 1952): deflate, no flags, mtime 1, no extra flags, OS unknown
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x01\x00\x00\x00\x00\xff"
+_STORED_BLOCK = 0xFFFF  # the most bytes one stored deflate block holds
+
+
+def stored_gzip(raw: bytes) -> bytes:
+    """``raw`` as a gzip member of stored (uncompressed) deflate blocks. BokehJS gunzips
+    every inline array, and float data hardly compress (4 % at level 1, for 46 µs an array
+    of 300 floats); ``gzip.compress`` at level 0 still sets up a deflate stream (17 µs)."""
+    parts = [_GZIP_HEADER]
+    view = memoryview(raw)
+    starts = range(0, len(raw), _STORED_BLOCK) if raw else (0,)
+    for start in starts:
+        block = view[start:start + _STORED_BLOCK]
+        final = start + _STORED_BLOCK >= len(raw)
+        size = len(block)
+        parts += [struct.pack("<BHH", final, size, size ^ 0xFFFF), block]
+    parts.append(struct.pack("<II", zlib.crc32(raw), len(raw) & 0xFFFFFFFF))
+    return b"".join(parts)
 
 
 def _create_patch(cls, events, **metadata):
@@ -130,6 +168,62 @@ def _create_patch(cls, events, **metadata):
 
 def inline_arrays() -> None:
     patch_doc.patch_doc.create = classmethod(_create_patch)
+
+
+class DocumentReferences(dict):
+    """A deserializer's references: the models a patch defines (this dict), else the
+    document's models that were there when the patch arrived, looked up when met (Bokeh
+    lists all of them, about 400 a page, for every patch from the browser)."""
+
+    def __init__(self, models):
+        super().__init__()
+        self._models = models
+        self._new_at_start = set(models._new_models)
+
+    def _known(self, id):
+        model = self._models.get_by_id(id)
+        if model is None:
+            return None
+        # added while the patch was handled (by a callback): not the browser's, still new
+        new = model in self._models._new_models and model not in self._new_at_start
+        return None if new else model
+
+    def __contains__(self, id) -> bool:
+        return dict.__contains__(self, id) or self._known(id) is not None
+
+    def get(self, id, default=None):
+        found = dict.get(self, id)
+        if found is None:
+            found = self._known(id)
+        return default if found is None else found
+
+
+class LookupDeserializer(Deserializer):
+    """Bokeh's deserializer, references looked up in the document when met."""
+
+    def __init__(self, models, *, setter=None):
+        super().__init__(setter=setter)
+        self._references = DocumentReferences(models)
+
+
+def _apply_json_patch(self, patch_json, *, setter=None) -> None:
+    """``Document.apply_json_patch`` with ``LookupDeserializer`` (same checks, events and
+    flushing)."""
+    deserializer = LookupDeserializer(self.models, setter=setter)
+    try:
+        patch = deserializer.deserialize(patch_json)
+    except UnknownReferenceError as error:
+        if self.models.seen(error.id):
+            log.debug("Dropping a patch with a previously known reference (id=%r)", error.id)
+            return
+        raise
+    for event in patch["events"]:
+        DocumentPatchedEvent.handle_event(self, event, setter)
+    self.models.flush_synced(lambda model: not deserializer.has_ref(model))
+
+
+def lookup_references() -> None:
+    Document.apply_json_patch = _apply_json_patch
 
 
 async def dispatch_when_free(doc) -> None:
@@ -301,6 +395,26 @@ def stylesheets_when_changed(update_properties):
     return _update_properties
 
 
+@_needs_document_lock
+def _apply_browser_patch(session, message, connection) -> None:
+    """``ServerSession._handle_patch`` without the OK it returns."""
+    session._current_patch_connection = connection
+    try:
+        message.apply_to_document(session.document, session)
+    finally:
+        session._current_patch_connection = None
+
+
+async def _patch_without_reply(cls, message, connection) -> None:
+    """``ServerSession.patch``: the browser's patch applied under the document's lock; no
+    reply (an exception still gets Bokeh's ERROR reply from the protocol handler)."""
+    await _apply_browser_patch(connection.session, message, connection)
+
+
+def patches_without_reply() -> None:
+    ServerSession.patch = classmethod(_patch_without_reply)
+
+
 def install() -> None:
     """Apply the server-side corrections, once per process (the fifth is the page's:
     ``throttled_sliders_only``)."""
@@ -315,6 +429,10 @@ def install() -> None:
         Syncable._change_event = held_change_event(Syncable._change_event)
     if patch_doc.patch_doc.create.__func__ is not _create_patch:
         inline_arrays()
+    if Document.apply_json_patch is not _apply_json_patch:
+        lookup_references()
+    if ServerSession.patch.__func__ is not _patch_without_reply:
+        patches_without_reply()
     cheap_busy_flag()
     use_edit_only_readonly()
     if not hasattr(Reactive._update_properties, "original"):

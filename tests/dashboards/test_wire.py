@@ -279,3 +279,83 @@ def test_a_patch_names_models_the_browser_has_and_carries_new_ones_whole():
     assert title_event["new"]["type"] == "object"
     assert title_event["new"]["attributes"]["text"] == "new"
     assert title in doc.models.synced_references  # sent now
+
+
+def test_a_browser_patch_is_applied_and_answered_only_when_it_fails():
+    """BokehJS never waits for the OK to a PATCH-DOC: the server applies the patch and sends
+    nothing back; a patch it cannot apply still gets Bokeh's ERROR reply."""
+    from bokeh.server.protocol_handler import ProtocolHandler
+    from bokeh.server.session import ServerSession
+
+    served = Document()
+    served.add_root(ColumnDataSource({"x": [0.0]}, name="s"))
+    browser = Document.from_json(served.to_json())  # the page's copy of the document
+    source = browser.get_model_by_name("s")
+    events = []
+    browser.callbacks.on_change(events.append)
+    source.data = {"x": [1.0, 2.0]}
+    message = Protocol().create("PATCH-DOC", events)
+
+    class Connection:
+        session = ServerSession("s1", served, io_loop=None)
+
+        def error(self, message, text):
+            return ("ERROR", text)
+
+        def ok(self, message):
+            return "OK"
+
+    handled = asyncio.run(ProtocolHandler().handle(message, Connection()))
+    assert handled is None  # nothing written back
+    assert list(served.get_model_by_name("s").data["x"]) == [1.0, 2.0]
+    bad = Protocol().create("PATCH-DOC", events)
+    bad._content["events"][0]["model"]["id"] = "no-such-model"
+    kind, text = asyncio.run(ProtocolHandler().handle(bad, Connection()))
+    assert kind == "ERROR"
+    assert "no-such-model" in text
+
+
+def test_a_stored_gzip_member_is_what_gzip_reads():
+    """gzip checks the member's CRC-32 and length, and every block's length against its
+    complement."""
+    rng = np.random.default_rng(1)
+    for size in (0, 1, 300 * 8, 0xFFFF, 0xFFFF + 1, 3 * 0xFFFF + 17):
+        raw = rng.bytes(size)
+        member = wire.stored_gzip(raw)
+        assert gzip.decompress(member) == raw
+        assert len(member) == 18 + len(raw) + 5 * max(1, -(-size // 0xFFFF))
+
+
+def test_a_browser_patch_finds_the_models_as_bokeh_finds_them():
+    """Patches from the browser look references up in the document when met (not in a dict
+    of all ~400 models built per patch); a model the browser defines is known to the
+    patch, and a model added by a callback while the patch is handled is still new (the
+    browser gets it whole)."""
+    from bokeh.models import Div
+
+    served = Document()
+    source = ColumnDataSource({"x": [0.0]}, name="s")
+    served.add_root(source)
+    served.models.flush_synced()
+    browser = Document.from_json(served.to_json())
+    events = []
+    browser.callbacks.on_change(events.append)
+    browser.get_model_by_name("s").data = {"x": [1.0, 2.0]}
+    added = []
+
+    def on_data(attr, old, new):
+        div = Div(text="added by a callback")
+        served.add_root(div)
+        added.append(div)
+
+    source.on_change("data", on_data)
+    served.apply_json_patch(Protocol().create("PATCH-DOC", events).content)
+    assert list(source.data["x"]) == [1.0, 2.0]
+    assert added
+    assert added[0] in served.models._new_models  # still to be sent whole
+    assert source not in served.models._new_models
+    refs = wire.DocumentReferences(served.models)
+    assert source.id in refs
+    assert refs.get(source.id) is source
+    assert "p-unknown" not in refs
+    assert refs.get("p-unknown", "none") == "none"

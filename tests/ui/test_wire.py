@@ -1,14 +1,19 @@
 """A slider move reaches the browser as one message: the plotted data and the link's query
 together, arrays inline (``dashboards.wire``), read from the page's own websocket; the
-browser sends the move as one message (``value_throttled``, not ``value`` too), and the
-automatic ranges it computes from the new data are not sent back."""
+browser decodes them to the numbers sent; the server sends no OK back; the browser sends the
+move as one message (``value_throttled``, not ``value`` too), and the automatic ranges it
+computes from the new data are not sent back."""
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 
+import numpy as np
 import pytest
 
+from bench.browser import JS_SOURCE_DATA
 from bench.sliders import JS_WATCH, wait_for_data
 from bench.trace import JS_INIT
 
@@ -31,6 +36,9 @@ def test_a_slider_move_is_one_message_with_the_data_and_the_link(browser, app_ur
         page.wait_for_timeout(800)  # what the browser sends back after drawing the new data
         record = page.evaluate("""() => ({change: window.__changes['spiked-landscape'][0],
                                           frames: window.__frames})""")
+        shown = page.evaluate(JS_SOURCE_DATA, "spiked-landscape")
+        source_id = page.evaluate(
+            "() => Bokeh.documents[0].get_model_by_name('spiked-landscape').id")
     finally:
         context.close()
     frames = [f for f in record["frames"] if f["dir"] == "in" and f["t"] <= record["change"]]
@@ -45,6 +53,18 @@ def test_a_slider_move_is_one_message_with_the_data_and_the_link(browser, app_ur
     assert any(e.get("attr") == "search" and "snr=" in e["new"] for e in events), \
         "the link's query travels with the data"
     assert any(e["kind"] == "ColumnDataChanged" for e in events)
+    assert "OK" not in [h["msgtype"] for h in headers], "an acknowledgement nobody reads"
+    # the browser's numbers are the ones sent, inline as stored gzip members
+    [entries] = [dict(e["data"]["entries"]) for e in events
+                 if e["kind"] == "ColumnDataChanged" and e["model"]["id"] == source_id]
+    arrays = {name: rep for name, rep in entries.items()
+              if isinstance(rep, dict) and rep.get("type") == "ndarray"}
+    assert arrays, entries
+    for name, rep in arrays.items():
+        raw = gzip.decompress(base64.b64decode(rep["array"]["data"]))
+        sent_values = np.frombuffer(raw, dtype=rep["dtype"])
+        np.testing.assert_array_equal(np.asarray(shown[name], dtype=float),
+                                      sent_values.astype(float))
     sent = [json.loads(f["text"]) for f in record["frames"]
             if f["dir"] == "out" and f["text"] and '"events"' in f["text"]]
     sent_back = [(e.get("attr"), e.get("model", {}).get("id")) for m in sent
