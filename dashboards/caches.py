@@ -1,6 +1,7 @@
 """Caches at the boundary between the pages and ``theory``, shared by every page of a server
 process: a bounded LRU map, ``Atlas`` (results on a slider's own grid, computed ahead by a
-short-solve worker), ``solve_now`` and ``value_key``.
+short-solve worker), ``PointwiseCurves`` (curves kept point by point, on ``round_grid``),
+``solve_now`` and ``value_key``.
 
 Panel-free (numpy and ``dashboards.processes`` only): the recipes of ``dashboards.recipes``
 look their results up here, and an exported script imports them without Panel or Bokeh.
@@ -71,6 +72,11 @@ class BoundedCache:
 
     def __len__(self):
         return len(self._items)
+
+    def items(self) -> list:
+        """(key, value) pairs held now, the most recently used last (a copy)."""
+        with self._lock:
+            return list(self._items.items())
 
 
 def nbytes_of(value, _seen=None) -> int:
@@ -153,6 +159,76 @@ class Atlas:
 
         next_batch()
         return bool(missing)
+
+
+class PointwiseCurves:
+    """Curves whose points are solved independently of each other (state evolution on a
+    grid: ``theory``'s ``Curve.take`` / ``join``), kept point by point for each model: a
+    curve on a new grid solves only the points not solved before. A range slider's end
+    moved by one step then costs the new end and the grid points it uncovers (see
+    ``round_grid``), not the whole curve. ``solve(model, points)`` returns the curve of a
+    model (any hashable key) at the sorted array ``points``; at most ``models`` models of
+    at most ``max_points`` points each are kept (a model past it starts again)."""
+
+    def __init__(self, solve, models: int = 16, max_points: int = 20_000):
+        self._solve, self.max_points = solve, max_points
+        self._stores = BoundedCache(models)
+
+    def curve(self, model, grid: np.ndarray):
+        grid = np.asarray(grid, dtype=float)
+        store = self._stores.get(model)
+        missing = grid if store is None else grid[~_found(store.control, grid)]
+        if missing.size:
+            solved = self._solve(model, np.unique(missing))
+            if store is None or len(store.control) + len(solved.control) > self.max_points:
+                store = solved
+            else:
+                store = store.join(solved)
+                store = store.take(np.argsort(store.control, kind="stable"))
+            self._stores.put(model, store)  # two threads may both solve: either is kept
+        found = _found(store.control, grid)
+        if not found.all():  # the solver moved a point (clipped it): solve the grid as is
+            return self._solve(model, grid)
+        return store.take(np.searchsorted(store.control, grid))
+
+    def know(self, model, curve) -> None:
+        """Keep the points of ``curve`` (solved elsewhere, e.g. an atlas's) for ``model``."""
+        store = self._stores.get(model)
+        if store is None:
+            order = np.argsort(curve.control, kind="stable")
+            self._stores.put(model, curve.take(order))
+            return
+        new = ~_found(store.control, curve.control)
+        if new.any() and len(store.control) + int(new.sum()) <= self.max_points:
+            store = store.join(curve.take(np.flatnonzero(new)))
+            self._stores.put(model, store.take(np.argsort(store.control, kind="stable")))
+
+
+def _found(sorted_values: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Which of ``values`` are in ``sorted_values`` (exactly)."""
+    at = np.minimum(np.searchsorted(sorted_values, values), len(sorted_values) - 1)
+    return sorted_values[at] == values
+
+
+#: round steps of a grid: 1, 1.25, 1.6, 2, 2.5, 3.2, 4, 5, 6.4 and 8 times a power of ten
+_ROUND_STEPS = np.array([1.0, 1.25, 1.6, 2.0, 2.5, 3.2, 4.0, 5.0, 6.4, 8.0])
+
+
+def round_grid(lo: float, hi: float, points: int) -> np.ndarray:
+    """A grid of [lo, hi] with both ends and the multiples of a round step inside it, at
+    least ``points`` points in all (at most about 1.3 times as many): moving one end of
+    the range keeps the step and every inner point (which ``PointwiseCurves`` has solved),
+    where ``linspace`` moved them all."""
+    lo, hi = float(lo), float(hi)
+    if not hi > lo or points < 3:
+        return np.linspace(lo, hi, max(points, 2))
+    target = (hi - lo) / (points - 1)
+    power = 10.0 ** np.floor(np.log10(target))
+    step = float(power * _ROUND_STEPS[_ROUND_STEPS * power <= target * (1 + 1e-12)].max())
+    first, last = int(np.floor(lo / step)) + 1, int(np.ceil(hi / step)) - 1
+    inner = np.arange(first, last + 1) * step
+    inner = inner[(inner > lo) & (inner < hi)]
+    return np.concatenate([[lo], inner, [hi]])
 
 
 def solve_now(cache: BoundedCache, key, steps) -> list:

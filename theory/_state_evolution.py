@@ -17,7 +17,7 @@ of S on a grid this module finds
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -53,6 +53,44 @@ class _OverControl:
         return self._control("alpha")
 
 
+class _Pointwise:
+    """A result whose array fields (and nested pointwise results) hold one entry per point of
+    the control grid, each computed independently of the others: ``take`` picks points,
+    ``join`` appends another result's points (e.g. to solve only the points of a new grid
+    not solved before)."""
+
+    def take(self, indices):
+        """The result at the points ``indices`` (an integer array, in that order)."""
+        return replace(self, **{f.name: _take(getattr(self, f.name), indices)
+                                for f in fields(self)})
+
+    def join(self, other):
+        """This result's points, then ``other``'s (of the same kind of result)."""
+        if type(other) is not type(self):
+            raise TypeError(f"cannot join a {type(self).__name__} and a "
+                            f"{type(other).__name__}")
+        return replace(self, **{f.name: _join(getattr(self, f.name), getattr(other, f.name),
+                                              f.name) for f in fields(self)})
+
+
+def _take(value, indices):
+    if isinstance(value, _Pointwise):
+        return value.take(indices)
+    if isinstance(value, np.ndarray):
+        return value[np.asarray(indices, dtype=int)]
+    return value  # a name, or None (e.g. no generalisation error)
+
+
+def _join(first, second, name: str):
+    if isinstance(first, _Pointwise):
+        return first.join(second)
+    if isinstance(first, np.ndarray):
+        return np.concatenate([first, second])
+    if first != second:
+        raise ValueError(f"cannot join results with different {name}: {first!r}, {second!r}")
+    return first
+
+
 @dataclass(frozen=True, kw_only=True)
 class FixedPoint(_OverControl, Result):
     """A state-evolution fixed point reached by iteration (arrays when the control was one).
@@ -79,7 +117,7 @@ class FixedPoint(_OverControl, Result):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Branch(Result):
+class Branch(_Pointwise, Result):
     """One branch of fixed points along a grid of the control parameter (see ``FixedPoint``
     for the fields); ``status`` per point."""
 
@@ -96,7 +134,7 @@ class Branch(Result):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Curve(_OverControl, Result):
+class Curve(_Pointwise, _OverControl, Result):
     """Both state-evolution branches and the Bayes-optimal one over a grid of the control
     (``snr`` for the spiked model, ``alpha`` for the GLMs; ``control`` in either case).
 

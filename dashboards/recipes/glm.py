@@ -14,7 +14,7 @@ import param
 
 from theory import channels, erm, glm, priors
 
-from ..caches import Atlas, BoundedCache, solve_now, value_key
+from ..caches import Atlas, BoundedCache, PointwiseCurves, round_grid, solve_now, value_key
 from ..processes import Step
 from . import (  # noqa: F401 (named: used by the exported scripts)
     ExplorerParameters,
@@ -91,7 +91,7 @@ PRIOR_LABELS = {
     "Sparse Rademacher": "sparse_rademacher",
 }
 QUANTITIES = ("test error", "MSE 1 − q")
-CURVE_POINTS = 150  # enough for smooth curves; thresholds are drawn exactly
+CURVE_POINTS = 150  # at least (round_grid): smooth curves; thresholds are drawn exactly
 LOGISTIC_POINTS = 120
 SIM_ALPHA_POINTS = 8
 DD_LAMBDAS = (0.0, 1e-3, 1e-2, 1e-1, 1.0)
@@ -248,7 +248,7 @@ def make_channel(key: str, noise: float, flip: float) -> channels.Channel:
 def _bayes_entries(prior, channel, lo, hi):
     return [
         (value_key("curve", prior, channel, lo, hi, CURVE_POINTS), Step(glm.curve, dict(
-            prior=prior, channel=channel, alpha=np.linspace(lo, hi, CURVE_POINTS)))),
+            prior=prior, channel=channel, alpha=round_grid(lo, hi, CURVE_POINTS)))),
         (value_key("thresholds", prior, channel), Step(glm.thresholds, dict(
             prior=prior, channel=channel))),
         (value_key("landscape", prior, channel, DEFAULT_ALPHA), Step(
@@ -276,7 +276,7 @@ def _atlas_entries():
         for lam in (RF_DEFAULTS["lam"], *DD_LAMBDAS):
             args = (rf_lo, rf_hi, CURVE_POINTS, psi, lam, RF_DEFAULTS["noise"])
             entries.append((value_key("random_features", *args), Step(
-                erm.random_features_curve, dict(alpha=np.linspace(rf_lo, rf_hi, CURVE_POINTS),
+                erm.random_features_curve, dict(alpha=round_grid(rf_lo, rf_hi, CURVE_POINTS),
                                                 psi=psi, lam=max(lam, 1e-6),
                                                 noise=RF_DEFAULTS["noise"]))))
     return entries
@@ -286,14 +286,24 @@ def _atlas_entries():
 ATLAS = Atlas(_atlas_entries, size=2048)
 
 
+#: state-evolution curves point by point, by (prior, channel): moving an end of the α range
+#: solves the new end and the grid points it uncovers, not the whole curve
+CURVE_POINTS_SOLVED = PointwiseCurves(
+    lambda model, alpha: glm.curve(prior=model[0], channel=model[1], alpha=alpha))
+
+
 @lru_cache(maxsize=128)
 def _curve(prior, channel, lo: float, hi: float, points: int) -> glm.Curve:
-    return glm.curve(prior=prior, channel=channel, alpha=np.linspace(lo, hi, points))
+    return CURVE_POINTS_SOLVED.curve((prior, channel), round_grid(lo, hi, points))
 
 
 def cached_curve(prior, channel, lo: float, hi: float, points: int) -> glm.Curve:
-    return ATLAS.get_or(value_key("curve", prior, channel, lo, hi, points),
-                        lambda: _curve(prior, channel, lo, hi, points))
+    """The curve of ``glm.curve`` on ``round_grid(lo, hi, points)``."""
+    known = ATLAS.get(value_key("curve", prior, channel, lo, hi, points))
+    if known is None:
+        return _curve(prior, channel, lo, hi, points)
+    CURVE_POINTS_SOLVED.know((prior, channel), known)  # the next range starts from these
+    return known
 
 
 def cached_thresholds(prior, channel) -> glm.GlmThresholds:
@@ -317,14 +327,14 @@ LOGISTIC_CURVES = BoundedCache(64)
 
 
 def logistic_steps(lo: float, hi: float, points: int, lam: float, flip: float) -> list[Step]:
-    return [Step(erm.logistic_curve, dict(alpha=np.linspace(lo, hi, points), lam=lam,
+    return [Step(erm.logistic_curve, dict(alpha=round_grid(lo, hi, points), lam=lam,
                                           flip=flip))]
 
 
 @lru_cache(maxsize=128)
 def _random_features(lo: float, hi: float, points: int, psi: float, lam: float,
                      noise: float) -> erm.RandomFeaturesCurve:
-    return erm.random_features_curve(alpha=np.linspace(lo, hi, points), psi=psi,
+    return erm.random_features_curve(alpha=round_grid(lo, hi, points), psi=psi,
                                      lam=max(lam, 1e-6), noise=noise)
 
 
@@ -336,7 +346,7 @@ def cached_random_features(lo: float, hi: float, points: int, psi: float, lam: f
 
 @lru_cache(maxsize=128)
 def cached_ridge(lo: float, hi: float, points: int, lam: float, noise: float) -> erm.RidgeCurve:
-    return erm.ridge_curve(alpha=np.linspace(lo, hi, points), lam=lam, noise=noise)
+    return erm.ridge_curve(alpha=round_grid(lo, hi, points), lam=lam, noise=noise)
 
 
 # -- recipes -----------------------------------------------------------------------------
@@ -460,6 +470,17 @@ def logistic_lambda(p) -> float:
     return max(float(p.lam), erm.MIN_LOGISTIC_LAMBDA)
 
 
+def _logistic_elsewhere(p):
+    """The most recent logistic-regression curve of these λ and flip rate on another α range
+    (its points are solutions at their α: shown while the new range's curve is computed,
+    instead of an empty plot), or None."""
+    *_, points, lam, flip = _logistic_key(p)
+    for key, results in reversed(LOGISTIC_CURVES.items()):
+        if key[2:] == (points, lam, flip):
+            return results[0]
+    return None
+
+
 def erm_solve(p):
     """The slow part of ``erm_curve``: logistic regression (0.3-3 s), in a short-solve worker
     process, shared by every page through ``LOGISTIC_CURVES``; None for the others."""
@@ -505,8 +526,13 @@ def erm_curve(p, solved=...) -> dict:
         f"diverge on separable data); showing λ = {readable(lam)}."]
     if solved is ...:
         solved = solve_now(*erm_solve(p))
-    if solved is None:
-        return {"erm": empty, "notes": notes}
+    if solved is None:  # being computed: the points already solved on another α range
+        near = _logistic_elsewhere(p)
+        if near is None:
+            return {"erm": empty, "notes": notes}
+        inside = (near.alpha >= lo) & (near.alpha <= hi) & np.asarray(near.converged)
+        return {"erm": {"alpha": near.alpha[inside], "error": _shown(p, near.test_error[inside])},
+                "notes": notes}
     result = solved[0]
     ok = np.asarray(result.converged)
     if not ok.all():
@@ -524,7 +550,7 @@ def double_descent(p) -> dict:
         return {"dd": {c: [] for c in next(s for s in SOURCES if s.key == "dd").columns}}
     lo, hi = alpha_bounds(p)
     noise = float(p.noise)
-    data = {"alpha": np.linspace(lo, hi, CURVE_POINTS)}
+    data = {"alpha": round_grid(lo, hi, CURVE_POINTS)}
     for i, lam in enumerate(DD_LAMBDAS):
         if kind == "random_features":
             err = cached_random_features(lo, hi, CURVE_POINTS, float(p.psi), lam,

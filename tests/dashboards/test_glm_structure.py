@@ -24,8 +24,11 @@ def test_recipes_run_without_panel_or_bokeh():
             "from dashboards.recipes import glm as r\n"
             "p = r.GlmParameters(task='Ridge regression', prior='gaussian', noise=0.25)\n"
             "out = {**r.curves(p), **r.erm_curve(p), **r.double_descent(p), **r.at_alpha(p)}\n"
-            "assert len(out['curves']['alpha']) == r.CURVE_POINTS\n"
-            "assert len(out['dd']['lam0']) == r.CURVE_POINTS\n"
+            "lo, hi = p.alpha_range\n"
+            "grid = r.round_grid(max(lo, r.MIN_ALPHA), hi, r.CURVE_POINTS)\n"
+            "assert len(grid) >= r.CURVE_POINTS\n"
+            "assert (out['curves']['alpha'] == grid).all()\n"
+            "assert len(out['dd']['lam0']) == len(grid)\n"
             "loaded = sorted(m for m in sys.modules if m.split('.')[0] in "
             "('panel', 'bokeh', 'holoviews'))\n"
             "print('loaded:', loaded)\n"
@@ -259,3 +262,34 @@ def test_dark_glyphs_use_the_palette_names():
     assert page.alpha_marker.line_color == PALETTE["black"]
     colors = [getattr(r.glyph, "line_color", None) for f in page.figures() for r in f.renderers]
     assert "black" not in colors
+
+
+def test_a_new_alpha_range_shows_the_logistic_points_already_solved_meanwhile():
+    """While logistic regression is solved on a new α range, the page shows the points of
+    the same λ and flip rate already solved on another range (solutions at their α), not an
+    empty plot; then the new range's own curve. Another λ shows nothing stale."""
+    page = GlmExplorer()
+    page.param.update(task="Logistic regression", lam=0.07, alpha_range=(0.2, 2.0))
+    page.erm_future.result(timeout=120)
+    wait_until(lambda: len(page.sources["erm"].data["alpha"]) > 0)
+    first = recipes.LOGISTIC_CURVES.get(recipes._logistic_key(page))[0]
+    page.alpha_range = (0.2, 2.5)
+    future = page.erm_future
+    meanwhile = {k: np.asarray(v, float) for k, v in page.sources["erm"].data.items()}
+    if not future.done():  # (a fast machine may have solved it already)
+        inside = first.alpha <= 2.5
+        np.testing.assert_array_equal(meanwhile["alpha"], first.alpha[inside])
+        np.testing.assert_array_equal(meanwhile["error"], first.test_error[inside])
+    future.result(timeout=120)
+    p = recipes.GlmParameters(**page.values())
+    wait_until(lambda: np.asarray(page.sources["erm"].data["alpha"], float)[-1] == 2.5)
+    np.testing.assert_allclose(np.asarray(page.sources["erm"].data["error"], float),
+                               recipes.erm_curve(p)["erm"]["error"], rtol=1e-10)
+    # another λ: its points were never solved, so nothing is shown until they are
+    p.lam = 0.09
+    assert recipes.erm_curve(p, None)["erm"]["alpha"] == []
+    p.lam = 0.07
+    p.alpha_range = (1.0, 3.0)
+    shown = recipes.erm_curve(p, None)["erm"]
+    assert len(shown["alpha"]) > 0
+    assert np.all((shown["alpha"] >= 1.0) & (shown["alpha"] <= 3.0))

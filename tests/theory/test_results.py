@@ -550,3 +550,40 @@ def test_equations_use_only_known_tex_commands(module):
                for command in re.findall(r"\\([A-Za-z]+)", tex)
                if command not in KNOWN_TEX_COMMANDS}
     assert unknown == set()
+
+
+def _assert_same_curve(a, b):
+    for f in dataclasses.fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if dataclasses.is_dataclass(x):
+            _assert_same_curve(x, y)
+        elif isinstance(x, np.ndarray):
+            np.testing.assert_array_equal(x, y, err_msg=f.name)
+        else:
+            assert x == y, f.name
+
+
+@pytest.mark.parametrize("model", ["glm", "spiked"])
+def test_a_curve_is_its_points_solved_apart(model):
+    """Each point of a state-evolution curve is solved on its own: the curve of a grid is the
+    join of the curves of two parts of it, put back in order with ``take`` (what the page's
+    point cache relies on), bit for bit, branches, metastable and hard bands included."""
+    if model == "glm":
+        grid = np.linspace(0.05, 3.0, 40)  # across the perceptron's first-order transition
+
+        def solve(x):
+            return glm.curve(prior=priors.Rademacher(), channel=channels.Sign(), alpha=x)
+    else:
+        grid = np.linspace(0.1, 3.0, 40)
+
+        def solve(x):
+            return spiked.curve(prior=priors.SparseRademacher(rho=0.05), snr=x)
+    whole = solve(grid)
+    assert whole.metastable.any()  # the grid crosses the jump: the test means something
+    odd, even = solve(grid[1::2]), solve(grid[::2])
+    joined = odd.join(even)
+    order = np.argsort(joined.control, kind="stable")
+    _assert_same_curve(joined.take(order), whole)
+    _assert_same_curve(whole.take([3, 0]), solve(grid[[3, 0]]))
+    with pytest.raises(TypeError):
+        whole.join(whole.uninformed)
