@@ -32,7 +32,7 @@ from dashboards.present import (
 )
 from dashboards.quiet import collect_when_quiet
 from dashboards.warm import lighten_session_cleanup, start_background_work, warm_caches
-from dashboards.wire import throttled_sliders_only
+from dashboards.wire import throttled_sliders_only, visuals_without_css
 
 pn.extension("katex", throttled=True, notifications=False)
 warm_caches()  # slow only once per process: during `panel serve --warm`, before any visitor
@@ -269,6 +269,7 @@ def build_page() -> pn.template.BootstrapTemplate:
     if pn.state.curdoc is not None:
         check_upload_sizes(pn.state.curdoc)  # a file too large is refused in the page
         throttled_sliders_only(pn.state.curdoc)  # a slider move is one message, not two
+        visuals_without_css(pn.state.curdoc)  # painting reads no computed style per visual
         # labels of checkboxes and switches toggle them
         pn.state.curdoc.js_on_event("document_ready", CustomJS(code=CLICKABLE_LABELS_JS))
         # a presentation link opens presenting; its keys work from then on
