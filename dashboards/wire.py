@@ -1,4 +1,4 @@
-"""How a page's changes travel to and from its browser, and how it draws them: twelve
+"""How a page's changes travel to and from its browser, and how it draws them: fourteen
 corrections to Panel 1.9 / Bokeh 3.9.
 
 Measured on a slider move (``python -m bench.trace``: key press, websocket frames both ways,
@@ -513,8 +513,8 @@ def patches_without_reply() -> None:
 
 
 def install() -> None:
-    """Apply the server-side corrections, once per process (the fifth is the page's:
-    ``throttled_sliders_only``)."""
+    """Apply the server-side corrections, once per process (the page's own, in its browser:
+    ``throttled_sliders_only`` and ``visuals_without_css``, added to each document)."""
     from bokeh.server.views.ws import WSHandler
 
     if not hasattr(WSHandler.open, "original_without_nagle"):
