@@ -349,10 +349,15 @@ const proto = legend.LegendView.prototype;
 if (proto._render_all_items == null) {
   proto._render_all_items = proto._render_items;
   proto._render_items = function () {
-    // as drawn: each entry's item, label and whether it is shown
-    const kept = this.entries.length > 0 && !this._should_rerender_items &&
-      this.entries.every((entry) => entry.el.parentNode === this.grid_el &&
-                         entry.el.classList.contains(hidden) === !entry.item.visible);
+    // as drawn: each entry's item, label and whether it is shown (any doubt: rebuilt)
+    let kept = false;
+    try {
+      kept = this.entries.length > 0 && !this._should_rerender_items &&
+        this.entries.every((entry) => entry.el.parentNode === this.grid_el &&
+                           entry.el.classList.contains(hidden) === !entry.item.visible);
+    } catch (error) {
+      kept = false;
+    }
     if (kept) {
       for (const entry of this.entries) {
         this._toggle_inactive(entry);
@@ -375,8 +380,12 @@ const location_view = Bokeh.Models.get("panel.models.location.Location")
   ?.prototype?.default_view?.prototype;
 if (location_view != null && location_view._set_url_now == null) {
   location_view._set_url_now = function (url) {
-    window.history.replaceState(window.history.state, "", url);
-    this.model.setv({href: window.location.href}, {sync: false});
+    try {
+      window.history.replaceState(window.history.state, "", url);
+      this.model.setv({href: window.location.href}, {sync: false});
+    } catch (error) {
+      console.warn("learning-phases: the address bar was not updated", error);
+    }
   };
   location_view._set_url_gated = function (url) {
     this._ensure_idle_gate();  // (Panel's: a page still loading writes its URL when idle)
@@ -403,8 +412,11 @@ def visuals_without_css(document) -> None:
     (``LOCATION_AFTER_PAINT_JS``)."""
     from bokeh.models import CustomJS
 
-    document.js_on_event("document_ready", CustomJS(
-        code=VISUALS_WITHOUT_CSS_JS + LEGENDS_KEPT_JS + LOCATION_AFTER_PAINT_JS))
+    for code in (VISUALS_WITHOUT_CSS_JS, LEGENDS_KEPT_JS, LOCATION_AFTER_PAINT_JS):
+        # each on its own: one that fails (another BokehJS) leaves the page as Bokeh draws it
+        document.js_on_event("document_ready", CustomJS(code=(
+            f"try {{ {code} }} catch (error) {{ "
+            "console.warn('learning-phases: a drawing correction was not installed', error); }")))
 
 
 def throttled_sliders_only(document) -> None:
