@@ -52,6 +52,9 @@ class GuidedStep:
 KEYS = {"ArrowRight": 1, "ArrowUp": 1, "ArrowLeft": -1, "ArrowDown": -1}
 NEXT_KEYS = ("PageDown", "n", "N")
 PREVIOUS_KEYS = ("PageUp", "p", "P")
+#: the browser's last messages that the keys' input holds, and the most text read from it
+KEYS_KEPT = 16
+KEYS_TEXT_MAX = KEYS_KEPT * 40
 #: the page's margins beside and below the plot (px): it gets the rest of the window
 PAGE_MARGINS = 60
 BOTTOM_MARGIN = 14
@@ -79,18 +82,25 @@ PRESENT_TABS_CSS = ":host-context(html.present-mode) .bk-headers-wrapper { displ
 PRESENT_CLASS_JS = "document.documentElement.classList.toggle('present-mode', on)"
 
 #: the browser side: keys while presenting (not while typing) go to the server through the
-#: page's hidden ``present-keys`` input, numbered so that the same key twice is two
-#: changes; held arrows are thinned to one every 120 ms (each is a move of the page); F is
-#: the browser's own full screen. The window's width and the height left below the bar
-#: are sent whenever either changes (a resize; a caption of another length)
+#: page's hidden ``present-keys`` input; held arrows are thinned to one every 120 ms (each
+#: is a move of the page); F is the browser's own full screen. The window's width and the
+#: height left below the bar are sent whenever either changes (a resize; a caption of
+#: another length). The input holds the last ``KEYS_KEPT`` messages, each numbered
+#: ("ArrowRight|7;size:1280x538|8"): the server keeps only the latest value of a widget
+#: that changes twice before it acts, so a value of one message would lose the first of
+#: two sent close together (a key, then the size it changes); the server acts on each
+#: number once
 PRESENT_KEYS_JS = """
 if (!window.__lp_present_keys) {
   window.__lp_present_keys = true;
   let count = 0, last = 0;
+  const kept = [];
   const send = (text) => {
     for (const doc of Bokeh.documents) for (const model of doc._all_models.values())
       if (model.css_classes && model.css_classes.includes('present-keys')) {
-        model.value = text + '|' + (++count); return; }
+        kept.push(text + '|' + (++count));
+        if (kept.length > KEYS_KEPT) kept.shift();
+        model.value = kept.join(';'); return; }
   };
   const presenting = () => document.documentElement.classList.contains('present-mode');
   const known = ['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown', ' ', 'PageUp',
@@ -135,7 +145,7 @@ if (!window.__lp_present_keys) {
     if (bar) { observer = new ResizeObserver(size); observer.observe(bar); }
   }, 300);
 }
-"""
+""".replace("KEYS_KEPT", str(KEYS_KEPT))
 
 
 def window_size(text) -> tuple[int, int]:
@@ -382,6 +392,7 @@ class Presentation:
         self._slot: pn.Column | None = None
         self._explorer_watch = None
         self.keys = pn.widgets.TextInput(value="", visible=False, css_classes=["present-keys"])
+        self._last_key = 0  # the number of the browser's last message acted on
         self.keys.param.watch(self._on_keys, ["value"])
         self.button = pn.widgets.Toggle.from_param(
             settings.param.present, label="Present ▶", width=110, color="light",
@@ -401,8 +412,23 @@ class Presentation:
 
     # -- what the browser says ------------------------------------------------------------
     def _on_keys(self, event):
-        text = str(event.new or "")[:40].split("|")[0]
-        self.key(text)
+        """Act on each message of the input not acted on yet, in order (a size only when it
+        is the latest one: the earlier ones are gone)."""
+        fresh = {}
+        for entry in str(event.new or "")[:KEYS_TEXT_MAX].split(";")[-KEYS_KEPT:]:
+            text, _, number = entry.rpartition("|")
+            try:
+                number = int(number)
+            except ValueError:
+                continue
+            if number > self._last_key:
+                fresh.setdefault(number, text)  # a number twice (never from the page): once
+        fresh = sorted(fresh.items())
+        sizes = [i for i, (_, text) in enumerate(fresh) if text.startswith("size:")]
+        for i, (number, text) in enumerate(fresh):
+            self._last_key = max(self._last_key, number)
+            if not text.startswith("size:") or i == sizes[-1]:
+                self.key(text[:40])
 
     def key(self, key: str) -> None:
         """Act on a key from the browser (any string: unknown ones do nothing)."""

@@ -134,6 +134,29 @@ def test_arrow_keys_step_the_animated_parameter_through_the_sweep_frames():
     assert explorer.snr == values[4]
 
 
+def test_each_message_of_the_keys_input_is_acted_on_once_in_order():
+    """The browser's input holds its last messages, numbered: two that reach the server
+    before it acts (the second replacing the first) are both acted on; one seen before is
+    not acted on again; of the sizes only the latest counts."""
+    _settings, _tabs, presentation = presenting()
+    explorer = presentation.explorer
+    values = explorer.sweep.values()
+    start = values.index(min(values, key=lambda v: abs(v - explorer.snr)))
+    explorer.snr = values[start]
+    presentation.keys.value = "ArrowRight|1;size:1500x700|2"
+    assert explorer.snr == values[start + 1]
+    assert presentation.window == (1500, 700)
+    presentation.keys.value = "ArrowRight|1;size:1500x700|2;ArrowRight|3"
+    assert explorer.snr == values[start + 2]  # the first arrow once, the new one once
+    presentation.keys.value = ("size:1600x600|5;ArrowUp|4;size:1700x650|6;ArrowLeft|7;"
+                               "ArrowRight|6")  # out of order; 6 twice
+    assert explorer.snr == values[start + 2]  # up, then left; the second 6 is not new
+    assert presentation.window == (1700, 650)
+    before = explorer.snr
+    presentation.keys.value = "ArrowRight|7;ArrowRight|x;ArrowRight|;|8;ArrowRight"
+    assert explorer.snr == before  # a number acted on, or none: nothing
+
+
 def test_space_plays_and_pauses_the_sweep():
     _settings, _tabs, presentation = presenting()
     player = presentation.explorer.sweep.player
