@@ -1,6 +1,8 @@
 """Teaching features in the real page: links round-trip in every explorer, lecture mode and
 the theme from the URL and their switches, SVG plot export, keyboard-operable controls."""
 
+import time
+
 import pytest
 
 from bench.browser import JS_WATCH_SOURCE
@@ -84,6 +86,17 @@ def test_svg_export_downloads_an_svg(page, app_url):
     assert "<svg" in head
 
 
+def clipboard_when(page, part: str, timeout: float = 30) -> str:
+    """The clipboard's text once it holds ``part`` (polled here: ``wait_for_function`` does
+    not wait for a promise, so an async predicate passed at once)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = page.evaluate("() => navigator.clipboard.readText()")
+        if part in text or time.monotonic() > deadline:
+            return text
+        page.wait_for_timeout(100)
+
+
 def test_copy_as_python_puts_the_current_script_in_the_clipboard(browser, app_url):
     """The script is built on demand: the click asks the server for it and copies it when it
     arrives; it follows a slider moved just before."""
@@ -93,9 +106,7 @@ def test_copy_as_python_puts_the_current_script_in_the_clipboard(browser, app_ur
     try:
         open_page(page, f"{app_url}?tab=0&rho=0.07", ready="spiked-curves", timeout=60_000)
         page.locator(".copy-python button").first.click()
-        page.wait_for_function("async () => (await navigator.clipboard.readText())"
-                               ".includes('SpikedParameters')", timeout=30_000)
-        text = page.evaluate("() => navigator.clipboard.readText()")
+        text = clipboard_when(page, "SpikedParameters")
         assert "prior='sparse_rademacher'" in text
         assert "rho=0.07," in text  # the page's current value, from its link
         compile(text, "<clipboard>", "exec")  # a whole script, not a fragment
