@@ -154,6 +154,8 @@ CONTROLS = (
 
 EXPLANATION = rf"""
 ### What you see
+The dotted vertical line on the plots against $\alpha$ marks the current $\alpha$ (the slider's).
+
 **Model.** $P = \alpha N$ patterns $\xi^\mu \in \mathbb R^N$ with i.i.d. Gaussian entries and
 random labels $\sigma^\mu = \pm 1$ are stored with margin $\kappa$ by weights $w$ when
 $\sigma^\mu\, w \cdot \xi^\mu / \sqrt N \ge \kappa$ for every $\mu$; weights are spherical

@@ -131,6 +131,8 @@ CONTROLS = (
 
 EXPLANATION = rf"""
 ### What you see
+The dotted vertical line on the plots against $\alpha$ marks the current $\alpha$ (the slider's).
+
 **Model.** Gaussian inputs $x \in \mathbb R^d$, a teacher $W^* \in \mathbb R^{{d\times p}}$
 with $p$ fixed, $z = W^{{*\top}} x/\sqrt d$ and labels $y \sim P(y \mid z)$, from $n = \alpha d$
 samples. The Bayes-optimal learner (and GAMP) is described by the $p \times p$ overlap $M$ with
