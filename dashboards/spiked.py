@@ -31,6 +31,7 @@ from .present import Callout, GuidedStep
 from .recipes import spiked as recipes
 from .recipes.spiked import (  # noqa: F401 (the page's names: tests, warm-up, benchmarks)
     CURVE_POINTS,
+    CURVE_TITLES,
     FAMILY_OF,
     PRIOR_LABELS,
     QUANTITIES,
@@ -68,7 +69,7 @@ def _phase_glyphs():
 
 
 FIGURES = (
-    Figure("curve", "Error vs signal-to-noise ratio", "signal-to-noise ratio λ", "matrix MMSE",
+    Figure("curve", CURVE_TITLES["MMSE"], "signal-to-noise ratio λ", "matrix MMSE",
            height=420,
            options=(("x_range", (0, 1)), ("y_range", (recipes.Y_BOTTOM, recipes.Y_TOP)),
                     ("span", "full")),
@@ -224,6 +225,7 @@ class SpikedExplorer(SpikedParameters, Explorer):
         if self.snr_range_widget.end != end:  # room to drag further, handles apart
             self.snr_range_widget.end = end
         self.fig_curve.yaxis.axis_label = QUANTITIES[self.quantity][1]
+        self.fig_curve.title.text = CURVE_TITLES[self.quantity]
         self.summary.object = self._summary_text(cached_thresholds(self.current_prior))
         same = recipes.pca_is_bayes_optimal(self.sources["curves"].data)
         label = PCA_SAME_LABEL if same else PCA_LABEL

@@ -63,6 +63,9 @@ QUANTITIES = {
     "MMSE": (lambda m: 1.0 - m**2, "matrix MMSE  1 − m²", "mmse"),
     "overlap": (lambda m: m, "overlap m", "overlap"),
 }
+#: the main plot's title for each quantity
+CURVE_TITLES = {"MMSE": "Error vs signal-to-noise ratio",
+                "overlap": "Overlap vs signal-to-noise ratio"}
 
 #: the sparsity slider's grid, on which thresholds and default-range curves are computed ahead
 RHO_GRID = tuple(round(0.01 * k, 2) for k in range(1, 101))

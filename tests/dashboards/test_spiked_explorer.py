@@ -66,6 +66,10 @@ def test_quantity_toggle_switches_to_overlap(explorer):
     expected = spiked.curve(prior=priors.SparseRademacher(rho=0.05), snr=curves["snr"])
     np.testing.assert_allclose(curves["bayes"], expected.bayes_optimal.overlap, atol=1e-12)
     assert explorer.fig_curve.yaxis[0].axis_label == "overlap m"
+    assert explorer.fig_curve.title.text.startswith("Overlap")  # not "Error": m grows
+    assert explorer.script_figures()[0]["title"] == explorer.fig_curve.title.text
+    explorer.quantity = "MMSE"
+    assert explorer.fig_curve.title.text.startswith("Error")
 
 
 def test_dense_prior_has_no_hard_phase(explorer):
