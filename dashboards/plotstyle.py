@@ -315,14 +315,13 @@ def style_figure(fig, lecture: bool, originals: dict) -> None:
             key = (model.id, prop)
             normal = originals.setdefault(key, value)
             setattr(model, prop, normal * scale if lecture else normal)
-        dash = getattr(model, "line_dash", None)
-        if isinstance(dash, str) and dash in DASH_PATTERNS:
-            # Bokeh's named dashes are in pixels: with thicker lines "dashed" reads as dotted
-            normal = originals.setdefault((model.id, "line_dash"), dash)
+        # Bokeh's named dashes are in pixels: with thicker lines "dashed" reads as dotted
+        normal = originals.get((model.id, "line_dash")) or named_dash(
+            getattr(model, "line_dash", None))
+        if normal is not None:
+            originals[(model.id, "line_dash")] = normal
             model.line_dash = ([round(d * LECTURE_LINE_SCALE) for d in DASH_PATTERNS[normal]]
                                if lecture else normal)
-        elif isinstance(dash, list) and (model.id, "line_dash") in originals and not lecture:
-            model.line_dash = originals[(model.id, "line_dash")]
         if isinstance(model, Text):
             size = getattr(model.text_font_size, "value", model.text_font_size)
             if isinstance(size, str):
@@ -334,6 +333,17 @@ def style_figure(fig, lecture: bool, originals: dict) -> None:
 
 #: Bokeh's named dash patterns (pixels on, off), scaled with the lines in lecture mode
 DASH_PATTERNS = {"dashed": [6], "dotted": [2, 4], "dotdash": [2, 4, 6, 4], "dashdot": [6, 4, 2, 4]}
+
+
+def named_dash(dash) -> str | None:
+    """The name of a dash pattern of Bokeh's (``figure.line`` stores "dashed" as ``[6]``,
+    other glyphs keep the name); None for solid lines and other patterns."""
+    if isinstance(dash, str):
+        return dash if dash in DASH_PATTERNS else None
+    if isinstance(dash, list | tuple):
+        return next((name for name, pattern in DASH_PATTERNS.items()
+                     if list(dash) == pattern), None)
+    return None
 
 
 # -- log axes ------------------------------------------------------------------------------
