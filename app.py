@@ -42,6 +42,9 @@ if pn.state.curdoc is not None:
     collect_when_quiet()  # Python's full collections too wait for a pause (once per process)
 
 TITLE = "learning-phases · phase transitions in learning"
+#: the header's two parts: the name, and the line after it (dropped in lecture mode, where
+#: the header would otherwise take two rows of a 1280 px projector)
+SITE, TAGLINE = TITLE.split(" · ")
 
 # tab title -> explorer class; each is built when its tab is first opened
 EXPLORERS = {
@@ -155,6 +158,9 @@ html.lecture-mode { font-size: 150%; --bokeh-font-size: 19px; --lp-control-font-
                     --lp-switch-zoom: 1.5; --lp-player-zoom: 1.15; }
 html.lecture-mode #main > div { max-width: none !important; }
 html.lecture-mode #header .title { font-size: 34px; }
+#header span.title { display: none; }
+#header a.title + span.title + a.title::before { content: "· "; }
+html.lecture-mode #header a.title + span.title + a.title { display: none; }
 html.lecture-mode #header { position: relative; }
 """
 
@@ -237,7 +243,8 @@ def build_page() -> pn.template.BootstrapTemplate:
     # first of all: Panel parses the link when anything touches pn.state.location or the theme
     notes = links.clean_session_query(QUERY_SCHEMA)
     template = pn.template.BootstrapTemplate(
-        title=TITLE,
+        site=SITE,
+        title=TAGLINE,
         favicon="assets/favicon.svg",
         header_background="#1f3b5a",
         main_max_width="1600px",
@@ -284,5 +291,6 @@ if pn.state.curdoc is not None:
     # one recomputation of the document's model graph instead of one per added root
     with pn.state.curdoc.models.freeze():
         page.servable(title=TITLE)
+    pn.state.curdoc.title = TITLE  # the template's header title (its tagline) would be it
 else:
     page.servable(title=TITLE)

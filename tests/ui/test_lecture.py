@@ -304,6 +304,50 @@ def test_lecture_mode_at_1280x720_cuts_nothing(browser, app_url, tab, ready):
         page.context.close()
 
 
+JS_HEADER_ROWS = """() => {
+  const header = document.querySelector('#header');
+  const boxes = [...header.querySelectorAll('.title')].map((el) => el.getBoundingClientRect());
+  const names = ['lecture-switch', 'predict-switch', 'present-button', 'theme-switch'];
+  function walk(root) {
+    for (const el of root.querySelectorAll('*')) {
+      if (names.some((n) => el.classList.contains(n))) boxes.push(el.getBoundingClientRect());
+      if (el.shadowRoot) walk(el.shadowRoot);
+    }
+  }
+  walk(header);
+  const shown = boxes.filter((r) => r.width > 0 && r.height > 0);
+  return {height: header.getBoundingClientRect().height,
+          centres: shown.map((r) => (r.top + r.bottom) / 2),
+          right: Math.max(...shown.map((r) => r.right))};
+}"""
+
+
+def test_lecture_mode_keeps_the_header_on_one_row_at_1280x720(browser, app_url):
+    """On a 1280x720 projector the header's name and its controls share one row (the
+    tagline steps aside), leaving the rows below to the plots; the window keeps the full
+    title, and the normal header shows the tagline."""
+    page = lecture_page(browser, 1280, 720)
+    try:
+        open_page(page, f"{app_url}?tab=0&lecture=true", timeout=60_000)
+        page.wait_for_function("() => document.documentElement.classList.contains("
+                               "'lecture-mode')")
+        page.wait_for_timeout(500)
+        rows = page.evaluate(JS_HEADER_ROWS)
+        assert len(rows["centres"]) >= 5  # the name, two switches, two buttons
+        assert max(rows["centres"]) - min(rows["centres"]) < 30, rows
+        assert rows["height"] < 110, rows
+        assert rows["right"] <= 1280
+        assert "learning-phases" in page.locator("#header").inner_text()
+        assert "phase transitions in learning" not in page.locator("#header").inner_text()
+        assert page.title() == "learning-phases · phase transitions in learning"
+        page.locator(".lecture-switch .bk-body").first.click()  # back to normal
+        page.wait_for_function("() => !document.documentElement.classList.contains("
+                               "'lecture-mode')")
+        assert "phase transitions in learning" in page.locator("#header").inner_text()
+    finally:
+        page.context.close()
+
+
 def test_lecture_mode_enlarges_the_controls_and_lifts_the_width_cap(browser, app_url):
     page = lecture_page(browser, 1920, 1080)
     try:
