@@ -123,7 +123,7 @@ CONTROLS = (
     "pins",
     "sweep",
     "divider",
-    Simulation("Run GAMP", "**GAMP on sampled instances** (committee, sign(z₁ z₂))",
+    Simulation("Run GAMP", "**GAMP on sampled instances** (committee and sign(z₁ z₂) targets)",
                run="run_gamp", controls=(control("gamp_d"), control("gamp_seeds"))),
     "divider",
     "export",

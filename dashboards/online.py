@@ -52,7 +52,7 @@ from .recipes.online import (  # noqa: F401 (the page's names: tests, warm-up, b
 from .sweep import PLAY_FROM_START_JS
 
 #: what the error plot says while it has no SGD runs
-SGD_HINT = "Run SGD (left) to add finite-size runs"
+SGD_HINT = "Run SGD to add finite-size runs"
 
 
 def ink() -> str:
@@ -148,7 +148,7 @@ CONTROLS = (
             loop_policy="once", show_loop_controls=False, width=280,
             css_classes=["time-player"]),
     "divider",
-    Simulation("Run SGD", "**Finite-size SGD** (size N above)", run="run_sgd",
+    Simulation("Run SGD", "**Finite-size SGD** (at the input dimension N)", run="run_sgd",
                controls=(control("sim_runs"),)),
     "divider",
     "export",

@@ -383,7 +383,7 @@ def no_hint() -> dict:
     return {"x": [], "y": [], "text": []}
 
 
-RUN_HINT = "Press “Run backward diffusion” (left) to"
+RUN_HINT = "Press “Run backward diffusion” to"
 
 
 def no_backward(p) -> dict:

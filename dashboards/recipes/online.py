@@ -256,6 +256,13 @@ def _shown(eps):
         return np.where(eps > EPS_FLOOR, eps, np.nan)
 
 
+def _on_the_plot(eps) -> float:
+    """Where a point at error ``eps`` is drawn: an error below the solver's precision at the
+    axis' floor (the curve stops there; the point stays in sight), NaN when not finite."""
+    eps = float(eps)
+    return max(eps, EPS_FLOOR) if np.isfinite(eps) else float("nan")
+
+
 def trajectory(p) -> dict:
     """The ODE's error curve, its plateau and specialisation time, and the order parameters
     along time."""
@@ -321,7 +328,7 @@ def cursor(p) -> dict:
         values = (R / np.sqrt(np.outer(np.diag(Q), np.diag(T)))).ravel()
     kk, mm = np.meshgrid(np.arange(1, K + 1), np.arange(1, M + 1), indexing="ij")
     return {
-        "cursor": {"alpha": [float(traj.alpha[i])], "eps": [float(_shown(traj.eps_g[i]))]},
+        "cursor": {"alpha": [float(traj.alpha[i])], "eps": [_on_the_plot(traj.eps_g[i])]},
         "heat": {"k": kk.ravel(), "m": mm.ravel(), "value": values,
                  "text": [f"{v:.2f}" if np.isfinite(v) else "–" for v in values],
                  "text_color": ["white" if abs(v) > 0.6 else "black" for v in values]},
@@ -331,8 +338,7 @@ def cursor(p) -> dict:
 def sweep_point(p) -> dict:
     """The current learning rate on the sweep, at the error the ODE reaches."""
     final = analysis(p)[0].eps_g[-1]
-    return {"sweep_point": {"lr": [float(p.lr)],
-                            "eps": [max(final, EPS_FLOOR) if np.isfinite(final) else np.nan]}}
+    return {"sweep_point": {"lr": [float(p.lr)], "eps": [_on_the_plot(final)]}}
 
 
 def sweep_result(p, results=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

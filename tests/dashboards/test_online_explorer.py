@@ -83,6 +83,9 @@ def test_the_frames_span_the_whole_time_range_and_play_starts_again_from_the_end
     trajectory = recipes.analysis(explorer)[0]  # the ODE the page shows
     assert trajectory.alpha.size - 1 == (FRAMES - 1) * FRAME_STEP
     assert plotted(explorer, "cursor")["alpha"][0] == trajectory.alpha[-1]
+    # learned to below the solver's precision: the cursor sits on the axis' floor, in sight
+    assert trajectory.eps_g[-1] < recipes.EPS_FLOOR
+    assert plotted(explorer, "cursor")["eps"][0] == recipes.EPS_FLOOR
     assert explorer.play_from_start.source is explorer.player
     assert "cb_obj.value = cb_obj.start" in explorer.play_from_start.code["direction"]
 
