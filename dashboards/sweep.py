@@ -10,11 +10,20 @@ with the player at that value's frame). Moving the slider by hand moves the play
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import panel as pn
 import param
 
 from .recipes import url_number
+
+
+def sweep_label(explorer, name: str) -> str:
+    """The player's label: the parameter's label without its note in brackets ("Capacity a
+    (spectrum ηₖ = k⁻ᵃ)" is "Capacity a"), so that it keeps to one line above the buttons."""
+    return "Sweep of " + re.sub(r"\s*\([^()]*\)$", "", explorer.param[name].label)
+
 
 #: a Play click at the last frame rewinds to the first
 PLAY_FROM_START_JS = ("if (cb_obj.direction === 1 && cb_obj.value >= cb_obj.end) "
@@ -68,7 +77,7 @@ class SweepAnimation:
         self.player = pn.widgets.Player(
             start=0, end=FRAMES - 1, value=0, interval=INTERVAL_MS, loop_policy="once",
             show_loop_controls=False, width=280, css_classes=["sweep-player"],
-            label=f"Sweep of {explorer.param[self.names[0]].label}")
+            label=sweep_label(explorer, self.names[0]))
         # larger buttons in lecture mode, as the time player's; Play at the last frame starts
         # again from the first (Panel's player would stop at once)
         self.player.stylesheets = [*self.player.stylesheets,
@@ -120,7 +129,7 @@ class SweepAnimation:
             self._following = False
 
     def _on_choice(self, *_):
-        self.player.label = f"Sweep of {self.explorer.param[self.name].label}"
+        self.player.label = sweep_label(self.explorer, self.name)
         self._follow(self.values())
 
     def _on_parameter(self, *events):

@@ -88,3 +88,16 @@ def test_a_multi_index_sweep_stops_at_the_largest_alpha_shown():
     values = explorer.sweep.values()
     assert values[-1] == 2.5
     assert explorer.widgets["alpha"].end > 2.5
+
+
+def test_the_player_is_labelled_with_the_parameter_without_its_bracketed_note():
+    """"Capacity a (spectrum ηₖ = k⁻ᵃ)" wrapped to two lines in the sidebar, pushing the
+    player's buttons over the line below: its sweep is "Sweep of Capacity a"."""
+    explorer = ScalingExplorer()
+    assert "(" in explorer.param["capacity"].label
+    explorer.sweep.choice.value = "capacity"
+    assert explorer.sweep.player.label == "Sweep of Capacity a"
+    for cls in EXPLORERS:
+        page = cls()
+        assert page.sweep.player.label == "Sweep of " + page.param[page.sweep.name].label.split(
+            " (")[0]
