@@ -296,9 +296,11 @@ if (view != null) {
   });
 }
 """
+#: the "Save as SVG" tool's icon, in grey on the light toolbar and light grey on the dark one
 SVG_ICON = ("data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' width='20' "
             "height='20'><text x='1' y='14' font-family='sans-serif' font-size='8.5' "
-            "font-weight='bold' fill='%23555'>SVG</text></svg>")
+            "font-weight='bold' fill='%23{ink}'>SVG</text></svg>")
+SVG_ICON_INK = {"dark": "ccc"}
 
 
 def quiet_button_color() -> str:
@@ -346,7 +348,8 @@ def make_figure(*, title: str, x_label: str, y_label: str, height: int = 360,
     if "log" in (kwargs.get("x_axis_type"), kwargs.get("y_axis_type")):
         name += "-log"  # apart from a linear twin of the same title
     fig.select_one(SaveTool).filename = name
-    fig.add_tools(CustomAction(description="Save as SVG", icon=SVG_ICON, callback=CustomJS(
+    icon = SVG_ICON.format(ink=SVG_ICON_INK.get(pn.config.theme, "555"))
+    fig.add_tools(CustomAction(description="Save as SVG", icon=icon, callback=CustomJS(
         args={"fig": fig, "name": name}, code=SAVE_SVG_JS)))
     return fig
 

@@ -57,3 +57,14 @@ def test_every_plot_saves_as_png_and_as_svg_under_its_title(cls):
         assert all(c.isalnum() or c == "-" for c in save.filename)
     names = [f.select_one(SaveTool).filename for f in explorer.figures()]
     assert len(set(names)) == len(names)  # one file name per plot
+
+
+@pytest.mark.parametrize(("theme", "ink"), [("default", "%23555"), ("dark", "%23ccc")])
+def test_the_svg_tool_icon_reads_on_the_toolbar_of_either_theme(theme, ink):
+    """The "Save as SVG" icon is text drawn in one colour: dark grey on the light toolbar,
+    light grey on the dark one (in dark grey it could not be seen there)."""
+    with pn.config.set(theme=theme):
+        explorer = SpikedExplorer()
+    icons = {t.icon for f in explorer.figures() for t in f.tools if isinstance(t, CustomAction)}
+    assert icons
+    assert all(f"fill='{ink}'>SVG<" in icon for icon in icons)
