@@ -49,7 +49,7 @@ from .recipes.online import (  # noqa: F401 (the page's names: tests, warm-up, b
     sweep_steps,
     times,
 )
-from .sweep import PLAY_FROM_START_JS
+from .sweep import PLAY_FROM_START_JS, player_stylesheets
 
 #: what the error plot says while it has no SGD runs
 SGD_HINT = "Run SGD to add finite-size runs"
@@ -258,8 +258,7 @@ class OnlineExplorer(OnlineParameters, Explorer):
         self.player.name = "Animate time"  # under the heading "Time cursor"
         # its buttons grow in lecture mode as far as the sidebar holds all nine (1.15; the
         # page sets the factor on its root: custom properties reach into shadow roots)
-        self.player.stylesheets = [*self.player.stylesheets,
-                                   "button { zoom: var(--lp-player-zoom, 1); }"]
+        self.player.stylesheets = player_stylesheets(self.player)
         # Play at the last frame starts again from the first (Panel's player would stop
         # at once): a page opens with the cursor at the end, where the units have
         # specialised, and one click on Play shows how they got there

@@ -25,6 +25,20 @@ def sweep_label(explorer, name: str) -> str:
     return "Sweep of " + re.sub(r"\s*\([^()]*\)$", "", explorer.param[name].label)
 
 
+#: a player's buttons: larger in lecture mode; in the dark theme on a dark ground (the
+#: browser's own light-grey buttons and white track stood out of the dark page)
+PLAYER_CSS = "button { zoom: var(--lp-player-zoom, 1); }"
+PLAYER_DARK_CSS = ("button { background-color: #3a3f44; color: #e0e0e0; "
+                   "border: 1px solid #6c757d; border-radius: 3px; } "
+                   "input[type=range] { accent-color: #5b9bd5; }")
+
+
+def player_stylesheets(player: pn.widgets.Player) -> list:
+    """``player``'s stylesheets with the page's player style (for the page's theme)."""
+    own = [PLAYER_CSS] + ([PLAYER_DARK_CSS] if pn.config.theme == "dark" else [])
+    return [*player.stylesheets, *own]
+
+
 #: a Play click at the last frame rewinds to the first
 PLAY_FROM_START_JS = ("if (cb_obj.direction === 1 && cb_obj.value >= cb_obj.end) "
                       "{ cb_obj.value = cb_obj.start }")
@@ -80,8 +94,7 @@ class SweepAnimation:
             label=sweep_label(explorer, self.names[0]))
         # larger buttons in lecture mode, as the time player's; Play at the last frame starts
         # again from the first (Panel's player would stop at once)
-        self.player.stylesheets = [*self.player.stylesheets,
-                                   "button { zoom: var(--lp-player-zoom, 1); }"]
+        self.player.stylesheets = player_stylesheets(self.player)
         self.player.jscallback(direction=PLAY_FROM_START_JS)
         self._following = False  # the player follows a value, or sets one: not both
         self._values_key, self._values = None, []

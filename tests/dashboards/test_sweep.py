@@ -101,3 +101,16 @@ def test_the_player_is_labelled_with_the_parameter_without_its_bracketed_note():
         page = cls()
         assert page.sweep.player.label == "Sweep of " + page.param[page.sweep.name].label.split(
             " (")[0]
+
+
+@pytest.mark.parametrize("theme", ["default", "dark"])
+def test_the_players_take_the_page_theme(theme):
+    """In the dark theme both players (the sweep's, the online time cursor's) draw their
+    buttons on a dark ground; in the light theme the browser's own buttons are kept."""
+    import panel as pn
+
+    with pn.config.set(theme=theme):
+        online = OnlineExplorer()
+    for player in (online.sweep.player, online.player):
+        assert sweeps.PLAYER_CSS in player.stylesheets
+        assert (sweeps.PLAYER_DARK_CSS in player.stylesheets) == (theme == "dark")
