@@ -176,7 +176,7 @@ def lecture_switch(settings: PageSettings) -> pn.widgets.Switch:
     """The lecture-mode switch; it (and, on load, the link's ``lecture=true``) sets the
     page's lecture class at once in the browser."""
     switch = pn.widgets.Switch.from_param(
-        settings.param.lecture, width=170, css_classes=["lecture-switch"],
+        settings.param.lecture, width=170, css_classes=["lecture-switch"], align="center",
         stylesheets=[":host { color: white; }", ".bk-switch { zoom: var(--lp-switch-zoom, 1); }",
                      TOGGLE_LABEL_CSS])
     switch.jscallback(value="const on = cb_obj.value; " + LECTURE_CLASS_JS)
