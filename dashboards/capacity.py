@@ -165,7 +165,8 @@ $$ {capacity.EQUATIONS["capacity"]} $$
 
 ($\alpha_c = 2$ at $\kappa = 0$), and the typical overlap $q$ of two solutions from
 $$ {capacity.EQUATIONS["overlap"]} $$
-with $H(u) = \int_u^\infty Dz$. This stationary point is a *minimum* of the replica-symmetric
+with $\varphi(u) = e^{{-u^2/2}}/\sqrt{{2\pi}}$ the Gaussian density and
+$H(u) = \int_u^\infty Dz$. This stationary point is a *minimum* of the replica-symmetric
 (RS) free entropy in $q$; $q \to 1$ as $\alpha \to \alpha_c$: the solutions shrink to one.
 
 **Margin.** The largest margin $\kappa(\alpha)$, the inverse of $\alpha_c(\kappa)$;
