@@ -29,12 +29,15 @@ from dashboards.present import (
     PRESENT_PAGE_CSS,
     PRESENT_TABS_CSS,
     Presentation,
+    keys_script_url,
 )
 from dashboards.quiet import collect_when_quiet
 from dashboards.warm import lighten_session_cleanup, start_background_work, warm_caches
 from dashboards.wire import throttled_sliders_only, visuals_without_css
 
-pn.extension("katex", throttled=True, notifications=False)
+# the presentation keys work from the first instant (before the plots are drawn)
+pn.extension("katex", throttled=True, notifications=False,
+             js_files={"present_keys": keys_script_url()})
 warm_caches()  # slow only once per process: during `panel serve --warm`, before any visitor
 if pn.state.curdoc is not None:
     pool.install()  # served: later pages of a link come from a pool built ahead (idempotent)

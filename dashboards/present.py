@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import numpy as np
 import panel as pn
@@ -52,9 +53,6 @@ class GuidedStep:
 KEYS = {"ArrowRight": 1, "ArrowUp": 1, "ArrowLeft": -1, "ArrowDown": -1}
 NEXT_KEYS = ("PageDown", "n", "N")
 PREVIOUS_KEYS = ("PageUp", "p", "P")
-#: the browser's last messages that the keys' input holds, and the most text read from it
-KEYS_KEPT = 16
-KEYS_TEXT_MAX = KEYS_KEPT * 40
 #: the page's margins beside and below the plot (px): it gets the rest of the window
 PAGE_MARGINS = 60
 BOTTOM_MARGIN = 14
@@ -81,26 +79,44 @@ html.present-mode .link-notice { display: none !important; }
 PRESENT_TABS_CSS = ":host-context(html.present-mode) .bk-headers-wrapper { display: none; }"
 PRESENT_CLASS_JS = "document.documentElement.classList.toggle('present-mode', on)"
 
-#: the browser side: keys while presenting (not while typing) go to the server through the
-#: page's hidden ``present-keys`` input; held arrows are thinned to one every 120 ms (each
-#: is a move of the page); F is the browser's own full screen. The window's width and the
-#: height left below the bar are sent whenever either changes (a resize; a caption of
-#: another length). The input holds the last ``KEYS_KEPT`` messages, each numbered
-#: ("ArrowRight|7;size:1280x538|8"): the server keeps only the latest value of a widget
-#: that changes twice before it acts, so a value of one message would lose the first of
-#: two sent close together (a key, then the size it changes); the server acts on each
-#: number once
+#: the browser side of the presentation keys.
+#: Loaded with the page, before its plots are drawn, so that a key pressed at once is kept;
+#: the page's document_ready runs this again as a fallback (it installs itself once).
+#: Keys while presenting (not while typing) go to the server through the page's hidden
+#: "present-keys" input, which holds the last KEPT messages, numbered
+#: ("ArrowRight|7;size:1280x538|8"): the server acts on each number once. Messages sent
+#: before the input exists wait for it. Held arrows are thinned to one every 120 ms; F is the
+#: browser's own full screen. The window's width and the height left below the bar are sent
+#: whenever either changes (a resize; a caption of another length).
 PRESENT_KEYS_JS = """
 if (!window.__lp_present_keys) {
   window.__lp_present_keys = true;
-  let count = 0, last = 0;
+  window.__lp_present_keys_from = (window.Bokeh && Bokeh.documents && Bokeh.documents.length)
+    ? 'document_ready' : 'page';
+  const KEPT = 16;
+  // a presentation link opens presenting (the class hides the header before it is drawn)
+  if (new URLSearchParams(window.location.search).get('present')?.toLowerCase() === 'true')
+    document.documentElement.classList.add('present-mode');
+  let count = 0, last = 0, waiting = null;
   const kept = [];
+  const input = () => {
+    for (const doc of (window.Bokeh && Bokeh.documents) || [])
+      for (const model of doc._all_models.values())
+        if (model.css_classes && model.css_classes.includes('present-keys')) return model;
+    return null;
+  };
+  const flush = () => {
+    const model = input();
+    if (model === null) {  // the page is not built yet: try again shortly
+      if (waiting === null) waiting = setTimeout(() => { waiting = null; flush(); }, 100);
+      return;
+    }
+    model.value = kept.join(';');
+  };
   const send = (text) => {
-    for (const doc of Bokeh.documents) for (const model of doc._all_models.values())
-      if (model.css_classes && model.css_classes.includes('present-keys')) {
-        kept.push(text + '|' + (++count));
-        if (kept.length > KEYS_KEPT) kept.shift();
-        model.value = kept.join(';'); return; }
+    kept.push(text + '|' + (++count));
+    if (kept.length > KEPT) kept.shift();
+    flush();
   };
   const presenting = () => document.documentElement.classList.contains('present-mode');
   const known = ['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown', ' ', 'PageUp',
@@ -145,7 +161,19 @@ if (!window.__lp_present_keys) {
     if (bar) { observer = new ResizeObserver(size); observer.observe(bar); }
   }, 300);
 }
-""".replace("KEYS_KEPT", str(KEYS_KEPT))
+"""
+
+
+def keys_script_url() -> str:
+    """``PRESENT_KEYS_JS`` as a ``data:`` URL for the template's scripts (``js_files``): it
+    runs as the page loads, with nothing fetched. Panel prefixes a URL without "//" with
+    the page's path; the script's closing comment keeps one in it."""
+    return "data:text/javascript;charset=utf-8," + quote(PRESENT_KEYS_JS + "\n//", safe="/")
+
+#: the browser's last messages that the keys' input holds (the script's ``KEPT``), and the
+#: most text read from it
+KEYS_KEPT = int(re.search(r"const KEPT = (\d+);", PRESENT_KEYS_JS)[1])
+KEYS_TEXT_MAX = KEYS_KEPT * 40
 
 
 def window_size(text) -> tuple[int, int]:

@@ -298,3 +298,17 @@ def test_presenting_hides_everything_but_the_main_plot_and_restores_it(cls):
     settings.present = False
     after = {id(o): o.visible for o in root.select(lambda o: hasattr(o, "visible"))}
     assert after == visible_before
+
+
+def test_the_keys_script_travels_whole_in_the_page():
+    """The page loads the keys' script as a data URL (nothing fetched): it decodes to the
+    script, and holds "//", without which Panel would put the page's path before it."""
+    from urllib.parse import unquote
+
+    url = present.keys_script_url()
+    prefix = "data:text/javascript;charset=utf-8,"
+    assert url.startswith(prefix)
+    assert "//" in url
+    assert unquote(url[len(prefix):]).startswith(present.PRESENT_KEYS_JS)
+    assert f"const KEPT = {present.KEYS_KEPT};" in present.PRESENT_KEYS_JS
+    assert app.pn.config.js_files["present_keys"] == url  # in every page of the app

@@ -329,6 +329,21 @@ def query_of(page) -> dict:
     return dict(parse_qsl(urlsplit(page.url).query))
 
 
+def test_a_presentation_key_pressed_as_the_page_loads_is_kept(browser, app_url):
+    """The keys are installed by the page's own scripts, before its plots are drawn: a key
+    pressed as soon as the page's HTML is there waits for the page and then moves λ."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    try:
+        page.goto(f"{app_url}?tab=0&present=true&step=3", wait_until="domcontentloaded")
+        assert page.evaluate("() => window.__lp_present_keys_from") == "page"
+        assert page.evaluate(JS_PRESENTING)  # the header hidden from the start
+        page.keyboard.press("ArrowRight")  # before the plots (and the server's input) exist
+        page.wait_for_function(f"() => ({JS_READOUT})() > 0.85", timeout=60_000)
+    finally:
+        context.close()
+
+
 def test_the_presentation_view_keys_move_the_parameter_and_pick_the_steps(browser, app_url):
     """A ``?present=true&step=3`` link opens one plot on a 1280x720 screen with the step's
     caption and labels; ← → move λ, a number key picks a step, Space plays the sweep, Esc
