@@ -24,7 +24,6 @@ from dashboards.base import (
 )
 from dashboards.guards import check_upload_sizes
 from dashboards.present import (
-    PRESENT_CLASS_JS,
     PRESENT_KEYS_JS,
     PRESENT_PAGE_CSS,
     PRESENT_TABS_CSS,
@@ -282,10 +281,9 @@ def build_page() -> pn.template.BootstrapTemplate:
         visuals_without_css(pn.state.curdoc)  # painting reads no computed style per visual
         # labels of checkboxes and switches toggle them
         pn.state.curdoc.js_on_event("document_ready", CustomJS(code=CLICKABLE_LABELS_JS))
-        # a presentation link opens presenting; its keys work from then on
-        pn.state.curdoc.js_on_event("document_ready", CustomJS(code=(
-            "const on = new URLSearchParams(window.location.search).get('present') "
-            "?.toLowerCase() === 'true'; " + PRESENT_CLASS_JS + "; " + PRESENT_KEYS_JS)))
+        # the presentation keys' fallback (the page's scripts install them first); the
+        # script also sets a presentation link's class
+        pn.state.curdoc.js_on_event("document_ready", CustomJS(code=PRESENT_KEYS_JS))
     return template
 
 

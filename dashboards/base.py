@@ -300,7 +300,7 @@ if (view != null) {
 SVG_ICON = ("data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' width='20' "
             "height='20'><text x='1' y='14' font-family='sans-serif' font-size='8.5' "
             "font-weight='bold' fill='%23{ink}'>SVG</text></svg>")
-SVG_ICON_INK = {"dark": "ccc"}
+SVG_ICON_INK = {"default": "555", "dark": "ccc"}
 
 
 def quiet_button_color() -> str:
@@ -348,7 +348,7 @@ def make_figure(*, title: str, x_label: str, y_label: str, height: int = 360,
     if "log" in (kwargs.get("x_axis_type"), kwargs.get("y_axis_type")):
         name += "-log"  # apart from a linear twin of the same title
     fig.select_one(SaveTool).filename = name
-    icon = SVG_ICON.format(ink=SVG_ICON_INK.get(pn.config.theme, "555"))
+    icon = SVG_ICON.format(ink=SVG_ICON_INK.get(pn.config.theme, SVG_ICON_INK["default"]))
     fig.add_tools(CustomAction(description="Save as SVG", icon=icon, callback=CustomJS(
         args={"fig": fig, "name": name}, code=SAVE_SVG_JS)))
     return fig

@@ -15,6 +15,7 @@ link (``?step=2``); a link opens at that step's caption and labels with the link
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -164,11 +165,13 @@ if (!window.__lp_present_keys) {
 """
 
 
+@functools.cache
 def keys_script_url() -> str:
     """``PRESENT_KEYS_JS`` as a ``data:`` URL for the template's scripts (``js_files``): it
     runs as the page loads, with nothing fetched. Panel prefixes a URL without "//" with
     the page's path; the script's closing comment keeps one in it."""
     return "data:text/javascript;charset=utf-8," + quote(PRESENT_KEYS_JS + "\n//", safe="/")
+
 
 #: the browser's last messages that the keys' input holds (the script's ``KEPT``), and the
 #: most text read from it
@@ -451,11 +454,11 @@ class Presentation:
                 continue
             if number > self._last_key:
                 fresh.setdefault(number, text)  # a number twice (never from the page): once
-        fresh = sorted(fresh.items())
-        sizes = [i for i, (_, text) in enumerate(fresh) if text.startswith("size:")]
-        for i, (number, text) in enumerate(fresh):
-            self._last_key = max(self._last_key, number)
-            if not text.startswith("size:") or i == sizes[-1]:
+        last_size = max((n for n, text in fresh.items() if text.startswith("size:")),
+                        default=None)
+        for number, text in sorted(fresh.items()):
+            self._last_key = number
+            if not text.startswith("size:") or number == last_size:
                 self.key(text[:40])
 
     def key(self, key: str) -> None:

@@ -369,8 +369,7 @@ def test_the_presentation_view_keys_move_the_parameter_and_pick_the_steps(browse
         # the step's preset where the link gives no value (its λ: the default is 0.9)
         readout = page.locator(".present-readout p").first
         page.wait_for_function(f"() => ({JS_READOUT})() === 0.85", timeout=30_000)
-        # the keys work once the page is ready (its ``document_ready`` installs them): the
-        # server's answers can now come before that on a busy machine
+        # the keys are installed (by the page's scripts; ``document_ready`` is the fallback)
         page.wait_for_function("() => window.__lp_present_keys === true", timeout=30_000)
         page.keyboard.press("ArrowRight")
         page.wait_for_function(f"() => ({JS_READOUT})() > 0.85", timeout=30_000)
