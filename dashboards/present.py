@@ -165,7 +165,7 @@ if (!window.__lp_present_keys) {
 """
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1)
 def keys_script_url() -> str:
     """``PRESENT_KEYS_JS`` as a ``data:`` URL for the template's scripts (``js_files``): it
     runs as the page loads, with nothing fetched. Panel prefixes a URL without "//" with
